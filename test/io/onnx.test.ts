@@ -120,6 +120,8 @@ describe('toOnnx in onnxruntime-web', () => {
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toEqual(['features']);
     expect(session.outputNames).toEqual(['scores']);
+    expect(session.inputMetadata[0]).toMatchObject({ name: 'features', isTensor: true, type: 'float32', shape: ['batch', 3] });
+    expect(session.outputMetadata[0]).toMatchObject({ name: 'scores', isTensor: true, type: 'float32', shape: ['batch', 2] });
     await session.release();
     const input = randomFloats(seededRandom(5), 2 * 3);
     const actual = await runInOnnxRuntime(bytes, input, 2, 3, { input: 'features', output: 'scores' });
