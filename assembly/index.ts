@@ -1,0 +1,24 @@
+// -----------------------------------------------------------------------------
+// simdnet's WebAssembly core: the exports the TypeScript host calls.
+//
+// The interface is pointers and numbers only (no strings, arrays or v128 cross
+// the boundary), over one linear memory that the host plans: it writes the layer
+// table, dataset and optimizer descriptors described in network.ts, then calls
+// one function per batch. The module allocates nothing.
+// -----------------------------------------------------------------------------
+
+export * from './network';
+export { gemm, transpose, columnSums } from './gemm';
+export { activationForward, activationBackward } from './activations';
+export { lossAndDelta, countCorrect } from './losses';
+export { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
+export { referenceGemm } from './reference';
+
+/** First byte the host may use: everything below belongs to the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// Kinds the host names in descriptors and tests.
+export { LINEAR, SIGMOID, TANH, RELU, SOFTPLUS, SOFTMAX } from './activations';
+export { MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_ARGMAX, ACCURACY_THRESHOLD } from './losses';

@@ -1,0 +1,302 @@
+// -----------------------------------------------------------------------------
+// The network: forward, backward and the training step over a layer table that
+// the host writes into linear memory. One exported call does a whole batch.
+//
+// Memory contract (all offsets in bytes; the host reads these constants from the
+// module's exports, so this file is the single source of truth):
+//
+//   context   header + one record per dense layer
+//     X [capacity, inputSize]    the gathered batch inputs
+//     T [capacity, outputSize]   the gathered batch targets (one-hot for labels)
+//     per layer l (in -> out):
+//       W [in, out], b [out]         parameters   (inside the flat parameter buffer)
+//       gW [in, out], gb [out]       gradients    (same layout, flat gradient buffer)
+//       A [capacity, out]            outputs σ(z)
+//       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
+//                                    between the forward pass and the loss)
+//     scratch [max in·out]           Wᵀ for the input-delta product
+//   dataset   a descriptor of rows already copied into memory once
+//   optimizer a descriptor of hyper-parameters and the flat buffers it updates
+// -----------------------------------------------------------------------------
+
+import { gemm, transpose, columnSums } from './gemm';
+import { activationForward, activationBackward, RELU } from './activations';
+import { lossAndDelta, countCorrect } from './losses';
+import { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
+
+// --- context header ---------------------------------------------------------
+export const CTX_NUM_LAYERS: i32 = 0;
+export const CTX_INPUT_SIZE: i32 = 4;
+export const CTX_OUTPUT_SIZE: i32 = 8;
+export const CTX_LOSS: i32 = 12;
+export const CTX_ACCURACY: i32 = 16;
+export const CTX_CAPACITY: i32 = 20;
+export const CTX_X: i32 = 24;
+export const CTX_T: i32 = 28;
+export const CTX_SCRATCH: i32 = 32;
+export const CTX_STAT_LOSS: i32 = 40;       // f64
+export const CTX_STAT_CORRECT: i32 = 48;    // i32
+export const CTX_STAT_GRAD_NORM: i32 = 56;  // f64
+export const CTX_HEADER_BYTES: i32 = 64;
+// --- one layer record, following the header ---------------------------------
+export const LAYER_IN: i32 = 0;
+export const LAYER_OUT: i32 = 4;
+export const LAYER_ACTIVATION: i32 = 8;
+export const LAYER_W: i32 = 12;
+export const LAYER_B: i32 = 16;
+export const LAYER_GW: i32 = 20;
+export const LAYER_GB: i32 = 24;
+export const LAYER_A: i32 = 28;
+export const LAYER_D: i32 = 32;
+export const LAYER_BYTES: i32 = 40;
+// --- dataset descriptor -----------------------------------------------------
+export const DATA_INPUTS: i32 = 0;
+export const DATA_INPUT_KIND: i32 = 4;      // INPUT_F32 | INPUT_U8
+export const DATA_INPUT_SCALE: i32 = 8;     // f32, multiplies every input
+export const DATA_TARGETS: i32 = 12;
+export const DATA_TARGET_KIND: i32 = 16;    // TARGET_LABELS (i32) | TARGET_ROWS (f32)
+export const DATA_COUNT: i32 = 20;
+export const DATA_BYTES: i32 = 24;
+export const INPUT_F32: i32 = 0;
+export const INPUT_U8: i32 = 1;
+export const TARGET_LABELS: i32 = 0;
+export const TARGET_ROWS: i32 = 1;
+// --- optimizer descriptor ---------------------------------------------------
+export const OPT_KIND: i32 = 0;
+export const OPT_STEP: i32 = 4;             // i32, steps taken so far
+export const OPT_LEARNING_RATE: i32 = 8;    // f32 ...
+export const OPT_BETA1: i32 = 12;           // Adam β1, or SGD momentum μ
+export const OPT_BETA2: i32 = 16;
+export const OPT_EPSILON: i32 = 20;
+export const OPT_WEIGHT_DECAY: i32 = 24;
+export const OPT_CLIP_NORM: i32 = 28;       // 0 = no clipping
+export const OPT_TRACK_NORM: i32 = 32;      // i32 flag: compute the gradient norm every step
+export const OPT_PARAMS: i32 = 36;
+export const OPT_GRADS: i32 = 40;
+export const OPT_MOMENT1: i32 = 44;         // Adam m, or SGD velocity
+export const OPT_MOMENT2: i32 = 48;         // Adam v
+export const OPT_LENGTH: i32 = 52;          // floats in each flat buffer
+export const OPT_BYTES: i32 = 56;
+export const OPTIMIZER_SGD: i32 = 0;
+export const OPTIMIZER_MOMENTUM: i32 = 1;
+export const OPTIMIZER_NESTEROV: i32 = 2;
+export const OPTIMIZER_ADAM: i32 = 3;
+export const OPTIMIZER_ADAMW: i32 = 4;
+
+// @ts-ignore: decorator
+@inline function layerRecord(ctx: usize, l: i32): usize {
+  return ctx + <usize>CTX_HEADER_BYTES + <usize>(l * LAYER_BYTES);
+}
+// @ts-ignore: decorator
+@inline function field(record: usize, offset: i32): i32 {
+  return load<i32>(record + <usize>offset);
+}
+// @ts-ignore: decorator
+@inline function pointer(record: usize, offset: i32): usize {
+  return <usize>load<u32>(record + <usize>offset);
+}
+
+// --- batch gathering --------------------------------------------------------
+
+/**
+ * Copies `count` dataset rows into the context's X and T: rows indices[0..count)
+ * when `indices` != 0, else rows start..start+count. Byte inputs are widened
+ * and scaled; labels become one-hot rows.
+ */
+export function gatherBatch(ctx: usize, data: usize, indices: usize, start: i32, count: i32): void {
+  const inputSize = field(ctx, CTX_INPUT_SIZE);
+  const outputSize = field(ctx, CTX_OUTPUT_SIZE);
+  const x = pointer(ctx, CTX_X);
+  const t = pointer(ctx, CTX_T);
+  const inputs = pointer(data, DATA_INPUTS);
+  const inputKind = field(data, DATA_INPUT_KIND);
+  const scale = load<f32>(data + <usize>DATA_INPUT_SCALE);
+  const targets = pointer(data, DATA_TARGETS);
+  const targetKind = field(data, DATA_TARGET_KIND);
+  const inputRowBytes = <usize>inputSize << 2;
+  const targetRowBytes = <usize>outputSize << 2;
+
+  for (let r = 0; r < count; r++) {
+    const row = indices ? load<i32>(indices + (<usize>r << 2)) : start + r;
+    const dstInput = x + <usize>r * inputRowBytes;
+    if (inputKind == INPUT_U8) {
+      widenBytes(inputs + <usize>row * <usize>inputSize, dstInput, inputSize, scale);
+    } else {
+      copyScaled(inputs + <usize>row * inputRowBytes, dstInput, inputSize, scale);
+    }
+    if (!targets) continue;
+    const dstTarget = t + <usize>r * targetRowBytes;
+    if (targetKind == TARGET_LABELS) {
+      memory.fill(dstTarget, 0, targetRowBytes);
+      store<f32>(dstTarget + (<usize>load<i32>(targets + (<usize>row << 2)) << 2), 1);
+    } else {
+      memory.copy(dstTarget, targets + <usize>row * targetRowBytes, targetRowBytes);
+    }
+  }
+}
+
+/** dst[n] f32 = src[n] u8 · scale. */
+function widenBytes(src: usize, dst: usize, n: i32, scale: f32): void {
+  const s = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const bytes = v128.load(src + <usize>i);
+    const low = i16x8.extend_low_i8x16_u(bytes);
+    const high = i16x8.extend_high_i8x16_u(bytes);
+    const out = dst + (<usize>i << 2);
+    v128.store(out, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(low)), s));
+    v128.store(out, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(low)), s), 16);
+    v128.store(out, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(high)), s), 32);
+    v128.store(out, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(high)), s), 48);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>load<u8>(src + <usize>i) * scale);
+}
+
+/** dst[n] = src[n] · scale (a plain copy when scale is 1). */
+function copyScaled(src: usize, dst: usize, n: i32, scale: f32): void {
+  if (scale == 1) {
+    memory.copy(dst, src, <usize>n << 2);
+    return;
+  }
+  for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) * scale);
+}
+
+// --- forward / backward -----------------------------------------------------
+
+/** Runs the layers over X[rows]; the network's outputs end in the last layer's A. */
+export function forward(ctx: usize, rows: i32): void {
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  let input = pointer(ctx, CTX_X);
+  for (let l = 0; l < numLayers; l++) {
+    const layer = layerRecord(ctx, l);
+    const inSize = field(layer, LAYER_IN);
+    const outSize = field(layer, LAYER_OUT);
+    const activation = field(layer, LAYER_ACTIVATION);
+    const isOutput = l == numLayers - 1;
+    const outputs = pointer(layer, LAYER_A);
+    // The output layer keeps z (in D) for the loss; hidden layers work in place in A.
+    const z = isOutput ? pointer(layer, LAYER_D) : outputs;
+    const fuseRelu = activation == RELU && !isOutput;
+    gemm(rows, outSize, inSize, input, inSize, 1, pointer(layer, LAYER_W), outSize, z, outSize, pointer(layer, LAYER_B), fuseRelu);
+    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize);
+    input = outputs;
+  }
+}
+
+/**
+ * Given the output layer's δ in its D, fills every layer's gW, gb and the hidden
+ * layers' δ:  gW = a_prevᵀ·δ,  gb = Σ_rows δ,  δ_prev = (δ·Wᵀ) ⊙ σ'(a_prev).
+ */
+export function backward(ctx: usize, rows: i32): void {
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  const scratch = pointer(ctx, CTX_SCRATCH);
+  for (let l = numLayers - 1; l >= 0; l--) {
+    const layer = layerRecord(ctx, l);
+    const inSize = field(layer, LAYER_IN);
+    const outSize = field(layer, LAYER_OUT);
+    const delta = pointer(layer, LAYER_D);
+    const previous = l > 0 ? layerRecord(ctx, l - 1) : 0;
+    const previousOutputs = l > 0 ? pointer(previous, LAYER_A) : pointer(ctx, CTX_X);
+    gemm(inSize, outSize, rows, previousOutputs, 1, inSize, delta, outSize, pointer(layer, LAYER_GW), outSize, 0, false);
+    columnSums(delta, rows, outSize, pointer(layer, LAYER_GB));
+    if (l == 0) break;
+    const previousDelta = pointer(previous, LAYER_D);
+    transpose(pointer(layer, LAYER_W), inSize, outSize, scratch);
+    gemm(rows, inSize, outSize, delta, outSize, 1, scratch, inSize, previousDelta, inSize, 0, false);
+    activationBackward(field(previous, LAYER_ACTIVATION), previousOutputs, previousDelta, rows, inSize);
+  }
+}
+
+/** Loss (and, if writeDelta, the output δ) for the rows in the context; records stats. */
+function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f64 {
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  const output = layerRecord(ctx, numLayers - 1);
+  const outSize = field(output, LAYER_OUT);
+  const a = pointer(output, LAYER_A);
+  const t = pointer(ctx, CTX_T);
+  // Count before the loss overwrites z with δ: accuracy reads only a and t.
+  const correct = countCorrect(field(ctx, CTX_ACCURACY), a, t, rows, outSize);
+  const loss = lossAndDelta(
+    field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
+  );
+  store<f64>(ctx + <usize>CTX_STAT_LOSS, loss);
+  store<i32>(ctx + <usize>CTX_STAT_CORRECT, correct);
+  return loss;
+}
+
+// --- exported steps -----------------------------------------------------------
+
+/**
+ * Gradients for `count` rows (gathered through `indices`) of a batch of
+ * `batchRows`: gather, forward, loss, backward. Returns the rows' share of the
+ * batch's mean loss. The optimizer is not touched.
+ */
+export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32): f64 {
+  gatherBatch(ctx, data, indices, 0, count);
+  forward(ctx, count);
+  const loss = outputLoss(ctx, count, batchRows, true);
+  backward(ctx, count);
+  return loss;
+}
+
+/**
+ * One optimizer update from the gradients in the descriptor's buffer: global
+ * norm (when clipping or tracking), clip factor, then one pass of the chosen
+ * rule. Increments the step counter. Returns the gradient norm (or -1 if not computed).
+ */
+export function optimizerStep(ctx: usize, opt: usize): f64 {
+  const params = pointer(opt, OPT_PARAMS);
+  const grads = pointer(opt, OPT_GRADS);
+  const length = field(opt, OPT_LENGTH);
+  const clipNorm = load<f32>(opt + <usize>OPT_CLIP_NORM);
+  let norm: f64 = -1;
+  let gradScale: f32 = 1;
+  if (clipNorm > 0 || field(opt, OPT_TRACK_NORM)) {
+    norm = Math.sqrt(sumOfSquares(grads, length));
+    if (clipNorm > 0 && norm > <f64>clipNorm) gradScale = <f32>(<f64>clipNorm / norm);
+  }
+  store<f64>(ctx + <usize>CTX_STAT_GRAD_NORM, norm);
+
+  const step = field(opt, OPT_STEP) + 1;
+  store<i32>(opt + <usize>OPT_STEP, step);
+  const lr = load<f32>(opt + <usize>OPT_LEARNING_RATE);
+  const beta1 = load<f32>(opt + <usize>OPT_BETA1);
+  const weightDecay = load<f32>(opt + <usize>OPT_WEIGHT_DECAY);
+  const moment1 = pointer(opt, OPT_MOMENT1);
+  switch (field(opt, OPT_KIND)) {
+    case OPTIMIZER_SGD: sgdStep(params, grads, length, lr, weightDecay, gradScale); break;
+    case OPTIMIZER_MOMENTUM: momentumStep(params, grads, moment1, length, lr, beta1, false, weightDecay, gradScale); break;
+    case OPTIMIZER_NESTEROV: momentumStep(params, grads, moment1, length, lr, beta1, true, weightDecay, gradScale); break;
+    case OPTIMIZER_ADAM:
+    case OPTIMIZER_ADAMW: {
+      adamStep(
+        params, grads, moment1, pointer(opt, OPT_MOMENT2), length,
+        lr, beta1, load<f32>(opt + <usize>OPT_BETA2), load<f32>(opt + <usize>OPT_EPSILON),
+        weightDecay, field(opt, OPT_KIND) == OPTIMIZER_ADAMW, step, gradScale,
+      );
+      break;
+    }
+    default: unreachable();
+  }
+  return norm;
+}
+
+/** A whole training step for one batch: gradients, then the update. Returns the mean loss. */
+export function trainStep(ctx: usize, data: usize, opt: usize, indices: usize, count: i32): f64 {
+  const loss = gradientStep(ctx, data, indices, count, count);
+  optimizerStep(ctx, opt);
+  return loss;
+}
+
+/** Forward and loss (no gradients) for dataset rows start..start+count. Returns the mean loss. */
+export function evaluateRows(ctx: usize, data: usize, start: i32, count: i32): f64 {
+  gatherBatch(ctx, data, 0, start, count);
+  forward(ctx, count);
+  return outputLoss(ctx, count, count, false);
+}
+
+/** Forward for dataset rows start..start+count without targets (predict). */
+export function predictRows(ctx: usize, data: usize, start: i32, count: i32): void {
+  gatherBatch(ctx, data, 0, start, count);
+  forward(ctx, count);
+}

@@ -1,0 +1,130 @@
+// -----------------------------------------------------------------------------
+// Optimizers: each is one SIMD pass over the flat parameter buffer. Parameters,
+// gradients and moment buffers share one layout, so the pass never needs to know
+// where one layer ends and the next begins.
+//
+// g is first scaled (gradient clipping) and, for coupled L2 decay, g += λ·p.
+// Conventions follow PyTorch, so its results are the reference:
+//   SGD        p -= lr·g
+//   momentum   v = μ·v + g;  p -= lr·v                (Nesterov: p -= lr·(g + μ·v))
+//   Adam       m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²
+//              p -= (lr / (1-β1^t)) · m / (√v / √(1-β2^t) + ε)
+//   AdamW      p -= lr·λ·p first (decoupled decay), then the Adam step without L2.
+// Buffers are [n] f32; n need not be a multiple of 4.
+// -----------------------------------------------------------------------------
+
+/** Σ x² over n floats, accumulated in f64 lanes per block for accuracy. */
+export function sumOfSquares(x: usize, n: i32): f64 {
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    // Blocks of up to 1024 floats summed in f32 SIMD, then added in f64.
+    const end = min(n & ~3, i + 1024);
+    let acc = f32x4.splat(0);
+    for (; i < end; i += 4) {
+      const v = v128.load(x + (<usize>i << 2));
+      acc = f32x4.add(acc, f32x4.mul(v, v));
+    }
+    total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)
+      + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+  }
+  for (; i < n; i++) {
+    const v = <f64>load<f32>(x + (<usize>i << 2));
+    total += v * v;
+  }
+  return total;
+}
+
+// @ts-ignore: decorator
+@inline function effectiveGradient(g: v128, p: v128, gradScale: v128, l2: v128): v128 {
+  return f32x4.add(f32x4.mul(g, gradScale), f32x4.mul(l2, p));
+}
+
+/** p -= lr·(s·g + λ·p). */
+export function sgdStep(params: usize, grads: usize, n: i32, lr: f32, weightDecay: f32, gradScale: f32): void {
+  const lrV = f32x4.splat(lr), sV = f32x4.splat(gradScale), l2V = f32x4.splat(weightDecay);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const p = v128.load(params + off);
+    const g = effectiveGradient(v128.load(grads + off), p, sV, l2V);
+    v128.store(params + off, f32x4.sub(p, f32x4.mul(lrV, g)));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const p = load<f32>(params + off);
+    const g = load<f32>(grads + off) * gradScale + weightDecay * p;
+    store<f32>(params + off, p - lr * g);
+  }
+}
+
+/** Heavy-ball momentum, or Nesterov's variant. */
+export function momentumStep(
+  params: usize, grads: usize, velocity: usize, n: i32,
+  lr: f32, momentum: f32, nesterov: bool, weightDecay: f32, gradScale: f32,
+): void {
+  const lrV = f32x4.splat(lr), muV = f32x4.splat(momentum), sV = f32x4.splat(gradScale), l2V = f32x4.splat(weightDecay);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const p = v128.load(params + off);
+    const g = effectiveGradient(v128.load(grads + off), p, sV, l2V);
+    const v = f32x4.add(f32x4.mul(muV, v128.load(velocity + off)), g);
+    v128.store(velocity + off, v);
+    const update = nesterov ? f32x4.add(g, f32x4.mul(muV, v)) : v;
+    v128.store(params + off, f32x4.sub(p, f32x4.mul(lrV, update)));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const p = load<f32>(params + off);
+    const g = load<f32>(grads + off) * gradScale + weightDecay * p;
+    const v = momentum * load<f32>(velocity + off) + g;
+    store<f32>(velocity + off, v);
+    store<f32>(params + off, p - lr * (nesterov ? g + momentum * v : v));
+  }
+}
+
+/**
+ * Adam (decoupled = false: weightDecay is L2 added to g) or AdamW
+ * (decoupled = true: p *= 1 - lr·λ before the step). `step` is t ≥ 1.
+ */
+export function adamStep(
+  params: usize, grads: usize, m: usize, v: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32, decoupled: bool, step: i32, gradScale: f32,
+): void {
+  const biasCorrection1 = 1 - Math.pow(<f64>beta1, <f64>step);
+  const biasCorrection2 = 1 - Math.pow(<f64>beta2, <f64>step);
+  const stepSize = <f32>(<f64>lr / biasCorrection1);
+  const invSqrtBc2 = <f32>(1 / Math.sqrt(biasCorrection2));
+  const decay: f32 = decoupled ? 1 - lr * weightDecay : 1;
+  const l2: f32 = decoupled ? 0 : weightDecay;
+
+  const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2);
+  const oneMinusB1 = f32x4.splat(1 - beta1), oneMinusB2 = f32x4.splat(1 - beta2);
+  const epsV = f32x4.splat(epsilon), stepV = f32x4.splat(stepSize), invV = f32x4.splat(invSqrtBc2);
+  const sV = f32x4.splat(gradScale), l2V = f32x4.splat(l2), decayV = f32x4.splat(decay);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    let p = v128.load(params + off);
+    const g = effectiveGradient(v128.load(grads + off), p, sV, l2V);
+    const mi = f32x4.add(f32x4.mul(b1, v128.load(m + off)), f32x4.mul(oneMinusB1, g));
+    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + off)), f32x4.mul(oneMinusB2, f32x4.mul(g, g)));
+    v128.store(m + off, mi);
+    v128.store(v + off, vi);
+    if (decoupled) p = f32x4.mul(p, decayV);
+    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), invV), epsV);
+    v128.store(params + off, f32x4.sub(p, f32x4.mul(stepV, f32x4.div(mi, denom))));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    let p = load<f32>(params + off);
+    const g = load<f32>(grads + off) * gradScale + l2 * p;
+    const mi = beta1 * load<f32>(m + off) + (1 - beta1) * g;
+    const vi = beta2 * load<f32>(v + off) + (1 - beta2) * g * g;
+    store<f32>(m + off, mi);
+    store<f32>(v + off, vi);
+    p *= decay;
+    store<f32>(params + off, p - stepSize * (mi / (Mathf.sqrt(vi) * invSqrtBc2 + epsilon)));
+  }
+}

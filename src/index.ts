@@ -1,0 +1,14 @@
+/**
+ * simdnet: train and run dense neural networks with a WebAssembly SIMD core.
+ * The public API, and nothing else.
+ */
+export { init, type WasmSource } from './runtime/load.js';
+export { createModel, Model, type TrainingState, type EvaluateResult } from './model/model.js';
+export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss } from './model/spec.js';
+export { LOSSES, OPTIMIZERS } from './model/spec.js';
+export { ACTIVATIONS, type Activation, type ModelDescription, type DenseLayerDescription } from './model/description.js';
+export type { Dataset, InputArray, LabelArray } from './data/dataset.js';
+export type { DatasetLike, DatasetLiteral } from './model/dataset-check.js';
+export type { FitOptions, History, EpochLog, BatchLog, Callbacks, EarlyStoppingOptions, MetricName, StopReason } from './train/fit.js';
+export type { ScheduleConfig } from './train/schedules.js';
+export { saveModel, loadModel, type SaveOptions } from './io/format.js';

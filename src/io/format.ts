@@ -1,0 +1,128 @@
+/**
+ * simdnet's own model file: architecture, bit-exact weights, and (optionally)
+ * the optimizer state, so that training resumes exactly where it stopped.
+ *
+ *   offset  size  field
+ *   0       4     magic "SDNT"
+ *   4       4     format version (u32 LE) = 1
+ *   8       4     header length H (u32 LE)
+ *   12      H     header: UTF-8 JSON (architecture, loss, optimizer, training state, metadata)
+ *   ...     pad   zero bytes to a multiple of 4
+ *   ...     4·P   parameters (f32 LE, the model's flat padded layout)
+ *   ...     4·P   optimizer moment 1, then 4·P moment 2 (when header.optimizerState)
+ *   end-4   4     CRC-32 of every preceding byte (u32 LE)
+ *
+ * Loading checks each of these and names what is wrong with a file.
+ */
+import type { Model, TrainingState } from '../model/model.js';
+import { createEmptyModel } from '../model/model.js';
+import { normalizeSpec, type Loss, type OptimizerConfig } from '../model/spec.js';
+import type { Activation } from '../model/description.js';
+
+const MAGIC = [0x53, 0x44, 0x4e, 0x54]; // "SDNT"
+export const FORMAT_VERSION = 1;
+
+interface Header {
+  inputSize: number;
+  layers: { units: number; activation: Activation }[];
+  loss: Loss;
+  optimizer: OptimizerConfig;
+  seed: number;
+  training: TrainingState;
+  paramLength: number;
+  optimizerState: boolean;
+  metadata: Record<string, unknown>;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export interface SaveOptions {
+  /** Include Adam/momentum state so training resumes exactly. Default true. */
+  optimizerState?: boolean;
+}
+
+export function saveModel(model: Model, { optimizerState = true }: SaveOptions = {}): Uint8Array {
+  if (!littleEndian) throw new Error('simdnet: saving needs a little-endian platform');
+  const state = model.snapshot(optimizerState);
+  const header: Header = {
+    inputSize: model.inputSize,
+    layers: model.layers.map(({ units, activation }) => ({ units, activation })),
+    loss: model.loss,
+    optimizer: model.optimizer,
+    seed: model.seed,
+    training: { ...model.training },
+    paramLength: state.params.length,
+    optimizerState,
+    metadata: model.metadata,
+  };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const headerEnd = 12 + headerBytes.length;
+  const dataStart = Math.ceil(headerEnd / 4) * 4;
+  const buffers = optimizerState ? [state.params, state.moment1!, state.moment2!] : [state.params];
+  const total = dataStart + buffers.length * state.params.byteLength + 4;
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, 0);
+  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(8, headerBytes.length, true);
+  bytes.set(headerBytes, 12);
+  buffers.forEach((buffer, i) => bytes.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), dataStart + i * buffer.byteLength));
+  view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
+  return bytes;
+}
+
+function corrupt(reason: string): Error {
+  return new Error(`simdnet: not a valid simdnet model file: ${reason}`);
+}
+
+export async function loadModel(source: Uint8Array | ArrayBuffer): Promise<Model> {
+  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  if (bytes.length < 16) throw corrupt(`only ${bytes.length} bytes`);
+  if (!MAGIC.every((b, i) => bytes[i] === b)) throw corrupt('wrong magic bytes (expected "SDNT")');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== FORMAT_VERSION) throw corrupt(`format version ${version}; this simdnet reads version ${FORMAT_VERSION}`);
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength + 4 > bytes.length) throw corrupt(`truncated: header of ${headerLength} bytes, file of ${bytes.length}`);
+  const storedCrc = view.getUint32(bytes.length - 4, true);
+  const actualCrc = crc32(bytes.subarray(0, bytes.length - 4));
+  if (storedCrc !== actualCrc) throw corrupt(`checksum mismatch (stored ${storedCrc.toString(16)}, computed ${actualCrc.toString(16)}): the file is truncated or damaged`);
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
+  } catch (cause) {
+    throw corrupt(`unreadable header (${(cause as Error).message})`);
+  }
+  const spec = normalizeSpec({ inputSize: header.inputSize, layers: header.layers, loss: header.loss, optimizer: header.optimizer, seed: header.seed });
+  const model = await createEmptyModel(spec);
+  const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
+  const count = header.optimizerState ? 3 : 1;
+  const paramBytes = model.plan.paramLength * 4;
+  if (header.paramLength !== model.plan.paramLength) throw corrupt(`header says ${header.paramLength} parameters, the architecture needs ${model.plan.paramLength}`);
+  if (dataStart + count * paramBytes + 4 !== bytes.length) {
+    throw corrupt(`expected ${dataStart + count * paramBytes + 4} bytes for this architecture, got ${bytes.length}`);
+  }
+  const floats = (i: number) => new Float32Array(bytes.slice(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes).buffer);
+  model.restore(header.optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) });
+  model.metadata = header.metadata ?? {};
+  model.training.epochs = header.training.epochs;
+  model.setSteps(header.optimizerState ? header.training.steps : 0);
+  model.setLearningRate(header.training.learningRate);
+  return model;
+}

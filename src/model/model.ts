@@ -1,0 +1,427 @@
+/**
+ * The model users hold: a stack of dense layers living in one WebAssembly
+ * instance, with its parameters, gradients, optimizer state and row buffers
+ * planned once in linear memory (see plan.ts).
+ *
+ * The host writes descriptors and copies data in; the core computes. A batch
+ * costs one call into WebAssembly; a whole fit copies each dataset in once.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { Xoshiro128StarStar } from '../data/random.js';
+import type { Core } from '../runtime/core.js';
+import { instantiateCore } from '../runtime/load.js';
+import { checkDataset, asDataset, type DatasetLike } from './dataset-check.js';
+import type { Activation, ModelDescription } from './description.js';
+import { initializeWeights } from './initialize.js';
+import { alignUp, planMemory, type MemoryPlan } from './plan.js';
+import { normalizeOptimizer, normalizeSpec, type ModelSpec, type NormalizedOptimizer, type NormalizedSpec, type OptimizerConfig, type OptimizerType } from './spec.js';
+import { fit, type FitOptions, type History } from '../train/fit.js';
+
+/** Rows per call for predict/evaluate unless a batch size is given. */
+const DEFAULT_INFERENCE_ROWS = 256;
+
+/** Where training stands: saved with the model so training can resume exactly. */
+export interface TrainingState {
+  /** Epochs completed over the model's life. */
+  epochs: number;
+  /** Optimizer steps taken (Adam's t). */
+  steps: number;
+  /** The learning rate in force (schedules change it). */
+  learningRate: number;
+}
+
+export interface EvaluateResult {
+  loss: number;
+  /** Fraction correct, when the data has labels or the loss is binary cross-entropy. */
+  accuracy?: number;
+}
+
+export interface LoadedData {
+  descriptor: number;
+  count: number;
+  /** Byte address of an Int32 row-order buffer [count] (training data only). */
+  order: number;
+  accuracyKind: number;
+}
+
+export interface BatchResult {
+  loss: number;
+  correct: number;
+  /** -1 when the norm was not computed. */
+  gradNorm: number;
+}
+
+export class Model {
+  /** @internal */ readonly core: Core;
+  /** @internal */ plan: MemoryPlan;
+  private readonly spec: NormalizedSpec;
+  private readonly shapes: { inSize: number; units: number; activation: Activation }[];
+  readonly training: TrainingState;
+  /** User metadata saved with the model (JSON-serialisable). */
+  metadata: Record<string, unknown> = {};
+
+  /** @internal Use createModel() or loadModel(). */
+  constructor(core: Core, spec: NormalizedSpec) {
+    this.core = core;
+    this.spec = spec;
+    let inSize = spec.inputSize;
+    this.shapes = spec.layers.map(({ units, activation }) => {
+      const shape = { inSize, units, activation };
+      inSize = units;
+      return shape;
+    });
+    this.plan = planMemory(core.layout, core.heapBase, spec.inputSize, this.shapes, DEFAULT_INFERENCE_ROWS);
+    core.ensureBytes(this.plan.dataStart);
+    this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
+    this.writeContext();
+    this.writeOptimizer();
+  }
+
+  // --- what the model is ------------------------------------------------------
+
+  get inputSize(): number { return this.spec.inputSize; }
+  get outputSize(): number { return this.shapes[this.shapes.length - 1].units; }
+  get layers(): readonly { inSize: number; units: number; activation: Activation }[] { return this.shapes; }
+  get loss(): NormalizedSpec['loss'] { return this.spec.loss; }
+  get optimizer(): NormalizedOptimizer { return { ...this.spec.optimizer }; }
+  get seed(): number { return this.spec.seed; }
+  /** Trainable parameters (weights and biases). */
+  get parameterCount(): number { return this.shapes.reduce((n, s) => n + s.inSize * s.units + s.units, 0); }
+
+  /** One line per layer, Keras-style. */
+  summary(): string {
+    const lines = [`input ${this.inputSize}`];
+    this.shapes.forEach((s, i) => lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${s.activation} (${s.inSize * s.units + s.units} parameters)`));
+    lines.push(`loss ${this.loss}, optimizer ${this.spec.optimizer.type}, ${this.parameterCount} parameters`);
+    return lines.join('\n');
+  }
+
+  /** Copies of the weights and biases, framework-neutral (W as [in, units]). */
+  describe(): ModelDescription {
+    const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    return {
+      inputSize: this.inputSize,
+      layers: this.shapes.map((s, l) => ({
+        units: s.units,
+        activation: s.activation,
+        weights: params.slice(this.plan.layers[l].weightOffset, this.plan.layers[l].weightOffset + s.inSize * s.units),
+        bias: params.slice(this.plan.layers[l].biasOffset, this.plan.layers[l].biasOffset + s.units),
+      })),
+    };
+  }
+
+  /** Replaces the weights from a description of the same architecture. */
+  setWeights(description: ModelDescription): void {
+    if (description.inputSize !== this.inputSize || description.layers.length !== this.shapes.length) {
+      throw new Error(`simdnet: weights for ${description.inputSize}-${description.layers.map((l) => l.units).join('-')} do not fit this ${this.inputSize}-${this.shapes.map((s) => s.units).join('-')} model`);
+    }
+    description.layers.forEach((layer, l) => {
+      const s = this.shapes[l];
+      if (layer.units !== s.units || layer.weights.length !== s.inSize * s.units || layer.bias.length !== s.units) {
+        throw new Error(`simdnet: layer ${l} weights have shape [${layer.weights.length / layer.units}, ${layer.units}] (bias ${layer.bias.length}), expected [${s.inSize}, ${s.units}]`);
+      }
+      for (const v of [...layer.weights, ...layer.bias]) if (!Number.isFinite(v)) throw new Error(`simdnet: layer ${l} weights contain ${v}`);
+    });
+    const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    description.layers.forEach((layer, l) => {
+      params.set(layer.weights, this.plan.layers[l].weightOffset);
+      params.set(layer.bias, this.plan.layers[l].biasOffset);
+    });
+  }
+
+  // --- configuration ------------------------------------------------------------
+
+  /** Changes the learning rate from now on (schedules call this between epochs). */
+  setLearningRate(learningRate: number): void {
+    if (!(Number.isFinite(learningRate) && learningRate > 0)) throw new Error(`simdnet: learning rate must be a positive number, got ${learningRate}`);
+    this.training.learningRate = learningRate;
+    this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >> 2] = learningRate;
+  }
+
+  /** Switches optimizer (its moment buffers restart from zero). */
+  setOptimizer(optimizer: OptimizerType | OptimizerConfig): void {
+    this.spec.optimizer = normalizeOptimizer(optimizer);
+    this.training.learningRate = this.spec.optimizer.learningRate;
+    this.training.steps = 0;
+    this.core.view().u8.fill(0, this.plan.moment1, this.plan.moment1 + this.plan.paramLength * 8);
+    this.writeOptimizer();
+  }
+
+  // --- training and inference -----------------------------------------------------
+
+  /** Trains on `data`; see FitOptions. Async: it yields to the event loop between batches. */
+  fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
+    return fit(this, data, options);
+  }
+
+  /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
+  predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
+    const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize);
+    checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false }, 'inputs');
+    this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
+    const loaded = this.loadData([dataset], false)[0];
+    const out = new Float32Array(dataset.count * this.outputSize);
+    const outputs = this.plan.layers[this.shapes.length - 1].outputs;
+    for (let start = 0; start < dataset.count; start += this.plan.capacity) {
+      const rows = Math.min(this.plan.capacity, dataset.count - start);
+      this.core.fn.predictRows(this.plan.context, loaded.descriptor, start, rows);
+      out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
+    }
+    return out;
+  }
+
+  /** Class indices (argmax of each output row; threshold 0.5 for a single output). */
+  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
+    const outputs = this.predict(inputs, options);
+    const n = this.outputSize;
+    const classes = new Int32Array(outputs.length / n);
+    for (let r = 0; r < classes.length; r++) {
+      if (n === 1) { classes[r] = outputs[r] >= 0.5 ? 1 : 0; continue; }
+      let best = 0;
+      for (let j = 1; j < n; j++) if (outputs[r * n + j] > outputs[r * n + best]) best = j;
+      classes[r] = best;
+    }
+    return classes;
+  }
+
+  /** Mean loss (and accuracy where defined) over a dataset, without training. */
+  evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
+    const dataset = asDataset(data, this.inputSize, this.outputSize);
+    checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true });
+    this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
+    return this.evaluateLoaded(this.loadData([dataset], false)[0]);
+  }
+
+  // --- internals used by the training loop and save/load --------------------------
+
+  /** @internal Grows the row buffers (and forgets loaded data) if `rows` do not fit. */
+  ensureCapacity(rows: number): void {
+    if (rows <= this.plan.capacity) return;
+    this.plan = planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, rows);
+    this.core.ensureBytes(this.plan.dataStart);
+    this.writeContext();
+  }
+
+  private inferenceRows(count: number, batchSize: number | undefined): number {
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`simdnet: batchSize must be a positive integer, got ${batchSize}`);
+    return Math.min(count, batchSize ?? Math.max(this.plan.capacity, DEFAULT_INFERENCE_ROWS));
+  }
+
+  /**
+   * @internal Copies datasets (already checked) into the data region, each with
+   * its descriptor; the first gets a row-order buffer when `withOrder`.
+   */
+  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[] {
+    const { layout } = this.core;
+    const out = this.outputSize;
+    let cursor = this.plan.dataStart;
+    const take = (bytes: number) => { const at = cursor; cursor = alignUp(cursor + bytes); return at; };
+    const placed = datasets.map((data, i) => {
+      const inputs = take(data.inputs.byteLength);
+      const binaryLabels = data.labels !== undefined && out === 1;
+      const targetBytes = data.labels ? (binaryLabels ? data.count * 4 : data.count * 4) : data.targets ? data.count * out * 4 : 0;
+      const targets = targetBytes ? take(targetBytes) : 0;
+      const order = withOrder && i === 0 ? take(data.count * 4) : 0;
+      return { data, inputs, targets, order, binaryLabels };
+    });
+    this.core.ensureBytes(cursor);
+    const { u8, i32, f32 } = this.core.view();
+    return placed.map(({ data, inputs, targets, order, binaryLabels }, i) => {
+      const descriptor = i === 0 ? this.plan.trainData : this.plan.evalData;
+      if (i > 1) throw new Error('simdnet: internal: at most two datasets are loaded at once');
+      u8.set(new Uint8Array(data.inputs.buffer, data.inputs.byteOffset, data.inputs.byteLength), inputs);
+      let targetKind = layout.TARGET_LABELS;
+      if (data.labels && !binaryLabels) {
+        i32.set(data.labels, targets >> 2);
+      } else if (data.labels) {
+        // One sigmoid output: label 0/1 is the target value itself.
+        targetKind = layout.TARGET_ROWS;
+        f32.set(data.labels, targets >> 2);
+      } else if (data.targets) {
+        targetKind = layout.TARGET_ROWS;
+        f32.set(data.targets, targets >> 2);
+      }
+      if (order) for (let r = 0; r < data.count; r++) i32[(order >> 2) + r] = r;
+      const d = descriptor >> 2;
+      i32[d + (layout.DATA_INPUTS >> 2)] = inputs;
+      i32[d + (layout.DATA_INPUT_KIND >> 2)] = data.inputs instanceof Uint8Array ? layout.INPUT_U8 : layout.INPUT_F32;
+      f32[d + (layout.DATA_INPUT_SCALE >> 2)] = data.inputScale ?? 1;
+      i32[d + (layout.DATA_TARGETS >> 2)] = targets;
+      i32[d + (layout.DATA_TARGET_KIND >> 2)] = targetKind;
+      i32[d + (layout.DATA_COUNT >> 2)] = data.count;
+      return { descriptor, count: data.count, order, accuracyKind: this.accuracyKind(data) };
+    });
+  }
+
+  private accuracyKind(data: Dataset): number {
+    const { layout } = this.core;
+    if (this.spec.loss === 'binaryCrossEntropy' || (data.labels && this.outputSize === 1)) return layout.ACCURACY_THRESHOLD;
+    if (data.labels || this.spec.loss === 'crossEntropy') return layout.ACCURACY_ARGMAX;
+    return layout.ACCURACY_NONE;
+  }
+
+  private setAccuracyKind(kind: number): void {
+    this.core.view().i32[(this.plan.context + this.core.layout.CTX_ACCURACY) >> 2] = kind;
+  }
+
+  /** @internal One optimizer step on rows order[offset .. offset+count). */
+  trainBatch(data: LoadedData, offset: number, count: number): BatchResult {
+    const { fn, layout } = this.core;
+    this.setAccuracyKind(data.accuracyKind);
+    const loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
+    this.training.steps++;
+    const { i32, f64 } = this.core.view();
+    return {
+      loss,
+      correct: i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2],
+      gradNorm: f64[(this.plan.context + layout.CTX_STAT_GRAD_NORM) >> 3],
+    };
+  }
+
+  /** @internal Mean loss and accuracy over loaded data. */
+  evaluateLoaded(data: LoadedData): EvaluateResult {
+    const { fn, layout } = this.core;
+    this.setAccuracyKind(data.accuracyKind);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < data.count; start += this.plan.capacity) {
+      const rows = Math.min(this.plan.capacity, data.count - start);
+      lossSum += fn.evaluateRows(this.plan.context, data.descriptor, start, rows) * rows;
+      correct += this.core.view().i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
+    }
+    const result: EvaluateResult = { loss: lossSum / data.count };
+    if (data.accuracyKind !== layout.ACCURACY_NONE) {
+      result.accuracy = correct / (data.count * (data.accuracyKind === layout.ACCURACY_THRESHOLD ? this.outputSize : 1));
+    }
+    return result;
+  }
+
+  /** @internal Whether the core computes the gradient norm every step. */
+  setTrackGradNorm(track: boolean): void {
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >> 2] = track ? 1 : 0;
+  }
+
+  /** @internal Shuffles loaded training rows for a (global) epoch: the same seed and epoch give the same order. */
+  shuffle(data: LoadedData, epoch: number): void {
+    const random = Xoshiro128StarStar.fromSeed((Math.imul(this.spec.seed ^ 0x5bd1e995, 0x9e3779b1) + epoch) >>> 0);
+    const order = new Int32Array(this.core.memory.buffer, data.order, data.count);
+    for (let i = 0; i < data.count; i++) order[i] = i;
+    for (let i = data.count - 1; i > 0; i--) {
+      const j = random.nextInt(i + 1);
+      const held = order[i];
+      order[i] = order[j];
+      order[j] = held;
+    }
+  }
+
+  /** @internal The flat buffers as copies: parameters, and optimizer moments. */
+  snapshot(withMoments: boolean): { params: Float32Array; moment1?: Float32Array; moment2?: Float32Array } {
+    const { plan, core } = this;
+    const copy = (ptr: number) => core.f32(ptr, plan.paramLength).slice();
+    return withMoments
+      ? { params: copy(plan.params), moment1: copy(plan.moment1), moment2: copy(plan.moment2) }
+      : { params: copy(plan.params) };
+  }
+
+  /** @internal Restores buffers from snapshot(). */
+  restore(state: { params: Float32Array; moment1?: Float32Array; moment2?: Float32Array }): void {
+    const { f32 } = this.core.view();
+    f32.set(state.params, this.plan.params >> 2);
+    if (state.moment1) f32.set(state.moment1, this.plan.moment1 >> 2);
+    if (state.moment2) f32.set(state.moment2, this.plan.moment2 >> 2);
+  }
+
+  /** @internal Sets the step counter (after load). */
+  setSteps(steps: number): void {
+    this.training.steps = steps;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_STEP) >> 2] = steps;
+  }
+
+  /** @internal Fills the parameters from the seed. */
+  initializeParameters(): void {
+    const random = Xoshiro128StarStar.fromSeed(this.spec.seed);
+    const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    params.fill(0);
+    this.shapes.forEach((s, l) => {
+      const offset = this.plan.layers[l].weightOffset;
+      initializeWeights(params.subarray(offset, offset + s.inSize * s.units), s.activation, s.inSize, s.units, random);
+    });
+  }
+
+  private writeContext(): void {
+    const { layout } = this.core;
+    const { i32 } = this.core.view();
+    const { plan } = this;
+    const c = plan.context >> 2;
+    i32[c + (layout.CTX_NUM_LAYERS >> 2)] = this.shapes.length;
+    i32[c + (layout.CTX_INPUT_SIZE >> 2)] = this.inputSize;
+    i32[c + (layout.CTX_OUTPUT_SIZE >> 2)] = this.outputSize;
+    i32[c + (layout.CTX_LOSS >> 2)] = lossKind(layout, this.spec.loss);
+    i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
+    i32[c + (layout.CTX_X >> 2)] = plan.inputs;
+    i32[c + (layout.CTX_T >> 2)] = plan.targets;
+    i32[c + (layout.CTX_SCRATCH >> 2)] = plan.scratch;
+    this.shapes.forEach((s, l) => {
+      const r = (plan.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+      const slots = plan.layers[l];
+      i32[r + (layout.LAYER_IN >> 2)] = s.inSize;
+      i32[r + (layout.LAYER_OUT >> 2)] = s.units;
+      i32[r + (layout.LAYER_ACTIVATION >> 2)] = activationKind(layout, s.activation);
+      i32[r + (layout.LAYER_W >> 2)] = plan.params + slots.weightOffset * 4;
+      i32[r + (layout.LAYER_B >> 2)] = plan.params + slots.biasOffset * 4;
+      i32[r + (layout.LAYER_GW >> 2)] = plan.grads + slots.weightOffset * 4;
+      i32[r + (layout.LAYER_GB >> 2)] = plan.grads + slots.biasOffset * 4;
+      i32[r + (layout.LAYER_A >> 2)] = slots.outputs;
+      i32[r + (layout.LAYER_D >> 2)] = slots.deltas;
+    });
+  }
+
+  private writeOptimizer(): void {
+    const { layout } = this.core;
+    const { i32, f32 } = this.core.view();
+    const o = this.plan.optimizer >> 2;
+    const opt = this.spec.optimizer;
+    const kind = opt.type === 'adam' ? layout.OPTIMIZER_ADAM
+      : opt.type === 'adamw' ? layout.OPTIMIZER_ADAMW
+      : opt.momentum === 0 ? layout.OPTIMIZER_SGD
+      : opt.nesterov ? layout.OPTIMIZER_NESTEROV : layout.OPTIMIZER_MOMENTUM;
+    i32[o + (layout.OPT_KIND >> 2)] = kind;
+    i32[o + (layout.OPT_STEP >> 2)] = this.training.steps;
+    f32[o + (layout.OPT_LEARNING_RATE >> 2)] = this.training.learningRate;
+    f32[o + (layout.OPT_BETA1 >> 2)] = opt.type === 'sgd' ? opt.momentum : opt.beta1;
+    f32[o + (layout.OPT_BETA2 >> 2)] = opt.beta2;
+    f32[o + (layout.OPT_EPSILON >> 2)] = opt.epsilon;
+    f32[o + (layout.OPT_WEIGHT_DECAY >> 2)] = opt.weightDecay;
+    f32[o + (layout.OPT_CLIP_NORM >> 2)] = opt.clipNorm;
+    i32[o + (layout.OPT_PARAMS >> 2)] = this.plan.params;
+    i32[o + (layout.OPT_GRADS >> 2)] = this.plan.grads;
+    i32[o + (layout.OPT_MOMENT1 >> 2)] = this.plan.moment1;
+    i32[o + (layout.OPT_MOMENT2 >> 2)] = this.plan.moment2;
+    i32[o + (layout.OPT_LENGTH >> 2)] = this.plan.paramLength;
+  }
+}
+
+function activationKind(layout: Core['layout'], activation: Activation): number {
+  const kinds: Record<Activation, number> = {
+    linear: layout.LINEAR, sigmoid: layout.SIGMOID, tanh: layout.TANH, relu: layout.RELU, softplus: layout.SOFTPLUS, softmax: layout.SOFTMAX,
+  };
+  return kinds[activation];
+}
+
+function lossKind(layout: Core['layout'], loss: NormalizedSpec['loss']): number {
+  const kinds = { mse: layout.MSE, l2: layout.L2, crossEntropy: layout.CROSS_ENTROPY, binaryCrossEntropy: layout.BINARY_CROSS_ENTROPY };
+  return kinds[loss];
+}
+
+/** A new model with seeded initial weights. Loads the WebAssembly core on first use. */
+export async function createModel(spec: ModelSpec): Promise<Model> {
+  const normalized = normalizeSpec(spec);
+  const model = new Model(await instantiateCore(), normalized);
+  model.initializeParameters();
+  return model;
+}
+
+/** @internal A model with zeroed parameters, for loaders that fill them. */
+export async function createEmptyModel(spec: NormalizedSpec): Promise<Model> {
+  return new Model(await instantiateCore(), spec);
+}

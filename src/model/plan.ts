@@ -1,0 +1,94 @@
+/**
+ * The memory plan: where every buffer of one model lives in its linear memory.
+ *
+ *   [ context | optimizer desc | 2 dataset descs ]            descriptors
+ *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
+ *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows
+ *   [ data region ... ]                                        datasets copied per call
+ *
+ * Parameters come first and never move; the row buffers are re-planned when a
+ * larger batch arrives; the data region is reset by every fit/evaluate/predict.
+ * Every buffer starts on a 16-byte boundary, so each layer's W and b start on a
+ * SIMD lane boundary and the optimizer's single pass covers padding zeros.
+ */
+import type { Activation } from './description.js';
+import type { Layout } from '../runtime/core.js';
+
+export interface LayerShape {
+  inSize: number;
+  units: number;
+  activation: Activation;
+}
+
+export interface LayerSlots {
+  /** Float offsets into the parameter (and gradient, moment) buffers. */
+  weightOffset: number;
+  biasOffset: number;
+  /** Byte addresses of this layer's row buffers [capacity, units]. */
+  outputs: number;
+  deltas: number;
+}
+
+export interface MemoryPlan {
+  context: number;
+  optimizer: number;
+  trainData: number;
+  evalData: number;
+  params: number;
+  grads: number;
+  moment1: number;
+  moment2: number;
+  /** Floats in each flat buffer, including alignment padding. */
+  paramLength: number;
+  capacity: number;
+  inputs: number;
+  targets: number;
+  layers: LayerSlots[];
+  scratch: number;
+  /** First byte of the data region. */
+  dataStart: number;
+}
+
+const ALIGN = 16;
+export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to;
+
+export function planMemory(layout: Layout, heapBase: number, inputSize: number, layers: LayerShape[], capacity: number): MemoryPlan {
+  let cursor = alignUp(heapBase, 64);
+  const take = (bytes: number): number => {
+    const at = cursor;
+    cursor = alignUp(cursor + bytes);
+    return at;
+  };
+  const context = take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES);
+  const optimizer = take(layout.OPT_BYTES);
+  const trainData = take(layout.DATA_BYTES);
+  const evalData = take(layout.DATA_BYTES);
+
+  // Parameter layout in floats: W0, b0, W1, b1, ... each padded to 4 floats.
+  let paramLength = 0;
+  const offsets = layers.map((layer) => {
+    const weightOffset = paramLength;
+    paramLength += alignUp(layer.inSize * layer.units, 4);
+    const biasOffset = paramLength;
+    paramLength += alignUp(layer.units, 4);
+    return { weightOffset, biasOffset };
+  });
+  const params = take(paramLength * 4);
+  const grads = take(paramLength * 4);
+  const moment1 = take(paramLength * 4);
+  const moment2 = take(paramLength * 4);
+
+  const outputSize = layers[layers.length - 1].units;
+  const inputs = take(capacity * inputSize * 4);
+  const targets = take(capacity * outputSize * 4);
+  const slots = layers.map((layer, l) => ({
+    ...offsets[l],
+    outputs: take(capacity * layer.units * 4),
+    deltas: take(capacity * layer.units * 4),
+  }));
+  const scratch = take(Math.max(4, ...layers.slice(1).map((layer) => layer.inSize * layer.units)) * 4);
+  return {
+    context, optimizer, trainData, evalData, params, grads, moment1, moment2, paramLength,
+    capacity, inputs, targets, layers: slots, scratch, dataStart: alignUp(cursor, 64),
+  };
+}

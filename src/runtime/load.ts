@@ -1,0 +1,68 @@
+/**
+ * Finding, compiling and instantiating the WebAssembly core.
+ *
+ * `init(source?)` compiles the module once per process; every model then gets
+ * its own instance and memory (instantiation is cheap, compilation is not).
+ * A source may be an already compiled WebAssembly.Module (Cloudflare Workers,
+ * which forbid compiling bytes at run time), the bytes, a URL, or a Response.
+ * With no source the default for the runtime is used: the file next to this
+ * module, read from disk in Node/Bun, fetched elsewhere.
+ */
+import { Core } from './core.js';
+
+export type WasmSource =
+  | WebAssembly.Module
+  | ArrayBuffer
+  | ArrayBufferView
+  | URL
+  | string
+  | Response
+  | PromiseLike<Response>;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** Compiles the core from `source` (or the runtime's default) and keeps it for every later model. */
+export function init(source?: WasmSource): Promise<WebAssembly.Module> {
+  if (source === undefined && compiled) return compiled;
+  const next = compile(source ?? defaultSource());
+  compiled = next;
+  next.catch(() => { if (compiled === next) compiled = undefined; });
+  return next;
+}
+
+async function compile(source: WasmSource | Promise<WasmSource>): Promise<WebAssembly.Module> {
+  const resolved = await source;
+  if (resolved instanceof WebAssembly.Module) return resolved;
+  if (resolved instanceof ArrayBuffer || ArrayBuffer.isView(resolved)) return WebAssembly.compile(resolved as BufferSource);
+  if (typeof resolved === 'string' || resolved instanceof URL) return compile(fetch(resolved));
+  const response = resolved as Response;
+  if (!response.ok) throw new Error(`simdnet: could not load the WebAssembly core from ${response.url}: HTTP ${response.status}`);
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** The runtime's default: next to this module (bundled) or in build/ (running from source). */
+async function defaultSource(): Promise<WasmSource> {
+  const candidates = [new URL('./simdnet.wasm', import.meta.url), new URL('../../build/simdnet.wasm', import.meta.url)];
+  const isNodeLike = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (isNodeLike && candidates[0].protocol === 'file:') {
+    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+    for (const url of candidates) {
+      try {
+        return await readFile(url);
+      } catch { /* try the next place */ }
+    }
+    throw new Error(`simdnet: simdnet.wasm not found next to ${import.meta.url}; run \`npm run build\`, or pass the module to init()`);
+  }
+  return candidates[0];
+}
+
+/** A fresh instance of the core with its own memory of at least `initialBytes`. */
+export async function instantiateCore(initialBytes = 1 << 20): Promise<Core> {
+  const module = await init();
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / 65536)) });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return new Core(instance, memory);
+}

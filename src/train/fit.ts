@@ -1,0 +1,194 @@
+/**
+ * The training loop: epochs of shuffled mini-batches, one WebAssembly call per
+ * batch, with validation, metrics, callbacks, learning-rate schedules, early
+ * stopping and a gradient-norm stopping rule. Async: it yields to the event
+ * loop every `yieldEveryMs` so pages stay responsive and callbacks can stop it.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { asDataset, checkDataset, type DatasetLike } from '../model/dataset-check.js';
+import type { Model } from '../model/model.js';
+import { ImprovementTracker, makeScheduler, type ScheduleConfig } from './schedules.js';
+import { makeYielder } from './yield.js';
+
+export type MetricName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
+
+export interface EpochLog {
+  /** 1-based, counted over the model's life (resumed training continues the count). */
+  epoch: number;
+  loss: number;
+  accuracy?: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  learningRate: number;
+  /** Mean over the epoch's batches of the gradient's global L2 norm (when tracked). */
+  gradNorm?: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+export interface BatchLog {
+  epoch: number;
+  /** 0-based within the epoch. */
+  batch: number;
+  batches: number;
+  size: number;
+  loss: number;
+  accuracy?: number;
+  gradNorm?: number;
+}
+
+/** Return false (or 'stop') from a callback to stop training after the current batch/epoch. */
+type CallbackResult = void | boolean | 'stop' | Promise<void | boolean | 'stop'>;
+
+export interface Callbacks {
+  onBatchEnd?(log: BatchLog): CallbackResult;
+  onEpochEnd?(log: EpochLog): CallbackResult;
+  onTrainEnd?(history: History): void | Promise<void>;
+}
+
+export interface EarlyStoppingOptions {
+  /** Default 'valLoss' with validation data, else 'loss'. */
+  monitor?: MetricName;
+  /** Epochs without improvement before stopping. Default 5. */
+  patience?: number;
+  /** Smallest change that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when stopping. Default true. */
+  restoreBestWeights?: boolean;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true. */
+  shuffle?: boolean;
+  validationData?: DatasetLike;
+  callbacks?: Callbacks;
+  earlyStopping?: EarlyStoppingOptions | boolean;
+  schedule?: ScheduleConfig;
+  /** Stop when the epoch's mean gradient norm falls below this. */
+  minGradNorm?: number;
+  /** Compute the gradient norm every batch even without minGradNorm/clipping. */
+  trackGradNorm?: boolean;
+  /** Longest stretch of synchronous work between event-loop turns. Default 16 ms. */
+  yieldEveryMs?: number;
+}
+
+export type StopReason = 'completed' | 'earlyStopping' | 'callback' | 'minGradNorm' | 'nonFiniteLoss';
+
+export interface History {
+  epochs: EpochLog[];
+  stopReason: StopReason;
+  /** With early stopping: the epoch whose weights the model holds (if restored) or the best seen. */
+  bestEpoch?: number;
+}
+
+const stops = (result: void | boolean | 'stop'): boolean => result === false || result === 'stop';
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function positiveInteger(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`simdnet: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+export async function fit(model: Model, data: DatasetLike, options: FitOptions): Promise<History> {
+  // --- validate everything before touching the model --------------------------
+  const epochs = options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
+  const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
+  const train: Dataset = asDataset(data, model.inputSize, model.outputSize);
+  checkDataset(train, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
+  const validation = options.validationData === undefined ? undefined : asDataset(options.validationData, model.inputSize, model.outputSize);
+  if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
+  const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
+  const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
+  const early = options.earlyStopping
+    ? { monitor: defaultMonitor, patience: 5, minDelta: 0, restoreBestWeights: true, ...(options.earlyStopping === true ? {} : options.earlyStopping) }
+    : undefined;
+  if (early && !(Number.isInteger(early.patience) && early.patience >= 0)) throw new Error(`simdnet: earlyStopping.patience must be a non-negative integer, got ${early.patience}`);
+  const minGradNorm = options.minGradNorm;
+  if (minGradNorm !== undefined && !(Number.isFinite(minGradNorm) && minGradNorm >= 0)) throw new Error(`simdnet: minGradNorm must be a non-negative number, got ${minGradNorm}`);
+  const yieldEveryMs = options.yieldEveryMs ?? 16;
+  const callbacks = options.callbacks ?? {};
+  const trackNorm = minGradNorm !== undefined || Boolean(options.trackGradNorm);
+
+  // --- load the data once ------------------------------------------------------
+  model.ensureCapacity(Math.min(batchSize, train.count));
+  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true);
+  model.setTrackGradNorm(trackNorm);
+  const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
+  let best: ReturnType<Model['snapshot']> | undefined;
+  const yieldToEventLoop = makeYielder();
+  const history: History = { epochs: [], stopReason: 'completed' };
+  const hasAccuracy = loadedTrain.accuracyKind !== 0;
+  const accuracyDenominator = loadedTrain.accuracyKind === 2 ? model.outputSize : 1;
+  const batches = Math.ceil(train.count / batchSize);
+
+  for (let e = 0; e < epochs; e++) {
+    const epochIndex = model.training.epochs; // global, 0-based
+    const learningRate = scheduler.before(epochIndex, model.training.learningRate);
+    if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
+    if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
+
+    const started = now();
+    let lastYield = started;
+    let lossSum = 0;
+    let correct = 0;
+    let normSum = 0;
+    let stopRequested = false;
+    for (let b = 0; b < batches; b++) {
+      const offset = b * batchSize;
+      const size = Math.min(batchSize, train.count - offset);
+      const result = model.trainBatch(loadedTrain, offset, size);
+      lossSum += result.loss * size;
+      correct += result.correct;
+      normSum += result.gradNorm;
+      if (!Number.isFinite(result.loss)) { history.stopReason = 'nonFiniteLoss'; stopRequested = true; break; }
+      if (callbacks.onBatchEnd) {
+        const log: BatchLog = { epoch: epochIndex + 1, batch: b, batches, size, loss: result.loss };
+        if (hasAccuracy) log.accuracy = result.correct / (size * accuracyDenominator);
+        if (trackNorm) log.gradNorm = result.gradNorm;
+        if (stops(await callbacks.onBatchEnd(log))) { history.stopReason = 'callback'; stopRequested = true; break; }
+      }
+      if (now() - lastYield > yieldEveryMs) {
+        await yieldToEventLoop();
+        lastYield = now();
+      }
+    }
+    const seconds = (now() - started) / 1000;
+    model.training.epochs++;
+    const log: EpochLog = {
+      epoch: epochIndex + 1,
+      loss: lossSum / train.count,
+      learningRate: model.training.learningRate,
+      seconds,
+      samplesPerSec: train.count / seconds,
+    };
+    if (hasAccuracy) log.accuracy = correct / (train.count * accuracyDenominator);
+    if (trackNorm) log.gradNorm = normSum / batches;
+    if (loadedValidation) {
+      const result = model.evaluateLoaded(loadedValidation);
+      log.valLoss = result.loss;
+      if (result.accuracy !== undefined) log.valAccuracy = result.accuracy;
+    }
+    history.epochs.push(log);
+    if (stopRequested) break;
+
+    if (callbacks.onEpochEnd && stops(await callbacks.onEpochEnd(log))) { history.stopReason = 'callback'; break; }
+    if (minGradNorm !== undefined && log.gradNorm! < minGradNorm) { history.stopReason = 'minGradNorm'; break; }
+    if (tracker && early) {
+      if (tracker.observe(log)) {
+        history.bestEpoch = log.epoch;
+        if (early.restoreBestWeights) best = model.snapshot(false);
+      } else if (tracker.wait >= early.patience) {
+        history.stopReason = 'earlyStopping';
+        break;
+      }
+    }
+    const next = scheduler.after(log, model.training.learningRate);
+    if (next !== model.training.learningRate) model.setLearningRate(next);
+    await yieldToEventLoop();
+  }
+  if (history.stopReason === 'earlyStopping' && best) model.restore(best);
+  await callbacks.onTrainEnd?.(history);
+  return history;
+}
