@@ -1,0 +1,281 @@
+/**
+ * IDX: the array file format of MNIST and Fashion-MNIST.
+ *
+ *   bytes 0-1   0x00 0x00                        magic
+ *   byte  2     dtype code (table below)
+ *   byte  3     ndims, 1..255
+ *   then        ndims big-endian u32 dimensions
+ *   then        prod(dims) elements, big-endian, row-major (last dimension fastest)
+ *
+ *   code  dtype  elements        code  dtype  elements
+ *   0x08  u8     Uint8Array      0x0C  i32    Int32Array
+ *   0x09  i8     Int8Array       0x0D  f32    Float32Array
+ *   0x0B  i16    Int16Array      0x0E  f64    Float64Array
+ *
+ * The reader converts the data to native-endian typed arrays (always copies, never aliases
+ * the input) and rejects anything that is not exactly one well-formed IDX array: bad magic,
+ * unknown dtype, zero dimensions (ndims = 0 or a dimension of size 0), truncated header or
+ * data, trailing bytes. Web-standard APIs only; gzip goes through DecompressionStream.
+ */
+
+import type { Dataset } from './dataset.js';
+import { gunzip, isGzip } from './gzip.js';
+
+// --- dtypes --------------------------------------------------------------------------
+
+export type IdxDtype = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
+
+/** The typed array that holds each dtype's elements. */
+export interface IdxArrayTypes {
+  u8: Uint8Array;
+  i8: Int8Array;
+  i16: Int16Array;
+  i32: Int32Array;
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+export type IdxData = IdxArrayTypes[IdxDtype];
+
+/** One decoded IDX array; `dtype` tells which typed array `data` is. */
+export type IdxArray = {
+  [D in IdxDtype]: { dtype: D; shape: number[]; data: IdxArrayTypes[D] };
+}[IdxDtype];
+
+interface DtypeInfo {
+  dtype: IdxDtype;
+  code: number;
+  bytesPerElement: number;
+  /** Reads one big-endian element at `byteOffset` of `view`. */
+  read(view: DataView, byteOffset: number): number;
+  /** Writes `value` as one big-endian element at `byteOffset` of `view`. */
+  write(view: DataView, byteOffset: number, value: number): void;
+  allocate(length: number): IdxData;
+}
+
+const DTYPES: readonly DtypeInfo[] = [
+  {
+    dtype: 'u8', code: 0x08, bytesPerElement: 1,
+    read: (view, at) => view.getUint8(at),
+    write: (view, at, value) => view.setUint8(at, value),
+    allocate: (length) => new Uint8Array(length),
+  },
+  {
+    dtype: 'i8', code: 0x09, bytesPerElement: 1,
+    read: (view, at) => view.getInt8(at),
+    write: (view, at, value) => view.setInt8(at, value),
+    allocate: (length) => new Int8Array(length),
+  },
+  {
+    dtype: 'i16', code: 0x0b, bytesPerElement: 2,
+    read: (view, at) => view.getInt16(at, false),
+    write: (view, at, value) => view.setInt16(at, value, false),
+    allocate: (length) => new Int16Array(length),
+  },
+  {
+    dtype: 'i32', code: 0x0c, bytesPerElement: 4,
+    read: (view, at) => view.getInt32(at, false),
+    write: (view, at, value) => view.setInt32(at, value, false),
+    allocate: (length) => new Int32Array(length),
+  },
+  {
+    dtype: 'f32', code: 0x0d, bytesPerElement: 4,
+    read: (view, at) => view.getFloat32(at, false),
+    write: (view, at, value) => view.setFloat32(at, value, false),
+    allocate: (length) => new Float32Array(length),
+  },
+  {
+    dtype: 'f64', code: 0x0e, bytesPerElement: 8,
+    read: (view, at) => view.getFloat64(at, false),
+    write: (view, at, value) => view.setFloat64(at, value, false),
+    allocate: (length) => new Float64Array(length),
+  },
+];
+
+function hexByte(value: number): string {
+  return '0x' + value.toString(16).padStart(2, '0');
+}
+
+function knownDtypeList(): string {
+  return DTYPES.map((info) => `${hexByte(info.code)} ${info.dtype}`).join(', ');
+}
+
+function dtypeOfArray(data: unknown): DtypeInfo {
+  // Node Buffers are Uint8Arrays and encode as u8; Uint8ClampedArray is a different class
+  // and is rejected rather than guessed.
+  const info =
+    data instanceof Uint8Array ? DTYPES[0]
+    : data instanceof Int8Array ? DTYPES[1]
+    : data instanceof Int16Array ? DTYPES[2]
+    : data instanceof Int32Array ? DTYPES[3]
+    : data instanceof Float32Array ? DTYPES[4]
+    : data instanceof Float64Array ? DTYPES[5]
+    : undefined;
+  if (!info) {
+    const name = (data as object | null)?.constructor?.name ?? typeof data;
+    throw new TypeError(
+      `IDX: cannot encode ${name}; expected Uint8Array, Int8Array, Int16Array, Int32Array, Float32Array or Float64Array`,
+    );
+  }
+  return info;
+}
+
+// --- reading ---------------------------------------------------------------------------
+
+function toUint8Array(bytes: Uint8Array | ArrayBuffer): Uint8Array {
+  return bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * Parses an uncompressed IDX file. Throws an Error naming the problem on malformed input,
+ * and on gzip input (use the async `parseIdx`, which decompresses it).
+ */
+export function parseIdxBytes(input: Uint8Array | ArrayBuffer): IdxArray {
+  const bytes = toUint8Array(input);
+  if (bytes.length < 4) {
+    throw new Error(`IDX: truncated header: expected at least 4 bytes, got ${bytes.length}`);
+  }
+  if (isGzip(bytes)) {
+    throw new Error('IDX: input is gzip-compressed; use the async parseIdx(), which decompresses it');
+  }
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new Error(
+      `IDX: bad magic: the first two bytes must be 0x00 0x00, got ${hexByte(bytes[0])} ${hexByte(bytes[1])}`,
+    );
+  }
+  const info = DTYPES.find((candidate) => candidate.code === bytes[2]);
+  if (!info) {
+    throw new Error(`IDX: unknown dtype code ${hexByte(bytes[2])} (known: ${knownDtypeList()})`);
+  }
+  const ndims = bytes[3];
+  if (ndims === 0) throw new Error('IDX: zero dimensions: the header declares ndims = 0');
+
+  const headerLength = 4 + 4 * ndims;
+  if (bytes.length < headerLength) {
+    throw new Error(
+      `IDX: truncated header: ${ndims} dimensions need ${headerLength} header bytes, got ${bytes.length}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let d = 0; d < ndims; d++) shape.push(view.getUint32(4 + 4 * d, false));
+  const zeroAxis = shape.indexOf(0);
+  if (zeroAxis !== -1) {
+    throw new Error(`IDX: zero dimension: dimension ${zeroAxis} of shape ${shapeText(shape)} is 0`);
+  }
+
+  // Products beyond 2^53 lose exactness but are then far larger than any real input,
+  // so the comparisons below still report them as truncated.
+  const elementCount = shape.reduce((product, size) => product * size, 1);
+  const expectedDataBytes = elementCount * info.bytesPerElement;
+  const actualDataBytes = bytes.length - headerLength;
+  if (actualDataBytes < expectedDataBytes) {
+    throw new Error(
+      `IDX: truncated data: shape ${shapeText(shape)} of ${info.dtype} needs ${expectedDataBytes} data bytes, ` +
+        `got ${actualDataBytes}`,
+    );
+  }
+  if (actualDataBytes > expectedDataBytes) {
+    throw new Error(
+      `IDX: trailing garbage: ${actualDataBytes - expectedDataBytes} bytes after the ${expectedDataBytes} ` +
+        `data bytes that shape ${shapeText(shape)} of ${info.dtype} needs`,
+    );
+  }
+
+  return { dtype: info.dtype, shape, data: decodeElements(info, view, headerLength, elementCount) } as IdxArray;
+}
+
+function decodeElements(info: DtypeInfo, view: DataView, dataOffset: number, elementCount: number): IdxData {
+  if (info.bytesPerElement === 1) {
+    // Single bytes have no byte order: one copy of the region.
+    const start = view.byteOffset + dataOffset;
+    const copied = new Uint8Array(view.buffer.slice(start, start + elementCount));
+    return info.dtype === 'u8' ? copied : new Int8Array(copied.buffer);
+  }
+  const data = info.allocate(elementCount);
+  for (let i = 0, at = dataOffset; i < elementCount; i++, at += info.bytesPerElement) {
+    data[i] = info.read(view, at);
+  }
+  return data;
+}
+
+/**
+ * Parses an IDX file, gzipped or not: input starting with the gzip magic 0x1f 0x8b is
+ * decompressed first (DecompressionStream), then parsed by `parseIdxBytes`.
+ */
+export async function parseIdx(input: Uint8Array | ArrayBuffer): Promise<IdxArray> {
+  const bytes = toUint8Array(input);
+  return parseIdxBytes(isGzip(bytes) ? await gunzip(bytes) : bytes);
+}
+
+// --- writing ---------------------------------------------------------------------------
+
+/**
+ * Encodes `data` (row-major, `shape`) as an uncompressed IDX file. The dtype follows from
+ * the array type; every dimension must be a positive integer below 2^32 and their product
+ * must equal `data.length`.
+ */
+export function encodeIdx(data: IdxData, shape: readonly number[]): Uint8Array {
+  const info = dtypeOfArray(data);
+  if (shape.length < 1 || shape.length > 255) {
+    throw new RangeError(`IDX: shape must have 1 to 255 dimensions, got ${shape.length}`);
+  }
+  for (const size of shape) {
+    if (!Number.isInteger(size) || size < 1 || size > 0xffffffff) {
+      throw new RangeError(`IDX: every dimension must be an integer in [1, 2^32), got shape ${shapeText(shape)}`);
+    }
+  }
+  const elementCount = shape.reduce((product, size) => product * size, 1);
+  if (elementCount !== data.length) {
+    throw new RangeError(
+      `IDX: shape ${shapeText(shape)} holds ${elementCount} elements but the data has ${data.length}`,
+    );
+  }
+
+  const headerLength = 4 + 4 * shape.length;
+  const bytes = new Uint8Array(headerLength + elementCount * info.bytesPerElement);
+  const view = new DataView(bytes.buffer);
+  bytes[2] = info.code;
+  bytes[3] = shape.length;
+  shape.forEach((size, d) => view.setUint32(4 + 4 * d, size, false));
+  if (info.bytesPerElement === 1) {
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), headerLength);
+  } else {
+    for (let i = 0, at = headerLength; i < elementCount; i++, at += info.bytesPerElement) {
+      info.write(view, at, data[i]);
+    }
+  }
+  return bytes;
+}
+
+// --- datasets --------------------------------------------------------------------------
+
+/**
+ * A classification Dataset from an MNIST-style pair of IDX arrays:
+ *
+ *   images  u8 [count, rows, cols] or [count, features] (any trailing dims are flattened)
+ *   labels  u8 [count]
+ *
+ * -> { count, inputSize: rows * cols, inputs: images.data (Uint8Array), inputScale: 1/255,
+ *      labels: labels.data (Uint8Array) }. The arrays are used as they are, not copied.
+ */
+export function idxToDataset(images: IdxArray, labels: IdxArray): Dataset {
+  if (images.dtype !== 'u8') throw new Error(`IDX images must be u8, got ${images.dtype}`);
+  if (labels.dtype !== 'u8') throw new Error(`IDX labels must be u8, got ${labels.dtype}`);
+  if (images.shape.length < 2) {
+    throw new Error(`IDX images must have shape [count, ...features], got ${shapeText(images.shape)}`);
+  }
+  if (labels.shape.length !== 1) {
+    throw new Error(`IDX labels must have shape [count], got ${shapeText(labels.shape)}`);
+  }
+  const count = images.shape[0];
+  if (labels.shape[0] !== count) {
+    throw new Error(`IDX images and labels disagree on the sample count: ${count} images, ${labels.shape[0]} labels`);
+  }
+  const inputSize = images.shape.slice(1).reduce((product, size) => product * size, 1);
+  return { count, inputSize, inputs: images.data, inputScale: 1 / 255, labels: labels.data };
+}
