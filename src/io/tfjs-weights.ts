@@ -52,6 +52,9 @@ export function decodeWeights(
   context: string,
 ): DecodedWeight[] {
   assertManifestShape(manifest, context);
+  for (const entry of manifest.flatMap((group) => group.weights)) {
+    if (entry.group !== 'optimizer') assertReadableEncoding(entry, context);
+  }
   const groupBytes = splitIntoGroups(manifest, weightData, context);
   const decoded: DecodedWeight[] = [];
   manifest.forEach((group, groupIndex) => {
@@ -148,6 +151,12 @@ function decodeValues(entry: TfjsWeightsManifestEntry, view: DataView, offset: n
     default:
       throw new Error(unsupportedDtypeMessage(entry, context));
   }
+}
+
+/** Model weights must be float32, int32, float16 or quantized: said before any size check. */
+function assertReadableEncoding(entry: TfjsWeightsManifestEntry, context: string): void {
+  if (entry.quantization !== undefined) return; // bytesPerElement names an unknown quantization dtype
+  if (!['float32', 'int32', 'float16'].includes(entry.dtype)) throw new Error(unsupportedDtypeMessage(entry, context));
 }
 
 function bytesPerElement(entry: TfjsWeightsManifestEntry, context: string): number {

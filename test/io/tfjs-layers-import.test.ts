@@ -1,0 +1,165 @@
+/**
+ * fromTfjsLayers on what @tensorflow/tfjs itself writes: models built with tf.sequential /
+ * tf.model, saved with model.save(withSaveHandler), turned into model.json + weights.bin,
+ * imported, and compared with tfjs's own predictions (float64 reference, tolerance 1e-5).
+ */
+
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromTfjsLayers } from '../../src/io/tfjs-layers.js';
+import type { Activation } from '../../src/model/description.js';
+import { artifactsToFiles, predict, saveArtifacts, useCpuBackend } from './tfjs-helpers.js';
+import { maxAbsDifference, randomFloats, referenceForward, seededRandom } from './reference-model.js';
+
+const TOLERANCE = 1e-5;
+let largestDifferenceSeen = 0;
+
+beforeAll(useCpuBackend);
+afterAll(() => {
+  console.log(`tfjs import: largest |tfjs - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`);
+});
+
+/** A seeded Dense layer with random (non-zero) biases, so bias handling is exercised. */
+function dense(units: number, activation: Activation, seed: number, extra: Omit<Parameters<typeof tf.layers.dense>[0], 'units'> = {}) {
+  return tf.layers.dense({
+    units,
+    activation,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 1 }),
+    ...extra,
+  });
+}
+
+/** Saves `model`, imports the files, and checks predictions on a batch of `inputShape` rows. */
+async function expectImportMatchesTfjs(model: tf.LayersModel, inputShape: number[], batch: number, seed: number) {
+  const { modelJson, weightsBin } = artifactsToFiles(await saveArtifacts(model));
+  const desc = fromTfjsLayers(modelJson, weightsBin);
+  const features = inputShape.reduce((a, b) => a * b, 1);
+  expect(desc.inputSize).toBe(features);
+  const input = randomFloats(seededRandom(seed), batch * features);
+  const expected = predict(model, input, [batch, ...inputShape]);
+  const difference = maxAbsDifference(expected, referenceForward(desc, input, batch));
+  expect(difference).toBeLessThan(TOLERANCE);
+  largestDifferenceSeen = Math.max(largestDifferenceSeen, difference);
+  return desc;
+}
+
+describe('fromTfjsLayers on tf.sequential models', () => {
+  it.each([1, 7])('every activation, with and without bias, at batch %i', async (batch) => {
+    const model = tf.sequential({
+      layers: [
+        dense(16, 'relu', 1, { inputShape: [6] }),
+        dense(12, 'tanh', 3, { useBias: false }),
+        dense(10, 'sigmoid', 5),
+        dense(9, 'softplus', 7),
+        dense(8, 'linear', 9, { useBias: false }),
+        dense(3, 'softmax', 11),
+      ],
+    });
+    const desc = await expectImportMatchesTfjs(model, [6], batch, 900 + batch);
+    expect(desc.layers.map((l) => l.activation)).toEqual(['relu', 'tanh', 'sigmoid', 'softplus', 'linear', 'softmax']);
+    expect(desc.layers[1].bias).toEqual(new Float32Array(12)); // use_bias false -> zeros
+    // The weights are tfjs's own values, bit for bit.
+    const tfjsWeights = model.getWeights().map((w) => w.dataSync());
+    expect(desc.layers[0].weights).toEqual(tfjsWeights[0]);
+    expect(desc.layers[0].bias).toEqual(tfjsWeights[1]);
+    expect(desc.layers[1].weights).toEqual(tfjsWeights[2]);
+    model.dispose();
+  });
+
+  it('accepts Dropout, Activation (folded into a linear Dense) and a Flatten of a 2-D input', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [2, 3] }),
+        dense(5, 'linear', 13),
+        tf.layers.activation({ activation: 'relu' }),
+        tf.layers.dropout({ rate: 0.5 }),
+        dense(4, 'linear', 15),
+        tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    const desc = await expectImportMatchesTfjs(model, [2, 3], 7, 950);
+    expect(desc.inputSize).toBe(6);
+    expect(desc.layers.map((l) => l.activation)).toEqual(['relu', 'softmax']);
+    model.dispose();
+  });
+
+  it('reads model.save() artifacts directly (weightSpecs + weightData)', async () => {
+    const model = tf.sequential({ layers: [dense(4, 'tanh', 17, { inputShape: [3] }), dense(2, 'sigmoid', 19)] });
+    const artifacts = await saveArtifacts(model);
+    const desc = fromTfjsLayers(artifacts as Parameters<typeof fromTfjsLayers>[0], artifacts.weightData as ArrayBuffer);
+    const input = randomFloats(seededRandom(1), 7 * 3);
+    expect(maxAbsDifference(predict(model, input, [7, 3]), referenceForward(desc, input, 7))).toBeLessThan(TOLERANCE);
+    model.dispose();
+  });
+});
+
+describe('fromTfjsLayers on tf.model (functional) chains', () => {
+  it('a single chain of Dense layers', async () => {
+    const input = tf.input({ shape: [5] });
+    const hidden = dense(8, 'relu', 21).apply(input) as tf.SymbolicTensor;
+    const output = dense(3, 'softmax', 23).apply(hidden) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output });
+    const { modelJson } = artifactsToFiles(await saveArtifacts(model));
+    expect((modelJson.modelTopology as { class_name: string }).class_name).toBe('Model');
+    await expectImportMatchesTfjs(model, [5], 7, 960);
+    model.dispose();
+  });
+
+  it('rejects a branching graph, naming the merging layer', async () => {
+    const input = tf.input({ shape: [4] });
+    const left = dense(3, 'relu', 25).apply(input) as tf.SymbolicTensor;
+    const right = dense(3, 'tanh', 27).apply(input) as tf.SymbolicTensor;
+    const merged = tf.layers.concatenate({ name: 'merge' }).apply([left, right]) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: merged });
+    const { modelJson, weightsBin } = artifactsToFiles(await saveArtifacts(model));
+    expect(() => fromTfjsLayers(modelJson, weightsBin)).toThrow(/Concatenate layer 'merge' is not a single call on one tensor/);
+    model.dispose();
+  });
+});
+
+describe('fromTfjsLayers rejects what a dense network cannot represent', () => {
+  async function importError(model: tf.LayersModel): Promise<string> {
+    const { modelJson, weightsBin } = artifactsToFiles(await saveArtifacts(model));
+    model.dispose();
+    try {
+      fromTfjsLayers(modelJson, weightsBin);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected fromTfjsLayers to throw');
+  }
+
+  it('a Conv2D model, naming the layer class and name', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'my_conv' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
+    expect(await importError(model)).toMatch(/unsupported layer Conv2D 'my_conv'/);
+  });
+
+  it('an LSTM model, naming the layer class and name', async () => {
+    const model = tf.sequential({ layers: [tf.layers.lstm({ inputShape: [5, 3], units: 4, name: 'my_lstm' }), tf.layers.dense({ units: 1 })] });
+    expect(await importError(model)).toMatch(/unsupported layer LSTM 'my_lstm'/);
+  });
+
+  it('an unsupported activation, naming the layer', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'elu', name: 'elu_dense' })] });
+    expect(await importError(model)).toMatch(/Dense layer 'elu_dense' has unsupported activation "elu"/);
+  });
+
+  it('a Dense on a multi-dimensional input without a Flatten', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4, 3], units: 2, name: 'rank3' })] });
+    expect(await importError(model)).toMatch(/Dense layer 'rank3' receives per-example shape \[4, 3\]/);
+  });
+
+  it('an Activation after a non-linear Dense (two activations in a row)', async () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'relu' }), tf.layers.activation({ activation: 'tanh', name: 'act' })],
+    });
+    expect(await importError(model)).toMatch(/Activation layer 'act' \(tanh\) must directly follow a Dense layer with a linear activation/);
+  });
+});
