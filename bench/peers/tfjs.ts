@@ -1,0 +1,148 @@
+/**
+ * Peer runner: TensorFlow.js layers API on the WebAssembly backend (--backend wasm) or the
+ * plain-JavaScript CPU backend (--backend cpu), in this process only (one backend per process,
+ * so peak RSS is that backend's own).
+ *
+ * Measures (see bench/common.ts for the command line and the JSON line it prints):
+ *   - training: tf.sequential 784-128(relu)-64(relu)-10(softmax), loss categoricalCrossentropy,
+ *     tf.train.adam(1e-3, 0.9, 0.999, 1e-7). Each step is `model.trainOnBatch(x, y)` on batch
+ *     tensors made before the clock starts, so neither slicing nor model.fit's per-epoch
+ *     bookkeeping (shuffling, callbacks, validation) is timed. trainOnBatch reads the loss back,
+ *     so every step has finished when it resolves. Batches are a ring over the first
+ *     min(60000, 16384) training images in file order (see RING_SAMPLES).
+ *   - inference: model.predict on a [1000, 784] tensor of test images, output read back with
+ *     .data() (the same work a user does to get probabilities into JS).
+ *
+ * Threads: the wasm backend never uses threads under Node in tfjs 4.22 (its
+ * WASM_HAS_MULTITHREAD_SUPPORT flag is false when IS_NODE), so it loads
+ * tfjs-backend-wasm-simd.wasm; setThreadsCount(1) is also called and getThreadsCount() reported.
+ * The cpu backend is single-threaded JavaScript.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  MNIST_CLASSES,
+  MNIST_PIXELS,
+  emitResult,
+  loadMnist,
+  oneHot,
+  packageVersion,
+  parseRunnerArgs,
+  peakRssMB,
+  round1,
+  scaleToUnit,
+  timeInference,
+  timeTraining,
+} from '../common';
+
+/** At most this many distinct training samples are turned into pre-made batch tensors. */
+const RING_SAMPLES = 16384;
+
+async function main(): Promise<void> {
+  const options = parseRunnerArgs();
+  const backend = options.other.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backend}`);
+
+  let threads = 1;
+  let wasmBinary = '';
+  if (backend === 'wasm') {
+    const require = createRequire(import.meta.url);
+    const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    tfwasm.setWasmPaths(wasmDir + path.sep);
+    tfwasm.setThreadsCount(1);
+  }
+  if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+  await tf.ready();
+  if (backend === 'wasm') {
+    threads = tfwasm.getThreadsCount();
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    wasmBinary = multithread && simd ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  }
+
+  // --- data: [0,1] float32 images and one-hot labels, cut into batch tensors up front
+  const train = loadMnist('train');
+  const trainImages = scaleToUnit(train.pixels); // [60000, 784]
+  const trainTargets = oneHot(train.labels); // [60000, 10]
+  const ringBatches = Math.max(1, Math.floor(Math.min(train.count, RING_SAMPLES) / options.batch));
+  const ring: { x: tf.Tensor2D; y: tf.Tensor2D }[] = [];
+  for (let b = 0; b < ringBatches; b++) {
+    const rows = b * options.batch;
+    ring.push({
+      x: tf.tensor2d(trainImages.subarray(rows * MNIST_PIXELS, (rows + options.batch) * MNIST_PIXELS), [options.batch, MNIST_PIXELS]),
+      y: tf.tensor2d(trainTargets.subarray(rows * MNIST_CLASSES, (rows + options.batch) * MNIST_CLASSES), [options.batch, MNIST_CLASSES]),
+    });
+  }
+  const test = loadMnist('t10k');
+  const inferRows = Math.min(options.inferBatch, test.count);
+  const inferX = tf.tensor2d(scaleToUnit(test.pixels.subarray(0, inferRows * MNIST_PIXELS)), [inferRows, MNIST_PIXELS]);
+
+  // --- model: the reference MLP
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [MNIST_PIXELS], units: 128, activation: 'relu' }),
+      tf.layers.dense({ units: 64, activation: 'relu' }),
+      tf.layers.dense({ units: MNIST_CLASSES, activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: 'categoricalCrossentropy' });
+
+  // --- training
+  const step = async (batchIndex: number): Promise<number> => {
+    const { x, y } = ring[batchIndex % ring.length];
+    return (await model.trainOnBatch(x, y)) as number;
+  };
+  const tensorsBefore = tf.memory().numTensors;
+  const training = await timeTraining(step, options);
+  const tensorCountDelta = tf.memory().numTensors - tensorsBefore;
+
+  // --- inference
+  const inference = await timeInference(
+    async () => {
+      const probabilities = model.predict(inferX) as tf.Tensor;
+      await probabilities.data();
+      probabilities.dispose();
+    },
+    { rows: inferRows, seconds: options.inferSeconds },
+  );
+
+  const cap = options.maxBatches > 0 ? `${options.seconds} s or ${options.maxBatches} batches` : `${options.seconds} s`;
+  emitResult({
+    name: 'tfjs',
+    backend,
+    threads,
+    batchSize: options.batch,
+    trainSamplesPerSec: round1(training.samplesPerSec),
+    trainSamplesTimed: training.samples,
+    inferSamplesPerSec: round1(inference.samplesPerSec),
+    peakRssMB: round1(peakRssMB()),
+    versions: {
+      node: process.versions.node,
+      '@tensorflow/tfjs': packageVersion('@tensorflow/tfjs'),
+      '@tensorflow/tfjs-core': packageVersion('@tensorflow/tfjs-core'),
+      '@tensorflow/tfjs-layers': packageVersion('@tensorflow/tfjs-layers'),
+      [`@tensorflow/tfjs-backend-${backend}`]: packageVersion(`@tensorflow/tfjs-backend-${backend}`),
+    },
+    notes:
+      `model.trainOnBatch over ${ring.length} pre-made batch tensors (first ${ring.length * options.batch} images, cycled); ` +
+      `${options.warmup} warm-up batches, then timed for ${cap}; Adam eps 1e-7` +
+      (backend === 'wasm' ? `; ${wasmBinary} (Node: no wasm threads in tfjs)` : '; pure-JS kernels'),
+    extra: {
+      timedBatches: training.batches,
+      timedSeconds: round1(training.seconds),
+      lossBefore: training.lossBefore,
+      lossAfter: training.lossAfter,
+      inferCalls: inference.calls,
+      inferRows,
+      tensorCountDeltaDuringTraining: tensorCountDelta,
+      ...(backend === 'wasm' ? { wasmBinary } : {}),
+    },
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
