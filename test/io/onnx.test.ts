@@ -97,6 +97,15 @@ describe('toOnnx in onnxruntime-web', () => {
     await expectMatchesReference(desc, 7, 300);
   });
 
+  it('an MNIST-sized 784-300-100-10 net (about 1 MB of raw_data) matches at batch 7', async () => {
+    const desc = randomDescription(33, 784, [
+      { units: 300, activation: 'relu' },
+      { units: 100, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ]);
+    await expectMatchesReference(desc, 7, 350);
+  });
+
   it('saturated sigmoid, tanh and softmax (logits in the hundreds) stay finite and match', async () => {
     for (const activation of ['sigmoid', 'tanh', 'softmax'] as const) {
       const desc = randomDescription(31, 4, [{ units: 6, activation }], 60);

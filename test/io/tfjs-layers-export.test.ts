@@ -60,6 +60,15 @@ describe('toTfjsLayers in @tensorflow/tfjs', () => {
     await expectMatchesReference(desc, batch, 700 + batch);
   });
 
+  it('an MNIST-sized 784-300-100-10 net matches at batch 7', async () => {
+    const desc = randomDescription(69, 784, [
+      { units: 300, activation: 'relu' },
+      { units: 100, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ]);
+    await expectMatchesReference(desc, 7, 750);
+  });
+
   it('writes the model.json layout tfjs writes', () => {
     const desc = randomDescription(71, 3, [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
     const { modelJson, weightsBin } = toTfjsLayers(desc);
