@@ -50,7 +50,11 @@ export interface RunnerResult {
   versions: Record<string, string>;
   /** What differs from the reference model, how it was timed, anything a reader must know. */
   notes: string;
-  /** Optional details: loss before/after the timed window, timing parameters, BLAS, ... */
+  /**
+   * Optional details: loss before/after the timed window, timing parameters, BLAS, ... The
+   * harness shows `extra.cpuPerWall` (process CPU seconds per wall second over the timed
+   * training window) when present, as a contention check.
+   */
   extra?: Record<string, unknown>;
 }
 
@@ -176,6 +180,12 @@ export interface TrainTiming {
   /** Loss returned by the last warm-up batch and by the last timed batch (when the step returns one). */
   lossBefore: number | null;
   lossAfter: number | null;
+  /**
+   * CPU seconds this process used per wall second over the timed window (user + system, all
+   * threads). About 1.0 for a single-threaded runner on an idle machine; well below its thread
+   * count means other processes took CPU time from it.
+   */
+  cpuPerWall: number;
 }
 
 /**
@@ -196,6 +206,7 @@ export async function timeTraining(
   }
   let lossAfter: number | null = null;
   let timed = 0;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   let elapsed = 0;
   while (true) {
@@ -206,8 +217,17 @@ export async function timeTraining(
     if (elapsed >= options.seconds) break;
     if (options.maxBatches > 0 && timed >= options.maxBatches) break;
   }
+  const cpu = process.cpuUsage(cpuStart);
   const samples = timed * options.batch;
-  return { batches: timed, samples, seconds: elapsed, samplesPerSec: samples / elapsed, lossBefore, lossAfter };
+  return {
+    batches: timed,
+    samples,
+    seconds: elapsed,
+    samplesPerSec: samples / elapsed,
+    lossBefore,
+    lossAfter,
+    cpuPerWall: (cpu.user + cpu.system) / 1e6 / elapsed,
+  };
 }
 
 export interface InferTiming {

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
 
   // --- training: one warm-up pass, then `passes` timed passes, timestamps from the callback
   const passEnds: number[] = [];
+  const passCpu: NodeJS.CpuUsage[] = [];
   const passErrors: number[] = [];
   const status = net.train(data, {
     ...trainOptions,
@@ -87,12 +88,15 @@ async function main(): Promise<void> {
     callbackPeriod: 1,
     callback: (progress: { iterations: number; error: number }) => {
       passEnds.push(performance.now());
+      passCpu.push(process.cpuUsage());
       passErrors.push(progress.error);
     },
   });
   if (passEnds.length !== 1 + passes) throw new Error(`expected ${1 + passes} passes, brain.js ran ${status.iterations}`);
   const trainSeconds = (passEnds[passes] - passEnds[0]) / 1000;
   const trainSamplesTimed = passes * count;
+  const trainCpuSeconds =
+    (passCpu[passes].user + passCpu[passes].system - passCpu[0].user - passCpu[0].system) / 1e6;
 
   // --- inference: 1000 single-sample run() calls per timed call
   const inference = await timeInference(
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
       `inference = ${inferRows} single-sample run() calls`,
     extra: {
       timedSeconds: round1(trainSeconds),
+      cpuPerWall: Math.round((trainCpuSeconds / trainSeconds) * 100) / 100,
       praxis,
       msePerPass: passErrors,
       inferCalls: inference.calls,

@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     extra: {
       timedBatches: training.batches,
       timedSeconds: round1(training.seconds),
+      cpuPerWall: Math.round(training.cpuPerWall * 100) / 100,
       lossBefore: training.lossBefore,
       lossAfter: training.lossAfter,
       inferCalls: inference.calls,

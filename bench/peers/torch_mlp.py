@@ -140,6 +140,7 @@ def main():
     blas = mapped_blas_libraries()
     timed = 0
     loss_after = None
+    cpu_start = time.process_time()  # this process, all threads, user + system
     start = time.perf_counter()
     while True:
         loss_after = step(batch_index)
@@ -150,6 +151,7 @@ def main():
             break
         if args.max_batches > 0 and timed >= args.max_batches:
             break
+    cpu_per_wall = (time.process_time() - cpu_start) / elapsed
     train_samples = timed * args.batch
 
     # --- inference
@@ -191,6 +193,7 @@ def main():
         "extra": {
             "timedBatches": timed,
             "timedSeconds": round(elapsed, 2),
+            "cpuPerWall": round(cpu_per_wall, 2),
             "lossBefore": loss_before,
             "lossAfter": loss_after,
             "inferCalls": calls,
