@@ -1,0 +1,204 @@
+/**
+ * The oracle: simdnet's network maths in plain float64 on the host, written from the
+ * conventions stated in assembly/activations.ts and assembly/losses.ts, never from the
+ * core's code. Every buffer is row-major [rows, n] in a flat array.
+ *
+ *   activations  linear, sigmoid, tanh, relu, softplus, softmax (stable: max subtracted)
+ *   losses, over a batch of `rows` rows of n outputs, with a = σ(z):
+ *     mse                 1/(rows·n) Σ (a - t)²
+ *     l2                  1/rows Σ_rows ½ Σ_j (a - t)²
+ *     crossEntropy        1/rows Σ_rows Σ_j t_j (lse(z) - z_j)          (softmax fused)
+ *     binaryCrossEntropy  1/(rows·n) Σ max(z, 0) - z·t + log1p(e^-|z|)   (sigmoid fused)
+ *   a dense network     a_l = σ_l(a_{l-1} · W_l + b_l), W_l stored [in, units]
+ *
+ * Derivatives are deliberately absent: tests get them by central differences of these
+ * functions (see centralDifferences), so the oracle never restates a formula the core uses.
+ */
+import type { Activation, ModelDescription } from '../../src/model/description.js';
+import type { Loss } from '../../src/model/spec.js';
+
+export type Values = ArrayLike<number>;
+
+// --- activations -------------------------------------------------------------
+
+export function sigmoid(z: number): number {
+  // Exponentiate only non-positive numbers: exact limits at ±∞.
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+export function softplus(z: number): number {
+  return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+}
+
+/** log Σ_j e^(z_j), stable for any magnitude: m + log Σ e^(z_j - m), m = max z. */
+export function logSumExp(z: Values, start = 0, n = z.length): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) max = Math.max(max, z[start + j]);
+  let sum = 0;
+  for (let j = 0; j < n; j++) sum += Math.exp(z[start + j] - max);
+  return max + Math.log(sum);
+}
+
+/** a[rows, n] = σ(z[rows, n]) in float64. */
+export function activate(activation: Activation, z: Values, rows: number, n: number): Float64Array {
+  const a = new Float64Array(rows * n);
+  if (activation === 'softmax') {
+    for (let r = 0; r < rows; r++) {
+      const lse = logSumExp(z, r * n, n);
+      for (let j = 0; j < n; j++) a[r * n + j] = Math.exp(z[r * n + j] - lse);
+    }
+    return a;
+  }
+  const f = elementwise(activation);
+  for (let i = 0; i < rows * n; i++) a[i] = f(z[i]);
+  return a;
+}
+
+function elementwise(activation: Exclude<Activation, 'softmax'>): (z: number) => number {
+  switch (activation) {
+    case 'linear': return (z) => z;
+    case 'sigmoid': return sigmoid;
+    case 'tanh': return Math.tanh;
+    case 'relu': return (z) => Math.max(z, 0);
+    case 'softplus': return softplus;
+  }
+}
+
+// --- losses ------------------------------------------------------------------
+
+/**
+ * The batch's mean loss as a function of the output layer's pre-activations z (the
+ * fused losses need z; mse and l2 go through a = σ(z)). `targets` is [rows, n].
+ */
+export function lossOfLogits(loss: Loss, outputActivation: Activation, z: Values, targets: Values, rows: number, n: number): number {
+  let total = 0;
+  switch (loss) {
+    case 'mse':
+    case 'l2': {
+      const a = activate(outputActivation, z, rows, n);
+      for (let i = 0; i < rows * n; i++) total += (a[i] - targets[i]) ** 2;
+      return loss === 'mse' ? total / (rows * n) : (0.5 * total) / rows;
+    }
+    case 'crossEntropy': {
+      if (outputActivation !== 'softmax') throw new Error('reference: crossEntropy is defined with a softmax output');
+      for (let r = 0; r < rows; r++) {
+        const lse = logSumExp(z, r * n, n);
+        for (let j = 0; j < n; j++) total += targets[r * n + j] * (lse - z[r * n + j]);
+      }
+      return total / rows;
+    }
+    case 'binaryCrossEntropy': {
+      if (outputActivation !== 'sigmoid') throw new Error('reference: binaryCrossEntropy is defined with a sigmoid output');
+      for (let i = 0; i < rows * n; i++) total += Math.max(z[i], 0) - z[i] * targets[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
+      return total / (rows * n);
+    }
+  }
+}
+
+/** One-hot rows [labels.length, classes]. */
+export function oneHot(labels: Values, classes: number): Float64Array {
+  const t = new Float64Array(labels.length * classes);
+  for (let r = 0; r < labels.length; r++) t[r * classes + labels[r]] = 1;
+  return t;
+}
+
+// --- a dense network -----------------------------------------------------------
+
+export interface ReferenceLayer {
+  inSize: number;
+  units: number;
+  activation: Activation;
+  /** [inSize, units] row-major. */
+  weights: Float64Array;
+  /** [units]. */
+  bias: Float64Array;
+}
+
+export interface ReferenceNetwork {
+  inputSize: number;
+  layers: ReferenceLayer[];
+}
+
+/** A float64 copy of a model's (f32) weights: every value converts exactly. */
+export function referenceNetwork(description: ModelDescription): ReferenceNetwork {
+  let inSize = description.inputSize;
+  return {
+    inputSize: description.inputSize,
+    layers: description.layers.map((layer) => {
+      const converted = { inSize, units: layer.units, activation: layer.activation, weights: Float64Array.from(layer.weights), bias: Float64Array.from(layer.bias) };
+      inSize = layer.units;
+      return converted;
+    }),
+  };
+}
+
+/** z[rows, units] = x[rows, in] · W[in, units] + b. */
+export function dense(x: Values, rows: number, layer: ReferenceLayer): Float64Array {
+  const { inSize, units, weights, bias } = layer;
+  const z = new Float64Array(rows * units);
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < units; o++) {
+      let sum = bias[o];
+      for (let i = 0; i < inSize; i++) sum += x[r * inSize + i] * weights[i * units + o];
+      z[r * units + o] = sum;
+    }
+  }
+  return z;
+}
+
+export interface ForwardPass {
+  /** Each layer's pre-activations z_l [rows, units_l]. */
+  preActivations: Float64Array[];
+  /** Each layer's outputs a_l [rows, units_l]; the last is the network's output. */
+  activations: Float64Array[];
+}
+
+export function forwardPass(network: ReferenceNetwork, inputs: Values, rows: number): ForwardPass {
+  const preActivations: Float64Array[] = [];
+  const activations: Float64Array[] = [];
+  let x: Values = inputs;
+  for (const layer of network.layers) {
+    const z = dense(x, rows, layer);
+    const a = activate(layer.activation, z, rows, layer.units);
+    preActivations.push(z);
+    activations.push(a);
+    x = a;
+  }
+  return { preActivations, activations };
+}
+
+/** The network's outputs [rows, outputSize]. */
+export function predict(network: ReferenceNetwork, inputs: Values, rows: number): Float64Array {
+  const { activations } = forwardPass(network, inputs, rows);
+  return activations[activations.length - 1];
+}
+
+/** The batch's mean loss for `loss` with targets [rows, outputSize]. */
+export function networkLoss(network: ReferenceNetwork, loss: Loss, inputs: Values, targets: Values, rows: number): number {
+  const { preActivations } = forwardPass(network, inputs, rows);
+  const output = network.layers[network.layers.length - 1];
+  return lossOfLogits(loss, output.activation, preActivations[preActivations.length - 1], targets, rows, output.units);
+}
+
+// --- numerical derivatives -------------------------------------------------------
+
+/**
+ * ∂f/∂x_i ≈ (f(x + h e_i) - f(x - h e_i)) / 2h for every i, in float64. `x` is
+ * perturbed in place and restored. Truncation error is O(h²·f'''), rounding error
+ * O(ε·|f|/h): with h = 1e-6 and |f| ~ 1 both are around 1e-10.
+ */
+export function centralDifferences(f: () => number, x: Float64Array, h = 1e-6, indices?: Iterable<number>): Float64Array {
+  const gradient = new Float64Array(x.length);
+  for (const i of indices ?? x.keys()) {
+    const saved = x[i];
+    x[i] = saved + h;
+    const plus = f();
+    x[i] = saved - h;
+    const minus = f();
+    x[i] = saved;
+    gradient[i] = (plus - minus) / (2 * h);
+  }
+  return gradient;
+}
