@@ -1,19 +1,30 @@
 /**
  * The simdnet command line: `simdnet <command> [flags]`.
- * Every failure is one line on stderr and a non-zero exit, never a stack trace
- * (set SIMDNET_DEBUG=1 to see one).
+ * Every failure is one line on stderr and a non-zero exit (2 for a wrong command
+ * line, 1 for bad input), never a stack trace (set SIMDNET_DEBUG=1 to see one).
  */
 import { UsageError } from './errors.js';
+import { evaluateCommand, EVALUATE_USAGE } from './evaluate.js';
+import { exportCommand, EXPORT_USAGE } from './export.js';
+import { infoCommand, INFO_USAGE } from './info.js';
+import { predictCommand, PREDICT_USAGE } from './predict.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   train: { run: trainCommand, usage: TRAIN_USAGE },
+  evaluate: { run: evaluateCommand, usage: EVALUATE_USAGE },
+  predict: { run: predictCommand, usage: PREDICT_USAGE },
+  info: { run: infoCommand, usage: INFO_USAGE },
+  export: { run: exportCommand, usage: EXPORT_USAGE },
 };
 
 const USAGE = `usage: simdnet <command> [flags]
 
 commands:
-${Object.values(commands).map((c) => '  ' + c.usage.split('\n')[0].replace('usage: simdnet ', '')).join('\n')}
+${Object.values(commands).map((c) => {
+  const [synopsis, summary] = c.usage.split('\n')[0].replace('usage: simdnet ', '').split(/\s{3,}/);
+  return `  ${synopsis.padEnd(44)} ${summary}`;
+}).join('\n')}
 
 Run 'simdnet <command> --help' for a command's flags.`;
 
@@ -24,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const command = commands[name];
-  if (!command) throw new UsageError(`unknown command '${name}'\n${USAGE}`);
+  if (!command) throw new UsageError(`unknown command '${name}'; commands: ${Object.keys(commands).join(', ')} (see 'simdnet --help')`);
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.usage);
     return;
@@ -32,9 +43,14 @@ async function main(argv: string[]): Promise<void> {
   await command.run(rest);
 }
 
+/** The error as one line: inner "simdnet: " prefixes dropped, line breaks joined. */
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/(^|: )simdnet: /g, '$1').replace(/\s*\n\s*/g, ' ').trim();
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (process.env.SIMDNET_DEBUG) console.error(error);
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`simdnet: ${message.replace(/^simdnet: /, '')}`);
+  console.error(`simdnet: ${oneLine(error)}`);
   process.exit(error instanceof UsageError ? 2 : 1);
 });

