@@ -1,23 +1,85 @@
-// Builds the publishable package into dist/: ESM bundles (library and CLI), the
-// .wasm files next to them, and TypeScript declarations.
+// Builds the publishable package into dist/: ESM bundles (library per runtime, and
+// the CLI), the .wasm files next to them, and TypeScript declarations (tsc, after this).
 // Usage: node scripts/build.mjs   (after `npm run build:wasm`)
+//
+// The library is bundled once per way of finding the WebAssembly core; package.json's
+// conditional exports pick one per runtime. Each bundle swaps src/runtime/default-source.ts
+// for its runtime's version:
+//
+//   dist/index.node.js, dist/node.js,   node, bun    read dist/simdnet.wasm from disk
+//   dist/cli.js                                      (split: 'simdnet', 'simdnet/node' and the CLI share
+//                                                    one chunk, so they are one library with one Model class)
+//   dist/index.web.js                   browser,deno fetch new URL('./simdnet.wasm', import.meta.url)
+//   dist/index.workerd.js               workerd      import './simdnet.wasm' as a compiled module
+//   dist/index.inline.js                default      the bytes inlined as base64 (no file to find)
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 mkdirSync('dist', { recursive: true });
 for (const file of ['simdnet.wasm', 'simdnet-relaxed.wasm']) {
   if (existsSync(`build/${file}`)) copyFileSync(`build/${file}`, `dist/${file}`);
 }
 if (!existsSync('dist/simdnet.wasm')) throw new Error('build/simdnet.wasm is missing: run `npm run build:wasm` first');
+// Outputs of earlier layouts and content-hashed chunks of earlier builds.
+for (const file of readdirSync('dist')) {
+  if (/^(shared-.*|index)\.js(\.map)?$/.test(file)) rmSync(join('dist', file));
+}
 
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
-await build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', platform: 'neutral', external: ['node:*'] });
-await build({ ...common, entryPoints: { node: 'src/node.ts' }, outdir: 'dist', platform: 'node', external: ['node:*'] });
-await build({
-  ...common,
-  entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
-  platform: 'node',
-  packages: 'external',
-  banner: { js: '#!/usr/bin/env node' },
-});
+/** esbuild plugin: bundle with src/runtime/default-source-<variant>.ts in place of default-source.ts. */
+function defaultSourceFor(variant) {
+  return {
+    name: `simdnet-default-source-${variant}`,
+    setup(plugin) {
+      plugin.onResolve({ filter: /^\.\/default-source\.js$/ }, (args) =>
+        args.importer.endsWith(join('runtime', 'load.ts'))
+          ? { path: resolve(args.resolveDir, `default-source-${variant}.ts`) }
+          : undefined);
+      // workerd: `import module from './simdnet.wasm'` stays an import of the file next to the bundle.
+      plugin.onResolve({ filter: /^\.\/simdnet(-relaxed)?\.wasm$/ }, (args) => ({ path: args.path, external: true }));
+      // inline: `import base64 from 'simdnet-inline:simdnet.wasm'` is the file's bytes as a base64 string.
+      plugin.onResolve({ filter: /^simdnet-inline:/ }, (args) => ({
+        path: resolve('dist', args.path.slice('simdnet-inline:'.length)),
+        namespace: 'simdnet-inline',
+      }));
+      plugin.onLoad({ filter: /.*/, namespace: 'simdnet-inline' }, (args) => ({
+        contents: `export default ${JSON.stringify(readFileSync(args.path).toString('base64'))};`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', outdir: 'dist' };
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { 'index.node': 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' },
+    platform: 'node',
+    packages: 'external',
+    splitting: true,
+    chunkNames: 'shared-[hash]',
+    plugins: [defaultSourceFor('node')],
+  }),
+  build({ ...common, entryPoints: { 'index.web': 'src/index.ts' }, platform: 'browser', plugins: [defaultSourceFor('web')] }),
+  build({ ...common, entryPoints: { 'index.workerd': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('workerd')] }),
+  build({ ...common, entryPoints: { 'index.inline': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('inline')] }),
+]);
+
+// The CLI is an executable: a hashbang line first (and its source map moved down a line to match).
+const cliText = readFileSync('dist/cli.js', 'utf8');
+if (!cliText.startsWith('#!')) {
+  writeFileSync('dist/cli.js', `#!/usr/bin/env node\n${cliText}`);
+  const map = JSON.parse(readFileSync('dist/cli.js.map', 'utf8'));
+  map.mappings = `;${map.mappings}`;
+  writeFileSync('dist/cli.js.map', JSON.stringify(map));
+}
+
+// The bundles for browsers, Deno, Workers and bundlers must not reach for Node's modules.
+for (const file of ['index.web.js', 'index.workerd.js', 'index.inline.js']) {
+  const text = readFileSync(join('dist', file), 'utf8');
+  const nodeImport = text.match(/(?:from|import\()\s*["']node:[^"']+["']/);
+  if (nodeImport) throw new Error(`dist/${file} imports ${nodeImport[0]}: it must run without Node's modules`);
+  if (/\bprocess\.versions\b/.test(text)) throw new Error(`dist/${file} still carries the universal default source`);
+}

@@ -9,6 +9,8 @@
  * module, read from disk in Node/Bun, fetched elsewhere.
  */
 import { Core } from './core.js';
+// Swapped per runtime by scripts/build.mjs (node, web, workerd, inline); see default-source.ts.
+import { defaultSource } from './default-source.js';
 
 export type WasmSource =
   | WebAssembly.Module
@@ -41,22 +43,6 @@ async function compile(source: WasmSource | Promise<WasmSource>): Promise<WebAss
     return WebAssembly.compileStreaming(response);
   }
   return WebAssembly.compile(await response.arrayBuffer());
-}
-
-/** The runtime's default: next to this module (bundled) or in build/ (running from source). */
-async function defaultSource(): Promise<WasmSource> {
-  const candidates = [new URL('./simdnet.wasm', import.meta.url), new URL('../../build/simdnet.wasm', import.meta.url)];
-  const isNodeLike = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (isNodeLike && candidates[0].protocol === 'file:') {
-    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    for (const url of candidates) {
-      try {
-        return await readFile(url);
-      } catch { /* try the next place */ }
-    }
-    throw new Error(`simdnet: simdnet.wasm not found next to ${import.meta.url}; run \`npm run build\`, or pass the module to init()`);
-  }
-  return candidates[0];
 }
 
 /** A fresh instance of the core with its own memory of at least `initialBytes`. */

@@ -1,0 +1,16 @@
+/**
+ * Cloudflare Workers (workerd): the core is imported as a static module, which
+ * the runtime compiles when the Worker is deployed. Workers forbid compiling
+ * WebAssembly from bytes at run time, so this is the only way in there.
+ * Replaces default-source.ts in dist/index.workerd.js (see that file); the
+ * `./simdnet*.wasm` imports stay imports in the bundle, and Wrangler (or a
+ * workerd config listing the files as `wasm` modules) supplies them.
+ */
+import baseline from './simdnet.wasm';
+import relaxed from './simdnet-relaxed.wasm';
+import type { WasmSource } from './load.js';
+import type { CoreFile } from './default-source.js';
+
+export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {
+  return file === 'simdnet-relaxed.wasm' ? relaxed : baseline;
+}

@@ -1,0 +1,26 @@
+/**
+ * Deno (npm package `deno`): the round trip from the installed tarball, with
+ * 'simdnet' resolved through the package's `deno` export (the core fetched from
+ * a file: URL next to the bundle, hence --allow-read).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastJsonLine, repoBinary, roundTripProblems, run, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
+
+const deno = repoBinary('deno');
+const skip = skipReason('Deno', deno ? undefined : 'node_modules/.bin/deno is missing (npm install)');
+
+let project: ScratchProject;
+beforeAll(async () => { if (!skip) project = await scratchProject(); });
+
+describe('Deno, from the packed tarball', () => {
+  it.skipIf(skip)('trains, saves and loads with identical predictions (deno export)', async () => {
+    const { stdout, milliseconds } = await run(deno ?? 'deno', ['run', '--allow-read', '--no-prompt', 'run.mjs'], {
+      cwd: project.dir,
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+    });
+    const result = lastJsonLine<RoundTripResult>(stdout);
+    console.log(`deno: ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, process ${milliseconds} ms`);
+    expect(result.runtime).toMatch(/^Deno /);
+    expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
+  });
+});
