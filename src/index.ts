@@ -3,7 +3,7 @@
  * The public API, and nothing else.
  */
 export { init, type WasmSource } from './runtime/load.js';
-export { createModel, Model, type TrainingState, type EvaluateResult } from './model/model.js';
+export { createModel, modelFromDescription, Model, type TrainingState, type EvaluateResult } from './model/model.js';
 export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss } from './model/spec.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
 export { ACTIVATIONS, type Activation, type ModelDescription, type DenseLayerDescription } from './model/description.js';
@@ -12,3 +12,5 @@ export type { DatasetLike, DatasetLiteral } from './model/dataset-check.js';
 export type { FitOptions, History, EpochLog, BatchLog, Callbacks, EarlyStoppingOptions, MetricName, StopReason } from './train/fit.js';
 export type { ScheduleConfig } from './train/schedules.js';
 export { saveModel, loadModel, type SaveOptions } from './io/format.js';
+export { toOnnx, ONNX_OPSET_VERSION, type OnnxExportOptions } from './io/onnx.js';
+export { toTfjsLayers, fromTfjsLayers, type TfjsLayersModelJson, type TfjsLayersExportOptions } from './io/tfjs-layers.js';

@@ -16,6 +16,7 @@ import { initializeWeights } from './initialize.js';
 import { alignUp, planMemory, type MemoryPlan } from './plan.js';
 import { normalizeOptimizer, normalizeSpec, type ModelSpec, type NormalizedOptimizer, type NormalizedSpec, type OptimizerConfig, type OptimizerType } from './spec.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
+import { saveModel, type SaveOptions } from '../io/format.js';
 
 /** Rows per call for predict/evaluate unless a batch size is given. */
 const DEFAULT_INFERENCE_ROWS = 256;
@@ -59,6 +60,8 @@ export class Model {
   readonly training: TrainingState;
   /** User metadata saved with the model (JSON-serialisable). */
   metadata: Record<string, unknown> = {};
+  /** End of the data a running fit holds in the data region (0 when no fit runs). */
+  private fitDataEnd = 0;
 
   /** @internal Use createModel() or loadModel(). */
   constructor(core: Core, spec: NormalizedSpec) {
@@ -150,8 +153,23 @@ export class Model {
   // --- training and inference -----------------------------------------------------
 
   /** Trains on `data`; see FitOptions. Async: it yields to the event loop between batches. */
-  fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
-    return fit(this, data, options);
+  async fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
+    if (this.fitDataEnd) throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    try {
+      return await fit(this, data, options);
+    } finally {
+      this.fitDataEnd = 0;
+    }
+  }
+
+  /** Whether a fit() is running (predict and evaluate still work from its callbacks). */
+  get isTraining(): boolean {
+    return this.fitDataEnd !== 0;
+  }
+
+  /** The model as a simdnet model file (see io/format.ts); loadModel() reads it back. */
+  save(options?: SaveOptions): Uint8Array {
+    return saveModel(this, options);
   }
 
   /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
@@ -159,7 +177,7 @@ export class Model {
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false }, 'inputs');
     this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
-    const loaded = this.loadData([dataset], false)[0];
+    const loaded = this.loadQuery(dataset);
     const out = new Float32Array(dataset.count * this.outputSize);
     const outputs = this.plan.layers[this.shapes.length - 1].outputs;
     for (let start = 0; start < dataset.count; start += this.plan.capacity) {
@@ -189,14 +207,15 @@ export class Model {
     const dataset = asDataset(data, this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true });
     this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
-    return this.evaluateLoaded(this.loadData([dataset], false)[0]);
+    return this.evaluateLoaded(this.loadQuery(dataset));
   }
 
   // --- internals used by the training loop and save/load --------------------------
 
   /** @internal Grows the row buffers (and forgets loaded data) if `rows` do not fit. */
   ensureCapacity(rows: number): void {
-    if (rows <= this.plan.capacity) return;
+    // During a fit the row buffers stay where they are: its data lies right after them.
+    if (rows <= this.plan.capacity || this.fitDataEnd) return;
     this.plan = planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, rows);
     this.core.ensureBytes(this.plan.dataStart);
     this.writeContext();
@@ -212,23 +231,33 @@ export class Model {
    * its descriptor; the first gets a row-order buffer when `withOrder`.
    */
   loadData(datasets: Dataset[], withOrder: boolean): LoadedData[] {
+    const loaded = this.place(datasets, withOrder, this.plan.dataStart, [this.plan.trainData, this.plan.evalData]);
+    this.fitDataEnd = loaded.end;
+    return loaded.data;
+  }
+
+  /** Loads predict/evaluate data after whatever a running fit holds. */
+  private loadQuery(dataset: Dataset): LoadedData {
+    return this.place([dataset], false, this.fitDataEnd || this.plan.dataStart, [this.plan.queryData]).data[0];
+  }
+
+  private place(datasets: Dataset[], withOrder: boolean, start: number, descriptors: number[]): { data: LoadedData[]; end: number } {
     const { layout } = this.core;
     const out = this.outputSize;
-    let cursor = this.plan.dataStart;
+    let cursor = start;
     const take = (bytes: number) => { const at = cursor; cursor = alignUp(cursor + bytes); return at; };
     const placed = datasets.map((data, i) => {
       const inputs = take(data.inputs.byteLength);
       const binaryLabels = data.labels !== undefined && out === 1;
-      const targetBytes = data.labels ? (binaryLabels ? data.count * 4 : data.count * 4) : data.targets ? data.count * out * 4 : 0;
+      const targetBytes = data.labels ? data.count * 4 : data.targets ? data.count * out * 4 : 0;
       const targets = targetBytes ? take(targetBytes) : 0;
       const order = withOrder && i === 0 ? take(data.count * 4) : 0;
       return { data, inputs, targets, order, binaryLabels };
     });
     this.core.ensureBytes(cursor);
     const { u8, i32, f32 } = this.core.view();
-    return placed.map(({ data, inputs, targets, order, binaryLabels }, i) => {
-      const descriptor = i === 0 ? this.plan.trainData : this.plan.evalData;
-      if (i > 1) throw new Error('simdnet: internal: at most two datasets are loaded at once');
+    const data = placed.map(({ data, inputs, targets, order, binaryLabels }, i) => {
+      const descriptor = descriptors[i];
       u8.set(new Uint8Array(data.inputs.buffer, data.inputs.byteOffset, data.inputs.byteLength), inputs);
       let targetKind = layout.TARGET_LABELS;
       if (data.labels && !binaryLabels) {
@@ -251,6 +280,7 @@ export class Model {
       i32[d + (layout.DATA_COUNT >> 2)] = data.count;
       return { descriptor, count: data.count, order, accuracyKind: this.accuracyKind(data) };
     });
+    return { data, end: cursor };
   }
 
   private accuracyKind(data: Dataset): number {
@@ -424,4 +454,22 @@ export async function createModel(spec: ModelSpec): Promise<Model> {
 /** @internal A model with zeroed parameters, for loaders that fill them. */
 export async function createEmptyModel(spec: NormalizedSpec): Promise<Model> {
   return new Model(await instantiateCore(), spec);
+}
+
+/**
+ * A model with the architecture and weights of a description (from
+ * fromTfjsLayers, or another model's describe()), ready to predict or fine-tune.
+ */
+export async function modelFromDescription(
+  description: ModelDescription,
+  options: Pick<ModelSpec, 'loss' | 'optimizer' | 'seed'> = {},
+): Promise<Model> {
+  const spec = normalizeSpec({
+    inputSize: description.inputSize,
+    layers: description.layers.map(({ units, activation }) => ({ units, activation })),
+    ...options,
+  });
+  const model = new Model(await instantiateCore(), spec);
+  model.setWeights(description);
+  return model;
 }

@@ -1,13 +1,14 @@
 /**
  * The memory plan: where every buffer of one model lives in its linear memory.
  *
- *   [ context | optimizer desc | 2 dataset descs ]            descriptors
+ *   [ context | optimizer desc | 3 dataset descs ]            descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows
  *   [ data region ... ]                                        datasets copied per call
  *
  * Parameters come first and never move; the row buffers are re-planned when a
- * larger batch arrives; the data region is reset by every fit/evaluate/predict.
+ * larger batch arrives; the data region is reset by every fit/evaluate/predict
+ * (a predict during a fit goes after the fit's data).
  * Every buffer starts on a 16-byte boundary, so each layer's W and b start on a
  * SIMD lane boundary and the optimizer's single pass covers padding zeros.
  */
@@ -34,6 +35,8 @@ export interface MemoryPlan {
   optimizer: number;
   trainData: number;
   evalData: number;
+  /** Descriptor for predict/evaluate, usable while a fit holds the other two. */
+  queryData: number;
   params: number;
   grads: number;
   moment1: number;
@@ -63,6 +66,7 @@ export function planMemory(layout: Layout, heapBase: number, inputSize: number, 
   const optimizer = take(layout.OPT_BYTES);
   const trainData = take(layout.DATA_BYTES);
   const evalData = take(layout.DATA_BYTES);
+  const queryData = take(layout.DATA_BYTES);
 
   // Parameter layout in floats: W0, b0, W1, b1, ... each padded to 4 floats.
   let paramLength = 0;
@@ -88,7 +92,7 @@ export function planMemory(layout: Layout, heapBase: number, inputSize: number, 
   }));
   const scratch = take(Math.max(4, ...layers.slice(1).map((layer) => layer.inSize * layer.units)) * 4);
   return {
-    context, optimizer, trainData, evalData, params, grads, moment1, moment2, paramLength,
+    context, optimizer, trainData, evalData, queryData, params, grads, moment1, moment2, paramLength,
     capacity, inputs, targets, layers: slots, scratch, dataStart: alignUp(cursor, 64),
   };
 }
