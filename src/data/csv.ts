@@ -15,14 +15,14 @@
  */
 
 import { ClassLabelCollector } from './class-labels.js';
-import { CsvError, tokenizeCsv } from './csv-records.js';
+import { CsvError, tokenizeCsv, type CsvFieldSink } from './csv-records.js';
 import type { Dataset } from './dataset.js';
 import { growableFloat32Array, type GrowableArray } from './growable.js';
-import { parseDecimal } from './number-text.js';
+import { parseDecimalRange } from './number-text.js';
 import type { ByteSource } from './stream.js';
 
-export { CsvError, CsvTokenizer, readCsvRecords, tokenizeCsv } from './csv-records.js';
-export type { CsvRecord, CsvTokenizerOptions } from './csv-records.js';
+export { CsvError, CsvRecordCollector, CsvTokenizer, readCsvRecords, tokenizeCsv } from './csv-records.js';
+export type { CsvFieldSink, CsvRecord, CsvRecordCallback, CsvTokenizerOptions } from './csv-records.js';
 export type { ByteSource } from './stream.js';
 
 export type CsvTask = 'classification' | 'regression';
@@ -51,7 +51,7 @@ export interface CsvDataset {
 export async function readCsvDataset(source: ByteSource, options: CsvDatasetOptions): Promise<CsvDataset> {
   checkOptions(options);
   const builder = new CsvDatasetBuilder(options);
-  await tokenizeCsv(source, (fields, line) => builder.addRecord(fields, line), { delimiter: options.delimiter });
+  await tokenizeCsv(source, builder, { delimiter: options.delimiter });
   return builder.finish();
 }
 
@@ -113,9 +113,28 @@ function planColumns(header: string[], options: CsvDatasetOptions, line: number)
   return { columnNames, labelIndex, featureIndices, headerLine: line };
 }
 
-class CsvDatasetBuilder {
+/** What a column of the file feeds: a feature slot (>= 0), the label, or nothing. */
+const LABEL_COLUMN = -1;
+const UNUSED_COLUMN = -2;
+
+/**
+ * Builds the dataset field by field as the tokenizer produces them. Feature cells are
+ * parsed in place (no string per cell); problems in a row are reported when the row ends,
+ * because that is when its line number is known.
+ */
+class CsvDatasetBuilder implements CsvFieldSink {
   private readonly options: CsvDatasetOptions;
   private plan: ColumnPlan | undefined;
+  private headerFields: string[] = [];
+  /** Per column of the file: feature slot, LABEL_COLUMN or UNUSED_COLUMN. */
+  private roleOfColumn: Int32Array = new Int32Array(0);
+  /** Index of the next field within the current row. */
+  private column = 0;
+  /** The current row's features, in feature order. */
+  private rowFeatures: Float64Array = new Float64Array(0);
+  private rowLabel = '';
+  /** First cell of the current row that is not a number: its column and text. */
+  private badCell: { column: number; text: string } | undefined;
   private count = 0;
   private readonly features = growableFloat32Array(1 << 16);
   private readonly classLabels: ClassLabelCollector | undefined;
@@ -127,19 +146,40 @@ class CsvDatasetBuilder {
     else this.targets = growableFloat32Array();
   }
 
-  addRecord(fields: string[], line: number): void {
+  field(text: string, start: number, end: number): void {
+    const column = this.column++;
     if (!this.plan) {
-      this.plan = planColumns(fields, this.options, line);
+      this.headerFields.push(text.slice(start, end));
       return;
     }
-    const { columnNames, labelIndex, featureIndices } = this.plan;
-    if (fields.length !== columnNames.length) {
-      throw new CsvError(`expected ${columnNames.length} fields (as in the header), got ${fields.length}`, line);
+    if (column >= this.roleOfColumn.length) return; // a ragged row, reported at its end
+    const role = this.roleOfColumn[column];
+    if (role >= 0) {
+      const value = parseDecimalRange(text, start, end);
+      if (Number.isNaN(value) && !this.badCell) this.badCell = { column, text: text.slice(start, end) };
+      this.rowFeatures[role] = value;
+    } else if (role === LABEL_COLUMN) {
+      this.rowLabel = text.slice(start, end);
     }
-    for (const column of featureIndices) {
-      this.features.push(this.parseNumber(fields[column], column, line));
+  }
+
+  endRecord(line: number): void {
+    const fieldCount = this.column;
+    this.column = 0;
+    if (!this.plan) {
+      this.startColumns(line);
+      return;
     }
-    this.addLabel(fields[labelIndex], labelIndex, line);
+    const { columnNames, labelIndex } = this.plan;
+    if (fieldCount !== columnNames.length) {
+      throw new CsvError(`expected ${columnNames.length} fields (as in the header), got ${fieldCount}`, line);
+    }
+    if (this.badCell) {
+      const { column, text } = this.badCell;
+      throw new CsvError(`column '${columnNames[column]}' is not a number: ${JSON.stringify(text)}`, line);
+    }
+    for (let slot = 0; slot < this.rowFeatures.length; slot++) this.features.push(this.rowFeatures[slot]);
+    this.addLabel(this.rowLabel, columnNames[labelIndex], line);
     this.count++;
   }
 
@@ -160,20 +200,23 @@ class CsvDatasetBuilder {
     return { dataset, featureNames };
   }
 
-  private parseNumber(text: string, column: number, line: number): number {
-    const value = parseDecimal(text);
-    if (Number.isNaN(value)) {
-      throw new CsvError(`column '${this.plan!.columnNames[column]}' is not a number: ${JSON.stringify(text)}`, line);
-    }
-    return value;
+  /** The header row is complete: decide what each column feeds. */
+  private startColumns(line: number): void {
+    const plan = planColumns(this.headerFields, this.options, line);
+    this.plan = plan;
+    this.roleOfColumn = new Int32Array(plan.columnNames.length).fill(UNUSED_COLUMN);
+    this.roleOfColumn[plan.labelIndex] = LABEL_COLUMN;
+    plan.featureIndices.forEach((column, slot) => (this.roleOfColumn[column] = slot));
+    this.rowFeatures = new Float64Array(plan.featureIndices.length);
   }
 
-  private addLabel(text: string, column: number, line: number): void {
+  private addLabel(text: string, columnName: string, line: number): void {
     if (this.targets) {
-      this.targets.push(this.parseNumber(text, column, line));
+      const value = parseDecimalRange(text, 0, text.length);
+      if (Number.isNaN(value)) throw new CsvError(`column '${columnName}' is not a number: ${JSON.stringify(text)}`, line);
+      this.targets.push(value);
       return;
     }
-    const columnName = this.plan!.columnNames[column];
     if (text.trim() === '') throw new CsvError(`empty label in column '${columnName}'`, line);
     if (!this.classLabels!.add(text)) {
       throw new CsvError(

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { CsvError, readCsvDataset, readCsvRecords, type CsvDatasetOptions } from '../../src/data/csv.js';
+import {
+  CsvError,
+  CsvTokenizer,
+  readCsvDataset,
+  readCsvRecords,
+  tokenizeCsv,
+  type CsvDatasetOptions,
+  type CsvFieldSink,
+} from '../../src/data/csv.js';
 
 const encoder = new TextEncoder();
 
@@ -99,6 +107,35 @@ describe('CSV tokenizer', () => {
   it('rejects text after a closing quote and an unterminated quote', async () => {
     await expectCsvError(records('a,b\n"x"y,1\n'), 2, /unexpected "y" after the closing quote/);
     await expectCsvError(records('a,b\n1,"open\n\n'), 2, /unterminated quoted field/);
+  });
+
+  it('gives a field sink text ranges, and a callback string arrays, with the same content', async () => {
+    const text = 'a,"b ""q""",c\nlong-unquoted,x,\n';
+    const fromRanges: string[][] = [[]];
+    const sink: CsvFieldSink = {
+      field: (chunkText, start, end) => fromRanges[fromRanges.length - 1].push(chunkText.slice(start, end)),
+      endRecord: () => fromRanges.push([]),
+    };
+    await tokenizeCsv(chunked(text, 4), sink);
+    fromRanges.pop();
+    const fromCallback: Array<[string[], number]> = [];
+    await tokenizeCsv(chunked(text, 3), (fields, line) => fromCallback.push([fields, line]));
+    expect(fromRanges).toEqual([['a', 'b "q"', 'c'], ['long-unquoted', 'x', '']]);
+    expect(fromCallback).toEqual([[fromRanges[0], 1], [fromRanges[1], 2]]);
+  });
+
+  it('a tokenizer fed text directly gives the same records wherever the text is split', () => {
+    const text = 'x,"y\r\n""z"""\r\n1,2';
+    const collect = (pieces: string[]) => {
+      const out: string[][] = [];
+      const tokenizer = new CsvTokenizer((fields) => out.push(fields));
+      for (const piece of pieces) tokenizer.write(piece);
+      tokenizer.end();
+      return out;
+    };
+    const whole = collect([text]);
+    expect(whole).toEqual([['x', 'y\r\n"z"'], ['1', '2']]);
+    for (let cut = 0; cut <= text.length; cut++) expect(collect([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
   });
 
   it('supports another delimiter', async () => {
