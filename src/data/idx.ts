@@ -46,51 +46,39 @@ interface DtypeInfo {
   dtype: IdxDtype;
   code: number;
   bytesPerElement: number;
-  /** Reads one big-endian element at `byteOffset` of `view`. */
-  read(view: DataView, byteOffset: number): number;
-  /** Writes `value` as one big-endian element at `byteOffset` of `view`. */
-  write(view: DataView, byteOffset: number, value: number): void;
-  allocate(length: number): IdxData;
+  /** The typed array of this dtype over a whole buffer of native-endian elements. */
+  viewOf(buffer: ArrayBuffer): IdxData;
 }
 
 const DTYPES: readonly DtypeInfo[] = [
-  {
-    dtype: 'u8', code: 0x08, bytesPerElement: 1,
-    read: (view, at) => view.getUint8(at),
-    write: (view, at, value) => view.setUint8(at, value),
-    allocate: (length) => new Uint8Array(length),
-  },
-  {
-    dtype: 'i8', code: 0x09, bytesPerElement: 1,
-    read: (view, at) => view.getInt8(at),
-    write: (view, at, value) => view.setInt8(at, value),
-    allocate: (length) => new Int8Array(length),
-  },
-  {
-    dtype: 'i16', code: 0x0b, bytesPerElement: 2,
-    read: (view, at) => view.getInt16(at, false),
-    write: (view, at, value) => view.setInt16(at, value, false),
-    allocate: (length) => new Int16Array(length),
-  },
-  {
-    dtype: 'i32', code: 0x0c, bytesPerElement: 4,
-    read: (view, at) => view.getInt32(at, false),
-    write: (view, at, value) => view.setInt32(at, value, false),
-    allocate: (length) => new Int32Array(length),
-  },
-  {
-    dtype: 'f32', code: 0x0d, bytesPerElement: 4,
-    read: (view, at) => view.getFloat32(at, false),
-    write: (view, at, value) => view.setFloat32(at, value, false),
-    allocate: (length) => new Float32Array(length),
-  },
-  {
-    dtype: 'f64', code: 0x0e, bytesPerElement: 8,
-    read: (view, at) => view.getFloat64(at, false),
-    write: (view, at, value) => view.setFloat64(at, value, false),
-    allocate: (length) => new Float64Array(length),
-  },
+  { dtype: 'u8', code: 0x08, bytesPerElement: 1, viewOf: (buffer) => new Uint8Array(buffer) },
+  { dtype: 'i8', code: 0x09, bytesPerElement: 1, viewOf: (buffer) => new Int8Array(buffer) },
+  { dtype: 'i16', code: 0x0b, bytesPerElement: 2, viewOf: (buffer) => new Int16Array(buffer) },
+  { dtype: 'i32', code: 0x0c, bytesPerElement: 4, viewOf: (buffer) => new Int32Array(buffer) },
+  { dtype: 'f32', code: 0x0d, bytesPerElement: 4, viewOf: (buffer) => new Float32Array(buffer) },
+  { dtype: 'f64', code: 0x0e, bytesPerElement: 8, viewOf: (buffer) => new Float64Array(buffer) },
 ];
+
+// --- byte order ------------------------------------------------------------------------------
+
+/** Typed arrays use the host's byte order: little-endian on every mainstream platform. */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Reverses the bytes of every `width`-byte element of `bytes`, in place. */
+function reverseElementBytes(bytes: Uint8Array, width: number): void {
+  for (let element = 0; element < bytes.length; element += width) {
+    for (let low = element, high = element + width - 1; low < high; low++, high--) {
+      const held = bytes[low];
+      bytes[low] = bytes[high];
+      bytes[high] = held;
+    }
+  }
+}
+
+/** Converts big-endian element bytes to host order or back (the same swap), in place. */
+function swapBigEndianAndHost(bytes: Uint8Array, width: number): void {
+  if (HOST_IS_LITTLE_ENDIAN && width > 1) reverseElementBytes(bytes, width);
+}
 
 function hexByte(value: number): string {
   return '0x' + value.toString(16).padStart(2, '0');
@@ -186,21 +174,12 @@ export function parseIdxBytes(input: Uint8Array | ArrayBuffer): IdxArray {
     );
   }
 
-  return { dtype: info.dtype, shape, data: decodeElements(info, view, headerLength, elementCount) } as IdxArray;
-}
-
-function decodeElements(info: DtypeInfo, view: DataView, dataOffset: number, elementCount: number): IdxData {
-  if (info.bytesPerElement === 1) {
-    // Single bytes have no byte order: one copy of the region.
-    const start = view.byteOffset + dataOffset;
-    const copied = new Uint8Array(view.buffer.slice(start, start + elementCount));
-    return info.dtype === 'u8' ? copied : new Int8Array(copied.buffer);
-  }
-  const data = info.allocate(elementCount);
-  for (let i = 0, at = dataOffset; i < elementCount; i++, at += info.bytesPerElement) {
-    data[i] = info.read(view, at);
-  }
-  return data;
+  // Copy the data into a fresh (so aligned, and never shared with the input) buffer, put it
+  // in host byte order, view it. (Not bytes.slice: on a Node Buffer that returns a view.)
+  const elementBytes = new Uint8Array(actualDataBytes);
+  elementBytes.set(bytes.subarray(headerLength));
+  swapBigEndianAndHost(elementBytes, info.bytesPerElement);
+  return { dtype: info.dtype, shape, data: info.viewOf(elementBytes.buffer) } as IdxArray;
 }
 
 /**
@@ -237,18 +216,13 @@ export function encodeIdx(data: IdxData, shape: readonly number[]): Uint8Array {
   }
 
   const headerLength = 4 + 4 * shape.length;
-  const bytes = new Uint8Array(headerLength + elementCount * info.bytesPerElement);
+  const bytes = new Uint8Array(headerLength + data.byteLength);
   const view = new DataView(bytes.buffer);
   bytes[2] = info.code;
   bytes[3] = shape.length;
   shape.forEach((size, d) => view.setUint32(4 + 4 * d, size, false));
-  if (info.bytesPerElement === 1) {
-    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), headerLength);
-  } else {
-    for (let i = 0, at = headerLength; i < elementCount; i++, at += info.bytesPerElement) {
-      info.write(view, at, data[i]);
-    }
-  }
+  bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), headerLength);
+  swapBigEndianAndHost(bytes.subarray(headerLength), info.bytesPerElement);
   return bytes;
 }
 

@@ -6,8 +6,29 @@
 
 import type { Dataset, InputArray, LabelArray } from './dataset.js';
 
-function newLike<T extends InputArray | LabelArray | Float32Array>(array: T, length: number): T {
-  return new (array.constructor as new (length: number) => T)(length);
+type SampleArray = InputArray | LabelArray | Float32Array;
+
+/**
+ * A new zeroed array of the same element type as `array`. The plain typed-array class is
+ * chosen explicitly: a Node Buffer (a Uint8Array subclass) gives a Uint8Array.
+ */
+function newLike<T extends SampleArray>(array: T, length: number): T {
+  if (array instanceof Float32Array) return new Float32Array(length) as T;
+  if (array instanceof Uint8Array) return new Uint8Array(length) as T;
+  if (array instanceof Uint16Array) return new Uint16Array(length) as T;
+  if (array instanceof Int32Array) return new Int32Array(length) as T;
+  if (array instanceof Uint32Array) return new Uint32Array(length) as T;
+  throw new TypeError(`unsupported sample array ${(array as object).constructor?.name}`);
+}
+
+/**
+ * A copy of array[start, end) that never shares memory with `array`. (TypedArray.slice
+ * would do, except that Node's Buffer.slice returns a view.)
+ */
+export function copyRange<T extends SampleArray>(array: T, start = 0, end = array.length): T {
+  const copy = newLike(array, end - start);
+  copy.set(array.subarray(start, end));
+  return copy;
 }
 
 /** Copies every field of `source` but the per-sample arrays. */
@@ -48,11 +69,11 @@ export function gatherRows(source: Dataset, rowIndices: ArrayLike<number>): Data
 /** The `count` consecutive samples of `source` starting at sample `start`. */
 export function sliceRows(source: Dataset, start: number, count: number): Dataset {
   const end = start + count;
-  const result = metadataOf(source, count, source.inputs.slice(start * source.inputSize, end * source.inputSize));
-  if (source.labels) result.labels = source.labels.slice(start, end);
+  const result = metadataOf(source, count, copyRange(source.inputs, start * source.inputSize, end * source.inputSize));
+  if (source.labels) result.labels = copyRange(source.labels, start, end);
   if (source.targets) {
     const targetSize = source.targetSize!;
-    result.targets = source.targets.slice(start * targetSize, end * targetSize);
+    result.targets = copyRange(source.targets, start * targetSize, end * targetSize);
   }
   return result;
 }

@@ -14,7 +14,7 @@
 import type { Dataset, LabelArray } from './dataset.js';
 import { checkDataset } from './dataset-checks.js';
 import { randomPermutation, Xoshiro128StarStar } from './random.js';
-import { gatherRows, sliceRows } from './rows.js';
+import { copyRange, gatherRows, sliceRows } from './rows.js';
 
 // --- one-hot -------------------------------------------------------------------------------
 
@@ -99,9 +99,9 @@ abstract class AffineScaler implements Scaler {
       }
     }
     const result: Dataset = { count, inputSize, inputs: scaled };
-    if (dataset.labels) result.labels = dataset.labels.slice();
+    if (dataset.labels) result.labels = copyRange(dataset.labels);
     if (dataset.targets) {
-      result.targets = dataset.targets.slice();
+      result.targets = copyRange(dataset.targets);
       result.targetSize = dataset.targetSize;
     }
     return result;

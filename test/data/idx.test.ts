@@ -41,6 +41,16 @@ describe('IDX round trips', () => {
     expect(Array.from(parsed.data)).toEqual([1, 2, 3]);
   });
 
+  it('reads a Node Buffer from the shared pool without touching the pool', () => {
+    const encoded = encodeIdx(new Int32Array([1, -1, 65536]), [3]);
+    const pooled = Buffer.from(encoded); // small Buffers live at an offset in a shared 8 KiB pool
+    const before = Buffer.from(pooled);
+    const parsed = parseIdxBytes(pooled);
+    expect(Array.from(parsed.data)).toEqual([1, -1, 65536]);
+    expect(parsed.data.buffer.byteLength).toBe(12);
+    expect(pooled.equals(before)).toBe(true);
+  });
+
   it('reads from a Uint8Array view with a byte offset and from an ArrayBuffer', () => {
     const encoded = encodeIdx(new Int16Array([300, -300]), [2]);
     const padded = new Uint8Array(encoded.length + 3);

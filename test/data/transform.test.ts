@@ -273,3 +273,23 @@ describe('subset', () => {
     expect(() => subset(dataset, 0, 2.5)).toThrow(/count/);
   });
 });
+
+describe('datasets backed by Node Buffers (a Uint8Array subclass whose slice is a view)', () => {
+  it('subset, split and scalers copy instead of aliasing the Buffer', () => {
+    const inputs = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const labels = Buffer.from([0, 1, 0, 1]);
+    const dataset: Dataset = { count: 4, inputSize: 2, inputs, labels };
+    const part = subset(dataset, 1, 2);
+    part.inputs[0] = 200;
+    part.labels![0] = 9;
+    expect(inputs[2]).toBe(3);
+    expect(labels[1]).toBe(1);
+    expect(Buffer.isBuffer(part.inputs)).toBe(false);
+    const scaled = minMaxScaler().fit(dataset).transform(dataset);
+    scaled.labels![0] = 7;
+    expect(labels[0]).toBe(0);
+    const { train } = trainValidationSplit(dataset, { validationFraction: 0.5, seed: 1 });
+    train.inputs[0] = 99;
+    expect(Array.from(inputs)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
