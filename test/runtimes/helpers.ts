@@ -17,6 +17,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const FIXTURES = join(REPO, 'test', 'runtimes', 'fixtures');
@@ -205,6 +206,27 @@ export function roundTripProblems(result: RoundTripResult, reference: RoundTripR
     problems.push(`predictions differ from Node's (fingerprint ${result.fingerprint} vs ${reference.fingerprint}, loss ${result.loss} vs ${reference.loss})`);
   }
   return problems;
+}
+
+// --- Chromium --------------------------------------------------------------------
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+/** Opens `url` and returns what the page stored in window[name] (awaited), with the page's errors on failure. */
+export async function pageResult<T>(page: Page, url: string, name: string, timeoutMs = 60_000): Promise<T> {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  await page.goto(url);
+  try {
+    await page.waitForFunction((key) => key in window, name, { timeout: timeoutMs });
+  } catch (error) {
+    throw new Error(`${url} never set window.${name}: ${(error as Error).message}\npage errors: ${errors.join('\n') || 'none'}`);
+  }
+  const result = await page.evaluate((key) => (window as unknown as Record<string, unknown>)[key], name);
+  if (result && typeof result === 'object' && 'error' in result) throw new Error(`${url}: ${(result as { error: string }).error}`);
+  return result as T;
 }
 
 // --- network -----------------------------------------------------------------------

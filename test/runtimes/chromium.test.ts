@@ -1,0 +1,69 @@
+/**
+ * Headless Chromium (Debian's `chromium`, driven by playwright-core): a page
+ * served from 127.0.0.1 runs the round trip. 'simdnet' is mapped (import map)
+ * to the file a browser bundler picks through the package's `browser` export,
+ * so the core is fetched from the URL next to that bundle, served as
+ * application/wasm and compiled while it streams.
+ */
+import { build } from 'esbuild';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, pageResult, roundTripProblems, scratchProject, serveStatic, skipReason, type RoundTripResult, type ScratchProject, type StaticServer } from './helpers.js';
+
+const skip = skipReason('Chromium', existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`);
+
+let project: ScratchProject;
+let server: StaticServer;
+let browser: Browser;
+let page: string;
+
+/** The file 'simdnet' resolves to for a browser bundler (esbuild, platform browser), relative to the project. */
+async function browserEntry(dir: string): Promise<string> {
+  const { metafile } = await build({
+    stdin: { contents: "import 'simdnet';", resolveDir: dir, loader: 'js' },
+    bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'error',
+  });
+  const entry = Object.keys(metafile!.inputs).find((path) => path.includes('node_modules/simdnet/'));
+  if (!entry) throw new Error(`'simdnet' did not resolve for the browser: ${Object.keys(metafile!.inputs).join(', ')}`);
+  return relative(dir, join(process.cwd(), entry)).split('\\').join('/');
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  project = await scratchProject();
+  const entry = await browserEntry(project.dir);
+  page = `roundtrip-${process.pid}.html`;
+  writeFileSync(join(project.dir, page), `<!doctype html>
+<meta charset="utf-8">
+<title>simdnet round trip</title>
+<script type="importmap">${JSON.stringify({ imports: { simdnet: `/${entry}` } })}</script>
+<script type="module">
+  import { roundtrip } from './roundtrip.mjs';
+  window.roundtripResult = roundtrip().catch((error) => ({ error: String(error?.stack ?? error) }));
+</script>
+`);
+  server = await serveStatic(project.dir);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (page) rmSync(join(project.dir, page), { force: true });
+});
+
+describe('headless Chromium, from the packed tarball', () => {
+  it.skipIf(skip)('trains, saves and loads with identical predictions (browser export)', async () => {
+    const tab = await browser.newPage();
+    const started = Date.now();
+    const result = await pageResult<RoundTripResult>(tab, `${server.url}/${page}`, 'roundtripResult');
+    console.log(`chromium: ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, page ${Date.now() - started} ms`);
+    await tab.close();
+    expect(result.runtime).toMatch(/HeadlessChrome|Chrome/);
+    expect(server.requests).toContain('/node_modules/simdnet/dist/index.web.js');
+    expect(server.requests).toContain('/node_modules/simdnet/dist/simdnet.wasm');
+    expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
+  });
+});
