@@ -16,10 +16,10 @@ export function parseFlags(argv: string[], options: FlagOptions, command: string
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { flags: values as Flags, positionals };
   } catch (error) {
-    // parseArgs messages are already one sentence ("Unknown option '--x'. To specify a positional ...");
-    // keep the first sentence and point at --help.
-    const first = (error as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
-    throw new UsageError(`${first.replace(/\.$/, '')} (see 'simdnet ${command} --help')`);
+    // parseArgs explains on up to three lines; keep it on one, without the hint about
+    // positionals after '--' (the commands take no such positionals), and point at --help.
+    const message = (error as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\. To specify a positional.*$/, '');
+    throw new UsageError(`${message.replace(/\.$/, '')} (see 'simdnet ${command} --help')`);
   }
 }
 

@@ -8,12 +8,12 @@ export class UsageError extends Error {}
 
 export class CliError extends Error {}
 
-/** Runs `action`; any error it throws is re-thrown as a CliError whose message starts with `prefix: `. */
+/** Runs `action`; an error it throws (other than a UsageError) is re-thrown as a CliError whose message starts with `prefix: `. */
 export async function withContext<T>(prefix: string, action: () => Promise<T> | T): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof UsageError || error instanceof CliError) throw error;
+    if (error instanceof UsageError) throw error;
     const message = (error instanceof Error ? error.message : String(error)).replace(/^simdnet: /, '');
     throw new CliError(message.startsWith(prefix) ? message : `${prefix}: ${message}`, { cause: error });
   }
