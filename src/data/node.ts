@@ -37,9 +37,9 @@ export interface MnistLoadOptions {
 /** Reads and parses one IDX file, decompressing it first if its content is gzip. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
   try {
-    const fileBytes = new Uint8Array(await readFile(path));
-    const bytes = isGzip(fileBytes) ? new Uint8Array(await gunzipAsync(fileBytes)) : fileBytes;
-    return parseIdxBytes(bytes);
+    // Buffers are Uint8Arrays; parseIdxBytes copies the elements out, so no copy here.
+    const fileBytes = await readFile(path);
+    return parseIdxBytes(isGzip(fileBytes) ? await gunzipAsync(fileBytes) : fileBytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${path}: ${reason}`, { cause: error });
