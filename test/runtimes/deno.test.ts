@@ -3,8 +3,10 @@
  * 'simdnet' resolved through the package's `deno` export (the core fetched from
  * a file: URL next to the bundle, hence --allow-read).
  */
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lastJsonLine, repoBinary, roundTripProblems, run, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
+import { REPO, lastJsonLine, repoBinary, roundTripProblems, run, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
 
 const deno = repoBinary('deno');
 const skip = skipReason('Deno', deno ? undefined : 'node_modules/.bin/deno is missing (npm install)');
@@ -22,5 +24,15 @@ describe('Deno, from the packed tarball', () => {
     console.log(`deno: ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, process ${milliseconds} ms`);
     expect(result.runtime).toMatch(/^Deno /);
     expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
+  });
+
+  it.skipIf(skip)("type-checks examples/deno.ts against the installed package's declarations (deno check)", async () => {
+    const file = `deno-example-${process.pid}.ts`;
+    copyFileSync(join(REPO, 'examples', 'deno.ts'), join(project.dir, file));
+    try {
+      await run(deno ?? 'deno', ['check', file], { cwd: project.dir, env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
+    } finally {
+      rmSync(join(project.dir, file), { force: true });
+    }
   });
 });
