@@ -168,7 +168,8 @@ def main():
             if infer_elapsed >= args.infer_seconds and calls >= 3:
                 break
 
-    blas_names = ", ".join(os.path.basename(p) for p in blas) or "none mapped"
+    blas_names = ", ".join(os.path.basename(p) for p in blas if "blas" in os.path.basename(p) or "mkl" in os.path.basename(p))
+    blas_names = blas_names or "none mapped"
     cap = f"{args.seconds:g} s" + (f" or {args.max_batches} batches" if args.max_batches > 0 else "")
     result = {
         "name": "pytorch",
