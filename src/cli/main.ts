@@ -6,6 +6,7 @@
 import { UsageError } from './errors.js';
 import { evaluateCommand, EVALUATE_USAGE } from './evaluate.js';
 import { exportCommand, EXPORT_USAGE } from './export.js';
+import { importCommand, IMPORT_USAGE } from './import.js';
 import { infoCommand, INFO_USAGE } from './info.js';
 import { predictCommand, PREDICT_USAGE } from './predict.js';
 import { trainCommand, TRAIN_USAGE } from './train.js';
@@ -16,6 +17,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   predict: { run: predictCommand, usage: PREDICT_USAGE },
   info: { run: infoCommand, usage: INFO_USAGE },
   export: { run: exportCommand, usage: EXPORT_USAGE },
+  import: { run: importCommand, usage: IMPORT_USAGE },
 };
 
 const USAGE = `usage: simdnet <command> [flags]

@@ -120,6 +120,20 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
     const tfOut = (model.predict(tf.tensor2d(inputs)) as tf.Tensor).dataSync();
     predicted.forEach((row, r) => row.forEach((p, j) => expect(Math.abs(tfOut[r * 3 + j] - p)).toBeLessThan(2e-5)));
   });
+
+  it('import reads a TF.js export back, with its class names and feature names', async () => {
+    const original = await runOk(['predict', 'iris.model', '--csv', 'iris-unlabelled.csv'], cwd);
+    // Folded export: the imported model takes raw features (tiny rounding differences only).
+    expect(await runOk(['import', join('iris-tfjs', 'model.json'), '--out', 'imported.model'], cwd)).toMatch(/^wrote imported\.model: 4-16-16-3/);
+    const folded = parseCsv(await runOk(['predict', 'imported.model', '--csv', 'iris-unlabelled.csv'], cwd));
+    const expected = parseCsv(original);
+    expect(folded.header).toEqual(expected.header);
+    folded.rows.forEach((row, r) => row.slice(1).forEach((p, j) => expect(Math.abs(Number(p) - Number(expected.rows[r][j + 1]))).toBeLessThan(2e-5)));
+    // Unfolded export: the standardization travels in the metadata and predictions are identical.
+    await runOk(['export', 'iris.model', '--format', 'tfjs', '--no-fold', '--out', 'iris-tfjs-raw'], cwd);
+    await runOk(['import', join('iris-tfjs-raw', 'model.json'), '--out', 'imported-raw.model'], cwd);
+    expect(await runOk(['predict', 'imported-raw.model', '--csv', 'iris-unlabelled.csv'], cwd)).toBe(original);
+  });
 });
 
 describe('CSV regression', () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 
 describe.concurrent('--help', () => {
-  for (const command of ['train', 'evaluate', 'predict', 'info', 'export']) {
+  for (const command of ['train', 'evaluate', 'predict', 'info', 'export', 'import']) {
     it(`${command} --help prints its usage and exits 0`, async () => {
       const result = await runCli([command, '--help'], cwd);
       expect(result.status).toBe(0);
@@ -41,7 +41,7 @@ describe.concurrent('--help', () => {
     });
   }
   it('simdnet --help lists the commands', async () => {
-    expect(await runOk(['--help'], cwd)).toMatch(/train.*\n.*evaluate.*\n.*predict.*\n.*info.*\n.*export/);
+    expect(await runOk(['--help'], cwd)).toMatch(/train.*\n.*evaluate.*\n.*predict.*\n.*info.*\n.*export.*\n.*import/);
   });
 });
 
@@ -81,5 +81,6 @@ describe.concurrent('bad data and model files (exit 1)', () => {
   it('a class the model does not know', async () => fail(['evaluate', 'iris.model', '--csv', 'other-species.csv'], /other-species\.csv: CSV line \d+: label "daisy" in column 'species' is not one of the given classes/));
   it('a CSV without the model\'s feature columns', async () => fail(['predict', 'iris.model', '--csv', 'ragged.csv'], /ragged\.csv: CSV line 1: feature column 'sepal_length' .* not found in the header/));
   it('data of the wrong width', async () => fail(['evaluate', 'iris.model', '--dataset', 'mnist', '--limit', '10'], /the model takes 4 features per sample, the data has 784/));
+  it('a model.json that is not JSON', async () => fail(['import', 'iris.csv', '--out', 'x.model'], /iris\.csv: not valid JSON/));
   it('a file that is not IDX', async () => fail(['predict', 'iris.model', '--images', 'not-idx.gz'], /not-idx\.gz: /));
 });
