@@ -14,3 +14,7 @@ export type { ScheduleConfig } from './train/schedules.js';
 export { saveModel, loadModel, type SaveOptions } from './io/format.js';
 export { toOnnx, ONNX_OPSET_VERSION, type OnnxExportOptions } from './io/onnx.js';
 export { toTfjsLayers, fromTfjsLayers, type TfjsLayersModelJson, type TfjsLayersExportOptions } from './io/tfjs-layers.js';
+export { parseIdx, parseIdxBytes, encodeIdx, idxToDataset, type IdxArray, type IdxDtype } from './data/idx.js';
+export { readCsvDataset, CsvError, type CsvDataset, type CsvDatasetOptions, type ByteSource } from './data/csv.js';
+export { mnistFromFiles, MNIST_FILE_NAMES, FASHION_MNIST_CLASS_NAMES, type MnistFiles, type TrainTestDatasets } from './data/mnist.js';
+export { oneHot, minMaxScaler, standardScaler, trainValidationSplit, subset } from './data/transform.js';

@@ -71,7 +71,6 @@ describe('simdnet -> ONNX Runtime', () => {
 
 describe('TensorFlow.js <-> simdnet', () => {
   it('a Dense model built and saved by tfjs loads in simdnet and predicts the same', async () => {
-    tf.util.seedrandom?.('simdnet');
     const keras = tf.sequential({
       layers: [
         tf.layers.dense({ inputShape: [5], units: 8, activation: 'relu' }),
