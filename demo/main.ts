@@ -1,0 +1,328 @@
+/**
+ * The browser demo: train an MNIST classifier live on the page, then draw digits for it.
+ *
+ *   data     the four MNIST IDX files served by demo/serve.mjs, parsed by mnistFromFiles;
+ *            training on the first 10,000 or all 60,000 training images (the page's choice),
+ *            test accuracy on the 10,000 test images after every epoch
+ *   model    784-128-10, ReLU then softmax, cross-entropy, Adam (learning rate 0.001), batches of 64
+ *   page     fit() yields to the event loop every 16 ms, so Stop, the chart and the drawing pad
+ *            keep working while it trains; predict() may be called from inside the fit callbacks
+ *
+ * For the tests (test/demo) the page publishes its state as data attributes on <body>:
+ * data-state (loading | ready | training | stopped | error), data-batches, data-epochs,
+ * data-stop-input-delay-ms, data-stop-ms; the chart container has data-points and the
+ * prediction panel data-class and data-probabilities.
+ */
+import { createModel, init, type Dataset, type Model } from '../src/index.js';
+import { mnistFromFiles, MNIST_FILE_NAMES, type MnistFileRole, type MnistFiles } from '../src/data/mnist.js';
+import { TrainingChart } from './chart.js';
+import { DrawPad } from './draw-pad.js';
+import './style.css';
+
+const BATCH_SIZE = 64;
+const HIDDEN_UNITS = 128;
+/** Chart points per epoch (batches are grouped to about this many). */
+const POINTS_PER_EPOCH = 40;
+
+// --- the page's elements ---------------------------------------------------------------
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  dataNote: $('data-note'),
+  progress: $<HTMLProgressElement>('load-progress'),
+  subset: $<HTMLSelectElement>('subset'),
+  epochs: $<HTMLSelectElement>('epochs'),
+  train: $<HTMLButtonElement>('train'),
+  stop: $<HTMLButtonElement>('stop'),
+  reset: $<HTMLButtonElement>('reset'),
+  epoch: $('stat-epoch'),
+  batches: $('stat-batches'),
+  speed: $('stat-speed'),
+  loss: $('stat-loss'),
+  testAccuracy: $('stat-test-accuracy'),
+  report: $('report'),
+  error: $('error'),
+  chart: $('chart'),
+  canvas: $<HTMLCanvasElement>('pad'),
+  preview: $<HTMLCanvasElement>('preview'),
+  clear: $<HTMLButtonElement>('clear'),
+  prediction: $('prediction'),
+  predictedDigit: $('predicted-digit'),
+  predictedConfidence: $('predicted-confidence'),
+  bars: $('bars'),
+};
+
+type State = 'loading' | 'ready' | 'training' | 'stopped' | 'error';
+
+function setState(state: State): void {
+  document.body.dataset.state = state;
+  const training = state === 'training';
+  ui.train.disabled = !(state === 'ready' || state === 'stopped');
+  ui.stop.disabled = !training;
+  ui.reset.disabled = !(state === 'ready' || state === 'stopped');
+  // The x axis counts passes over one training set: it is fixed until Reset.
+  ui.subset.disabled = !(state === 'ready' && session.samplesSeen === 0);
+  ui.epochs.disabled = training;
+}
+
+function showError(error: unknown): void {
+  console.error(error);
+  ui.error.textContent = `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
+  ui.error.hidden = false;
+  setState('error');
+}
+
+// --- data --------------------------------------------------------------------------------
+
+/** Fetches one file, reporting bytes received so far. */
+async function fetchBytes(url: string, onBytes: (received: number) => void): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new Error(`${url}: HTTP ${response.status}`);
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    onBytes(received);
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) { bytes.set(chunk, offset); offset += chunk.length; }
+  return bytes;
+}
+
+async function loadMnist(): Promise<{ train: Dataset; test: Dataset }> {
+  const roles = Object.keys(MNIST_FILE_NAMES) as MnistFileRole[];
+  const sizes = await Promise.all(roles.map(async (role) => Number((await fetch(`data/${MNIST_FILE_NAMES[role]}`, { method: 'HEAD' })).headers.get('content-length')) || 0));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const received = roles.map(() => 0);
+  const report = () => {
+    const sum = received.reduce((a, b) => a + b, 0);
+    ui.progress.max = total || 1;
+    ui.progress.value = sum;
+    ui.dataNote.textContent = `Loading MNIST: ${(sum / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
+  };
+  const files = await Promise.all(roles.map((role, i) => fetchBytes(`data/${MNIST_FILE_NAMES[role]}`, (bytes) => { received[i] = bytes; report(); })));
+  return mnistFromFiles(Object.fromEntries(roles.map((role, i) => [role, files[i]])) as MnistFiles);
+}
+
+/** The first `count` samples of a dataset (views, no copy). */
+function firstSamples(data: Dataset, count: number): Dataset {
+  return { ...data, count, inputs: data.inputs.subarray(0, count * data.inputSize), labels: data.labels!.subarray(0, count) };
+}
+
+// --- the session: model, data, counters ------------------------------------------------------
+
+const session = {
+  model: undefined as Model | undefined,
+  seed: 1,
+  train: undefined as Dataset | undefined,
+  test: undefined as Dataset | undefined,
+  /** The training set in use (a prefix of train). */
+  trainingSet: undefined as Dataset | undefined,
+  samplesSeen: 0,
+  batches: 0,
+  epochsDone: 0,
+  stopRequested: false,
+  stopClickedAt: 0,
+  /** The drawing's pixels, re-predicted while the model trains. */
+  drawing: undefined as Uint8Array | undefined,
+};
+
+async function newModel(): Promise<Model> {
+  return createModel({
+    inputSize: 784,
+    layers: [{ units: HIDDEN_UNITS, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+    optimizer: { type: 'adam', learningRate: 1e-3 },
+    seed: session.seed,
+  });
+}
+
+function trainingSetSize(): number {
+  return Number(ui.subset.value);
+}
+
+function publishCounters(): void {
+  document.body.dataset.batches = String(session.batches);
+  document.body.dataset.epochs = String(session.epochsDone);
+  ui.batches.textContent = session.batches.toLocaleString('en');
+}
+
+// --- training --------------------------------------------------------------------------
+
+async function train(chart: TrainingChart): Promise<void> {
+  const model = session.model!;
+  const data = (session.trainingSet ??= firstSamples(session.train!, trainingSetSize()));
+  // About POINTS_PER_EPOCH chart points per epoch. Groups run across epoch boundaries, so an
+  // epoch's short last batch is never a (noisy) point of its own.
+  const groupSize = Math.max(1, Math.round(Math.ceil(data.count / BATCH_SIZE) / POINTS_PER_EPOCH));
+  let group = { batches: 0, samples: 0, lossSum: 0, correctSum: 0 };
+  // Samples/s over the epoch so far, from the end of its first batch (so without the test-set pauses).
+  let epochClock = { startedAt: performance.now(), samples: 0 };
+  let lastEpochShown = 0;
+  const epochsSeen = () => session.samplesSeen / data.count;
+
+  const flushGroup = () => {
+    if (group.samples === 0) return;
+    const loss = group.lossSum / group.samples;
+    chart.addTrainingPoint({ epochs: epochsSeen(), loss, accuracy: group.correctSum / group.samples });
+    ui.loss.textContent = loss.toFixed(3);
+    group = { batches: 0, samples: 0, lossSum: 0, correctSum: 0 };
+  };
+  const keepGoing = () => (session.stopRequested ? false : undefined);
+
+  session.stopRequested = false;
+  ui.report.textContent = '';
+  setState('training');
+  const history = await model.fit(data, {
+    epochs: Number(ui.epochs.value),
+    batchSize: BATCH_SIZE,
+    validationData: session.test!,
+    callbacks: {
+      onBatchEnd(log) {
+        if (log.batch === 0) epochClock = { startedAt: performance.now(), samples: 0 };
+        else epochClock.samples += log.size;
+        session.batches++;
+        session.samplesSeen += log.size;
+        group.batches++;
+        group.samples += log.size;
+        group.lossSum += log.loss * log.size;
+        group.correctSum += (log.accuracy ?? 0) * log.size;
+        if (group.batches === groupSize) {
+          flushGroup();
+          const elapsed = performance.now() - epochClock.startedAt;
+          if (epochClock.samples > 0) ui.speed.textContent = Math.round((epochClock.samples / elapsed) * 1000).toLocaleString('en');
+          ui.epoch.textContent = `${log.epoch} (${Math.floor((100 * (log.batch + 1)) / log.batches)}%)`;
+          // The weights just changed: refresh the drawing's prediction (predict is safe inside fit).
+          if (session.drawing) showPrediction(session.drawing);
+        }
+        publishCounters();
+        return keepGoing();
+      },
+      onEpochEnd(log) {
+        lastEpochShown = log.epoch;
+        session.epochsDone++;
+        chart.addTestAccuracy(epochsSeen(), log.valAccuracy!);
+        ui.testAccuracy.textContent = percent(log.valAccuracy!);
+        ui.speed.textContent = Math.round(log.samplesPerSec).toLocaleString('en');
+        ui.report.textContent = `Epoch ${log.epoch}: ${log.seconds.toFixed(1)} s, ${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s, test accuracy ${percent(log.valAccuracy!)}.`;
+        publishCounters();
+        return keepGoing();
+      },
+    },
+  });
+  flushGroup();
+
+  // An epoch cut short by Stop still ends with a test evaluation of the weights as they are: show it too.
+  const last = history.epochs[history.epochs.length - 1];
+  if (last && last.epoch !== lastEpochShown && last.valAccuracy !== undefined) {
+    chart.addTestAccuracy(epochsSeen(), last.valAccuracy);
+    ui.testAccuracy.textContent = percent(last.valAccuracy);
+  }
+  if (history.stopReason === 'callback') {
+    const stoppedAfter = performance.now() - session.stopClickedAt;
+    document.body.dataset.stopMs = stoppedAfter.toFixed(1);
+    ui.report.textContent = `Stopped. The page handled the click ${document.body.dataset.stopInputDelayMs} ms after it happened; ` +
+      `training ended ${stoppedAfter.toFixed(0)} ms later, test set evaluated. Press Train to continue.`;
+  }
+  if (session.drawing) showPrediction(session.drawing);
+  setState('stopped');
+}
+
+const percent = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
+
+// --- prediction --------------------------------------------------------------------------
+
+function buildBars(): HTMLElement[] {
+  return Array.from({ length: 10 }, (_, digit) => {
+    const row = document.createElement('div');
+    row.className = 'bar-row';
+    row.innerHTML = `<span class="bar-digit">${digit}</span><span class="bar-track"><span class="bar-fill"></span></span><span class="bar-value"></span>`;
+    ui.bars.append(row);
+    return row;
+  });
+}
+let barRows: HTMLElement[] = [];
+
+function showPrediction(pixels: Uint8Array | undefined): void {
+  const model = session.model;
+  if (!pixels || !model) {
+    ui.prediction.dataset.class = '';
+    ui.prediction.dataset.probabilities = '';
+    ui.predictedDigit.textContent = '?';
+    ui.predictedDigit.classList.add('empty');
+    ui.predictedConfidence.textContent = model ? 'Draw a digit on the black square' : 'Waiting for the model';
+    barRows.forEach((row) => {
+      row.classList.remove('best');
+      (row.querySelector('.bar-fill') as HTMLElement).style.width = '0%';
+      row.querySelector('.bar-value')!.textContent = '';
+    });
+    return;
+  }
+  const probabilities = model.predict({ count: 1, inputSize: 784, inputs: pixels, inputScale: session.train?.inputScale ?? 1 / 255 });
+  let best = 0;
+  for (let d = 1; d < 10; d++) if (probabilities[d] > probabilities[best]) best = d;
+  ui.prediction.dataset.class = String(best);
+  ui.prediction.dataset.probabilities = JSON.stringify(Array.from(probabilities));
+  ui.predictedDigit.textContent = String(best);
+  ui.predictedDigit.classList.remove('empty');
+  ui.predictedConfidence.textContent = `${(probabilities[best] * 100).toFixed(1)}% sure` + (session.samplesSeen === 0 ? ' (untrained: press Train first)' : '');
+  barRows.forEach((row, d) => {
+    row.classList.toggle('best', d === best);
+    (row.querySelector('.bar-fill') as HTMLElement).style.width = `${(probabilities[d] * 100).toFixed(1)}%`;
+    row.querySelector('.bar-value')!.textContent = `${(probabilities[d] * 100).toFixed(1)}%`;
+  });
+}
+
+// --- wiring -----------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  setState('loading');
+  const requested = new URLSearchParams(location.search).get('train');
+  if (requested && [...ui.subset.options].some((o) => o.value === requested)) ui.subset.value = requested;
+
+  barRows = buildBars();
+  const chart = new TrainingChart(ui.chart);
+  const pad = new DrawPad(ui.canvas, ui.preview, (pixels) => {
+    session.drawing = pixels;
+    showPrediction(pixels);
+  });
+  publishCounters();
+
+  ui.train.addEventListener('click', () => { train(chart).catch(showError); });
+  ui.stop.addEventListener('click', (event) => {
+    // event.timeStamp is when the click happened; now is when the page got to it.
+    session.stopClickedAt = performance.now();
+    document.body.dataset.stopInputDelayMs = Math.max(0, session.stopClickedAt - event.timeStamp).toFixed(1);
+    session.stopRequested = true;
+    ui.stop.disabled = true;
+    ui.report.textContent = 'Stopping after this batch…';
+  });
+  ui.reset.addEventListener('click', async () => {
+    session.seed++;
+    session.model = await newModel();
+    Object.assign(session, { samplesSeen: 0, batches: 0, epochsDone: 0, trainingSet: undefined });
+    chart.clear();
+    for (const el of [ui.epoch, ui.speed, ui.loss, ui.testAccuracy]) el.textContent = '–';
+    ui.report.textContent = 'New random weights.';
+    publishCounters();
+    showPrediction(session.drawing);
+    setState('ready');
+  });
+  ui.clear.addEventListener('click', () => pad.clear());
+
+  // The core is fetched next to the page; served as application/wasm it compiles while it streams.
+  const [, data] = await Promise.all([init(new URL('simdnet.wasm', location.href)), loadMnist()]);
+  session.train = data.train;
+  session.test = data.test;
+  session.model = await newModel();
+  ui.progress.hidden = true;
+  ui.dataNote.textContent = `MNIST loaded: ${data.train.count.toLocaleString('en')} training and ${data.test.count.toLocaleString('en')} test images.`;
+  showPrediction(session.drawing);
+  setState('ready');
+}
+
+main().catch(showError);
