@@ -10,8 +10,9 @@
  *     bookkeeping (shuffling, callbacks, validation) is timed. trainOnBatch reads the loss back,
  *     so every step has finished when it resolves. Batches are a ring over the first
  *     min(60000, 16384) training images in file order (see RING_SAMPLES).
- *   - inference: model.predict on a [1000, 784] tensor of test images, output read back with
- *     .data() (the same work a user does to get probabilities into JS).
+ *   - inference: model.predict(x, { batchSize: 1000 }) on a [1000, 784] tensor of test images
+ *     (predict's default batchSize of 32 would split it), output read back with .data() (the
+ *     same work a user does to get probabilities into JS).
  *
  * Threads: the wasm backend never uses threads under Node in tfjs 4.22 (its
  * WASM_HAS_MULTITHREAD_SUPPORT flag is false when IS_NODE), so it loads
@@ -101,7 +102,8 @@ async function main(): Promise<void> {
   // --- inference
   const inference = await timeInference(
     async () => {
-      const probabilities = model.predict(inferX) as tf.Tensor;
+      // predict() would split the rows into chunks of 32 by default: one call over all of them.
+      const probabilities = model.predict(inferX, { batchSize: inferRows }) as tf.Tensor;
       await probabilities.data();
       probabilities.dispose();
     },
