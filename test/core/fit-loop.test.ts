@@ -11,6 +11,9 @@ import { expectClose } from '../helpers/compare.js';
 import { blobs, curve } from '../helpers/datasets.js';
 import { coreGradients } from '../helpers/gradients.js';
 import { seededRandom, uniform } from '../helpers/random.js';
+import { expectBitEqual } from '../helpers/compare.js';
+import { flatWeights } from '../helpers/model-state.js';
+import { predict as referencePredict, referenceNetwork } from '../helpers/reference.js';
 
 const data = blobs(100, 4, 3, 9);
 const newModel = (): Promise<Model> => createModel({
@@ -172,5 +175,54 @@ describe('yielding to the event loop', () => {
     expect(model.training.steps).toBe(100);
     expect(timerSawSteps).toBeGreaterThanOrEqual(1);
     expect(timerSawSteps).toBeLessThan(100);
+  });
+});
+
+describe('predict and evaluate during fit', () => {
+  it('work from callbacks (even when they grow memory) and do not disturb training: the run is bit-identical to one without them', async () => {
+    const plain = await newModel();
+    const plainHistory = await plain.fit(data, { epochs: 3, batchSize: 16 });
+
+    const busy = await newModel();
+    // 100,000 rows: larger than the row buffers and large enough to grow linear memory.
+    const big = uniform(seededRandom(5), 100_000 * 4);
+    const validation = blobs(30, 4, 3, 10);
+    let predictions = 0;
+    const memoryBefore = busy.core.memory.buffer.byteLength;
+    const busyHistory = await busy.fit(data, {
+      epochs: 3, batchSize: 16,
+      callbacks: {
+        onBatchEnd: (log) => {
+          if (log.batch !== 2) return;
+          const outputs = busy.predict(big.subarray(0, (log.epoch === 2 ? 100_000 : 300) * 4));
+          const expected = referencePredict(referenceNetwork(busy.describe()), big.subarray(0, 12), 3);
+          expectClose(outputs.subarray(0, 9), expected, { atol: 1e-6, rtol: 1e-5 }, 'predictions during fit');
+          predictions++;
+        },
+        onEpochEnd: () => { busy.evaluate(validation); },
+      },
+    });
+    expect(predictions).toBe(3);
+    expect(busy.core.memory.buffer.byteLength).toBeGreaterThan(memoryBefore);
+    expect(busyHistory.epochs.map((e) => e.loss)).toEqual(plainHistory.epochs.map((e) => e.loss));
+    expectBitEqual(flatWeights(busy), flatWeights(plain), 'weights');
+  });
+
+  it('a second fit while one runs is rejected; the first finishes normally', async () => {
+    const model = await newModel();
+    const first = model.fit(data, { epochs: 3, batchSize: 10 });
+    expect(model.isTraining).toBe(true);
+    await expect(model.fit(data, { epochs: 1 })).rejects.toThrow(/already training/);
+    const history = await first;
+    expect(history.epochs.length).toBe(3);
+    expect(model.isTraining).toBe(false);
+    await expect(model.fit(data, { epochs: 1 })).resolves.toBeDefined();
+  });
+
+  it('a fit that fails validation does not leave the model marked as training', async () => {
+    const model = await newModel();
+    await expect(model.fit(data, { epochs: 1, batchSize: 0 })).rejects.toThrow(/batchSize/);
+    expect(model.isTraining).toBe(false);
+    await expect(model.fit(data, { epochs: 1 })).resolves.toBeDefined();
   });
 });

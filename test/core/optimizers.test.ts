@@ -15,8 +15,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { createModel } from '../../src/model/model.js';
+import type { OptimizerConfig } from '../../src/model/spec.js';
 import type { Core } from '../../src/runtime/core.js';
 import { instantiateCore } from '../../src/runtime/load.js';
+import { expectClose } from '../helpers/compare.js';
+import { coreGradients } from '../helpers/gradients.js';
+import { flatWeights } from '../helpers/model-state.js';
 import { Arena, checkOp } from '../helpers/op-test.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 
@@ -322,5 +327,53 @@ describe('optimizerStep: one update from a descriptor (clip, decay, step counter
     const result = runOptimizer({ kind: 'OPTIMIZER_ADAMW', ...adamw }, p, g, 2);
     const expected = adamReference(Float64Array.from(p), [g, g].map((x) => Float64Array.from(x)), { ...adamw, decoupled: true });
     for (let i = 0; i < N; i++) expect(result.p[i]).toBeCloseTo(expected.p[i], 6);
+  });
+});
+
+describe('through a Model: one full-batch step equals the rule applied to the core\'s gradient', () => {
+  const inputs = uniform(seededRandom(11), 8 * 3);
+  const targets = uniform(seededRandom(12), 8 * 2);
+  const spec = (optimizer: OptimizerConfig) => ({ inputSize: 3, layers: [{ units: 4, activation: 'tanh' as const }, { units: 2 }], optimizer, seed: 5 });
+
+  /** Parameters before and after one step on all 8 rows, and the gradient at the start. */
+  async function oneStep(optimizer: OptimizerConfig) {
+    const model = await createModel(spec(optimizer));
+    const gradient = flatGradient(coreGradients(await createModel(spec(optimizer)), inputs, targets, 8));
+    const before = flatWeights(model);
+    await model.fit({ inputs, targets }, { epochs: 1, batchSize: 8, shuffle: false });
+    return { before, after: flatWeights(model), gradient };
+  }
+  const flatGradient = (g: ReturnType<typeof coreGradients>) => g.layers.flatMap((l) => [...l.weights, ...l.bias]);
+
+  it('clipNorm: the step is lr·c·g/‖g‖ when ‖g‖ > c', async () => {
+    const [lr, clipNorm] = [f32(0.1), f32(1e-3)];
+    const { before, after, gradient } = await oneStep({ type: 'sgd', learningRate: lr, clipNorm });
+    const gradientNorm = Math.hypot(...gradient);
+    expect(gradientNorm).toBeGreaterThan(clipNorm);
+    const step = Array.from(after, (p, i) => p - before[i]);
+    expectClose(step, gradient.map((g) => (-lr * clipNorm * g) / gradientNorm), { atol: 2e-7, rtol: 1e-3 }, 'clipped step');
+    expect(Math.hypot(...step)).toBeCloseTo(lr * clipNorm, 6);
+  });
+
+  it('weightDecay with SGD: the step is -lr·(g + λ·p)', async () => {
+    const [lr, decay] = [f32(0.1), f32(0.3)];
+    const { before, after, gradient } = await oneStep({ type: 'sgd', learningRate: lr, weightDecay: decay });
+    expectClose(Array.from(after, (p, i) => p - before[i]), gradient.map((g, i) => -lr * (g + decay * before[i])), { atol: 2e-7, rtol: 1e-4 }, 'decayed step');
+  });
+
+  it('setOptimizer switches the rule and restarts its state (moments zero, step 0, the new rate)', async () => {
+    const model = await createModel(spec({ type: 'adam', learningRate: 0.01 }));
+    await model.fit({ inputs, targets }, { epochs: 2, batchSize: 4 });
+    expect(model.training.steps).toBe(4);
+    model.setOptimizer({ type: 'sgd', learningRate: 0.2, momentum: 0.5 });
+    const state = model.snapshot(true);
+    expect(state.moment1!.every((v) => v === 0) && state.moment2!.every((v) => v === 0)).toBe(true);
+    expect(model.training).toMatchObject({ steps: 0, learningRate: 0.2 });
+    expect(model.optimizer).toMatchObject({ type: 'sgd', momentum: 0.5 });
+    // The next step is momentum SGD from v = 0, i.e. a plain SGD step.
+    const gradient = flatGradient(coreGradients(model, inputs, targets, 8));
+    const before = flatWeights(model);
+    await model.fit({ inputs, targets }, { epochs: 1, batchSize: 8, shuffle: false });
+    expectClose(Array.from(flatWeights(model), (p, i) => p - before[i]), gradient.map((g) => -f32(0.2) * g), { atol: 2e-7, rtol: 1e-4 }, 'first step after the switch');
   });
 });
