@@ -23,7 +23,7 @@ for (const file of ['simdnet.wasm', 'simdnet-relaxed.wasm']) {
 if (!existsSync('dist/simdnet.wasm')) throw new Error('build/simdnet.wasm is missing: run `npm run build:wasm` first');
 // Outputs of earlier layouts and content-hashed chunks of earlier builds.
 for (const file of readdirSync('dist')) {
-  if (/^(shared-.*|index)\.js(\.map)?$/.test(file)) rmSync(join('dist', file));
+  if (/^(shared-.*|index)\.js(\.map)?$/.test(file) || file.endsWith('.js.map')) rmSync(join('dist', file));
 }
 
 /** esbuild plugin: bundle with src/runtime/default-source-<variant>.ts in place of default-source.ts. */
@@ -50,7 +50,9 @@ function defaultSourceFor(variant) {
   };
 }
 
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning', outdir: 'dist' };
+// No source maps: the bundles are readable, unminified ESM (esbuild marks each source file in
+// a comment), and maps of four bundles of the same sources would triple the package's size.
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: false, logLevel: 'warning', outdir: 'dist' };
 
 await Promise.all([
   build({
@@ -67,14 +69,9 @@ await Promise.all([
   build({ ...common, entryPoints: { 'index.inline': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('inline')] }),
 ]);
 
-// The CLI is an executable: a hashbang line first (and its source map moved down a line to match).
+// The CLI is an executable: a hashbang line first.
 const cliText = readFileSync('dist/cli.js', 'utf8');
-if (!cliText.startsWith('#!')) {
-  writeFileSync('dist/cli.js', `#!/usr/bin/env node\n${cliText}`);
-  const map = JSON.parse(readFileSync('dist/cli.js.map', 'utf8'));
-  map.mappings = `;${map.mappings}`;
-  writeFileSync('dist/cli.js.map', JSON.stringify(map));
-}
+if (!cliText.startsWith('#!')) writeFileSync('dist/cli.js', `#!/usr/bin/env node\n${cliText}`);
 
 // The bundles for browsers, Deno, Workers and bundlers must not reach for Node's modules.
 for (const file of ['index.web.js', 'index.workerd.js', 'index.inline.js']) {
