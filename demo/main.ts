@@ -13,8 +13,8 @@
  * data-stop-input-delay-ms, data-stop-ms; the chart container has data-points and the
  * prediction panel data-class and data-probabilities.
  */
-import { createModel, init, type Dataset, type Model } from '../src/index.js';
-import { mnistFromFiles, MNIST_FILE_NAMES, type MnistFileRole, type MnistFiles } from '../src/data/mnist.js';
+// The library from source (src/index.ts is the public API, as users import 'simdnet').
+import { createModel, init, mnistFromFiles, MNIST_FILE_NAMES, type Dataset, type MnistFiles, type Model } from '../src/index.js';
 import { TrainingChart } from './chart.js';
 import { DrawPad } from './draw-pad.js';
 import './style.css';
@@ -95,7 +95,7 @@ async function fetchBytes(url: string, onBytes: (received: number) => void): Pro
 }
 
 async function loadMnist(): Promise<{ train: Dataset; test: Dataset }> {
-  const roles = Object.keys(MNIST_FILE_NAMES) as MnistFileRole[];
+  const roles = Object.keys(MNIST_FILE_NAMES) as (keyof MnistFiles)[];
   const sizes = await Promise.all(roles.map(async (role) => Number((await fetch(`data/${MNIST_FILE_NAMES[role]}`, { method: 'HEAD' })).headers.get('content-length')) || 0));
   const total = sizes.reduce((a, b) => a + b, 0);
   const received = roles.map(() => 0);
