@@ -213,7 +213,8 @@ export function roundTripProblems(result: RoundTripResult, reference: RoundTripR
 
 // --- Chromium --------------------------------------------------------------------
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM_PATH points elsewhere (another machine's Chrome or Chromium). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 
 /** Opens `url` and returns what the page stored in window[name] (awaited), with the page's errors on failure. */
