@@ -10,7 +10,7 @@
  *   fit         the library's fit loop with schedule, early stopping, a progress bar
  *   report      one line per epoch, then test (builtin) or validation results; --json
  */
-import { createModel } from '../model/model.js';
+import { createModel, type Model } from '../model/model.js';
 import { ACTIVATIONS, type Activation } from '../model/description.js';
 import { OPTIMIZERS, type Loss, type OptimizerConfig } from '../model/spec.js';
 import type { Dataset } from '../data/dataset.js';
@@ -25,6 +25,7 @@ import type { CliMetadata, Standardization, Task } from './metadata.js';
 import { percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
 import { fitStandardization, fitTargetStandardization, standardizeInputs, standardizeTargets, unstandardizeOutputs } from './preprocess.js';
 import { epochProgress } from './progress.js';
+import { openModel } from './saved-model.js';
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
 const SCHEDULES = ['none', 'step', 'exponential', 'plateau'] as const;
@@ -50,6 +51,9 @@ data (MNIST by default):
                            training split's statistics, saved in the model)
   --no-standardize-target  regression: train on the raw target (default: standardized, outputs mapped back)
   --limit N                use only the first N training samples (before any validation split)
+  --init MODEL             continue training a saved (or imported) model: its architecture, scaling,
+                           feature names and classes are kept; optimizer flags replace its settings
+                           (and restart its moments), otherwise its optimizer state resumes
 
 model:
   --layers A,B,...         hidden layer sizes                        [mnist: 512,256; csv: 64,64]
@@ -92,7 +96,7 @@ output:
 const FLAGS = {
   dataset: { type: 'string' }, 'data-dir': { type: 'string' }, csv: { type: 'string' }, label: { type: 'string' },
   task: { type: 'string' }, features: { type: 'string' }, validation: { type: 'string' }, 'validation-split': { type: 'string' },
-  'no-standardize': { type: 'boolean' }, 'no-standardize-target': { type: 'boolean' }, limit: { type: 'string' },
+  'no-standardize': { type: 'boolean' }, 'no-standardize-target': { type: 'boolean' }, limit: { type: 'string' }, init: { type: 'string' },
   layers: { type: 'string' }, activation: { type: 'string' }, loss: { type: 'string' },
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' },
   beta1: { type: 'string' }, beta2: { type: 'string' }, epsilon: { type: 'string' }, 'weight-decay': { type: 'string' },
@@ -139,18 +143,25 @@ async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefi
   return { source: name, task: 'classification', train, validation, test: loaded.test, classNames, metadata: { task: 'classification', dataset: name, classNames } };
 }
 
-async function prepareCsv(flags: Flags, seed: number, limit: number | undefined): Promise<PreparedData> {
+/**
+ * `fixed`: the metadata of the model given to --init. Its label, features, classes and
+ * scaling are used as they are (the weights were trained for them), never re-fitted.
+ */
+async function prepareCsv(flags: Flags, seed: number, limit: number | undefined, fixed?: CliMetadata): Promise<PreparedData> {
   const path = stringFlag(flags, 'csv')!;
   if (flags.dataset !== undefined || flags['data-dir'] !== undefined) throw new UsageError('--csv cannot be combined with --dataset or --data-dir');
-  const label = stringFlag(flags, 'label');
+  const label = stringFlag(flags, 'label') ?? fixed?.label;
   if (label === undefined) throw new UsageError('--csv needs --label COLUMN naming the column to predict');
-  const task = choiceFlag(flags, 'task', ['classification', 'regression'] as const, 'classification');
+  const task = choiceFlag(flags, 'task', ['classification', 'regression'] as const, fixed?.task ?? 'classification');
+  if (fixed && task !== fixed.task) throw new UsageError(`--task ${task} does not match the --init model, a ${fixed.task} model`);
   exclusiveFlags(flags, ['validation', 'validation-split']);
   if (task === 'classification' && flags['no-standardize-target']) throw new UsageError('--no-standardize-target applies to --task regression only');
+  if (fixed) for (const name of ['no-standardize', 'no-standardize-target']) if (flags[name]) throw new UsageError(`--${name} does not apply with --init: the model keeps the scaling it was trained with`);
 
-  const read = await readLabelledCsv(path, { label, task, features: namesFlag(flags, 'features') });
+  const classes = task === 'classification' ? fixed?.classNames : undefined;
+  const read = await readLabelledCsv(path, { label, task, features: namesFlag(flags, 'features') ?? fixed?.features, classes });
   const classNames = read.classNames;
-  if (task === 'classification' && classNames!.length < 2) {
+  if (task === 'classification' && classNames!.length < 2 && !fixed) {
     throw new CliError(`${path}: the label column '${label}' has only one class (${classNames![0]}); classification needs at least two`);
   }
   if (task === 'classification' && classNames!.length > 100 && classNames!.length > read.dataset.count / 2) {
@@ -165,15 +176,15 @@ async function prepareCsv(flags: Flags, seed: number, limit: number | undefined)
 
   const metadata: CliMetadata = { task, dataset: 'csv', features: read.featureNames, label };
   if (classNames) metadata.classNames = classNames;
-  if (!flags['no-standardize']) {
-    const stats = await withContext(path, () => fitStandardization(train));
+  if (fixed ? fixed.standardize : !flags['no-standardize']) {
+    const stats = fixed?.standardize ?? await withContext(path, () => fitStandardization(train));
     metadata.standardize = stats;
     train = standardizeInputs(train, stats);
     if (validation) validation = standardizeInputs(validation, stats);
   }
   const validationTargets = validation?.targets;
-  if (task === 'regression' && !flags['no-standardize-target']) {
-    const stats: Standardization = fitTargetStandardization(train);
+  if (fixed ? fixed.targetStandardize : task === 'regression' && !flags['no-standardize-target']) {
+    const stats: Standardization = fixed?.targetStandardize ?? fitTargetStandardization(train);
     metadata.targetStandardize = stats;
     train = standardizeTargets(train, stats);
     if (validation) validation = standardizeTargets(validation, stats);
@@ -209,8 +220,10 @@ function outputLayer(flags: Flags, task: Task, classCount: number): { units: num
   return { units: classCount, activation: 'softmax', loss };
 }
 
-function optimizerConfig(flags: Flags): OptimizerConfig {
-  const type = choiceFlag(flags, 'optimizer', OPTIMIZERS, 'adam');
+const OPTIMIZER_FLAGS = ['optimizer', 'lr', 'momentum', 'nesterov', 'beta1', 'beta2', 'epsilon', 'weight-decay', 'clip-norm'];
+
+function optimizerConfig(flags: Flags, fallback: OptimizerConfig['type'] = 'adam'): OptimizerConfig {
+  const type = choiceFlag(flags, 'optimizer', OPTIMIZERS, fallback);
   if (type !== 'sgd') for (const name of ['momentum', 'nesterov']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer sgd only`);
   if (type === 'sgd') for (const name of ['beta1', 'beta2', 'epsilon']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer adam or adamw only`);
   return {
@@ -248,6 +261,23 @@ function scheduleConfig(flags: Flags, fallback: (typeof SCHEDULES)[number]): Sch
   }
 }
 
+/** Keys of the results of one training run: a continued model gets the new run's, not stale ones. */
+const RESULT_KEYS = ['trainSamples', 'validationSamples', 'testAccuracy', 'testLoss', 'validationLoss', 'validationAccuracy', 'validationRmse', 'validationMae', 'validationR2', 'trainedAt'];
+
+function withoutResults(metadata: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(metadata).filter(([key]) => !RESULT_KEYS.includes(key)));
+}
+
+/** The --init model must fit the data: same feature count, an output for every class. */
+function checkInitModel(model: Model, modelTask: Task, data: PreparedData, path: string): void {
+  if (modelTask !== data.task) throw new CliError(`${path} is a ${modelTask} model; the data is for ${data.task}`);
+  if (model.inputSize !== data.train.inputSize) throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.train.inputSize}`);
+  const classes = data.classNames?.length ?? 0;
+  const outputs = data.task === 'regression' ? 1 : model.outputSize === 1 ? 2 : model.outputSize;
+  if (data.task === 'classification' && classes > outputs) throw new CliError(`${path} has outputs for ${outputs} classes, the data has ${classes}`);
+  if (data.task === 'regression' && model.outputSize !== 1) throw new CliError(`${path} has ${model.outputSize} outputs; CSV regression trains one`);
+}
+
 // --- the command --------------------------------------------------------------------------------
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -260,9 +290,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const seed = intFlag(flags, 'seed', 1, 0);
   if (seed >= 2 ** 32) throw new UsageError(`--seed must be below 2^32, got ${seed}`);
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
+  const initPath = stringFlag(flags, 'init');
+  if (initPath !== undefined) for (const name of ['layers', 'activation', 'loss']) if (flags[name] !== undefined) throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
+  const saved = initPath === undefined ? undefined : await openModel(initPath);
   const hidden = listFlag(flags, 'layers', [...defaults.layers]);
   const activations = hiddenActivations(flags, hidden.length);
-  const optimizer = optimizerConfig(flags);
+  const optimizer = optimizerConfig(flags, saved?.model.optimizer.type);
   const schedule = scheduleConfig(flags, defaults.schedule);
   const batchSize = intFlag(flags, 'batch-size', defaults.batchSize);
   const epochs = intFlag(flags, 'epochs', defaults.epochs);
@@ -274,12 +307,24 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const quiet = Boolean(flags.quiet);
   const say = (line: string) => { if (!quiet) (json ? console.error : console.log)(line); };
 
-  const data = isCsv ? await prepareCsv(flags, seed, limit) : await prepareBuiltin(flags, seed, limit);
+  const data = isCsv ? await prepareCsv(flags, seed, limit, saved?.meta) : await prepareBuiltin(flags, seed, limit);
   const { train, validation, test, task } = data;
   const classCount = data.classNames?.length ?? 0;
-  const output = outputLayer(flags, task, classCount);
-  const layers = [...hidden.map((units, i) => ({ units, activation: activations[i] })), { units: output.units, activation: output.activation }];
-  const model = await withContext('model', () => createModel({ inputSize: train.inputSize, layers, loss: output.loss, optimizer, seed }));
+  let model: Model;
+  if (saved) {
+    model = saved.model;
+    checkInitModel(model, saved.meta.task, data, initPath!);
+    // Explicit optimizer flags replace the saved settings; otherwise its state resumes as saved.
+    if (OPTIMIZER_FLAGS.some((name) => flags[name] !== undefined)) {
+      const given = Object.fromEntries(Object.entries(optimizer).filter(([key, value]) => value !== undefined && (key !== 'nesterov' || flags.nesterov)));
+      model.setOptimizer({ ...model.optimizer, ...given });
+    }
+  } else {
+    const output = outputLayer(flags, task, classCount);
+    const layerSpecs = [...hidden.map((units, i) => ({ units, activation: activations[i] })), { units: output.units, activation: output.activation }];
+    model = await withContext('model', () => createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed }));
+  }
+  const layers = model.layers;
   const isClassifier = task === 'classification';
 
   const counts = [`${thousands(train.count)} training samples`];
@@ -287,9 +332,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (test) counts.push(`${thousands(test.count)} test`);
   say(`${data.source}: ${counts.join(', ')}; ${train.inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`);
   const opt = model.optimizer;
-  say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${output.loss}, ${opt.type} lr ${opt.learningRate}, batch ${batchSize}`);
+  const from = saved ? `, continuing ${initPath} after ${model.training.epochs} epochs` : '';
+  say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`);
 
   const batches = Math.ceil(train.count / batchSize);
+  const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life
   let progress = epochProgress(!quiet, 'epoch 1', batches);
   let trainSeconds = 0;
   const fitOptions: FitOptions = {
@@ -302,8 +349,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
         trainSeconds += log.seconds;
         const accuracy = isClassifier ? `  acc ${percent(log.accuracy)}` : '';
         const valPart = log.valLoss === undefined ? '' : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
-        say(`epoch ${String(log.epoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${log.seconds.toFixed(1)}s  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
-        if (log.epoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch + 1}`, batches);
+        say(`epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${log.seconds.toFixed(1)}s  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
+        if (log.epoch - firstEpoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches);
       },
     },
   };
@@ -340,11 +387,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   if (savePath) {
     model.metadata = {
+      ...(saved ? { ...withoutResults(saved.model.metadata), fineTunedFrom: initPath } : {}),
       ...data.metadata,
       trainSamples: train.count,
       validationSamples: validation?.count,
       ...results,
-      epochs: history.epochs.length,
+      epochs: model.training.epochs,
       trainedAt: new Date().toISOString(),
     };
     await withContext(`cannot save ${savePath}`, () => saveModelFile(model, savePath));
@@ -367,6 +415,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       trainSamplesPerSec: trained / trainSeconds,
       trainSeconds,
       layers: [train.inputSize, ...layers.map((l) => l.units)],
+      init: initPath,
       activation: stringFlag(flags, 'activation') ?? 'relu',
       activations: layers.map((l) => l.activation),
       loss: model.loss,

@@ -134,6 +134,21 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
     await runOk(['import', join('iris-tfjs-raw', 'model.json'), '--out', 'imported-raw.model'], cwd);
     expect(await runOk(['predict', 'imported-raw.model', '--csv', 'iris-unlabelled.csv'], cwd)).toBe(original);
   });
+
+  it('train --init continues a saved model with its own classes and scaling', async () => {
+    const result = JSON.parse(await runOk(['train', '--init', 'iris.model', '--csv', 'iris-holdout.csv', '--epochs', '5', '--lr', '0.001',
+      '--save', 'iris-tuned.model', '--json', '--quiet'], cwd));
+    expect(result.epochs).toBe(5);
+    expect(result.layers).toEqual([4, 16, 16, 3]);
+    expect(result.optimizer.learningRate).toBe(0.001);
+    const info = JSON.parse(await runOk(['info', 'iris-tuned.model', '--json'], cwd));
+    expect(info.training.epochs).toBe(trainJson.epochs + 5);
+    expect(info.metadata.fineTunedFrom).toBe('iris.model');
+    expect(info.metadata.standardize).toEqual(JSON.parse(await runOk(['info', 'iris.model', '--json'], cwd)).metadata.standardize);
+    expect(info.metadata.validationAccuracy).toBeUndefined(); // no stale results from the first run
+    const evaluation = JSON.parse(await runOk(['evaluate', 'iris-tuned.model', '--csv', 'iris.csv', '--json'], cwd));
+    expect(evaluation.accuracy).toBeGreaterThan(0.85);
+  });
 });
 
 describe('CSV regression', () => {

@@ -81,6 +81,8 @@ describe.concurrent('bad data and model files (exit 1)', () => {
   it('a class the model does not know', async () => fail(['evaluate', 'iris.model', '--csv', 'other-species.csv'], /other-species\.csv: CSV line \d+: label "daisy" in column 'species' is not one of the given classes/));
   it('a CSV without the model\'s feature columns', async () => fail(['predict', 'iris.model', '--csv', 'ragged.csv'], /ragged\.csv: CSV line 1: feature column 'sepal_length' .* not found in the header/));
   it('data of the wrong width', async () => fail(['evaluate', 'iris.model', '--dataset', 'mnist', '--limit', '10'], /the model takes 4 features per sample, the data has 784/));
+  it('--init with data of another width', async () => fail(['train', '--init', 'iris.model', '--dataset', 'mnist', '--limit', '10'], /iris\.model takes 4 features per sample, the data has 784/));
+  it('--init with an architecture flag', async () => fail(['train', '--init', 'iris.model', '--layers', '8'], /--layers does not apply with --init/));
   it('a model.json that is not JSON', async () => fail(['import', 'iris.csv', '--out', 'x.model'], /iris\.csv: not valid JSON/));
   it('a file that is not IDX', async () => fail(['predict', 'iris.model', '--images', 'not-idx.gz'], /not-idx\.gz: /));
 });
