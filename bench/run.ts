@@ -390,6 +390,7 @@ interface TableRow {
   inferRatio: string;
   rss: string;
   cpu: string;
+  perCpu: string;
   timed: string;
 }
 
@@ -419,6 +420,7 @@ function rowsForBatch(measured: Measured[], batch: number): { rows: TableRow[]; 
       inferRatio: m.id === 'simdnet' ? 'ref' : fmtRatio(inferRatio),
       rss: String(Math.round(r.peakRssMB)),
       cpu: typeof r.extra?.cpuPerWall === 'number' ? (r.extra.cpuPerWall as number).toFixed(2) : '-',
+      perCpu: typeof r.extra?.cpuPerWall === 'number' && (r.extra.cpuPerWall as number) > 0 ? fmtRate(r.trainSamplesPerSec / (r.extra.cpuPerWall as number)) : '-',
       timed: `${r.trainSamplesTimed.toLocaleString('en-US')} samples`,
     });
   }
@@ -435,9 +437,10 @@ const HEADERS: Record<keyof TableRow, string> = {
   inferRatio: 'simdnet/peer',
   rss: 'peak RSS MB',
   cpu: 'CPU/wall',
+  perCpu: 'train samples/CPU-s',
   timed: 'train timed',
 };
-const RIGHT_ALIGNED = new Set<keyof TableRow>(['threads', 'batch', 'train', 'trainRatio', 'infer', 'inferRatio', 'rss', 'cpu', 'timed']);
+const RIGHT_ALIGNED = new Set<keyof TableRow>(['threads', 'batch', 'train', 'trainRatio', 'infer', 'inferRatio', 'rss', 'cpu', 'perCpu', 'timed']);
 
 function textTable(rows: TableRow[]): string {
   const keys = Object.keys(HEADERS) as (keyof TableRow)[];
@@ -712,6 +715,10 @@ function resultsMarkdown(report: {
   out.push('- **CPU/wall**: CPU seconds the process used per wall-clock second during the timed training window (all ');
   out.push('  its threads). About 1.00 for a single-threaded runner on an idle machine, up to its thread count for a ');
   out.push('  multi-threaded one; clearly less means other processes took CPU time from it and its rate is understated.');
+  out.push('- **train samples/CPU-s**: training samples per CPU-second of the process (train samples/s divided by ');
+  out.push('  CPU/wall). For a single-threaded runner on a busy machine this estimates its idle-machine rate (it ignores ');
+  out.push('  cache and memory-bandwidth interference); for multi-threaded runners it also counts time spent waiting in ');
+  out.push('  thread barriers, so it is not a speed.');
   out.push('- **threads**: compute threads the framework may use (tfjs wasm has no threads under Node; PyTorch via ');
   out.push('  `torch.set_num_threads`).', '');
 
