@@ -21,10 +21,6 @@ for (const file of ['simdnet.wasm', 'simdnet-relaxed.wasm']) {
   if (existsSync(`build/${file}`)) copyFileSync(`build/${file}`, `dist/${file}`);
 }
 if (!existsSync('dist/simdnet.wasm')) throw new Error('build/simdnet.wasm is missing: run `npm run build:wasm` first');
-// Outputs of earlier layouts and content-hashed chunks of earlier builds.
-for (const file of readdirSync('dist')) {
-  if (/^(shared-.*|index)\.js(\.map)?$/.test(file) || file.endsWith('.js.map')) rmSync(join('dist', file));
-}
 
 /** esbuild plugin: bundle with src/runtime/default-source-<variant>.ts in place of default-source.ts. */
 function defaultSourceFor(variant) {
@@ -52,9 +48,9 @@ function defaultSourceFor(variant) {
 
 // No source maps: the bundles are readable, unminified ESM (esbuild marks each source file in
 // a comment), and maps of four bundles of the same sources would triple the package's size.
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: false, logLevel: 'warning', outdir: 'dist' };
+const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: false, logLevel: 'warning', outdir: 'dist', metafile: true };
 
-await Promise.all([
+const results = await Promise.all([
   build({
     ...common,
     entryPoints: { 'index.node': 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' },
@@ -68,6 +64,14 @@ await Promise.all([
   build({ ...common, entryPoints: { 'index.workerd': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('workerd')] }),
   build({ ...common, entryPoints: { 'index.inline': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('inline')] }),
 ]);
+
+// Remove what this build did not write: content-hashed chunks of earlier builds and outputs of
+// earlier layouts. Only after writing, so a process started from the previous build (tests
+// running while someone rebuilds) does not find its chunks gone before the new files exist.
+const written = new Set(results.flatMap((result) => Object.keys(result.metafile.outputs)).map((path) => path.replace(/^dist\//, '')));
+for (const file of readdirSync('dist')) {
+  if (/\.js(\.map)?$/.test(file) && !written.has(file)) rmSync(join('dist', file));
+}
 
 // The CLI is an executable: a hashbang line first.
 const cliText = readFileSync('dist/cli.js', 'utf8');
