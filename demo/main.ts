@@ -126,11 +126,17 @@ const session = {
   samplesSeen: 0,
   batches: 0,
   epochsDone: 0,
+  /** Batches not yet drawn as a chart point. */
+  group: emptyGroup(),
   stopRequested: false,
   stopClickedAt: 0,
   /** The drawing's pixels, re-predicted while the model trains. */
   drawing: undefined as Uint8Array | undefined,
 };
+
+function emptyGroup() {
+  return { batches: 0, samples: 0, lossSum: 0, correctSum: 0 };
+}
 
 async function newModel(): Promise<Model> {
   return createModel({
@@ -156,10 +162,10 @@ function publishCounters(): void {
 async function train(chart: TrainingChart): Promise<void> {
   const model = session.model!;
   const data = (session.trainingSet ??= firstSamples(session.train!, trainingSetSize()));
-  // About POINTS_PER_EPOCH chart points per epoch. Groups run across epoch boundaries, so an
-  // epoch's short last batch is never a (noisy) point of its own.
+  // About POINTS_PER_EPOCH chart points per epoch. A group runs on across epochs (and Stop/Train),
+  // so an epoch's short last batch is never a (noisy) point of its own.
   const groupSize = Math.max(1, Math.round(Math.ceil(data.count / BATCH_SIZE) / POINTS_PER_EPOCH));
-  let group = { batches: 0, samples: 0, lossSum: 0, correctSum: 0 };
+  const group = session.group;
   // Samples/s over the epoch so far, from the end of its first batch (so without the test-set pauses).
   let epochClock = { startedAt: performance.now(), samples: 0 };
   let lastEpochShown = 0;
@@ -170,7 +176,7 @@ async function train(chart: TrainingChart): Promise<void> {
     const loss = group.lossSum / group.samples;
     chart.addTrainingPoint({ epochs: epochsSeen(), loss, accuracy: group.correctSum / group.samples });
     ui.loss.textContent = loss.toFixed(3);
-    group = { batches: 0, samples: 0, lossSum: 0, correctSum: 0 };
+    Object.assign(group, emptyGroup());
   };
   const keepGoing = () => (session.stopRequested ? false : undefined);
 
@@ -207,6 +213,7 @@ async function train(chart: TrainingChart): Promise<void> {
         session.epochsDone++;
         chart.addTestAccuracy(epochsSeen(), log.valAccuracy!);
         ui.testAccuracy.textContent = percent(log.valAccuracy!);
+        ui.epoch.textContent = `${log.epoch} (100%)`;
         ui.speed.textContent = Math.round(log.samplesPerSec).toLocaleString('en');
         ui.report.textContent = `Epoch ${log.epoch}: ${log.seconds.toFixed(1)} s, ${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s, test accuracy ${percent(log.valAccuracy!)}.`;
         publishCounters();
@@ -214,7 +221,6 @@ async function train(chart: TrainingChart): Promise<void> {
       },
     },
   });
-  flushGroup();
 
   // An epoch cut short by Stop still ends with a test evaluation of the weights as they are: show it too.
   const last = history.epochs[history.epochs.length - 1];
@@ -304,7 +310,7 @@ async function main(): Promise<void> {
   ui.reset.addEventListener('click', async () => {
     session.seed++;
     session.model = await newModel();
-    Object.assign(session, { samplesSeen: 0, batches: 0, epochsDone: 0, trainingSet: undefined });
+    Object.assign(session, { samplesSeen: 0, batches: 0, epochsDone: 0, trainingSet: undefined, group: emptyGroup() });
     chart.clear();
     for (const el of [ui.epoch, ui.speed, ui.loss, ui.testAccuracy]) el.textContent = '–';
     ui.report.textContent = 'New random weights.';
