@@ -32,6 +32,10 @@ Run 'simdnet <command> --help' for a command's flags.`;
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined && commands[rest[0]]) {
+    console.log(commands[rest[0]].usage);
+    return;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return;

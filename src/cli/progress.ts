@@ -11,10 +11,10 @@ export interface EpochProgress {
   stop(): void;
 }
 
-export function epochProgress(enabled: boolean, label: string, batches: number): EpochProgress {
+export function epochProgress(enabled: boolean, label: string, batches: number, withAccuracy = true): EpochProgress {
   if (!enabled || !process.stderr.isTTY) return { onBatch() {}, stop() {} };
   const bar = new cliProgress.SingleBar({
-    format: `${label} {bar} {percentage}% | loss {loss} | acc {acc} | {speed} samples/s | {eta_formatted} left`,
+    format: `${label} {bar} {percentage}% | loss {loss}${withAccuracy ? ' | acc {acc}' : ''} | {speed} samples/s | {eta_formatted} left`,
     stream: process.stderr,
     hideCursor: true,
     clearOnComplete: true,

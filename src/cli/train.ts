@@ -337,7 +337,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   const batches = Math.ceil(train.count / batchSize);
   const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life
-  let progress = epochProgress(!quiet, 'epoch 1', batches);
+  let progress = epochProgress(!quiet, 'epoch 1', batches, isClassifier);
   let trainSeconds = 0;
   const fitOptions: FitOptions = {
     epochs, batchSize, schedule, validationData: validation,
@@ -350,7 +350,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         const accuracy = isClassifier ? `  acc ${percent(log.accuracy)}` : '';
         const valPart = log.valLoss === undefined ? '' : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
         say(`epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${log.seconds.toFixed(1)}s  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
-        if (log.epoch - firstEpoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches);
+        if (log.epoch - firstEpoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches, isClassifier);
       },
     },
   };
