@@ -153,10 +153,11 @@ function parseArguments(argv) {
   const options = { port: Number(process.env.PORT ?? 8000), host: process.env.HOST ?? '127.0.0.1' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
+    if (flag !== '--port' && flag !== '--host') throw new Error(`unknown argument ${argv[i]} (expected --port <n> or --host <address>)`);
     const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--port') options.port = Number(value);
-    else if (flag === '--host') options.host = value;
-    else throw new Error(`unknown argument ${argv[i]} (expected --port <n> or --host <address>)`);
+    else options.host = value;
   }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port must be an integer 0..65535, got ${options.port}`);
   return options;
