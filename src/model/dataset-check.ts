@@ -44,12 +44,31 @@ export function asDataset(data: DatasetLike, inputSize: number, outputSize: numb
     throw new Error('simdnet: inputs must be a Float32Array, a Uint8Array or an array of rows');
   }
   const dataset: Dataset = { count, inputSize, inputs, inputScale: literal.inputScale };
-  if (literal.labels !== undefined) dataset.labels = Int32Array.from(literal.labels as ArrayLike<number>, (v) => (Number.isInteger(v) ? v : NaN));
+  if (literal.labels !== undefined) {
+    const labels = literal.labels as ArrayLike<number>;
+    // Check before converting: an Int32Array would silently turn 1.5 or NaN into a valid class.
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i];
+      if (!isClassIndex(label, outputSize)) throw labelError('data', i, label, outputSize);
+    }
+    dataset.labels = Int32Array.from(labels);
+  }
   if (literal.targets !== undefined) {
     dataset.targets = Array.isArray(literal.targets) ? rowsToFloat32(literal.targets, 'targets').data : (literal.targets as Float32Array);
     dataset.targetSize = outputSize;
   }
   return dataset;
+}
+
+/** Classes a model with `outputSize` units predicts: one sigmoid unit means two (0 and 1). */
+const classCount = (outputSize: number): number => (outputSize === 1 ? 2 : outputSize);
+
+function isClassIndex(label: number, outputSize: number): boolean {
+  return Number.isInteger(label) && label >= 0 && label < classCount(outputSize);
+}
+
+function labelError(what: string, index: number, label: number, outputSize: number): Error {
+  return new Error(`simdnet: ${what}.labels[${index}] = ${label} is not a class index in 0..${classCount(outputSize) - 1} (the model has ${outputSize} output unit${outputSize === 1 ? '' : 's'})`);
 }
 
 function firstNonFinite(values: Float32Array): number {
@@ -84,12 +103,8 @@ export function checkDataset(data: Dataset, inputSize: number, outputSize: numbe
   if (data.labels && data.targets) throw new Error(`simdnet: ${what} has both labels and targets; give one`);
   if (data.labels) {
     if (data.labels.length !== count) throw new Error(`simdnet: ${what}.labels has ${data.labels.length} entries for ${count} samples`);
-    const classes = outputSize === 1 ? 2 : outputSize;
     for (let i = 0; i < count; i++) {
-      const label = data.labels[i];
-      if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
-        throw new Error(`simdnet: ${what}.labels[${i}] = ${label} is not a class index in 0..${classes - 1} (the model has ${outputSize} output unit${outputSize === 1 ? '' : 's'})`);
-      }
+      if (!isClassIndex(data.labels[i], outputSize)) throw labelError(what, i, data.labels[i], outputSize);
     }
   } else if (data.targets) {
     if (data.targetSize !== undefined && data.targetSize !== outputSize) {

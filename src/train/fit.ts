@@ -24,6 +24,8 @@ export interface EpochLog {
   gradNorm?: number;
   seconds: number;
   samplesPerSec: number;
+  /** Set when training stopped inside this epoch: its numbers cover the batches run. */
+  partial?: boolean;
 }
 
 export interface BatchLog {
@@ -135,6 +137,7 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
     let correct = 0;
     let normSum = 0;
     let stopRequested = false;
+    let batchesRun = 0;
     for (let b = 0; b < batches; b++) {
       const offset = b * batchSize;
       const size = Math.min(batchSize, train.count - offset);
@@ -142,6 +145,7 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
       lossSum += result.loss * size;
       correct += result.correct;
       normSum += result.gradNorm;
+      batchesRun++;
       if (!Number.isFinite(result.loss)) { history.stopReason = 'nonFiniteLoss'; stopRequested = true; break; }
       if (callbacks.onBatchEnd) {
         const log: BatchLog = { epoch: epochIndex + 1, batch: b, batches, size, loss: result.loss };
@@ -155,16 +159,19 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
       }
     }
     const seconds = (now() - started) / 1000;
-    model.training.epochs++;
+    const processed = Math.min(train.count, batchesRun * batchSize);
+    // Only a whole epoch counts toward the model's epochs (and the next epoch's shuffle).
+    if (!stopRequested) model.training.epochs++;
     const log: EpochLog = {
       epoch: epochIndex + 1,
-      loss: lossSum / train.count,
+      loss: lossSum / processed,
       learningRate: model.training.learningRate,
       seconds,
-      samplesPerSec: train.count / seconds,
+      samplesPerSec: processed / seconds,
     };
-    if (hasAccuracy) log.accuracy = correct / (train.count * accuracyDenominator);
-    if (trackNorm) log.gradNorm = normSum / batches;
+    if (stopRequested) log.partial = true;
+    if (hasAccuracy) log.accuracy = correct / (processed * accuracyDenominator);
+    if (trackNorm) log.gradNorm = normSum / batchesRun;
     if (loadedValidation) {
       const result = model.evaluateLoaded(loadedValidation);
       log.valLoss = result.loss;
