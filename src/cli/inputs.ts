@@ -126,7 +126,15 @@ export async function readIdxPair(imagesPath: string, labelsPath: string): Promi
 
 /** MNIST or Fashion-MNIST train and test sets, from their default places or `dir`. */
 export async function loadBuiltin(name: BuiltinDataset, dir: string | undefined): Promise<TrainTestDatasets> {
-  return withContext(name, () => (name === 'mnist' ? loadMnist({ dir }) : loadFashionMnist({ dir })));
+  try {
+    return await (name === 'mnist' ? loadMnist({ dir }) : loadFashionMnist({ dir }));
+  } catch (error) {
+    // The loaders speak to library users ("pass { dir }"); here the option is a flag.
+    const message = (error instanceof Error ? error.message : String(error))
+      .replace(/^load(Fashion)?Mnist: /, '')
+      .replace(/\b([Pp])ass \{ dir \}/g, (_, p) => `${p === 'P' ? 'G' : 'g'}ive --data-dir DIR`);
+    throw new CliError(`${name}: ${message}`, { cause: error });
+  }
 }
 
 export function builtinClassNames(name: BuiltinDataset): string[] {
