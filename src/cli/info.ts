@@ -52,7 +52,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
 
   const lines: string[] = [];
   const opt = model.optimizer;
-  lines.push(`${path}: ${meta.task}${meta.dataset ? ` model trained on ${meta.dataset}` : ' model'}, ${thousands(statSync(path).size)} bytes`);
+  lines.push(`${path}: ${meta.task}${meta.dataset ? ` model trained on ${meta.dataset === 'csv' ? 'a CSV file' : meta.dataset}` : ' model'}, ${thousands(statSync(path).size)} bytes`);
   const featureNames = meta.features ? `: ${brief(meta.features).slice(1, -1)}` : '';
   lines.push(`input     ${model.inputSize} features${featureNames}${meta.standardize ? ' (standardized with the training statistics)' : ''}`);
   layers.forEach((l, i) => lines.push(`dense_${i}   ${l.inputs} -> ${l.units} ${l.activation}`.padEnd(34) + `${thousands(l.parameters)} parameters`));

@@ -37,3 +37,6 @@ export const percent = (x: number | undefined): string => (x === undefined ? '-'
 export const shortNumber = (x: number, digits = 7): string => String(Number(x.toPrecision(digits)));
 
 export const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Seconds as '43.2s', or '3.1ms' below a tenth of a second. */
+export const duration = (seconds: number): string => (seconds >= 0.1 ? `${seconds.toFixed(1)}s` : `${(seconds * 1000).toFixed(1)}ms`);

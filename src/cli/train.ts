@@ -22,7 +22,7 @@ import { choiceFlag, exclusiveFlags, intFlag, listFlag, namesFlag, numberFlag, p
 import { CliError, UsageError, withContext } from './errors.js';
 import { BUILTIN_DATASETS, builtinClassNames, firstRows, loadBuiltin, readLabelledCsv, type BuiltinDataset } from './inputs.js';
 import type { CliMetadata, Standardization, Task } from './metadata.js';
-import { percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
+import { duration, percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
 import { fitStandardization, fitTargetStandardization, standardizeInputs, standardizeTargets, unstandardizeOutputs } from './preprocess.js';
 import { epochProgress } from './progress.js';
 import { openModel } from './saved-model.js';
@@ -349,7 +349,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         trainSeconds += log.seconds;
         const accuracy = isClassifier ? `  acc ${percent(log.accuracy)}` : '';
         const valPart = log.valLoss === undefined ? '' : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
-        say(`epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${log.seconds.toFixed(1)}s  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
+        say(`epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
         if (log.epoch - firstEpoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches, isClassifier);
       },
     },
