@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<void> {
 /** The error as one line: inner "simdnet: " prefixes dropped, line breaks joined. */
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/(^|: )simdnet: /g, '$1').replace(/\s*\n\s*/g, ' ').trim();
+  return message.replace(/(^|: )(simdnet|readCsvDataset): /g, '$1').replace(/\s*\n\s*/g, ' ').trim();
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
