@@ -226,3 +226,37 @@ describe('predict and evaluate during fit', () => {
     await expect(model.fit(data, { epochs: 1 })).resolves.toBeDefined();
   });
 });
+
+describe('shuffling', () => {
+  /**
+   * The order in which an epoch visits the samples, read from batch losses: with batch
+   * size 1 and a learning rate far below one f32 ulp of the weights, the weights never
+   * change, so each batch's loss is exactly its sample's loss under the initial weights.
+   */
+  async function visitOrders(options: { shuffle?: boolean; seed?: number }, epochs = 3): Promise<number[][]> {
+    const model = await createModel({ inputSize: 4, layers: [{ units: 3, activation: 'softmax' }], optimizer: { type: 'sgd', learningRate: 1e-30 }, seed: options.seed ?? 3 });
+    const sampleLosses = Array.from({ length: 20 }, (_, r) => model.evaluate({ inputs: data.inputs.subarray(r * 4, (r + 1) * 4), labels: data.labels.subarray(r, r + 1) }).loss);
+    expect(new Set(sampleLosses).size, 'per-sample losses identify the samples').toBe(20);
+    const orders: number[][] = [];
+    const subset = { inputs: data.inputs.subarray(0, 20 * 4), labels: data.labels.subarray(0, 20) };
+    await model.fit(subset, {
+      epochs, batchSize: 1, shuffle: options.shuffle,
+      callbacks: { onBatchEnd: (log) => { (orders[log.epoch - 1] ??= []).push(sampleLosses.indexOf(log.loss)); } },
+    });
+    return orders;
+  }
+  const identity = Array.from({ length: 20 }, (_, i) => i);
+
+  it('every epoch visits each sample exactly once, in a fresh order', async () => {
+    const orders = await visitOrders({});
+    for (const order of orders) expect([...order].sort((a, b) => a - b)).toEqual(identity);
+    expect(orders[0]).not.toEqual(identity);
+    expect(orders[1]).not.toEqual(orders[0]);
+    expect(orders[2]).not.toEqual(orders[1]);
+  });
+
+  it('the orders depend on the seed, and shuffle: false keeps the data\'s order', async () => {
+    expect(await visitOrders({ seed: 4 })).not.toEqual(await visitOrders({ seed: 3 }));
+    expect(await visitOrders({ shuffle: false }, 2)).toEqual([identity, identity]);
+  });
+});

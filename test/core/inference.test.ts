@@ -57,6 +57,16 @@ describe('predict', () => {
     expectBitEqual(model.predict({ count: 3, inputSize: 20, inputs: bytes, inputScale: scale }), model.predict(floats), 'bytes vs floats');
   });
 
+  it('reads typed-array views at any byte offset (a subarray of a larger buffer)', async () => {
+    const { model, data } = await trainedClassifier();
+    const all = model.predict(data.inputs);
+    expectBitEqual(model.predict(data.inputs.subarray(10 * 7, 50 * 7)), all.subarray(10 * 5, 50 * 5), 'Float32Array view');
+    const bytes = Uint8Array.from({ length: 9 * 7 }, (_, i) => (i * 37) % 256);
+    const scaled = { inputSize: 7, inputScale: 1 / 255 };
+    const whole = model.predict({ count: 9, inputs: bytes, ...scaled });
+    expectBitEqual(model.predict({ count: 6, inputs: bytes.subarray(3 * 7), ...scaled }), whole.subarray(3 * 5), 'Uint8Array view');
+  });
+
   it('does not change the model', async () => {
     const { model, data } = await trainedClassifier();
     const before = modelState(model);
