@@ -151,6 +151,14 @@ describe('labels and targets', () => {
 });
 
 describe('validation data is checked as carefully, before training starts', () => {
+  it('a non-integer label in validationData names validationData', async () => {
+    await expectRejected(classifier, 'fit', good, /validationData\.labels\[1\] = 1\.5 is not a class index/, { inputs: good.inputs.slice(0, 6), labels: [0, 1.5] });
+  });
+
+  it('an out-of-range label in validationData names validationData', async () => {
+    await expectRejected(classifier, 'fit', good, /validationData\.labels\[1\] = 7 is not a class index/, { inputs: good.inputs.slice(0, 6), labels: [0, 7] });
+  });
+
   it('NaN in validationData names validationData', async () => {
     const inputs = good.inputs.slice(0, 6);
     inputs[0] = NaN;

@@ -75,17 +75,26 @@ describe('logs', () => {
 });
 
 describe('callbacks stop training', () => {
-  it.each([false, 'stop'] as const)('onBatchEnd returning %o stops after that batch', async (result) => {
+  it.each([false, 'stop'] as const)('onBatchEnd returning %o stops after that batch; the partial epoch is logged over the batches run, not counted', async (result) => {
     const model = await newModel();
-    const seen: number[] = [];
+    const seen: BatchLog[] = [];
     const history = await model.fit(data, {
       epochs: 5, batchSize: 10,
-      callbacks: { onBatchEnd: (log) => { seen.push(log.batch); return log.batch === 3 ? result : undefined; } },
+      callbacks: { onBatchEnd: (log) => { seen.push(log); return log.batch === 3 ? result : undefined; } },
     });
-    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(seen.map((log) => log.batch)).toEqual([0, 1, 2, 3]);
     expect(model.training.steps).toBe(4);
     expect(history.stopReason).toBe('callback');
     expect(history.epochs.length).toBe(1);
+    const [partial] = history.epochs;
+    expect(partial.partial).toBe(true);
+    expect(partial.loss).toBeCloseTo(seen.reduce((s, log) => s + log.loss, 0) / 4, 12);
+    expect(partial.accuracy).toBeCloseTo(seen.reduce((s, log) => s + log.accuracy!, 0) / 4, 12);
+    // Only whole epochs count: the next fit starts epoch 1 again (and shuffles as epoch 1).
+    expect(model.training.epochs).toBe(0);
+    const next = await model.fit(data, { epochs: 1, batchSize: 10 });
+    expect(next.epochs[0].epoch).toBe(1);
+    expect(next.epochs[0].partial).toBeUndefined();
   });
 
   it('onEpochEnd returning false stops after that epoch; an async callback is awaited', async () => {
