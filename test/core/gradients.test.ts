@@ -71,7 +71,6 @@ async function checkGradients(testCase: NetworkCase): Promise<void> {
   expect(reluKinkMargin(model, inputs, testCase.batch), 'distance of ReLU pre-activations from 0').toBeGreaterThan(1e-4);
   const analytic = coreGradients(model, inputs, targets, testCase.batch);
   const numeric = numericGradients(model, inputs, targets, testCase.batch);
-  expect(analytic.loss).toBeCloseTo(numeric.loss, 5);
   expectClose([analytic.loss], [numeric.loss], { atol: 0, rtol: 2e-6 }, `${testCase.name}: loss`);
   const largest = Math.max(...numeric.layers.flatMap((layer) => [...layer.weights, ...layer.bias].map(Math.abs)));
   expect(largest, 'the gradient is not trivially zero').toBeGreaterThan(1e-3);
