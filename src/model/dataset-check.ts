@@ -25,7 +25,7 @@ function rowsToFloat32(rows: ArrayLike<number>[], what: string): { data: Float32
 }
 
 /** The Dataset form of `data`, with `inputSize` and `outputSize` filled in where they can be inferred. */
-export function asDataset(data: DatasetLike, inputSize: number, outputSize: number): Dataset {
+export function asDataset(data: DatasetLike, inputSize: number, outputSize: number, what = 'data'): Dataset {
   if (typeof data !== 'object' || data === null || !('inputs' in data)) throw new Error('simdnet: data must be an object with inputs and labels or targets');
   if ('count' in data && typeof data.count === 'number') return data as Dataset;
   const literal = data as DatasetLiteral;
@@ -49,7 +49,7 @@ export function asDataset(data: DatasetLike, inputSize: number, outputSize: numb
     // Check before converting: an Int32Array would silently turn 1.5 or NaN into a valid class.
     for (let i = 0; i < labels.length; i++) {
       const label = labels[i];
-      if (!isClassIndex(label, outputSize)) throw labelError('data', i, label, outputSize);
+      if (!isClassIndex(label, outputSize)) throw labelError(what, i, label, outputSize);
     }
     dataset.labels = Int32Array.from(labels);
   }

@@ -174,7 +174,7 @@ export class Model {
 
   /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
   predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
-    const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize);
+    const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false }, 'inputs');
     this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
     const loaded = this.loadQuery(dataset);

@@ -97,9 +97,9 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
   // --- validate everything before touching the model --------------------------
   const epochs = options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
-  const train: Dataset = asDataset(data, model.inputSize, model.outputSize);
+  const train: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
   checkDataset(train, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
-  const validation = options.validationData === undefined ? undefined : asDataset(options.validationData, model.inputSize, model.outputSize);
+  const validation = options.validationData === undefined ? undefined : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
   if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
   const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);

@@ -176,14 +176,16 @@ describe('yielding to the event loop', () => {
     expect(timeoutSawEpochs).toBeLessThan(epochs);
   });
 
-  it('within one long epoch, a timer runs between batches (yieldEveryMs: 0)', async () => {
+  it('during long training, a timer runs between batches (yieldEveryMs: 0)', async () => {
     const model = await newModel();
     let timerSawSteps = -1;
     setTimeout(() => { timerSawSteps = model.training.steps; }, 0);
-    await model.fit(data, { epochs: 1, batchSize: 1, yieldEveryMs: 0 });
-    expect(model.training.steps).toBe(100);
+    // 3,000 one-row steps: long enough that the timer's 1 ms has passed before the end
+    // even on a fast, idle machine (a 100-step run could finish within it).
+    await model.fit(data, { epochs: 30, batchSize: 1, yieldEveryMs: 0 });
+    expect(model.training.steps).toBe(3000);
     expect(timerSawSteps).toBeGreaterThanOrEqual(1);
-    expect(timerSawSteps).toBeLessThan(100);
+    expect(timerSawSteps).toBeLessThan(3000);
   });
 });
 
