@@ -9,17 +9,27 @@
 import type { Dataset } from '../data/dataset.js';
 import { Xoshiro128StarStar } from '../data/random.js';
 import type { Core } from '../runtime/core.js';
-import { instantiateCore } from '../runtime/load.js';
+import { instantiateCore, instantiateSharedCore } from '../runtime/load.js';
 import { checkDataset, asDataset, type DatasetLike } from './dataset-check.js';
 import type { Activation, ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
-import { alignUp, planMemory, type MemoryPlan } from './plan.js';
+import { alignUp, planMemory, type HelperSlots, type MemoryPlan } from './plan.js';
+import { availableCores, controlBytes, threadSupport, ThreadPool } from '../runtime/threads.js';
 import { normalizeOptimizer, normalizeSpec, type ModelSpec, type NormalizedOptimizer, type NormalizedSpec, type OptimizerConfig, type OptimizerType } from './spec.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { saveModel, type SaveOptions } from '../io/format.js';
 
 /** Rows per call for predict/evaluate unless a batch size is given. */
 const DEFAULT_INFERENCE_ROWS = 256;
+/** Below this many rows per thread a batch runs on the main thread alone. */
+const MIN_ROWS_PER_THREAD = 8;
+
+/** Threads training a model: `threads` < `requested` when threads were unavailable (`reason`). */
+export interface Threading {
+  threads: number;
+  requested: number;
+  reason?: string;
+}
 
 /** Where training stands: saved with the model so training can resume exactly. */
 export interface TrainingState {
@@ -62,18 +72,24 @@ export class Model {
   metadata: Record<string, unknown> = {};
   /** End of the data a running fit holds in the data region (0 when no fit runs). */
   private fitDataEnd = 0;
+  /** Helper threads, in the threaded mode. */
+  private pool: ThreadPool | undefined;
+  /** How many threads train this model, and if fewer than requested, why. */
+  readonly threading: Threading;
 
   /** @internal Use createModel() or loadModel(). */
-  constructor(core: Core, spec: NormalizedSpec) {
+  constructor(core: Core, spec: NormalizedSpec, pool?: ThreadPool, threading?: Threading) {
     this.core = core;
     this.spec = spec;
+    this.pool = pool;
+    this.threading = threading ?? { threads: 1, requested: spec.threads };
     let inSize = spec.inputSize;
     this.shapes = spec.layers.map(({ units, activation }) => {
       const shape = { inSize, units, activation };
       inSize = units;
       return shape;
     });
-    this.plan = planMemory(core.layout, core.heapBase, spec.inputSize, this.shapes, DEFAULT_INFERENCE_ROWS);
+    this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
     core.ensureBytes(this.plan.dataStart);
     this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
     this.writeContext();
@@ -216,9 +232,23 @@ export class Model {
   ensureCapacity(rows: number): void {
     // During a fit the row buffers stay where they are: its data lies right after them.
     if (rows <= this.plan.capacity || this.fitDataEnd) return;
-    this.plan = planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, rows);
+    this.plan = this.planFor(rows);
     this.core.ensureBytes(this.plan.dataStart);
     this.writeContext();
+  }
+
+  private planFor(capacity: number): MemoryPlan {
+    const helpers = this.pool?.size ?? 0;
+    return planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, capacity, helpers, helpers ? controlBytes(helpers) : 0);
+  }
+
+  /** Stops the model's helper threads (threaded mode). The model still predicts; training falls back to one thread. */
+  dispose(): void {
+    if (!this.pool) return;
+    this.pool.stop();
+    this.pool = undefined;
+    this.threading.threads = 1;
+    this.threading.reason = 'disposed';
   }
 
   private inferenceRows(count: number, batchSize: number | undefined): number {
@@ -291,21 +321,52 @@ export class Model {
   }
 
   private setAccuracyKind(kind: number): void {
-    this.core.view().i32[(this.plan.context + this.core.layout.CTX_ACCURACY) >> 2] = kind;
+    const { i32 } = this.core.view();
+    for (const context of [this.plan.context, ...this.plan.helpers.map((h) => h.context)]) i32[(context + this.core.layout.CTX_ACCURACY) >> 2] = kind;
   }
 
   /** @internal One optimizer step on rows order[offset .. offset+count). */
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult {
     const { fn, layout } = this.core;
     this.setAccuracyKind(data.accuracyKind);
-    const loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
+    const threads = this.pool ? this.pool.size + 1 : 1;
+    let loss: number;
+    let correct: number;
+    if (threads > 1 && count >= threads * MIN_ROWS_PER_THREAD) {
+      ({ loss, correct } = this.parallelGradients(data, offset, count, threads));
+      fn.optimizerStep(this.plan.context, this.plan.optimizer);
+    } else {
+      loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
+      correct = this.core.view().i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
+    }
     this.training.steps++;
-    const { i32, f64 } = this.core.view();
-    return {
-      loss,
-      correct: i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2],
-      gradNorm: f64[(this.plan.context + layout.CTX_STAT_GRAD_NORM) >> 3],
-    };
+    return { loss, correct, gradNorm: this.core.view().f64[(this.plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] };
+  }
+
+  /**
+   * Threaded mode: rows are split in contiguous slices, the main thread takes the
+   * first; every thread computes its slice's gradients (each already divided by
+   * the whole batch's size), then the helpers' are added into the main buffer.
+   */
+  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number): { loss: number; correct: number } {
+    const { fn, layout } = this.core;
+    const pool = this.pool!;
+    const share = Math.ceil(count / threads);
+    const jobs = this.plan.helpers.map((helper, h) => {
+      const start = Math.min(count, share * (h + 1));
+      return { context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4, rows: Math.min(share, count - start), batchRows: count };
+    });
+    pool.dispatch(jobs);
+    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count);
+    const helperLosses = pool.join();
+    const { i32 } = this.core.view();
+    let correct = i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
+    this.plan.helpers.forEach((helper, h) => {
+      loss += helperLosses[h];
+      correct += i32[(helper.context + layout.CTX_STAT_CORRECT) >> 2];
+      fn.accumulate(this.plan.grads, helper.grads, this.plan.paramLength);
+    });
+    return { loss, correct };
   }
 
   /** @internal Mean loss and accuracy over loaded data. */
@@ -379,30 +440,37 @@ export class Model {
   }
 
   private writeContext(): void {
+    const { plan } = this;
+    this.writeContextAt({ context: plan.context, inputs: plan.inputs, targets: plan.targets, grads: plan.grads, layers: plan.layers, scratch: plan.scratch });
+    for (const helper of plan.helpers) this.writeContextAt(helper);
+  }
+
+  /** One context: the layer table over shared parameters and this thread's own buffers. */
+  private writeContextAt(own: HelperSlots): void {
     const { layout } = this.core;
     const { i32 } = this.core.view();
     const { plan } = this;
-    const c = plan.context >> 2;
+    const c = own.context >> 2;
     i32[c + (layout.CTX_NUM_LAYERS >> 2)] = this.shapes.length;
     i32[c + (layout.CTX_INPUT_SIZE >> 2)] = this.inputSize;
     i32[c + (layout.CTX_OUTPUT_SIZE >> 2)] = this.outputSize;
     i32[c + (layout.CTX_LOSS >> 2)] = lossKind(layout, this.spec.loss);
     i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
-    i32[c + (layout.CTX_X >> 2)] = plan.inputs;
-    i32[c + (layout.CTX_T >> 2)] = plan.targets;
-    i32[c + (layout.CTX_SCRATCH >> 2)] = plan.scratch;
+    i32[c + (layout.CTX_X >> 2)] = own.inputs;
+    i32[c + (layout.CTX_T >> 2)] = own.targets;
+    i32[c + (layout.CTX_SCRATCH >> 2)] = own.scratch;
     this.shapes.forEach((s, l) => {
-      const r = (plan.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
-      const slots = plan.layers[l];
+      const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+      const { weightOffset, biasOffset } = plan.layers[l];
       i32[r + (layout.LAYER_IN >> 2)] = s.inSize;
       i32[r + (layout.LAYER_OUT >> 2)] = s.units;
       i32[r + (layout.LAYER_ACTIVATION >> 2)] = activationKind(layout, s.activation);
-      i32[r + (layout.LAYER_W >> 2)] = plan.params + slots.weightOffset * 4;
-      i32[r + (layout.LAYER_B >> 2)] = plan.params + slots.biasOffset * 4;
-      i32[r + (layout.LAYER_GW >> 2)] = plan.grads + slots.weightOffset * 4;
-      i32[r + (layout.LAYER_GB >> 2)] = plan.grads + slots.biasOffset * 4;
-      i32[r + (layout.LAYER_A >> 2)] = slots.outputs;
-      i32[r + (layout.LAYER_D >> 2)] = slots.deltas;
+      i32[r + (layout.LAYER_W >> 2)] = plan.params + weightOffset * 4;
+      i32[r + (layout.LAYER_B >> 2)] = plan.params + biasOffset * 4;
+      i32[r + (layout.LAYER_GW >> 2)] = own.grads + weightOffset * 4;
+      i32[r + (layout.LAYER_GB >> 2)] = own.grads + biasOffset * 4;
+      i32[r + (layout.LAYER_A >> 2)] = own.layers[l].outputs;
+      i32[r + (layout.LAYER_D >> 2)] = own.layers[l].deltas;
     });
   }
 
@@ -445,16 +513,47 @@ function lossKind(layout: Core['layout'], loss: NormalizedSpec['loss']): number 
 
 /** A new model with seeded initial weights. Loads the WebAssembly core on first use. */
 export async function createModel(spec: ModelSpec): Promise<Model> {
-  const normalized = normalizeSpec(spec);
-  const model = new Model(await instantiateCore(), normalized);
+  const normalized = normalizeSpec(spec.threads === 'auto' ? { ...spec, threads: Math.min(4, availableCores()) } : spec);
+  const model = await instantiateModel(normalized);
   model.initializeParameters();
   return model;
 }
 
 /** @internal A model with zeroed parameters, for loaders that fill them. */
 export async function createEmptyModel(spec: NormalizedSpec): Promise<Model> {
-  return new Model(await instantiateCore(), spec);
+  return instantiateModel(spec);
 }
+
+/** The model on one thread, or on `spec.threads` where the runtime allows; never an error for lack of threads. */
+async function instantiateModel(spec: NormalizedSpec): Promise<Model> {
+  if (spec.threads === 1) return new Model(await instantiateCore(), spec);
+  const support = threadSupport();
+  let reason = support.ok ? undefined : support.reason;
+  if (support.ok) {
+    try {
+      const { core, module } = await instantiateSharedCore();
+      const helpers = spec.threads - 1;
+      // The control block's place depends only on the architecture and helper count, not on capacity.
+      const probe = planMemory(core.layout, core.heapBase, spec.inputSize, shapesOf(spec), DEFAULT_INFERENCE_ROWS, helpers, controlBytes(helpers));
+      core.ensureBytes(probe.dataStart);
+      const pool = await ThreadPool.start(module, core.memory, probe.control, helpers);
+      return new Model(core, spec, pool, { threads: spec.threads, requested: spec.threads });
+    } catch (error) {
+      reason = `threads could not start: ${(error as Error).message}`;
+    }
+  }
+  return new Model(await instantiateCore(), spec, undefined, { threads: 1, requested: spec.threads, reason });
+}
+
+function shapesOf(spec: NormalizedSpec): { inSize: number; units: number; activation: Activation }[] {
+  let inSize = spec.inputSize;
+  return spec.layers.map(({ units, activation }) => {
+    const shape = { inSize, units, activation };
+    inSize = units;
+    return shape;
+  });
+}
+
 
 /**
  * A model with the architecture and weights of a description (from

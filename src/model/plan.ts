@@ -1,9 +1,10 @@
 /**
  * The memory plan: where every buffer of one model lives in its linear memory.
  *
- *   [ context | optimizer desc | 3 dataset descs ]            descriptors
+ *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows
+ *   [ per helper thread: context, X, T, gradients, A, D, scratch ]   threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
  * Parameters come first and never move; the row buffers are re-planned when a
@@ -48,14 +49,30 @@ export interface MemoryPlan {
   targets: number;
   layers: LayerSlots[];
   scratch: number;
+  /** Per helper thread (threaded mode): its own context, row buffers and gradients. */
+  helpers: HelperSlots[];
+  /** The threads' control block (threads.ts), 0 without helpers. */
+  control: number;
   /** First byte of the data region. */
   dataStart: number;
+}
+
+/** A helper thread's buffers; parameters and optimizer state stay shared. */
+export interface HelperSlots {
+  context: number;
+  inputs: number;
+  targets: number;
+  grads: number;
+  layers: { outputs: number; deltas: number }[];
+  scratch: number;
 }
 
 const ALIGN = 16;
 export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to;
 
-export function planMemory(layout: Layout, heapBase: number, inputSize: number, layers: LayerShape[], capacity: number): MemoryPlan {
+export function planMemory(
+  layout: Layout, heapBase: number, inputSize: number, layers: LayerShape[], capacity: number, helperThreads = 0, controlBytes = 0,
+): MemoryPlan {
   let cursor = alignUp(heapBase, 64);
   const take = (bytes: number): number => {
     const at = cursor;
@@ -67,6 +84,9 @@ export function planMemory(layout: Layout, heapBase: number, inputSize: number, 
   const trainData = take(layout.DATA_BYTES);
   const evalData = take(layout.DATA_BYTES);
   const queryData = take(layout.DATA_BYTES);
+  // Before anything sized by capacity, so its address never changes.
+  cursor = alignUp(cursor, 64);
+  const control = controlBytes ? take(controlBytes) : 0;
 
   // Parameter layout in floats: W0, b0, W1, b1, ... each padded to 4 floats.
   let paramLength = 0;
@@ -90,9 +110,20 @@ export function planMemory(layout: Layout, heapBase: number, inputSize: number, 
     outputs: take(capacity * layer.units * 4),
     deltas: take(capacity * layer.units * 4),
   }));
-  const scratch = take(Math.max(4, ...layers.slice(1).map((layer) => layer.inSize * layer.units)) * 4);
+  const scratchBytes = Math.max(4, ...layers.slice(1).map((layer) => layer.inSize * layer.units)) * 4;
+  const scratch = take(scratchBytes);
+  // Helper threads take at most half of a batch each (the main thread takes a share too).
+  const helperRows = Math.ceil(capacity / 2);
+  const helpers = Array.from({ length: helperThreads }, () => ({
+    context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
+    inputs: take(helperRows * inputSize * 4),
+    targets: take(helperRows * outputSize * 4),
+    grads: take(paramLength * 4),
+    layers: layers.map((layer) => ({ outputs: take(helperRows * layer.units * 4), deltas: take(helperRows * layer.units * 4) })),
+    scratch: take(scratchBytes),
+  }));
   return {
     context, optimizer, trainData, evalData, queryData, params, grads, moment1, moment2, paramLength,
-    capacity, inputs, targets, layers: slots, scratch, dataStart: alignUp(cursor, 64),
+    capacity, inputs, targets, layers: slots, scratch, helpers, control, dataStart: alignUp(cursor, 64),
   };
 }

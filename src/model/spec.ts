@@ -43,6 +43,12 @@ export interface ModelSpec {
   optimizer?: OptimizerType | OptimizerConfig;
   /** Seed for weight initialisation and shuffling. Default 1. */
   seed?: number;
+  /**
+   * Threads that train data-parallel on one shared memory (see runtime/threads.ts);
+   * 'auto' uses every core (up to 4). Where threads are unavailable the model trains
+   * on one thread and says why in `model.threading`. Default 1.
+   */
+  threads?: number | 'auto';
 }
 
 export type NormalizedOptimizer = Required<OptimizerConfig>;
@@ -53,6 +59,7 @@ export interface NormalizedSpec {
   loss: Loss;
   optimizer: NormalizedOptimizer;
   seed: number;
+  threads: number;
 }
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
@@ -114,5 +121,8 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   }
   const seed = spec.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`simdnet: seed must be an integer in [0, 2^32), got ${seed}`);
-  return { inputSize: spec.inputSize, layers, loss, optimizer: normalizeOptimizer(spec.optimizer), seed };
+  const threads = spec.threads === 'auto' ? 1 : spec.threads ?? 1; // createModel resolves 'auto' to the core count
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
+  return { inputSize: spec.inputSize, layers, loss, optimizer: normalizeOptimizer(spec.optimizer), seed, threads };
 }
+

@@ -11,7 +11,8 @@ import type { WasmSource } from './load.js';
 import type { CoreFile } from './default-source.js';
 
 export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {
-  return file === 'simdnet-relaxed.wasm'
-    ? new URL('./simdnet-relaxed.wasm', import.meta.url)
-    : new URL('./simdnet.wasm', import.meta.url);
+  // Spelled out (not `./${file}`) so bundlers see, and copy, each file.
+  if (file === 'simdnet-relaxed.wasm') return new URL('./simdnet-relaxed.wasm', import.meta.url);
+  if (file === 'simdnet-threads.wasm') return new URL('./simdnet-threads.wasm', import.meta.url);
+  return new URL('./simdnet.wasm', import.meta.url);
 }

@@ -52,3 +52,28 @@ export async function instantiateCore(initialBytes = 1 << 20): Promise<Core> {
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return new Core(instance, memory);
 }
+
+let compiledThreads: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * Compiles the threaded mode's core (the same code on a shared memory) from
+ * `source` or the runtime's default; called by models created with `threads`.
+ */
+export function initThreads(source?: WasmSource): Promise<WebAssembly.Module> {
+  if (source === undefined && compiledThreads) return compiledThreads;
+  const next = compile(source ?? defaultSource('simdnet-threads.wasm'));
+  compiledThreads = next;
+  next.catch(() => { if (compiledThreads === next) compiledThreads = undefined; });
+  return next;
+}
+
+/** Pages of the threaded core's shared memory (its declared maximum): 2 GiB. */
+export const SHARED_MEMORY_PAGES = 32768;
+
+/** An instance of the threaded core on a new shared memory, and its module (for the helpers). */
+export async function instantiateSharedCore(initialBytes = 1 << 20): Promise<{ core: Core; module: WebAssembly.Module }> {
+  const module = await initThreads();
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / 65536)), maximum: SHARED_MEMORY_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return { core: new Core(instance, memory), module };
+}

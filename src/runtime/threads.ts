@@ -1,0 +1,214 @@
+/**
+ * The threaded mode: data-parallel training of one model on one shared
+ * WebAssembly.Memory.
+ *
+ * The main thread and N-1 helper threads (worker_threads in Node and Bun, Web
+ * Workers in browsers and Deno) each run the core's gradientStep() on their
+ * slice of the batch, with their own context (rows, activations, deltas,
+ * gradients) and the shared parameters. The main thread then adds the helpers'
+ * gradients into its own and takes one optimizer step. One batch costs one
+ * WebAssembly call per thread and no message passing: jobs and completions go
+ * through a control block in the shared memory, with Atomics.
+ *
+ * Waiting: a helper spins briefly on the control word, then sleeps in
+ * Atomics.wait, so a helper that finds the CPU busy gives it up instead of
+ * burning its time slice; the main thread spins, then waits (where the runtime
+ * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
+ *
+ * Control block (i32 words at `control`):
+ *   0 generation   bumped by the main thread to hand out a job
+ *   1 done         incremented by each helper when its job is finished
+ *   2 stop         non-zero: helpers exit
+ *   4 + 8·h ...    helper h's job: context, dataset, indices, rows, batchRows, _, loss (f64)
+ */
+
+export const CONTROL_BYTES_PER_HELPER = 32;
+export const controlBytes = (helpers: number): number => 16 + CONTROL_BYTES_PER_HELPER * helpers;
+
+const GENERATION = 0;
+const DONE = 1;
+const STOP = 2;
+const JOBS = 4;
+const JOB_WORDS = 8;
+/** Spins before sleeping (each spin is one atomic load: a few nanoseconds). */
+const SPINS = 20_000;
+
+/** The helper's whole program. A string, so it needs no file or bundler support: it becomes a Blob URL or an eval'd worker. */
+const HELPER_SOURCE = String.raw`'use strict';
+async function start(message, post) {
+  const { module, memory, control, index } = message;
+  const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
+  post('ready');
+  const base = control >> 2;
+  const slot = base + ${JOBS} + index * ${JOB_WORDS};
+  let seen = Atomics.load(new Int32Array(memory.buffer), base + ${GENERATION});
+  for (;;) {
+    let words = new Int32Array(memory.buffer);
+    for (let spins = 0; Atomics.load(words, base + ${GENERATION}) === seen; ) {
+      if (++spins < ${SPINS}) continue;
+      Atomics.wait(words, base + ${GENERATION}, seen);
+      spins = 0;
+    }
+    seen = Atomics.load(words, base + ${GENERATION});
+    if (Atomics.load(words, base + ${STOP})) return;
+    words = new Int32Array(memory.buffer); // the memory may have grown since
+    const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4]);
+    new Float64Array(memory.buffer)[(slot + 6) >> 1] = loss;
+    Atomics.add(words, base + ${DONE}, 1);
+    Atomics.notify(words, base + ${DONE});
+  }
+}
+if (typeof require === 'function') {
+  const { parentPort } = require('node:worker_threads');
+  parentPort.once('message', (message) => start(message, (reply) => parentPort.postMessage(reply)));
+} else {
+  self.onmessage = (event) => start(event.data, (reply) => self.postMessage(reply));
+}
+`;
+
+export type ThreadSupport = { ok: true } | { ok: false; reason: string };
+
+type GetBuiltinModule = (name: string) => unknown;
+
+/**
+ * Node's (and Bun's) built-in modules without an import statement, so the
+ * bundles for browsers and Workers carry no `node:` import. Deno has it too, but
+ * there Web Workers are the native way, so Deno takes the web path.
+ */
+function nodeBuiltins(): GetBuiltinModule | undefined {
+  const host = globalThis as { process?: { getBuiltinModule?: GetBuiltinModule }; Deno?: unknown };
+  return host.Deno === undefined ? host.process?.getBuiltinModule : undefined;
+}
+
+const isNodeLike = (): boolean => nodeBuiltins() !== undefined;
+
+/** Whether this runtime can run the threaded mode, and if not, why. */
+export function threadSupport(): ThreadSupport {
+  if (typeof Atomics === 'undefined') return { ok: false, reason: 'Atomics is not available here' };
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return { ok: false, reason: 'SharedArrayBuffer is not available here (a browser page needs cross-origin isolation: COOP/COEP headers)' };
+  }
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  if (isolated === false) {
+    return { ok: false, reason: 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)' };
+  }
+  if (!isNodeLike() && typeof Worker === 'undefined') return { ok: false, reason: 'this runtime has no Worker (e.g. Cloudflare Workers)' };
+  return { ok: true };
+}
+
+interface Helper {
+  post(message: unknown): void;
+  ready: Promise<void>;
+  terminate(): void;
+}
+
+function spawnHelper(): Helper {
+  if (isNodeLike()) {
+    const { Worker: NodeWorker } = nodeBuiltins()!('node:worker_threads') as typeof import('node:worker_threads');
+    const worker = new NodeWorker(HELPER_SOURCE, { eval: true });
+    worker.unref(); // an idle helper must not keep the process alive
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    return { post: (m) => worker.postMessage(m), ready, terminate: () => void worker.terminate() };
+  }
+  const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+  const worker = new Worker(url, { type: 'module' });
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.onmessage = () => resolve();
+    worker.onerror = (event) => reject(new Error(`simdnet: a helper thread failed to start: ${event.message}`));
+  });
+  return { post: (m) => worker.postMessage(m), ready: ready.finally(() => URL.revokeObjectURL(url)), terminate: () => worker.terminate() };
+}
+
+export interface HelperJob {
+  context: number;
+  data: number;
+  indices: number;
+  rows: number;
+  batchRows: number;
+}
+
+/** Helper threads attached to one shared memory. */
+export class ThreadPool {
+  private mainCanWait = isNodeLike() || typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
+  private constructor(private readonly memory: WebAssembly.Memory, private readonly control: number, private readonly helpers: Helper[]) {}
+
+  /** Starts `count` helpers, each with its own instance of `module` on `memory`. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, count: number): Promise<ThreadPool> {
+    const helpers = Array.from({ length: count }, () => spawnHelper());
+    try {
+      helpers.forEach((helper, index) => helper.post({ module, memory, control, index }));
+      await Promise.all(helpers.map((helper) => helper.ready));
+    } catch (error) {
+      helpers.forEach((helper) => helper.terminate());
+      throw error;
+    }
+    return new ThreadPool(memory, control, helpers);
+  }
+
+  get size(): number {
+    return this.helpers.length;
+  }
+
+  private words(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+
+  /** Hands one job to each helper (jobs.length === size) and returns at once. */
+  dispatch(jobs: HelperJob[]): void {
+    const words = this.words();
+    const base = this.control >> 2;
+    jobs.forEach((job, h) => {
+      const slot = base + JOBS + h * JOB_WORDS;
+      words[slot] = job.context;
+      words[slot + 1] = job.data;
+      words[slot + 2] = job.indices;
+      words[slot + 3] = job.rows;
+      words[slot + 4] = job.batchRows;
+    });
+    Atomics.store(words, base + DONE, 0);
+    Atomics.add(words, base + GENERATION, 1);
+    Atomics.notify(words, base + GENERATION);
+  }
+
+  /** Blocks until every helper has finished its job; returns their losses. */
+  join(): number[] {
+    const words = this.words();
+    const base = this.control >> 2;
+    const count = this.helpers.length;
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(words, base + DONE);
+      if (done === count) break;
+      if (spins > SPINS && this.mainCanWait) {
+        try {
+          Atomics.wait(words, base + DONE, done, 10);
+        } catch {
+          this.mainCanWait = false; // a browser main thread may not wait: keep spinning
+        }
+      }
+    }
+    const floats = new Float64Array(this.memory.buffer);
+    return this.helpers.map((_, h) => floats[(base + JOBS + h * JOB_WORDS + 6) >> 1]);
+  }
+
+  /** Stops and terminates the helpers. */
+  stop(): void {
+    const words = this.words();
+    const base = this.control >> 2;
+    Atomics.store(words, base + STOP, 1);
+    Atomics.add(words, base + GENERATION, 1);
+    Atomics.notify(words, base + GENERATION);
+    this.helpers.forEach((helper) => helper.terminate());
+  }
+}
+
+/** Cores available to this process (navigator.hardwareConcurrency, or Node's os.availableParallelism). */
+export function availableCores(): number {
+  const reported = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  if (reported) return reported;
+  const os = nodeBuiltins()?.('node:os') as typeof import('node:os') | undefined;
+  return os ? os.availableParallelism?.() ?? os.cpus().length : 1;
+}
