@@ -22,3 +22,7 @@ export function heapBase(): usize {
 // Kinds the host names in descriptors and tests.
 export { LINEAR, SIGMOID, TANH, RELU, SOFTPLUS, SOFTMAX } from './activations';
 export { MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_ARGMAX, ACCURACY_THRESHOLD } from './losses';
+
+// Micro-benchmark support (bench/kernels.ts): the arithmetic peak of this engine.
+export { peakMaddChains } from './bench';
+export { accumulate } from './parallel';
