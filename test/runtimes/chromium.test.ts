@@ -7,8 +7,9 @@
  *
  * The page runs twice: from a plain origin, and from one served with the
  * cross-origin isolation headers (COOP/COEP) that SharedArrayBuffer, and so
- * threads, need. The threaded mode is not in simdnet yet; when it lands, the
- * isolated page is where its test goes, and the plain page its single-thread fallback.
+ * threads, need. A second page asks for 2 threads: on the isolated origin it
+ * trains with Web Workers on a shared memory; on the plain one it falls back to
+ * one thread and says why.
  */
 import { build } from 'esbuild';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ let server: StaticServer;
 let isolatedServer: StaticServer;
 let browser: Browser;
 let page: string;
+let threadsPage: string;
 
 /** The file 'simdnet' resolves to for a browser bundler (esbuild, platform browser), relative to the project. */
 async function browserEntry(dir: string): Promise<string> {
@@ -52,6 +54,18 @@ beforeAll(async () => {
     .catch((error) => ({ error: String(error?.stack ?? error) }));
 </script>
 `);
+  threadsPage = `threads-${process.pid}.html`;
+  writeFileSync(join(project.dir, threadsPage), `<!doctype html>
+<meta charset="utf-8">
+<title>simdnet threads</title>
+<script type="importmap">${JSON.stringify({ imports: { simdnet: `/${entry}` } })}</script>
+<script type="module">
+  import { threaded } from './threads.mjs';
+  window.threadsResult = threaded()
+    .then((result) => ({ ...result, crossOriginIsolated: self.crossOriginIsolated }))
+    .catch((error) => ({ error: String(error?.stack ?? error) }));
+</script>
+`);
   server = await serveStatic(project.dir);
   isolatedServer = await serveStatic(project.dir, () => CROSS_ORIGIN_ISOLATION);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -62,6 +76,7 @@ afterAll(async () => {
   await server?.close();
   await isolatedServer?.close();
   if (page) rmSync(join(project.dir, page), { force: true });
+  if (threadsPage) rmSync(join(project.dir, threadsPage), { force: true });
 });
 
 /** The headers that make a page cross-origin isolated (SharedArrayBuffer available). */
@@ -97,5 +112,45 @@ describe('headless Chromium, from the packed tarball', () => {
     const result = await runPage(isolatedServer);
     expect(result.crossOriginIsolated).toBe(true);
     expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
+  });
+});
+
+interface ThreadsResult {
+  threading: { threads: number; requested: number; reason?: string };
+  accuracy: number;
+  milliseconds: number;
+  crossOriginIsolated: boolean;
+  error?: string;
+}
+
+async function runThreadsPage(origin: StaticServer): Promise<ThreadsResult> {
+  const tab = await browser.newPage();
+  try {
+    const result = await pageResult<ThreadsResult>(tab, `${origin.url}/${threadsPage}`, 'threadsResult');
+    console.log(`chromium threads (crossOriginIsolated ${result.crossOriginIsolated}): ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms`);
+    return result;
+  } finally {
+    await tab.close();
+  }
+}
+
+describe('headless Chromium, threaded mode', () => {
+  it.skipIf(skip)('trains on 2 threads (Web Workers, shared memory) on a cross-origin isolated page', async () => {
+    const result = await runThreadsPage(isolatedServer);
+    expect(result.error).toBeUndefined();
+    expect(result.crossOriginIsolated).toBe(true);
+    expect(result.threading).toEqual({ threads: 2, requested: 2 });
+    expect(isolatedServer.requests).toContain('/node_modules/simdnet/dist/simdnet-threads.wasm');
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it.skipIf(skip)('falls back to one thread, with the reason, on a page without isolation', async () => {
+    const result = await runThreadsPage(server);
+    expect(result.error).toBeUndefined();
+    expect(result.crossOriginIsolated).toBe(false);
+    expect(result.threading.threads).toBe(1);
+    expect(result.threading.requested).toBe(2);
+    expect(result.threading.reason).toMatch(/cross-origin isolat|SharedArrayBuffer/);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
   });
 });
