@@ -1,26 +1,66 @@
 // -----------------------------------------------------------------------------
 // Matrix kernels. Everything is row-major f32.
 //
-//   C[M,N] = A[M,K] · B[K,N]  (+ bias[N] broadcast over rows)  (+ ReLU)
+//   C[M,N] = A[M,K] · B[K,N]  (+ bias[N] broadcast over rows)  (then ReLU, or ⊙ a mask)
 //
-// A is addressed through two strides so that one micro-kernel serves both
-// "A" and "Aᵀ":   A(r, k) = a[r * aRowStride + k * aKStride]
-//   forward       Z[B,out]  = X[B,in] · W[in,out]      rowStride = in, kStride = 1
-//   weight grads  dW[in,out] = Xᵀ[in,B] · δ[B,out]     rowStride = 1,  kStride = in
-// The third product, input deltas δX[B,in] = δ[B,out] · Wᵀ, transposes W into a
-// scratch buffer first (one pass over in·out floats, ≤ 1/B of the GEMM's work)
-// and then uses the same kernel.
+// Operands are addressed through strides, so one engine serves the three
+// products of a dense layer (W stored [in, out], batch-major rows):
 //
-// Register blocking: a tile of ROWS x 8 outputs lives in 2·ROWS f32x4
-// accumulators; each k step broadcasts ROWS scalars of A and streams one
-// 8-float row segment of B. No packing, no hand-unrolled k loop: at MLP sizes
-// the B panel (K x 8 floats) stays in L1 across the row blocks.
+//   forward       Z[B,out]   = X[B,in] · W[in,out]     A(r,k) = X[r,k]   B(k,n) = W[k,n]
+//   input deltas  δX[B,in]   = δ[B,out] · Wᵀ            A(r,k) = δ[r,k]   B(k,n) = W[n,k]
+//   weight grads  dW[in,out] = Xᵀ · δ                   A(r,k) = X[k,r]   B(k,n) = δ[k,n]
+//
+// gemmPacked, the network's path, copies blocks of A and B into a scratch area in
+// the order the micro-kernel reads them (GotoBLAS / BLIS): A in blocks of MR rows
+// interleaved by k ([k][MR]), B in panels of NR columns ([k][NR]). K is cut into
+// even chunks of at most KC so that a B panel (KC·NR floats) stays in L1 while
+// the MR-row blocks of A stream past it. Packing makes the three products equally
+// fast: the transposes happen while packing (no separate Wᵀ pass), every load in
+// the micro-kernel is sequential with a constant offset, and no operand is walked
+// with a 512-byte stride (which maps a whole panel onto 8 of L1's 64 sets).
+//
+// The micro-kernel keeps a 2 x 16 tile of C in 8 f32x4 accumulators; each k step
+// loads 4 B vectors and broadcasts 2 A scalars. V8 (TurboFan) issues all of a
+// step's loads before its arithmetic, so accumulators + loads + 1 temporary for
+// the product must fit its 15 allocatable vector registers: 8 + 6 + 1 = 15.
+// Measured on Zen 3 / V8 11.3 in L1, as % of the madd-chain peak: 2x16 85%,
+// 4x8 65-73%; 6x8 (21 registers), 5x8 (18) and 3x12 (16) spill and fall to 40-55%.
+// The k loop is left for V8 to unroll: it unrolls a loop more the deeper it is
+// nested, which is one reason the kernel is inlined into gemmPacked's loop nest.
+//
+// Rounding: every output is bias (or 0) + Σ_k a·b, added in increasing k with one
+// rounding per multiply and per add in the default build (madd = mul + add): the
+// order of the scalar reference, so the two agree bit for bit. Later K chunks
+// continue the same sums from C, so chunking does not change results either.
+//
+// gemm (exported, no scratch) is the unpacked form with the same arithmetic: A
+// through strides, B row-major. Tests compare it with the reference at every shape.
 // -----------------------------------------------------------------------------
 
 import { madd } from './simd';
 
-/** Tile height of the main micro-kernel. 6 x 8 = 12 accumulators + 2 B + 1 A = 15 vector registers. */
-const ROWS: i32 = 6;
+/** Micro-tile height (rows of A and C) and width (columns of B and C). */
+const MR: i32 = 2;
+const NR: i32 = 16;
+/** Most k steps per chunk: a packed B panel is at most KC·NR floats (32 KiB, L1). */
+const KC: i32 = 512;
+/** Rows of A packed at once: MC·KC floats (128 KiB, L2). */
+const MC: i32 = 64;
+/** Most columns of B packed at once: KC·NC floats (512 KiB, L2). */
+const NC: i32 = 256;
+
+const PACKED_B_BYTES: usize = <usize>(KC * NC) << 2;
+const PACKED_A_BYTES: usize = <usize>(MC * KC) << 2;
+const TILE_BYTES: usize = <usize>(MR * NR) << 2;
+
+/** Bytes of scratch gemmPacked needs, whatever the shapes: packed B, packed A, three edge tiles. */
+export const GEMM_SCRATCH_BYTES: i32 = <i32>(PACKED_B_BYTES + PACKED_A_BYTES + 3 * TILE_BYTES);
+
+/** How outputs are finished after the last K chunk. */
+export const FINISH_NONE: i32 = 0;
+export const FINISH_RELU: i32 = 1;
+/** C ⊙ [mask > 0]: the ReLU derivative, read from the layer's outputs (laid out like C). */
+export const FINISH_RELU_MASK: i32 = 2;
 
 // @ts-ignore: decorator
 @inline function loadBias(bias: usize, j: i32): v128 {
@@ -31,6 +71,315 @@ const ROWS: i32 = 6;
 @inline function clampRelu(x: v128, relu: bool): v128 {
   return relu ? f32x4.max(x, f32x4.splat(0)) : x;
 }
+
+// -----------------------------------------------------------------------------
+// Packed GEMM
+// -----------------------------------------------------------------------------
+
+/**
+ * C[M,N] = A·B (+ bias), then finish (FINISH_NONE | FINISH_RELU | FINISH_RELU_MASK with
+ * `mask` laid out like C). A(r,k) = a[r·aRowStride + k·aKStride], B(k,n) = b[k·bKStride +
+ * n·bNStride]; strides in floats. `scratch` holds GEMM_SCRATCH_BYTES. C must not overlap
+ * A, B or the mask; elements of C outside [M, N] are not touched.
+ */
+export function gemmPacked(
+  m: i32, n: i32, k: i32,
+  a: usize, aRowStride: i32, aKStride: i32,
+  b: usize, bKStride: i32, bNStride: i32,
+  c: usize, ldc: i32,
+  bias: usize, finish: i32, mask: usize,
+  scratch: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    fillBias(m, n, c, ldc, bias, finish, mask);
+    return;
+  }
+  const packedB = scratch;
+  const packedA = scratch + PACKED_B_BYTES;
+  const edge = packedA + PACKED_A_BYTES;
+  const cRow = <usize>ldc << 2;
+  // Even blocks: K = 784 runs as 2 chunks of 392 rather than 512 + 272.
+  const kChunks = (k + KC - 1) / KC;
+  const kStep = (k + kChunks - 1) / kChunks;
+  const nBlocks = (n + NC - 1) / NC;
+  const nStep = ((n + nBlocks - 1) / nBlocks + NR - 1) / NR * NR;
+  for (let jc = 0; jc < n; jc += nStep) {
+    const nc = min(nStep, n - jc);
+    for (let pc = 0; pc < k; pc += kStep) {
+      const kc = min(kStep, k - pc);
+      // The first chunk starts from the bias (or zero: 0), later ones continue C (-1).
+      const chunkBias: isize = pc == 0 ? <isize>bias : -1;
+      const chunkFinish = pc + kc == k ? finish : FINISH_NONE;
+      const aBlockBytes = <usize>(kc * MR) << 2;
+      packB(b, bKStride, bNStride, pc, kc, jc, nc, packedB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        const fullRows = mc & ~(MR - 1);
+        packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
+        // B panels outer: a panel stays in L1 while the row blocks of A stream past it.
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const j = jc + jr;
+          const bPanel = packedB + (<usize>(jr * kc) << 2);
+          const panelBias: isize = chunkBias > 0 ? chunkBias + (<isize>j << 2) : chunkBias;
+          const cPanel = c + <usize>ic * cRow + (<usize>j << 2);
+          const maskPanel = mask ? mask + <usize>ic * cRow + (<usize>j << 2) : 0;
+          let ir = 0;
+          if (cols == NR) {
+            let ap = packedA;
+            let cTile = cPanel;
+            let maskTile = maskPanel;
+            for (; ir < fullRows; ir += MR) {
+              kernel2x16(kc, ap, bPanel, cTile, cRow, panelBias, chunkFinish, maskTile);
+              ap += aBlockBytes;
+              cTile += cRow << 1;
+              if (maskTile) maskTile += cRow << 1;
+            }
+          }
+          for (; ir < mc; ir += MR) {
+            edgeTile(
+              min(MR, mc - ir), cols, kc, packedA + <usize>(ir / MR) * aBlockBytes, bPanel,
+              cPanel + <usize>ir * cRow, cRow, panelBias, chunkFinish, maskPanel ? maskPanel + <usize>ir * cRow : 0, edge,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The micro-kernel: C[2, 16] (=|+=) Ap[kc][2] · Bp[kc][16], then finish.
+ * bias: start from the 16 floats at this address, from zero (0), or from C (-1: continue
+ * the sums of earlier K chunks).
+ */
+// @ts-ignore: decorator
+@inline function kernel2x16(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize): void {
+  // Starting values: C itself (bias < 0), else the bias row or zeros, read from memory
+  // for each accumulator (copies between accumulators cost V8 register moves in the loop).
+  const c1 = c + cRow;
+  const zeros = !bias;
+  const row0: usize = bias < 0 ? c : zeros ? 0 : <usize>bias;
+  const row1: usize = bias < 0 ? c1 : zeros ? 0 : <usize>bias;
+  let c00 = zeros ? f32x4.splat(0) : v128.load(row0);
+  let c01 = zeros ? f32x4.splat(0) : v128.load(row0, 16);
+  let c02 = zeros ? f32x4.splat(0) : v128.load(row0, 32);
+  let c03 = zeros ? f32x4.splat(0) : v128.load(row0, 48);
+  let c10 = zeros ? f32x4.splat(0) : v128.load(row1);
+  let c11 = zeros ? f32x4.splat(0) : v128.load(row1, 16);
+  let c12 = zeros ? f32x4.splat(0) : v128.load(row1, 32);
+  let c13 = zeros ? f32x4.splat(0) : v128.load(row1, 48);
+  const aEnd = ap + (<usize>kc << 3);
+  while (ap < aEnd) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const b2 = v128.load(bp, 32);
+    const b3 = v128.load(bp, 48);
+    let x = v128.load32_splat(ap);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+    x = v128.load32_splat(ap, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+    ap += 8;
+    bp += 64;
+  }
+  if (finish == FINISH_RELU) {
+    const zero = f32x4.splat(0);
+    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero); c02 = f32x4.max(c02, zero); c03 = f32x4.max(c03, zero);
+    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero); c12 = f32x4.max(c12, zero); c13 = f32x4.max(c13, zero);
+  } else if (finish == FINISH_RELU_MASK) {
+    c00 = maskRelu(c00, mask, 0); c01 = maskRelu(c01, mask, 16); c02 = maskRelu(c02, mask, 32); c03 = maskRelu(c03, mask, 48);
+    const m1 = mask + cRow;
+    c10 = maskRelu(c10, m1, 0); c11 = maskRelu(c11, m1, 16); c12 = maskRelu(c12, m1, 32); c13 = maskRelu(c13, m1, 48);
+  }
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  c += cRow;
+  v128.store(c, c10); v128.store(c, c11, 16); v128.store(c, c12, 32); v128.store(c, c13, 48);
+}
+
+/** x ⊙ [mask > 0] (NaN in the mask counts as inactive). */
+// @ts-ignore: decorator
+@inline function maskRelu(x: v128, mask: usize, offset: usize): v128 {
+  return v128.and(x, f32x4.gt(v128.load(mask + offset), f32x4.splat(0)));
+}
+
+/**
+ * A partial tile (rows < MR or cols < NR): the kernel on zero-padded copies of C, the
+ * mask and the bias, then only the valid part written back (nothing outside it is read
+ * or written, so the caller's buffers may end right there).
+ */
+function edgeTile(rows: i32, cols: i32, kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, edge: usize): void {
+  const edgeC = edge;
+  const edgeMask = edge + TILE_BYTES;
+  const edgeBias = edgeMask + TILE_BYTES;
+  if (bias > 0) copyTile(bias, 0, 1, cols, edgeBias, true);
+  copyTile(c, cRow, rows, cols, edgeC, bias < 0);
+  if (mask) copyTile(mask, cRow, rows, cols, edgeMask, true);
+  kernel2x16(kc, ap, bp, edgeC, <usize>NR << 2, bias > 0 ? <isize>edgeBias : bias, finish, mask ? edgeMask : 0);
+  for (let r = 0; r < rows; r++) memory.copy(c + <usize>r * cRow, edgeC + (<usize>(r * NR) << 2), <usize>cols << 2);
+}
+
+/** tile[MR, NR] = src[rows, cols], zeros elsewhere (all zeros when !copy). */
+function copyTile(src: usize, srcRow: usize, rows: i32, cols: i32, tile: usize, copy: bool): void {
+  memory.fill(tile, 0, TILE_BYTES);
+  if (!copy) return;
+  for (let r = 0; r < rows; r++) memory.copy(tile + (<usize>(r * NR) << 2), src + <usize>r * srcRow, <usize>cols << 2);
+}
+
+/** K = 0: C = bias (or 0), finished. */
+function fillBias(m: i32, n: i32, c: usize, ldc: i32, bias: usize, finish: i32, mask: usize): void {
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const off = (<usize>i * <usize>ldc + <usize>j) << 2;
+      let v: f32 = bias ? load<f32>(bias + (<usize>j << 2)) : 0;
+      // f32x4.max, as in the kernel (max(-0, 0) = +0).
+      if (finish == FINISH_RELU) v = f32x4.extract_lane(f32x4.max(f32x4.splat(v), zero), 0);
+      else if (finish == FINISH_RELU_MASK && !(load<f32>(mask + off) > 0)) v = 0;
+      store<f32>(c + off, v);
+    }
+  }
+}
+
+// --- packing --------------------------------------------------------------------
+
+/** Four rows of 4 floats, transposed: column i goes to dst + i·dstStep. */
+// @ts-ignore: decorator
+@inline function storeTransposed4x4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, dstStep: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + dstStep, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStep, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStep, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/** Ap[block][kc][MR] = A(i0 + block·MR + r, p0 + p) for rows i0 .. i0+mc; rows past mc are zero. */
+function packA(a: usize, rowStride: i32, kStride: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  const rowBytes = <usize>rowStride << 2;
+  const kBytes = <usize>kStride << 2;
+  const src = a + <usize>i0 * rowBytes + <usize>p0 * kBytes;
+  const blockBytes = <usize>(kc * MR) << 2;
+  const fullRows = mc & ~(MR - 1);
+  let ir = 0;
+  if (rowStride == 1) {
+    // A stored transposed (the weight gradient's Xᵀ): one k's rows are contiguous.
+    // Two blocks per pass: one 16-byte load per k, split between them.
+    for (; ir + 2 * MR <= fullRows; ir += 2 * MR) {
+      const s = src + (<usize>ir << 2);
+      const o = dst + <usize>(ir / MR) * blockBytes;
+      for (let p = 0; p < kc; p++) {
+        const v = v128.load(s + <usize>p * kBytes);
+        v128.store64_lane(o + (<usize>p << 3), v, 0);
+        v128.store64_lane(o + blockBytes + (<usize>p << 3), v, 1);
+      }
+    }
+    for (; ir < fullRows; ir += MR) {
+      const s = src + (<usize>ir << 2);
+      const o = dst + <usize>(ir / MR) * blockBytes;
+      for (let p = 0; p < kc; p++) store<u64>(o + (<usize>p << 3), load<u64>(s + <usize>p * kBytes));
+    }
+  } else if (kStride == 1) {
+    // Rows contiguous in k (forward, input deltas): interleave pairs of rows.
+    for (; ir < fullRows; ir += MR) {
+      const s0 = src + <usize>ir * rowBytes;
+      const s1 = s0 + rowBytes;
+      const o = dst + <usize>(ir / MR) * blockBytes;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const r0 = v128.load(s0 + (<usize>p << 2));
+        const r1 = v128.load(s1 + (<usize>p << 2));
+        v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 0, 4, 1, 5));
+        v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 2, 6, 3, 7), 16);
+      }
+      for (; p < kc; p++) {
+        store<f32>(o + (<usize>p << 3), load<f32>(s0 + (<usize>p << 2)));
+        store<f32>(o + (<usize>p << 3), load<f32>(s1 + (<usize>p << 2)), 4);
+      }
+    }
+  }
+  // Any other strides, and the last partial block (its missing rows are zero).
+  for (; ir < mc; ir += MR) {
+    const o = dst + <usize>(ir / MR) * blockBytes;
+    for (let p = 0; p < kc; p++) {
+      for (let r = 0; r < MR; r++) {
+        const v: f32 = ir + r < mc ? load<f32>(src + <usize>(ir + r) * rowBytes + <usize>p * kBytes) : 0;
+        store<f32>(o + (<usize>(p * MR + r) << 2), v);
+      }
+    }
+  }
+}
+
+/** Bp[panel][kc][NR] = B(p0 + p, j0 + panel·NR + j) for columns j0 .. j0+nc; columns past nc are zero. */
+function packB(b: usize, kStride: i32, nStride: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  const kBytes = <usize>kStride << 2;
+  const nBytes = <usize>nStride << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const src = b + <usize>p0 * kBytes + <usize>(j0 + jr) * nBytes;
+    const out = dst + (<usize>(jr * kc) << 2);
+    if (cols == NR && nStride == 1) {
+      // B row-major (forward, weight gradients): 16 contiguous floats per k.
+      for (let p = 0; p < kc; p++) {
+        const s = src + <usize>p * kBytes;
+        const o = out + (<usize>p << 6);
+        v128.store(o, v128.load(s));
+        v128.store(o, v128.load(s, 16), 16);
+        v128.store(o, v128.load(s, 32), 32);
+        v128.store(o, v128.load(s, 48), 48);
+      }
+    } else if (cols == NR && kStride == 1) {
+      // B(k, n) = W[n][k] (input deltas): the panel's 16 columns are 16 rows of W; 4x4 transposes.
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = out + (<usize>p << 6);
+        for (let q = 0; q < NR; q += 4) {
+          const s = src + <usize>q * nBytes + (<usize>p << 2);
+          storeTransposed4x4(v128.load(s), v128.load(s + nBytes), v128.load(s + 2 * nBytes), v128.load(s + 3 * nBytes), o + (<usize>q << 2), 64);
+        }
+      }
+      for (; p < kc; p++) {
+        for (let j = 0; j < NR; j++) store<f32>(out + (<usize>(p * NR + j) << 2), load<f32>(src + <usize>j * nBytes + (<usize>p << 2)));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < NR; j++) {
+          const v: f32 = j < cols ? load<f32>(src + <usize>p * kBytes + <usize>j * nBytes) : 0;
+          store<f32>(out + (<usize>(p * NR + j) << 2), v);
+        }
+      }
+    }
+  }
+}
+
+// -----------------------------------------------------------------------------
+// The three products of a dense layer W[in, out], as the network runs them
+// -----------------------------------------------------------------------------
+
+/** Z[rows, out] = X[rows, in]·W + b, then ReLU when `relu`. */
+export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, scratch: usize): void {
+  gemmPacked(rows, outSize, inSize, x, inSize, 1, w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, scratch);
+}
+
+/**
+ * δX[rows, in] = δ[rows, out]·Wᵀ, then ⊙ [a > 0] when `reluOutputs` (the previous
+ * layer's ReLU outputs a[rows, in]) is not 0: the ReLU derivative fused in.
+ */
+export function denseInputDelta(rows: i32, inSize: i32, outSize: i32, delta: usize, w: usize, reluOutputs: usize, deltaIn: usize, scratch: usize): void {
+  gemmPacked(rows, inSize, outSize, delta, outSize, 1, w, 1, outSize, deltaIn, inSize, 0, reluOutputs ? FINISH_RELU_MASK : FINISH_NONE, reluOutputs, scratch);
+}
+
+/** dW[in, out] = Xᵀ·δ and db[out] = Σ_rows δ, for X[rows, in] and δ[rows, out]. */
+export function denseWeightGradient(rows: i32, inSize: i32, outSize: i32, x: usize, delta: usize, gw: usize, gb: usize, scratch: usize): void {
+  gemmPacked(inSize, outSize, rows, x, 1, inSize, delta, outSize, 1, gw, outSize, 0, FINISH_NONE, 0, scratch);
+  columnSums(delta, rows, outSize, gb);
+}
+
+// -----------------------------------------------------------------------------
+// Unpacked GEMM (no scratch): A through strides, B row-major
+// -----------------------------------------------------------------------------
 
 /**
  * C[M,N] = A·B (+ bias) (+ ReLU). `bias` = 0 means no bias.
@@ -48,15 +397,15 @@ export function gemm(
   const bRow = <usize>ldb << 2;
   const cRow = <usize>ldc << 2;
   let j = 0;
-  // Panels of 8 columns.
+  // Panels of 8 columns, 4 rows at a time (8 accumulators: no spills, see the header).
   for (; j + 8 <= n; j += 8) {
     const bPanel = b + (<usize>j << 2);
     const cPanel = c + (<usize>j << 2);
     const bias0 = loadBias(bias, j);
     const bias1 = loadBias(bias, j + 4);
     let i = 0;
-    for (; i + ROWS <= m; i += ROWS) {
-      tile6x8(k, a + <usize>i * aRow, aRow, aK, bPanel, bRow, cPanel + <usize>i * cRow, cRow, bias0, bias1, relu);
+    for (; i + 4 <= m; i += 4) {
+      tile4x8(k, a + <usize>i * aRow, aRow, aK, bPanel, bRow, cPanel + <usize>i * cRow, cRow, bias0, bias1, relu);
     }
     for (; i < m; i++) {
       tile1x8(k, a + <usize>i * aRow, aK, bPanel, bRow, cPanel + <usize>i * cRow, bias0, bias1, relu);
@@ -90,9 +439,9 @@ export function gemm(
   }
 }
 
-/** 6 rows x 8 columns of C. */
+/** 4 rows x 8 columns of C. */
 // @ts-ignore: decorator
-@inline function tile6x8(
+@inline function tile4x8(
   k: i32, a: usize, aRow: usize, aK: usize, b: usize, bRow: usize, c: usize, cRow: usize,
   bias0: v128, bias1: v128, relu: bool,
 ): void {
@@ -100,10 +449,10 @@ export function gemm(
   let c10 = bias0, c11 = bias1;
   let c20 = bias0, c21 = bias1;
   let c30 = bias0, c31 = bias1;
-  let c40 = bias0, c41 = bias1;
-  let c50 = bias0, c51 = bias1;
   let ap = a;
   let bp = b;
+  const a2 = aRow << 1;
+  const a3 = aRow * 3;
   for (let p = 0; p < k; p++) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
@@ -111,14 +460,10 @@ export function gemm(
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
     x = v128.load32_splat(ap + aRow);
     c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(ap + 2 * aRow);
+    x = v128.load32_splat(ap + a2);
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(ap + 3 * aRow);
+    x = v128.load32_splat(ap + a3);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    x = v128.load32_splat(ap + 4 * aRow);
-    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-    x = v128.load32_splat(ap + 5 * aRow);
-    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
     ap += aK;
     bp += bRow;
   }
@@ -129,10 +474,6 @@ export function gemm(
   v128.store(c, clampRelu(c20, relu)); v128.store(c, clampRelu(c21, relu), 16);
   c += cRow;
   v128.store(c, clampRelu(c30, relu)); v128.store(c, clampRelu(c31, relu), 16);
-  c += cRow;
-  v128.store(c, clampRelu(c40, relu)); v128.store(c, clampRelu(c41, relu), 16);
-  c += cRow;
-  v128.store(c, clampRelu(c50, relu)); v128.store(c, clampRelu(c51, relu), 16);
 }
 
 /** 1 row x 8 columns of C (row tail). */
@@ -171,9 +512,12 @@ export function gemm(
   v128.store(c, clampRelu(c0, relu));
 }
 
+// -----------------------------------------------------------------------------
+// Small helpers
+// -----------------------------------------------------------------------------
+
 /** dst[cols, rows] = srcᵀ for src[rows, cols]. */
 export function transpose(src: usize, rows: i32, cols: i32, dst: usize): void {
-  // 4x4 blocks would be faster; this runs once per layer per step on in·out floats.
   for (let r = 0; r < rows; r++) {
     const srcRow = src + (<usize>(r * cols) << 2);
     for (let col = 0; col < cols; col++) {

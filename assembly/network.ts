@@ -14,12 +14,12 @@
 //       A [capacity, out]            outputs σ(z)
 //       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
 //                                    between the forward pass and the loss)
-//     scratch [max in·out]           Wᵀ for the input-delta product
+//     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
 //   dataset   a descriptor of rows already copied into memory once
 //   optimizer a descriptor of hyper-parameters and the flat buffers it updates
 // -----------------------------------------------------------------------------
 
-import { gemm, transpose, columnSums } from './gemm';
+import { denseForward, denseInputDelta, denseWeightGradient } from './gemm';
 import { activationForward, activationBackward, RELU } from './activations';
 import { lossAndDelta, countCorrect } from './losses';
 import { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
@@ -166,6 +166,7 @@ function copyScaled(src: usize, dst: usize, n: i32, scale: f32): void {
 /** Runs the layers over X[rows]; the network's outputs end in the last layer's A. */
 export function forward(ctx: usize, rows: i32): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
+  const scratch = pointer(ctx, CTX_SCRATCH);
   let input = pointer(ctx, CTX_X);
   for (let l = 0; l < numLayers; l++) {
     const layer = layerRecord(ctx, l);
@@ -177,7 +178,7 @@ export function forward(ctx: usize, rows: i32): void {
     // The output layer keeps z (in D) for the loss; hidden layers work in place in A.
     const z = isOutput ? pointer(layer, LAYER_D) : outputs;
     const fuseRelu = activation == RELU && !isOutput;
-    gemm(rows, outSize, inSize, input, inSize, 1, pointer(layer, LAYER_W), outSize, z, outSize, pointer(layer, LAYER_B), fuseRelu);
+    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, scratch);
     if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize);
     input = outputs;
   }
@@ -197,13 +198,14 @@ export function backward(ctx: usize, rows: i32): void {
     const delta = pointer(layer, LAYER_D);
     const previous = l > 0 ? layerRecord(ctx, l - 1) : 0;
     const previousOutputs = l > 0 ? pointer(previous, LAYER_A) : pointer(ctx, CTX_X);
-    gemm(inSize, outSize, rows, previousOutputs, 1, inSize, delta, outSize, pointer(layer, LAYER_GW), outSize, 0, false);
-    columnSums(delta, rows, outSize, pointer(layer, LAYER_GB));
+    denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), scratch);
     if (l == 0) break;
     const previousDelta = pointer(previous, LAYER_D);
-    transpose(pointer(layer, LAYER_W), inSize, outSize, scratch);
-    gemm(rows, inSize, outSize, delta, outSize, 1, scratch, inSize, previousDelta, inSize, 0, false);
-    activationBackward(field(previous, LAYER_ACTIVATION), previousOutputs, previousDelta, rows, inSize);
+    // ReLU's derivative is fused into the product's last pass; other activations take their own.
+    const previousActivation = field(previous, LAYER_ACTIVATION);
+    const fuseRelu = previousActivation == RELU;
+    denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch);
+    if (!fuseRelu) activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize);
   }
 }
 

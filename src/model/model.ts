@@ -239,7 +239,7 @@ export class Model {
 
   private planFor(capacity: number): MemoryPlan {
     const helpers = this.pool?.size ?? 0;
-    return planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, capacity, helpers, helpers ? controlBytes(helpers) : 0);
+    return planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, capacity, helpers, helpers ? controlBytes(helpers) : 0, gemmScratchBytes(this.core));
   }
 
   /** Stops the model's helper threads (threaded mode). The model still predicts; training falls back to one thread. */
@@ -534,7 +534,7 @@ async function instantiateModel(spec: NormalizedSpec): Promise<Model> {
       const { core, module } = await instantiateSharedCore();
       const helpers = spec.threads - 1;
       // The control block's place depends only on the architecture and helper count, not on capacity.
-      const probe = planMemory(core.layout, core.heapBase, spec.inputSize, shapesOf(spec), DEFAULT_INFERENCE_ROWS, helpers, controlBytes(helpers));
+      const probe = planMemory(core.layout, core.heapBase, spec.inputSize, shapesOf(spec), DEFAULT_INFERENCE_ROWS, helpers, controlBytes(helpers), gemmScratchBytes(core));
       core.ensureBytes(probe.dataStart);
       const pool = await ThreadPool.start(module, core.memory, probe.control, helpers);
       return new Model(core, spec, pool, { threads: spec.threads, requested: spec.threads });
@@ -543,6 +543,13 @@ async function instantiateModel(spec: NormalizedSpec): Promise<Model> {
     }
   }
   return new Model(await instantiateCore(), spec, undefined, { threads: 1, requested: spec.threads, reason });
+}
+
+/** Scratch per context for the core's packed matrix products (its GEMM_SCRATCH_BYTES export). */
+function gemmScratchBytes(core: Core): number {
+  const global = (core.fn as unknown as Record<string, unknown>).GEMM_SCRATCH_BYTES;
+  if (!(global instanceof WebAssembly.Global)) throw new Error('simdnet: the WebAssembly core does not export GEMM_SCRATCH_BYTES; is the .wasm from another version?');
+  return global.value as number;
 }
 
 function shapesOf(spec: NormalizedSpec): { inSize: number; units: number; activation: Activation }[] {

@@ -3,7 +3,7 @@
  *
  *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
- *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows
+ *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
  *   [ per helper thread: context, X, T, gradients, A, D, scratch ]   threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
@@ -68,10 +68,17 @@ export interface HelperSlots {
 }
 
 const ALIGN = 16;
+/** assembly/gemm.ts's GEMM_SCRATCH_BYTES when this was written; models pass the value their core exports. */
+const DEFAULT_GEMM_SCRATCH_BYTES = 655_744;
 export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to;
 
+/**
+ * `gemmScratchBytes`: the scratch the core's matrix products need per context (its
+ * exported GEMM_SCRATCH_BYTES: packed operand blocks, independent of the shapes).
+ */
 export function planMemory(
   layout: Layout, heapBase: number, inputSize: number, layers: LayerShape[], capacity: number, helperThreads = 0, controlBytes = 0,
+  gemmScratchBytes = DEFAULT_GEMM_SCRATCH_BYTES,
 ): MemoryPlan {
   let cursor = alignUp(heapBase, 64);
   const take = (bytes: number): number => {
@@ -110,7 +117,7 @@ export function planMemory(
     outputs: take(capacity * layer.units * 4),
     deltas: take(capacity * layer.units * 4),
   }));
-  const scratchBytes = Math.max(4, ...layers.slice(1).map((layer) => layer.inSize * layer.units)) * 4;
+  const scratchBytes = gemmScratchBytes;
   const scratch = take(scratchBytes);
   // Helper threads take at most half of a batch each (the main thread takes a share too).
   const helperRows = Math.ceil(capacity / 2);
