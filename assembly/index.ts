@@ -25,4 +25,4 @@ export { MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_A
 
 // Micro-benchmark support (bench/kernels.ts): the arithmetic peak of this engine.
 export { peakMaddChains } from './bench';
-export { accumulate } from './parallel';
+export { accumulate, reduceAndUpdate } from './parallel';

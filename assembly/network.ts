@@ -247,7 +247,6 @@ export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32
  * rule. Increments the step counter. Returns the gradient norm (or -1 if not computed).
  */
 export function optimizerStep(ctx: usize, opt: usize): f64 {
-  const params = pointer(opt, OPT_PARAMS);
   const grads = pointer(opt, OPT_GRADS);
   const length = field(opt, OPT_LENGTH);
   const clipNorm = load<f32>(opt + <usize>OPT_CLIP_NORM);
@@ -261,18 +260,31 @@ export function optimizerStep(ctx: usize, opt: usize): f64 {
 
   const step = field(opt, OPT_STEP) + 1;
   store<i32>(opt + <usize>OPT_STEP, step);
+  updateRange(opt, 0, field(opt, OPT_LENGTH), step, gradScale);
+  return norm;
+}
+
+/**
+ * The chosen optimizer's update for parameters [start, start + count) of the
+ * flat buffers, at step t = `step`. Ranges are independent, so threads may
+ * update disjoint ranges at once. `start` is a multiple of 4.
+ */
+export function updateRange(opt: usize, start: i32, count: i32, step: i32, gradScale: f32): void {
+  const offset = <usize>start << 2;
+  const params = pointer(opt, OPT_PARAMS) + offset;
+  const grads = pointer(opt, OPT_GRADS) + offset;
+  const moment1 = pointer(opt, OPT_MOMENT1) + offset;
   const lr = load<f32>(opt + <usize>OPT_LEARNING_RATE);
   const beta1 = load<f32>(opt + <usize>OPT_BETA1);
   const weightDecay = load<f32>(opt + <usize>OPT_WEIGHT_DECAY);
-  const moment1 = pointer(opt, OPT_MOMENT1);
   switch (field(opt, OPT_KIND)) {
-    case OPTIMIZER_SGD: sgdStep(params, grads, length, lr, weightDecay, gradScale); break;
-    case OPTIMIZER_MOMENTUM: momentumStep(params, grads, moment1, length, lr, beta1, false, weightDecay, gradScale); break;
-    case OPTIMIZER_NESTEROV: momentumStep(params, grads, moment1, length, lr, beta1, true, weightDecay, gradScale); break;
+    case OPTIMIZER_SGD: sgdStep(params, grads, count, lr, weightDecay, gradScale); break;
+    case OPTIMIZER_MOMENTUM: momentumStep(params, grads, moment1, count, lr, beta1, false, weightDecay, gradScale); break;
+    case OPTIMIZER_NESTEROV: momentumStep(params, grads, moment1, count, lr, beta1, true, weightDecay, gradScale); break;
     case OPTIMIZER_ADAM:
     case OPTIMIZER_ADAMW: {
       adamStep(
-        params, grads, moment1, pointer(opt, OPT_MOMENT2), length,
+        params, grads, moment1, pointer(opt, OPT_MOMENT2) + offset, count,
         lr, beta1, load<f32>(opt + <usize>OPT_BETA2), load<f32>(opt + <usize>OPT_EPSILON),
         weightDecay, field(opt, OPT_KIND) == OPTIMIZER_ADAMW, step, gradScale,
       );
@@ -280,7 +292,6 @@ export function optimizerStep(ctx: usize, opt: usize): f64 {
     }
     default: unreachable();
   }
-  return norm;
 }
 
 /** A whole training step for one batch: gradients, then the update. Returns the mean loss. */

@@ -74,6 +74,7 @@ export class Model {
   private fitDataEnd = 0;
   /** Helper threads, in the threaded mode. */
   private pool: ThreadPool | undefined;
+  private trackGradNorm = false;
   /** How many threads train this model, and if fewer than requested, why. */
   readonly threading: Threading;
 
@@ -334,7 +335,13 @@ export class Model {
     let correct: number;
     if (threads > 1 && count >= threads * MIN_ROWS_PER_THREAD) {
       ({ loss, correct } = this.parallelGradients(data, offset, count, threads));
-      fn.optimizerStep(this.plan.context, this.plan.optimizer);
+      // The gradient norm (clipping, tracking) needs the whole reduced gradient first.
+      if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
+        this.plan.helpers.forEach((helper) => fn.accumulate(this.plan.grads, helper.grads, this.plan.paramLength));
+        fn.optimizerStep(this.plan.context, this.plan.optimizer);
+      } else {
+        this.parallelUpdate(threads);
+      }
     } else {
       loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
       correct = this.core.view().i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
@@ -356,7 +363,7 @@ export class Model {
       const start = Math.min(count, share * (h + 1));
       return { context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4, rows: Math.min(share, count - start), batchRows: count };
     });
-    pool.dispatch(jobs);
+    pool.dispatchGradients(jobs);
     let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count);
     const helperLosses = pool.join();
     const { i32 } = this.core.view();
@@ -364,9 +371,31 @@ export class Model {
     this.plan.helpers.forEach((helper, h) => {
       loss += helperLosses[h];
       correct += i32[(helper.context + layout.CTX_STAT_CORRECT) >> 2];
-      fn.accumulate(this.plan.grads, helper.grads, this.plan.paramLength);
     });
     return { loss, correct };
+  }
+
+  /**
+   * Threaded mode, second round: each thread reduces and updates its own range
+   * of the flat parameter buffers (ranges on 4-float boundaries).
+   */
+  private parallelUpdate(threads: number): void {
+    const { fn, layout } = this.core;
+    const pool = this.pool!;
+    const { i32, f64 } = this.core.view();
+    const step = i32[(this.plan.optimizer + layout.OPT_STEP) >> 2] + 1;
+    i32[(this.plan.optimizer + layout.OPT_STEP) >> 2] = step;
+    f64[(this.plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
+    const length = this.plan.paramLength;
+    const share = Math.ceil(length / threads / 4) * 4;
+    const range = (t: number) => ({ start: Math.min(length, t * share), count: Math.max(0, Math.min(share, length - t * share)) });
+    pool.dispatchUpdates(
+      this.plan.helpers.map((_, h) => ({ optimizer: this.plan.optimizer, ...range(h + 1), step })),
+      this.plan.helpers.map((helper) => helper.grads),
+    );
+    const own = range(0);
+    fn.reduceAndUpdate(this.plan.optimizer, pool.sourcesAddress, this.plan.helpers.length, own.start, own.count, step);
+    pool.join();
   }
 
   /** @internal Mean loss and accuracy over loaded data. */
@@ -389,6 +418,7 @@ export class Model {
 
   /** @internal Whether the core computes the gradient norm every step. */
   setTrackGradNorm(track: boolean): void {
+    this.trackGradNorm = track;
     this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >> 2] = track ? 1 : 0;
   }
 

@@ -33,6 +33,7 @@ export interface CoreFunctions {
   backward(ctx: number, rows: number): void;
   gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number): number;
   accumulate(dst: number, src: number, n: number): void;
+  reduceAndUpdate(opt: number, sources: number, sourceCount: number, start: number, count: number, step: number): void;
   optimizerStep(ctx: number, opt: number): number;
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
   evaluateRows(ctx: number, data: number, start: number, count: number): number;

@@ -15,21 +15,28 @@
  * burning its time slice; the main thread spins, then waits (where the runtime
  * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
  *
+ * A batch is two rounds: every thread computes its rows' gradients; then every
+ * thread adds the helpers' gradients for its share of the parameters into the
+ * optimizer's buffer and updates that share (disjoint ranges of the flat buffers),
+ * so neither the reduction nor the optimizer runs on one thread alone.
+ *
  * Control block (i32 words at `control`):
- *   0 generation   bumped by the main thread to hand out a job
+ *   0 generation   bumped by the main thread to hand out a round of jobs
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
- *   4 + 8·h ...    helper h's job: context, dataset, indices, rows, batchRows, _, loss (f64)
+ *   4 + 10·h ...   helper h's job: 5 arguments, kind, a 6th argument, _, loss (f64)
+ *   after the jobs the helpers' gradient-buffer addresses (the reduction's sources)
  */
-
-export const CONTROL_BYTES_PER_HELPER = 32;
-export const controlBytes = (helpers: number): number => 16 + CONTROL_BYTES_PER_HELPER * helpers;
 
 const GENERATION = 0;
 const DONE = 1;
 const STOP = 2;
 const JOBS = 4;
-const JOB_WORDS = 8;
+const JOB_WORDS = 10;
+const KIND_GRADIENTS = 0;
+const KIND_UPDATE = 1;
+
+export const controlBytes = (helpers: number): number => (JOBS + (JOB_WORDS + 1) * helpers) * 4;
 /** Spins before sleeping (each spin is one atomic load: a few nanoseconds). */
 const SPINS = 20_000;
 
@@ -52,8 +59,12 @@ async function start(message, post) {
     seen = Atomics.load(words, base + ${GENERATION});
     if (Atomics.load(words, base + ${STOP})) return;
     words = new Int32Array(memory.buffer); // the memory may have grown since
-    const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4]);
-    new Float64Array(memory.buffer)[(slot + 6) >> 1] = loss;
+    if (words[slot + 5] === ${KIND_UPDATE}) {
+      exports.reduceAndUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 6]);
+    } else {
+      const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4]);
+      new Float64Array(memory.buffer)[(slot + 8) >> 1] = loss;
+    }
     Atomics.add(words, base + ${DONE}, 1);
     Atomics.notify(words, base + ${DONE});
   }
@@ -122,12 +133,21 @@ function spawnHelper(): Helper {
   return { post: (m) => worker.postMessage(m), ready: ready.finally(() => URL.revokeObjectURL(url)), terminate: () => worker.terminate() };
 }
 
-export interface HelperJob {
+/** Rows' gradients into the helper's own context and buffers (the core's gradientStep). */
+export interface GradientJob {
   context: number;
   data: number;
   indices: number;
   rows: number;
   batchRows: number;
+}
+
+/** Parameters [start, start + count): reduce the helpers' gradients, then update (reduceAndUpdate). */
+export interface UpdateJob {
+  optimizer: number;
+  start: number;
+  count: number;
+  step: number;
 }
 
 /** Helper threads attached to one shared memory. */
@@ -157,18 +177,39 @@ export class ThreadPool {
     return new Int32Array(this.memory.buffer);
   }
 
-  /** Hands one job to each helper (jobs.length === size) and returns at once. */
-  dispatch(jobs: HelperJob[]): void {
+  /** Hands one gradient job to each helper (jobs.length === size) and returns at once. */
+  dispatchGradients(jobs: GradientJob[]): void {
     const words = this.words();
-    const base = this.control >> 2;
     jobs.forEach((job, h) => {
-      const slot = base + JOBS + h * JOB_WORDS;
-      words[slot] = job.context;
-      words[slot + 1] = job.data;
-      words[slot + 2] = job.indices;
-      words[slot + 3] = job.rows;
-      words[slot + 4] = job.batchRows;
+      const slot = this.slot(h);
+      words.set([job.context, job.data, job.indices, job.rows, job.batchRows, KIND_GRADIENTS], slot);
     });
+    this.startRound(words);
+  }
+
+  /** Hands one update job to each helper; `sources` are the helpers' gradient buffers. */
+  dispatchUpdates(jobs: UpdateJob[], sources: number[]): void {
+    const words = this.words();
+    const sourceList = this.slot(this.helpers.length);
+    words.set(sources, sourceList);
+    jobs.forEach((job, h) => {
+      words.set([job.optimizer, sourceList * 4, sources.length, job.start, job.count, KIND_UPDATE, job.step], this.slot(h));
+    });
+    this.startRound(words);
+  }
+
+  /** Byte address of the reduction's source list (written by dispatchUpdates). */
+  get sourcesAddress(): number {
+    return this.slot(this.helpers.length) * 4;
+  }
+
+  /** Address (in i32 words) of helper h's job slot; slot(size) is the reduction's source list. */
+  private slot(h: number): number {
+    return (this.control >> 2) + JOBS + h * JOB_WORDS;
+  }
+
+  private startRound(words: Int32Array): void {
+    const base = this.control >> 2;
     Atomics.store(words, base + DONE, 0);
     Atomics.add(words, base + GENERATION, 1);
     Atomics.notify(words, base + GENERATION);
@@ -191,7 +232,7 @@ export class ThreadPool {
       }
     }
     const floats = new Float64Array(this.memory.buffer);
-    return this.helpers.map((_, h) => floats[(base + JOBS + h * JOB_WORDS + 6) >> 1]);
+    return this.helpers.map((_, h) => floats[(this.slot(h) + 8) >> 1]);
   }
 
   /** Stops and terminates the helpers. */
