@@ -2,10 +2,11 @@
  * Kernel micro-benchmarks for the WebAssembly core: how close the GEMMs come to the
  * arithmetic peak of this engine on this CPU, measured in the same process.
  *
- *   node build/bench/kernels.mjs [--quick] [--json] [--relaxed] [--rows 256] [--rounds 9]
+ *   node build/bench/kernels.mjs [--quick] [--json] [--relaxed] [--rows 256] [--rounds 30] [--sample-ms 5]
  *
- * What it measures (every number is the best of `--rounds` interleaved samples, so
- * a moment of load from another process costs one sample, not the result; medians too):
+ * What it measures (every number is the best of `--rounds` interleaved samples of about
+ * `--sample-ms` each, so a moment of load from another process costs one sample, not the
+ * result; short samples fit between other processes' time slices; medians too):
  *
  *   peak         peakMaddChains(): 12 (and 8) independent f32x4 madd chains, registers
  *                only (no memory traffic). madd = mul + add in the default build, fused
@@ -13,7 +14,9 @@
  *   forward      Z[B,128] = relu(X[B,784]·W[784,128] + b)      the 784x128 layer's forward
  *   input delta  δX[B,784] = δ[B,128]·Wᵀ                        including any transpose of W
  *   weight grad  dW[784,128] = Xᵀ[784,B]·δ[B,128]               (and the bias column sums)
- *                each as GFLOP/s (2·B·784·128 flops) and % of peak, B = --rows (256).
+ *                each as GFLOP/s (2·B·784·128 flops) and % of peak, B = --rows (256): best over
+ *                best, and 'paired', the median over rounds of each sample's throughput over
+ *                the peak sampled right before and after it (cancels clock and load drift).
  *   train step   the MNIST MLP 784-128-64-10 (ReLU, softmax+CE, Adam) per batch of 64 and
  *                256: gather, forward, loss, backward, optimizer, in µs per batch, and the
  *                whole trainStep in samples/s.
@@ -42,7 +45,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, json: false, relaxed: false, rows: 256, rounds: 9, sampleMs: 40 };
+  const options: Options = { quick: false, json: false, relaxed: false, rows: 256, rounds: 30, sampleMs: 5 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
@@ -54,8 +57,7 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown argument ${arg} (see the header of bench/kernels.ts)`);
   }
   if (options.quick) {
-    options.rounds = Math.min(options.rounds, 5);
-    options.sampleMs = Math.min(options.sampleMs, 20);
+    options.rounds = Math.min(options.rounds, 10);
   }
   return options;
 }
@@ -63,13 +65,14 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Loading the core
 
+/** The repository holding build/simdnet.wasm: above this script, else the working directory. */
 function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (dir !== path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'build', 'simdnet.wasm')) && existsSync(path.join(dir, 'package.json'))) return dir;
-    dir = path.dirname(dir);
+  for (const start of [path.dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
+    for (let dir = start; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      if (existsSync(path.join(dir, 'build', 'simdnet.wasm')) && existsSync(path.join(dir, 'package.json'))) return dir;
+    }
   }
-  throw new Error('cannot find build/simdnet.wasm above this script: run `npm run build` first');
+  throw new Error('cannot find build/simdnet.wasm above this script or the working directory: run `npm run build` first');
 }
 
 /** Re-runs this script with --experimental-wasm-relaxed-simd when the relaxed build does not validate. */
@@ -98,6 +101,8 @@ interface Probe {
   run: () => void;
   reps?: number;
   samples: number[]; // seconds per call
+  /** Throughput / the reference's, from neighbouring samples (see measure). */
+  paired?: number[];
 }
 
 function calibrate(probe: Probe, sampleMs: number): void {
@@ -114,14 +119,32 @@ function calibrate(probe: Probe, sampleMs: number): void {
   }
 }
 
-function measure(probes: Probe[], rounds: number, sampleMs: number): void {
+function sample(probe: Probe): number {
+  const reps = probe.reps!;
+  const start = performance.now();
+  for (let i = 0; i < reps; i++) probe.run();
+  const seconds = (performance.now() - start) / 1000 / reps;
+  probe.samples.push(seconds);
+  return seconds;
+}
+
+/**
+ * Interleaved rounds. With `reference` (the peak), every other probe's sample is
+ * also taken between two reference samples, and its throughput relative to their
+ * mean is kept in `paired`: the CPU's clock and its neighbours' load change over
+ * seconds, and a ratio of neighbouring samples cancels most of that.
+ */
+function measure(probes: Probe[], rounds: number, sampleMs: number, reference?: Probe): void {
   for (const probe of probes) calibrate(probe, sampleMs);
   for (let round = 0; round < rounds; round++) {
+    let before = reference ? sample(reference) : 0;
     for (const probe of probes) {
-      const reps = probe.reps!;
-      const start = performance.now();
-      for (let i = 0; i < reps; i++) probe.run();
-      probe.samples.push((performance.now() - start) / 1000 / reps);
+      if (probe === reference) continue;
+      const seconds = sample(probe);
+      if (!reference) continue;
+      const after = sample(reference);
+      (probe.paired ??= []).push((probe.flops / seconds) / (reference.flops / ((before + after) / 2)));
+      before = after;
     }
   }
 }
@@ -181,7 +204,7 @@ async function main(): Promise<void> {
   ];
   probes[0].flops = PEAK_ITERATIONS * 12 * 8;
   probes[1].flops = PEAK_ITERATIONS * 8 * 8;
-  measure(probes, options.rounds, options.sampleMs);
+  measure(probes, options.rounds, options.sampleMs, probes[0]);
 
   const gflops = (p: Probe, pick: (s: number[]) => number): number => p.flops / pick(p.samples) / 1e9;
   const peak = Math.max(gflops(probes[0], best), gflops(probes[1], best));
@@ -192,6 +215,8 @@ async function main(): Promise<void> {
     gflops: gflops(p, best),
     gflopsMedian: gflops(p, median),
     percentOfPeak: (100 * gflops(p, best)) / peak,
+    /** Median over rounds of the throughput relative to the 12-chain peak sampled just before and after. */
+    percentOfPeakPaired: p.paired ? 100 * median(p.paired) : 100 * gflops(p, best) / gflops(probes[0], best),
   }));
 
   // --- the whole train step, per stage
@@ -200,10 +225,11 @@ async function main(): Promise<void> {
   const out = options.json ? (s: string) => process.stderr.write(s + '\n') : (s: string) => process.stdout.write(s + '\n');
   out(`simdnet kernels (${options.relaxed ? 'relaxed SIMD' : 'baseline SIMD'}, Node ${process.versions.node}, V8 ${process.versions.v8}); best of ${options.rounds} rounds (median in brackets)`);
   out(`peak: ${peak.toFixed(1)} GFLOP/s (median ${peakMedian.toFixed(1)})`);
-  out(`${'kernel'.padEnd(34)} ${'µs'.padStart(9)} ${'GFLOP/s'.padStart(16)} ${'% of peak'.padStart(10)}`);
+  out(`${'kernel'.padEnd(34)} ${'µs'.padStart(9)} ${'GFLOP/s'.padStart(16)} ${'% of peak'.padStart(10)} ${'paired'.padStart(8)}`);
   for (const r of rows) {
-    out(`${r.name.padEnd(34)} ${r.microseconds.toFixed(1).padStart(9)} ${(r.gflops.toFixed(1) + ' (' + r.gflopsMedian.toFixed(1) + ')').padStart(16)} ${r.percentOfPeak.toFixed(1).padStart(9)}%`);
+    out(`${r.name.padEnd(34)} ${r.microseconds.toFixed(1).padStart(9)} ${(r.gflops.toFixed(1) + ' (' + r.gflopsMedian.toFixed(1) + ')').padStart(16)} ${r.percentOfPeak.toFixed(1).padStart(9)}% ${r.percentOfPeakPaired.toFixed(1).padStart(7)}%`);
   }
+  out('% of peak: best GFLOP/s over the best peak; paired: median over rounds of GFLOP/s over the peak sampled just before and after');
   for (const step of steps) {
     out(`train step, batch ${step.batch}: ${Math.round(step.samplesPerSec).toLocaleString('en-US')} samples/s (${step.microseconds.toFixed(0)} µs per batch; ${step.gflops.toFixed(1)} GFLOP/s of model arithmetic)`);
     out('  ' + step.stages.map((s) => `${s.name} ${s.microseconds.toFixed(0)} µs`).join(', '));
