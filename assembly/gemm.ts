@@ -51,10 +51,17 @@ const NC: i32 = 256;
 
 const PACKED_B_BYTES: usize = <usize>(KC * NC) << 2;
 const PACKED_A_BYTES: usize = <usize>(MC * KC) << 2;
+/** Sparse A: the k of every kept step, per block of MR rows (i32). */
+const STEP_INDEX_BYTES: usize = <usize>(MC / MR * (KC + 1)) << 2;
 const TILE_BYTES: usize = <usize>(MR * NR) << 2;
 
-/** Bytes of scratch gemmPacked needs, whatever the shapes: packed B, packed A, three edge tiles. */
-export const GEMM_SCRATCH_BYTES: i32 = <i32>(PACKED_B_BYTES + PACKED_A_BYTES + 3 * TILE_BYTES);
+/** Bytes of scratch gemmPacked needs, whatever the shapes: packed B, packed A, step indices, three edge tiles. */
+export const GEMM_SCRATCH_BYTES: i32 = <i32>(PACKED_B_BYTES + PACKED_A_BYTES + STEP_INDEX_BYTES + 3 * TILE_BYTES);
+
+/** gemmPacked flag: A is mostly zeros (e.g. MNIST pixels); skip the k steps where a whole row block of A is zero. */
+export const GEMM_SPARSE_A: i32 = 1;
+/** Sparse A is used when at most this fraction of a row block's k steps are kept (8ths). */
+const SPARSE_MAX_DENSITY_8THS: i32 = 5;
 
 /** How outputs are finished after the last K chunk. */
 export const FINISH_NONE: i32 = 0;
@@ -88,7 +95,7 @@ export function gemmPacked(
   b: usize, bKStride: i32, bNStride: i32,
   c: usize, ldc: i32,
   bias: usize, finish: i32, mask: usize,
-  scratch: usize,
+  flags: i32, scratch: usize,
 ): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
@@ -97,7 +104,8 @@ export function gemmPacked(
   }
   const packedB = scratch;
   const packedA = scratch + PACKED_B_BYTES;
-  const edge = packedA + PACKED_A_BYTES;
+  const stepIndex = packedA + PACKED_A_BYTES;
+  const edge = stepIndex + STEP_INDEX_BYTES;
   const cRow = <usize>ldc << 2;
   // Even blocks: K = 784 runs as 2 chunks of 392 rather than 512 + 272.
   const kChunks = (k + KC - 1) / KC;
@@ -116,7 +124,9 @@ export function gemmPacked(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         const fullRows = mc & ~(MR - 1);
-        packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
+        // Sparse A: the kept steps of each row block, and their B rows, listed in stepIndex.
+        const sparse = (flags & GEMM_SPARSE_A) != 0 && packASparse(a, aRowStride, aKStride, ic, mc, pc, kc, packedA, stepIndex);
+        if (!sparse) packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
         // B panels outer: a panel stays in L1 while the row blocks of A stream past it.
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
@@ -130,17 +140,20 @@ export function gemmPacked(
             let ap = packedA;
             let cTile = cPanel;
             let maskTile = maskPanel;
+            let steps = stepIndex;
             for (; ir < fullRows; ir += MR) {
-              kernel2x16(kc, ap, bPanel, cTile, cRow, panelBias, chunkFinish, maskTile);
+              kernel2x16(sparse ? load<i32>(steps) : kc, ap, bPanel, cTile, cRow, panelBias, chunkFinish, maskTile, sparse ? steps + 4 : 0);
               ap += aBlockBytes;
               cTile += cRow << 1;
               if (maskTile) maskTile += cRow << 1;
+              steps += (<usize>kc + 1) << 2;
             }
           }
           for (; ir < mc; ir += MR) {
+            const steps = stepIndex + <usize>(ir / MR) * ((<usize>kc + 1) << 2);
             edgeTile(
-              min(MR, mc - ir), cols, kc, packedA + <usize>(ir / MR) * aBlockBytes, bPanel,
-              cPanel + <usize>ir * cRow, cRow, panelBias, chunkFinish, maskPanel ? maskPanel + <usize>ir * cRow : 0, edge,
+              min(MR, mc - ir), cols, sparse ? load<i32>(steps) : kc, packedA + <usize>(ir / MR) * aBlockBytes, bPanel,
+              cPanel + <usize>ir * cRow, cRow, panelBias, chunkFinish, maskPanel ? maskPanel + <usize>ir * cRow : 0, sparse ? steps + 4 : 0, edge,
             );
           }
         }
@@ -155,20 +168,20 @@ export function gemmPacked(
  * the sums of earlier K chunks).
  */
 // @ts-ignore: decorator
-@inline function kernel2x16(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize): void {
+@inline function kernel2x16(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, steps: usize): void {
   // The baseline kernel is a function of its own: inside gemmPacked's loop nest V8
   // allocates its two-step loop badly (spills); the relaxed kernel's loop is unrolled by
   // V8 only when nested deep, so it stays inline.
-  if (ASC_FEATURE_RELAXED_SIMD) kernelBody(kc, ap, bp, c, cRow, bias, finish, mask);
-  else kernelCall(kc, ap, bp, c, cRow, bias, finish, mask);
+  if (ASC_FEATURE_RELAXED_SIMD) kernelBody(kc, ap, bp, c, cRow, bias, finish, mask, steps);
+  else kernelCall(kc, ap, bp, c, cRow, bias, finish, mask, steps);
 }
 
-function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize): void {
-  kernelBody(kc, ap, bp, c, cRow, bias, finish, mask);
+function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, steps: usize): void {
+  kernelBody(kc, ap, bp, c, cRow, bias, finish, mask, steps);
 }
 
 // @ts-ignore: decorator
-@inline function kernelBody(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize): void {
+@inline function kernelBody(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, steps: usize): void {
   // Starting values: C itself (bias < 0), else the bias row or zeros, read from memory
   // for each accumulator (copies between accumulators cost V8 register moves in the loop).
   const c1 = c + cRow;
@@ -183,7 +196,45 @@ function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: 
   let c11 = zeros ? f32x4.splat(0) : v128.load(row1, 16);
   let c12 = zeros ? f32x4.splat(0) : v128.load(row1, 32);
   let c13 = zeros ? f32x4.splat(0) : v128.load(row1, 48);
-  if (ASC_FEATURE_RELAXED_SIMD) {
+  if (steps) {
+    // Sparse A: kc kept steps, each with the byte offset of its row in the B panel. Two
+    // steps per iteration split by a never-taken branch, as in the dense baseline loop.
+    const pairsEnd = ap + (<usize>(kc & ~1) << 3);
+    while (ap < pairsEnd) {
+      let row = bp + <usize>load<u32>(steps);
+      let b0 = v128.load(row);
+      let b1 = v128.load(row, 16);
+      let b2 = v128.load(row, 32);
+      let b3 = v128.load(row, 48);
+      let x = v128.load32_splat(ap);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+      x = v128.load32_splat(ap, 4);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+      if (ap == 0) break; // never
+      row = bp + <usize>load<u32>(steps, 4);
+      b0 = v128.load(row);
+      b1 = v128.load(row, 16);
+      b2 = v128.load(row, 32);
+      b3 = v128.load(row, 48);
+      x = v128.load32_splat(ap, 8);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+      x = v128.load32_splat(ap, 12);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+      ap += 16;
+      steps += 8;
+    }
+    if (kc & 1) {
+      const row = bp + <usize>load<u32>(steps);
+      const b0 = v128.load(row);
+      const b1 = v128.load(row, 16);
+      const b2 = v128.load(row, 32);
+      const b3 = v128.load(row, 48);
+      let x = v128.load32_splat(ap);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+      x = v128.load32_splat(ap, 4);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+    }
+  } else if (ASC_FEATURE_RELAXED_SIMD) {
     // Fused multiply-adds: one k step per iteration, V8 unrolls the loop (96% of peak in L1).
     const aEnd = ap + (<usize>kc << 3);
     while (ap < aEnd) {
@@ -261,14 +312,14 @@ function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: 
  * mask and the bias, then only the valid part written back (nothing outside it is read
  * or written, so the caller's buffers may end right there).
  */
-function edgeTile(rows: i32, cols: i32, kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, edge: usize): void {
+function edgeTile(rows: i32, cols: i32, kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, steps: usize, edge: usize): void {
   const edgeC = edge;
   const edgeMask = edge + TILE_BYTES;
   const edgeBias = edgeMask + TILE_BYTES;
   if (bias > 0) copyTile(bias, 0, 1, cols, edgeBias, true);
   copyTile(c, cRow, rows, cols, edgeC, bias < 0);
   if (mask) copyTile(mask, cRow, rows, cols, edgeMask, true);
-  kernel2x16(kc, ap, bp, edgeC, <usize>NR << 2, bias > 0 ? <isize>edgeBias : bias, finish, mask ? edgeMask : 0);
+  kernel2x16(kc, ap, bp, edgeC, <usize>NR << 2, bias > 0 ? <isize>edgeBias : bias, finish, mask ? edgeMask : 0, steps);
   for (let r = 0; r < rows; r++) memory.copy(c + <usize>r * cRow, edgeC + (<usize>(r * NR) << 2), <usize>cols << 2);
 }
 
@@ -307,6 +358,47 @@ function fillBias(m: i32, n: i32, c: usize, ldc: i32, bias: usize, finish: i32, 
   v128.store(dst + dstStep, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
   v128.store(dst + 2 * dstStep, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
   v128.store(dst + 3 * dstStep, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+/**
+ * Sparse packing: for each block of MR rows, only the k steps where some row of the block
+ * is not +0.0 (bit pattern 0): Ap[block][n][MR] and, at steps + block·(kc+1)·4, the count n
+ * then for each kept step the byte offset of its row in a packed B panel (k·NR·4). Returns false, having written nothing useful, when the rows
+ * keep more than SPARSE_MAX_DENSITY_8THS/8 of their steps: the dense kernel is faster then.
+ * Skipping a +0 step drops terms +0·b = ±0 from sums, which changes nothing (short of an
+ * infinite or NaN b, and the sign of an all-zero sum).
+ */
+function packASparse(a: usize, rowStride: i32, kStride: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize, steps: usize): bool {
+  const rowBytes = <usize>rowStride << 2;
+  const kBytes = <usize>kStride << 2;
+  const src = a + <usize>i0 * rowBytes + <usize>p0 * kBytes;
+  const blockBytes = <usize>(kc * MR) << 2;
+  const stepBytes = (<usize>kc + 1) << 2;
+  let kept = 0;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const s0 = src + <usize>ir * rowBytes;
+    // A missing last row reads as row 0 again and is stored as zero.
+    const second = ir + 1 < mc;
+    const s1 = second ? s0 + rowBytes : s0;
+    const keepSecond: u32 = second ? 0xffffffff : 0;
+    const o = dst + <usize>(ir / MR) * blockBytes;
+    const index = steps + <usize>(ir / MR) * stepBytes + 4;
+    let n = 0;
+    // Branch-free compaction: every step is written at position n, n advances past kept ones.
+    for (let p = 0; p < kc; p++) {
+      const off = <usize>p * kBytes;
+      const x0 = load<u32>(s0 + off);
+      const x1 = load<u32>(s1 + off) & keepSecond;
+      const at = <usize>n << 3;
+      store<u32>(o + at, x0);
+      store<u32>(o + at, x1, 4);
+      store<u32>(index + (<usize>n << 2), <u32>p * <u32>(NR * 4));
+      n += i32((x0 | x1) != 0);
+    }
+    store<i32>(index - 4, n);
+    kept += n;
+  }
+  return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * ((mc + MR - 1) / MR);
 }
 
 /** Ap[block][kc][MR] = A(i0 + block·MR + r, p0 + p) for rows i0 .. i0+mc; rows past mc are zero. */
@@ -411,9 +503,12 @@ function packB(b: usize, kStride: i32, nStride: i32, p0: i32, kc: i32, j0: i32, 
 // The three products of a dense layer W[in, out], as the network runs them
 // -----------------------------------------------------------------------------
 
-/** Z[rows, out] = X[rows, in]·W + b, then ReLU when `relu`. */
-export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, scratch: usize): void {
-  gemmPacked(rows, outSize, inSize, x, inSize, 1, w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, scratch);
+/**
+ * Z[rows, out] = X[rows, in]·W + b, then ReLU when `relu`. `sparseInput`: X is likely
+ * mostly zeros (the network's inputs): try skipping its all-zero steps (GEMM_SPARSE_A).
+ */
+export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, sparseInput: bool, scratch: usize): void {
+  gemmPacked(rows, outSize, inSize, x, inSize, 1, w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, sparseInput ? GEMM_SPARSE_A : 0, scratch);
 }
 
 /**
@@ -421,12 +516,12 @@ export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: 
  * layer's ReLU outputs a[rows, in]) is not 0: the ReLU derivative fused in.
  */
 export function denseInputDelta(rows: i32, inSize: i32, outSize: i32, delta: usize, w: usize, reluOutputs: usize, deltaIn: usize, scratch: usize): void {
-  gemmPacked(rows, inSize, outSize, delta, outSize, 1, w, 1, outSize, deltaIn, inSize, 0, reluOutputs ? FINISH_RELU_MASK : FINISH_NONE, reluOutputs, scratch);
+  gemmPacked(rows, inSize, outSize, delta, outSize, 1, w, 1, outSize, deltaIn, inSize, 0, reluOutputs ? FINISH_RELU_MASK : FINISH_NONE, reluOutputs, 0, scratch);
 }
 
-/** dW[in, out] = Xᵀ·δ and db[out] = Σ_rows δ, for X[rows, in] and δ[rows, out]. */
-export function denseWeightGradient(rows: i32, inSize: i32, outSize: i32, x: usize, delta: usize, gw: usize, gb: usize, scratch: usize): void {
-  gemmPacked(inSize, outSize, rows, x, 1, inSize, delta, outSize, 1, gw, outSize, 0, FINISH_NONE, 0, scratch);
+/** dW[in, out] = Xᵀ·δ and db[out] = Σ_rows δ, for X[rows, in] and δ[rows, out]; `sparseInput` as in denseForward. */
+export function denseWeightGradient(rows: i32, inSize: i32, outSize: i32, x: usize, delta: usize, gw: usize, gb: usize, sparseInput: bool, scratch: usize): void {
+  gemmPacked(inSize, outSize, rows, x, 1, inSize, delta, outSize, 1, gw, outSize, 0, FINISH_NONE, 0, sparseInput ? GEMM_SPARSE_A : 0, scratch);
   columnSums(delta, rows, outSize, gb);
 }
 

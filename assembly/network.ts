@@ -178,7 +178,7 @@ export function forward(ctx: usize, rows: i32): void {
     // The output layer keeps z (in D) for the loss; hidden layers work in place in A.
     const z = isOutput ? pointer(layer, LAYER_D) : outputs;
     const fuseRelu = activation == RELU && !isOutput;
-    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, scratch);
+    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch);
     if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize);
     input = outputs;
   }
@@ -198,7 +198,7 @@ export function backward(ctx: usize, rows: i32): void {
     const delta = pointer(layer, LAYER_D);
     const previous = l > 0 ? layerRecord(ctx, l - 1) : 0;
     const previousOutputs = l > 0 ? pointer(previous, LAYER_A) : pointer(ctx, CTX_X);
-    denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), scratch);
+    denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
     if (l == 0) break;
     const previousDelta = pointer(previous, LAYER_D);
     // ReLU's derivative is fused into the product's last pass; other activations take their own.

@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   // --- buffers for the 784x128 layer
   const probeModule = await WebAssembly.compile(bytes);
   const scratchGlobal = WebAssembly.Module.exports(probeModule).some((e) => e.name === 'GEMM_SCRATCH_BYTES');
-  const floats = { x: B * IN, w: IN * OUT, b: OUT, z: B * OUT, d: B * OUT, dx: B * IN, gw: IN * OUT, gb: OUT, scratch: IN * OUT + (1 << 18) };
+  const floats = { x: B * IN, mnist: B * IN, w: IN * OUT, b: OUT, z: B * OUT, d: B * OUT, dx: B * IN, gw: IN * OUT, gb: OUT, scratch: IN * OUT + (1 << 18) };
   const totalBytes = Object.values(floats).reduce((sum, n) => sum + n * 4 + 64, 0) + (1 << 16);
   const core = await loadCore(bytes, totalBytes);
   const fn = core.fn as unknown as Record<string, (...args: number[]) => number>;
@@ -190,11 +190,15 @@ async function main(): Promise<void> {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed / 2 ** 32 - 0.5;
   };
-  // X like MNIST pixels (about 80% zeros) would flatter a sparse kernel: the GEMM figures use dense X.
+  // The GEMM figures use dense random X; `mnist` holds real MNIST images (about 80% zeros)
+  // for the rows that show what skipping zero steps gains.
   for (const name of Object.keys(floats) as (keyof typeof floats)[]) {
     const base = at[name] >> 2;
     for (let i = 0; i < floats[name]; i++) f32[base + i] = random();
   }
+  const { loadMnist } = await import('./common');
+  const pixels = loadMnist('train').pixels;
+  for (let i = 0; i < B * IN; i++) f32[(at.mnist >> 2) + i] = pixels[i] / 255;
 
   const gemmFlops = 2 * B * IN * OUT;
   const probes: Probe[] = [
@@ -248,9 +252,12 @@ const PEAK_ITERATIONS = 200_000;
 function layerProbes(fn: Record<string, (...args: number[]) => number>, at: Record<string, number>, B: number, IN: number, OUT: number, flops: number): Probe[] {
   if (fn.denseForward) {
     return [
-      { name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`, flops, run: () => void fn.denseForward(B, IN, OUT, at.x, at.w, at.b, at.z, 1, at.scratch), samples: [] },
+      { name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`, flops, run: () => void fn.denseForward(B, IN, OUT, at.x, at.w, at.b, at.z, 1, 0, at.scratch), samples: [] },
       { name: `in delta δX=δ·Wᵀ (packing incl.)`, flops, run: () => void fn.denseInputDelta(B, IN, OUT, at.d, at.w, 0, at.dx, at.scratch), samples: [] },
-      { name: `w grad   dW=Xᵀ·δ (+ column sums)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.x, at.d, at.gw, at.gb, at.scratch), samples: [] },
+      { name: `w grad   dW=Xᵀ·δ (+ column sums)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.x, at.d, at.gw, at.gb, 0, at.scratch), samples: [] },
+      // The network's first layer skips all-zero steps of its input (GEMM_SPARSE_A): MNIST pixels.
+      { name: `forward, MNIST X (zero steps skipped)`, flops, run: () => void fn.denseForward(B, IN, OUT, at.mnist, at.w, at.b, at.z, 1, 1, at.scratch), samples: [] },
+      { name: `w grad,  MNIST X (zero steps skipped)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.mnist, at.d, at.gw, at.gb, 1, at.scratch), samples: [] },
     ];
   }
   return [

@@ -69,7 +69,7 @@ export interface HelperSlots {
 
 const ALIGN = 16;
 /** assembly/gemm.ts's GEMM_SCRATCH_BYTES when this was written; models pass the value their core exports. */
-const DEFAULT_GEMM_SCRATCH_BYTES = 655_744;
+const DEFAULT_GEMM_SCRATCH_BYTES = 721_408;
 export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to;
 
 /**
