@@ -85,7 +85,7 @@ function relaxedBytesOrRespawn(root: string): Uint8Array {
 }
 
 async function loadCore(bytes: Uint8Array, bytesNeeded: number): Promise<Core> {
-  const module = await WebAssembly.compile(bytes);
+  const module = await WebAssembly.compile(bytes as BufferSource);
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytesNeeded / 65536) + 16 });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return new Core(instance, memory);
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   const OUT = 128;
 
   // --- buffers for the 784x128 layer
-  const probeModule = await WebAssembly.compile(bytes);
+  const probeModule = await WebAssembly.compile(bytes as BufferSource);
   const scratchGlobal = WebAssembly.Module.exports(probeModule).some((e) => e.name === 'GEMM_SCRATCH_BYTES');
   const floats = { x: B * IN, mnist: B * IN, w: IN * OUT, b: OUT, z: B * OUT, d: B * OUT, dx: B * IN, gw: IN * OUT, gb: OUT, scratch: IN * OUT + (1 << 18) };
   const totalBytes = Object.values(floats).reduce((sum, n) => sum + n * 4 + 64, 0) + (1 << 16);

@@ -2,7 +2,7 @@
  * simdnet: train and run dense neural networks with a WebAssembly SIMD core.
  * The public API, and nothing else.
  */
-export { init, type WasmSource } from './runtime/load.js';
+export { init, coreInfo, relaxedSimdSupported, type WasmSource, type InitOptions, type CoreInfo } from './runtime/load.js';
 export { createModel, modelFromDescription, Model, type TrainingState, type EvaluateResult } from './model/model.js';
 export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss } from './model/spec.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';

@@ -7,6 +7,17 @@
  * which forbid compiling bytes at run time), the bytes, a URL, or a Response.
  * With no source the default for the runtime is used: the file next to this
  * module, read from disk in Node/Bun, fetched elsewhere.
+ *
+ * Relaxed SIMD: `init({ relaxed: 'auto' })` uses the second core,
+ * simdnet-relaxed.wasm (f32x4.relaxed_madd: a fused multiply-add where the CPU has
+ * one, 15-30% faster training), where the engine accepts it, and the baseline core
+ * elsewhere; `relaxed: true` insists (an error where unsupported). The default is
+ * the baseline core, because fused multiply-adds round once instead of twice, and
+ * differently on different CPUs: results are not bit-identical across machines.
+ * Support is decided by WebAssembly.validate on a 60-byte module holding one
+ * f32x4.relaxed_madd (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd;
+ * not Safari, which rejects any module that contains a relaxed opcode: hence two files).
+ * `coreInfo()` says which core is in use. The threaded mode's core is baseline only.
  */
 import { Core } from './core.js';
 // Swapped per runtime by scripts/build.mjs (node, web, workerd, inline); see default-source.ts.
@@ -21,15 +32,92 @@ export type WasmSource =
   | Response
   | PromiseLike<Response>;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+export interface InitOptions {
+  /** The baseline core (default: the runtime's simdnet.wasm). */
+  source?: WasmSource;
+  /**
+   * The relaxed-SIMD core: false (default), 'auto' (where this engine validates it, else
+   * the baseline; coreInfo().reason says why), or true (an error where unsupported).
+   */
+  relaxed?: boolean | 'auto';
+  /** The relaxed core (default: the runtime's simdnet-relaxed.wasm). */
+  relaxedSource?: WasmSource;
+}
 
-/** Compiles the core from `source` (or the runtime's default) and keeps it for every later model. */
-export function init(source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source === undefined && compiled) return compiled;
-  const next = compile(source ?? defaultSource());
-  compiled = next;
-  next.catch(() => { if (compiled === next) compiled = undefined; });
-  return next;
+/** Which core models use. */
+export interface CoreInfo {
+  /** 'relaxed': simdnet-relaxed.wasm (fused multiply-add); 'baseline': simd128 only. */
+  simd: 'baseline' | 'relaxed';
+  /** Why the baseline core is used when the relaxed one was asked for. */
+  reason?: string;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+let info: CoreInfo = { simd: 'baseline' };
+
+/**
+ * Compiles the core (see the header: baseline, or relaxed SIMD where asked for and
+ * supported) and keeps it for every later model. `init(source)` is `init({ source })`.
+ */
+export function init(sourceOrOptions?: WasmSource | InitOptions): Promise<WebAssembly.Module> {
+  const options = isInitOptions(sourceOrOptions) ? sourceOrOptions : { source: sourceOrOptions };
+  if (options.source === undefined && options.relaxed === undefined && options.relaxedSource === undefined && compiled) return compiled;
+  const next = select(options);
+  compiled = next.then((chosen) => chosen.module);
+  const current = compiled;
+  next.then((chosen) => { if (compiled === current) info = chosen.info; }, () => { if (compiled === current) compiled = undefined; });
+  return compiled;
+}
+
+/** The core in use (after init() resolved, or a model was created). */
+export function coreInfo(): CoreInfo {
+  return { ...info };
+}
+
+function isInitOptions(value: unknown): value is InitOptions {
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof WebAssembly.Module || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof URL) return false;
+  if (typeof (value as { then?: unknown }).then === 'function' || typeof (value as { arrayBuffer?: unknown }).arrayBuffer === 'function') return false;
+  return true;
+}
+
+async function select(options: InitOptions): Promise<{ module: WebAssembly.Module; info: CoreInfo }> {
+  const relaxed = options.relaxed ?? false;
+  if (relaxed !== false) {
+    let reason: string;
+    if (!relaxedSimdSupported()) {
+      reason = 'this engine does not support relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; Node 22+ and Chrome 114+ have it)';
+    } else {
+      try {
+        return { module: await compile(options.relaxedSource ?? defaultSource('simdnet-relaxed.wasm')), info: { simd: 'relaxed' } };
+      } catch (error) {
+        reason = `the relaxed core could not be loaded: ${(error as Error).message}`;
+      }
+    }
+    if (relaxed === true) throw new Error(`simdnet: relaxed SIMD was required, but ${reason}`);
+    return { module: await compile(options.source ?? defaultSource()), info: { simd: 'baseline', reason } };
+  }
+  return { module: await compile(options.source ?? defaultSource()), info: { simd: 'baseline' } };
+}
+
+/**
+ * Whether the engine accepts f32x4.relaxed_madd: a module of one function returning
+ * relaxed_madd(0, 0, 0). Validating it costs microseconds and no download.
+ */
+export function relaxedSimdSupported(): boolean {
+  const zeros = (): number[] => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+  const body = [0x00, ...zeros(), ...zeros(), ...zeros(), 0xfd, 0x85, 0x02, 0x0b]; // no locals, 3 consts, relaxed_madd, end
+  const bytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body, // code
+  ]);
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
 }
 
 async function compile(source: WasmSource | Promise<WasmSource>): Promise<WebAssembly.Module> {
