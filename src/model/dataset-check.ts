@@ -79,10 +79,20 @@ function firstNonFinite(values: Float32Array): number {
 export interface CheckOptions {
   /** Whether labels/targets are required (fit, evaluate) or ignored (predict). */
   needTargets: boolean;
+  /**
+   * Whether to scan Float32 inputs for NaN/Infinity here (default true). False when the
+   * caller scans them after copying them into the core (Model.predict, evaluate: far faster).
+   */
+  scanInputs?: boolean;
+}
+
+/** The error for a non-finite input value at flat index `index`. */
+export function nonFiniteInputError(data: Dataset, index: number, what: string): Error {
+  return new Error(`simdnet: ${what}.inputs contains ${data.inputs[index]} at sample ${Math.floor(index / data.inputSize)}, feature ${index % data.inputSize}`);
 }
 
 /** Throws if `data` does not fit a model with these sizes. */
-export function checkDataset(data: Dataset, inputSize: number, outputSize: number, { needTargets }: CheckOptions, what = 'data'): void {
+export function checkDataset(data: Dataset, inputSize: number, outputSize: number, { needTargets, scanInputs = true }: CheckOptions, what = 'data'): void {
   const { count } = data;
   if (!Number.isInteger(count) || count < 0) throw new Error(`simdnet: ${what}.count must be a non-negative integer, got ${count}`);
   if (count === 0) throw new Error(`simdnet: ${what} is empty (0 samples)`);
@@ -93,11 +103,9 @@ export function checkDataset(data: Dataset, inputSize: number, outputSize: numbe
   }
   const scale = data.inputScale ?? 1;
   if (!Number.isFinite(scale)) throw new Error(`simdnet: ${what}.inputScale must be a finite number, got ${scale}`);
-  if (data.inputs instanceof Float32Array) {
+  if (scanInputs && data.inputs instanceof Float32Array) {
     const bad = firstNonFinite(data.inputs);
-    if (bad >= 0) {
-      throw new Error(`simdnet: ${what}.inputs contains ${data.inputs[bad]} at sample ${Math.floor(bad / inputSize)}, feature ${bad % inputSize}`);
-    }
+    if (bad >= 0) throw nonFiniteInputError(data, bad, what);
   }
   if (!needTargets) return;
   if (data.labels && data.targets) throw new Error(`simdnet: ${what} has both labels and targets; give one`);

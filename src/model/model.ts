@@ -10,7 +10,7 @@ import type { Dataset } from '../data/dataset.js';
 import { Xoshiro128StarStar } from '../data/random.js';
 import type { Core } from '../runtime/core.js';
 import { instantiateCore, instantiateSharedCore } from '../runtime/load.js';
-import { checkDataset, asDataset, type DatasetLike } from './dataset-check.js';
+import { checkDataset, asDataset, nonFiniteInputError, type DatasetLike } from './dataset-check.js';
 import type { Activation, ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
 import { alignUp, planMemory, type HelperSlots, type MemoryPlan } from './plan.js';
@@ -192,9 +192,9 @@ export class Model {
   /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
   predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
-    checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false }, 'inputs');
+    checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false, scanInputs: false }, 'inputs');
     this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
-    const loaded = this.loadQuery(dataset);
+    const loaded = this.loadQuery(dataset, 'inputs');
     const out = new Float32Array(dataset.count * this.outputSize);
     const outputs = this.plan.layers[this.shapes.length - 1].outputs;
     for (let start = 0; start < dataset.count; start += this.plan.capacity) {
@@ -222,9 +222,9 @@ export class Model {
   /** Mean loss (and accuracy where defined) over a dataset, without training. */
   evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
     const dataset = asDataset(data, this.inputSize, this.outputSize);
-    checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true });
+    checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
     this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
-    return this.evaluateLoaded(this.loadQuery(dataset));
+    return this.evaluateLoaded(this.loadQuery(dataset, 'data'));
   }
 
   // --- internals used by the training loop and save/load --------------------------
@@ -267,9 +267,18 @@ export class Model {
     return loaded.data;
   }
 
-  /** Loads predict/evaluate data after whatever a running fit holds. */
-  private loadQuery(dataset: Dataset): LoadedData {
-    return this.place([dataset], false, this.fitDataEnd || this.plan.dataStart, [this.plan.queryData]).data[0];
+  /**
+   * Loads predict/evaluate data after whatever a running fit holds; Float32 inputs are
+   * checked for NaN/Infinity there, by the core (checkDataset skipped that scan).
+   */
+  private loadQuery(dataset: Dataset, what: string): LoadedData {
+    const loaded = this.place([dataset], false, this.fitDataEnd || this.plan.dataStart, [this.plan.queryData]).data[0];
+    if (dataset.inputs instanceof Float32Array) {
+      const inputs = this.core.view().i32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >> 2];
+      const bad = (this.core.fn as unknown as { firstNonFinite(p: number, n: number): number }).firstNonFinite(inputs, dataset.inputs.length);
+      if (bad >= 0) throw nonFiniteInputError(dataset, bad, what);
+    }
+    return loaded;
   }
 
   private place(datasets: Dataset[], withOrder: boolean, start: number, descriptors: number[]): { data: LoadedData[]; end: number } {
