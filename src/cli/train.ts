@@ -87,6 +87,7 @@ training:
                            (training loss without validation data); keeps the best weights
   --min-delta X            smallest loss decrease that counts as an improvement   [0]
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
+  --threads N|auto         train data-parallel on N threads (falls back to 1 where unavailable)   [1]
 
 output:
   --save FILE              write the trained model (simdnet format) to FILE
@@ -102,7 +103,7 @@ const FLAGS = {
   beta1: { type: 'string' }, beta2: { type: 'string' }, epsilon: { type: 'string' }, 'weight-decay': { type: 'string' },
   'clip-norm': { type: 'string' }, schedule: { type: 'string' }, 'lr-decay': { type: 'string' }, 'step-size': { type: 'string' },
   'plateau-patience': { type: 'string' }, 'min-lr': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
-  'early-stopping': { type: 'string' }, 'min-delta': { type: 'string' }, seed: { type: 'string' },
+  'early-stopping': { type: 'string' }, 'min-delta': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
   save: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
 } as const;
 
@@ -288,6 +289,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   // Every flag is checked before any data is read.
   const seed = intFlag(flags, 'seed', 1, 0);
+  const threads = flags.threads === 'auto' ? 'auto' as const : intFlag(flags, 'threads', 1, 1);
   if (seed >= 2 ** 32) throw new UsageError(`--seed must be below 2^32, got ${seed}`);
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const initPath = stringFlag(flags, 'init');
@@ -322,7 +324,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   } else {
     const output = outputLayer(flags, task, classCount);
     const layerSpecs = [...hidden.map((units, i) => ({ units, activation: activations[i] })), { units: output.units, activation: output.activation }];
-    model = await withContext('model', () => createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed }));
+    model = await withContext('model', () => createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed, threads }));
   }
   const layers = model.layers;
   const isClassifier = task === 'classification';
@@ -334,6 +336,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const opt = model.optimizer;
   const from = saved ? `, continuing ${initPath} after ${model.training.epochs} epochs` : '';
   say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`);
+  if (model.threading.requested > 1) {
+    say(model.threading.reason ? `threads: 1 of ${model.threading.requested} (${model.threading.reason})` : `threads: ${model.threading.threads}`);
+  }
 
   const batches = Math.ceil(train.count / batchSize);
   const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life

@@ -1,0 +1,24 @@
+/**
+ * `simdnet train --threads`: two threads train MNIST (briefly) and say so; a bad
+ * thread count is a one-line usage error.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli, runOk, scratchDir } from './helpers.js';
+
+const scratch = scratchDir();
+afterAll(() => scratch.remove());
+
+describe('train --threads', () => {
+  it('trains on 2 threads and reaches the same kind of accuracy', async () => {
+    const output = await runOk(['train', '--limit', '3000', '--epochs', '1', '--layers', '64', '--batch-size', '64', '--threads', '2'], scratch.dir);
+    expect(output).toMatch(/^threads: 2$/m);
+    const accuracy = Number(/test accuracy ([\d.]+)%/.exec(output)?.[1]);
+    expect(accuracy).toBeGreaterThan(80);
+  });
+
+  it('--threads 0 is a usage error', async () => {
+    const result = await runCli(['train', '--threads', '0'], scratch.dir);
+    expect(result.status).toBe(2);
+    expectOneLineError(result, /--threads must be an integer ≥ 1, got '0'/);
+  });
+});
