@@ -92,13 +92,45 @@ export function adamStep(
   params: usize, grads: usize, m: usize, v: usize, n: i32,
   lr: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32, decoupled: bool, step: i32, gradScale: f32,
 ): void {
+  adamStepSum(params, grads, 0, m, v, n, lr, beta1, beta2, epsilon, weightDecay, decoupled, step, gradScale);
+}
+
+/**
+ * adamStep on the gradient grads + grads2 (grads2 = 0: grads alone), summed while
+ * updating: the threaded mode's reduction and update in one pass over the buffers.
+ */
+export function adamStepSum(
+  params: usize, grads: usize, grads2: usize, m: usize, v: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32, decoupled: bool, step: i32, gradScale: f32,
+): void {
   const biasCorrection1 = 1 - Math.pow(<f64>beta1, <f64>step);
   const biasCorrection2 = 1 - Math.pow(<f64>beta2, <f64>step);
   const stepSize = <f32>(<f64>lr / biasCorrection1);
   const invSqrtBc2 = <f32>(1 / Math.sqrt(biasCorrection2));
   const decay: f32 = decoupled ? 1 - lr * weightDecay : 1;
   const l2: f32 = decoupled ? 0 : weightDecay;
+  adamUpdate(params, grads, grads2, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay);
+}
 
+/**
+ * Adam's pass over the buffers, every constant already computed. Its own (exported) function
+ * so that V8 sees the constants as parameters: inlined after their f64 computation, V8
+ * recomputed part of it (pow, sqrt, division) inside the loop, and the pass was 15% slower.
+ */
+export function adamUpdate(
+  params: usize, grads: usize, grads2: usize, m: usize, v: usize, n: i32,
+  beta1: f32, beta2: f32, epsilon: f32, stepSize: f32, invSqrtBc2: f32, gradScale: f32, l2: f32, decoupled: bool, decay: f32,
+): void {
+  if (grads2) adamLoop(params, grads, grads2, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay, true);
+  else adamLoop(params, grads, 0, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay, false);
+}
+
+// @ts-ignore: decorator
+@inline function adamLoop(
+  params: usize, grads: usize, grads2: usize, m: usize, v: usize, n: i32,
+  beta1: f32, beta2: f32, epsilon: f32, stepSize: f32, invSqrtBc2: f32, gradScale: f32, l2: f32, decoupled: bool, decay: f32,
+  sum: bool,
+): void {
   const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2);
   const oneMinusB1 = f32x4.splat(1 - beta1), oneMinusB2 = f32x4.splat(1 - beta2);
   const epsV = f32x4.splat(epsilon), stepV = f32x4.splat(stepSize), invV = f32x4.splat(invSqrtBc2);
@@ -107,7 +139,8 @@ export function adamStep(
   for (; i + 4 <= n; i += 4) {
     const off = <usize>i << 2;
     let p = v128.load(params + off);
-    const g = effectiveGradient(v128.load(grads + off), p, sV, l2V);
+    const raw = sum ? f32x4.add(v128.load(grads + off), v128.load(grads2 + off)) : v128.load(grads + off);
+    const g = effectiveGradient(raw, p, sV, l2V);
     const mi = f32x4.add(f32x4.mul(b1, v128.load(m + off)), f32x4.mul(oneMinusB1, g));
     const vi = f32x4.add(f32x4.mul(b2, v128.load(v + off)), f32x4.mul(oneMinusB2, f32x4.mul(g, g)));
     v128.store(m + off, mi);
@@ -119,7 +152,8 @@ export function adamStep(
   for (; i < n; i++) {
     const off = <usize>i << 2;
     let p = load<f32>(params + off);
-    const g = load<f32>(grads + off) * gradScale + l2 * p;
+    const raw = sum ? load<f32>(grads + off) + load<f32>(grads2 + off) : load<f32>(grads + off);
+    const g = raw * gradScale + l2 * p;
     const mi = beta1 * load<f32>(m + off) + (1 - beta1) * g;
     const vi = beta2 * load<f32>(v + off) + (1 - beta2) * g * g;
     store<f32>(m + off, mi);
