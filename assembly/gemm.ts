@@ -51,8 +51,9 @@ const NC: i32 = 256;
 
 const PACKED_B_BYTES: usize = <usize>(KC * NC) << 2;
 const PACKED_A_BYTES: usize = <usize>(MC * KC) << 2;
-/** Sparse A: the k of every kept step, per block of MR rows (i32). */
-const STEP_INDEX_BYTES: usize = <usize>(MC / MR * (KC + 1)) << 2;
+/** Sparse A, per block of MR rows: the count of kept steps, then their offsets (u32; 4 spare for SIMD stores). */
+const STEP_LIST_INTS: i32 = KC + 5;
+const STEP_INDEX_BYTES: usize = <usize>(MC / MR * STEP_LIST_INTS) << 2;
 const TILE_BYTES: usize = <usize>(MR * NR) << 2;
 
 /** Bytes of scratch gemmPacked needs, whatever the shapes: packed B, packed A, step indices, three edge tiles. */
@@ -124,9 +125,9 @@ export function gemmPacked(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         const fullRows = mc & ~(MR - 1);
-        // Sparse A: the kept steps of each row block, and their B rows, listed in stepIndex.
-        const sparse = (flags & GEMM_SPARSE_A) != 0 && packASparse(a, aRowStride, aKStride, ic, mc, pc, kc, packedA, stepIndex);
-        if (!sparse) packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
+        packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
+        // Sparse A: each row block's kept steps are listed in stepIndex (see listSteps).
+        const sparse = (flags & GEMM_SPARSE_A) != 0 && listSteps(packedA, mc, kc, stepIndex);
         // B panels outer: a panel stays in L1 while the row blocks of A stream past it.
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
@@ -146,11 +147,11 @@ export function gemmPacked(
               ap += aBlockBytes;
               cTile += cRow << 1;
               if (maskTile) maskTile += cRow << 1;
-              steps += (<usize>kc + 1) << 2;
+              steps += <usize>STEP_LIST_INTS << 2;
             }
           }
           for (; ir < mc; ir += MR) {
-            const steps = stepIndex + <usize>(ir / MR) * ((<usize>kc + 1) << 2);
+            const steps = stepIndex + <usize>(ir / MR) * (<usize>STEP_LIST_INTS << 2);
             edgeTile(
               min(MR, mc - ir), cols, sparse ? load<i32>(steps) : kc, packedA + <usize>(ir / MR) * aBlockBytes, bPanel,
               cPanel + <usize>ir * cRow, cRow, panelBias, chunkFinish, maskPanel ? maskPanel + <usize>ir * cRow : 0, sparse ? steps + 4 : 0, edge,
@@ -197,41 +198,44 @@ function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: 
   let c12 = zeros ? f32x4.splat(0) : v128.load(row1, 32);
   let c13 = zeros ? f32x4.splat(0) : v128.load(row1, 48);
   if (steps) {
-    // Sparse A: kc kept steps, each with the byte offset of its row in the B panel. Two
-    // steps per iteration split by a never-taken branch, as in the dense baseline loop.
-    const pairsEnd = ap + (<usize>(kc & ~1) << 3);
-    while (ap < pairsEnd) {
-      let row = bp + <usize>load<u32>(steps);
+    // Sparse A: kc kept steps, each listed by its byte offset in the packed A block (k·8);
+    // its B row is at 8 times that in the B panel (k·64). Two steps per iteration split by
+    // a never-taken branch, as in the dense baseline loop.
+    const stepsEnd = steps + (<usize>(kc & ~1) << 2);
+    while (steps < stepsEnd) {
+      let off = <usize>load<u32>(steps);
+      let row = bp + (off << 3);
       let b0 = v128.load(row);
       let b1 = v128.load(row, 16);
       let b2 = v128.load(row, 32);
       let b3 = v128.load(row, 48);
-      let x = v128.load32_splat(ap);
+      let x = v128.load32_splat(ap + off);
       c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
-      x = v128.load32_splat(ap, 4);
+      x = v128.load32_splat(ap + off, 4);
       c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
-      if (ap == 0) break; // never
-      row = bp + <usize>load<u32>(steps, 4);
+      if (steps == 0) break; // never
+      off = <usize>load<u32>(steps, 4);
+      row = bp + (off << 3);
       b0 = v128.load(row);
       b1 = v128.load(row, 16);
       b2 = v128.load(row, 32);
       b3 = v128.load(row, 48);
-      x = v128.load32_splat(ap, 8);
+      x = v128.load32_splat(ap + off);
       c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
-      x = v128.load32_splat(ap, 12);
+      x = v128.load32_splat(ap + off, 4);
       c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
-      ap += 16;
       steps += 8;
     }
     if (kc & 1) {
-      const row = bp + <usize>load<u32>(steps);
+      const off = <usize>load<u32>(steps);
+      const row = bp + (off << 3);
       const b0 = v128.load(row);
       const b1 = v128.load(row, 16);
       const b2 = v128.load(row, 32);
       const b3 = v128.load(row, 48);
-      let x = v128.load32_splat(ap);
+      let x = v128.load32_splat(ap + off);
       c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
-      x = v128.load32_splat(ap, 4);
+      x = v128.load32_splat(ap + off, 4);
       c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
     }
   } else if (ASC_FEATURE_RELAXED_SIMD) {
@@ -361,45 +365,53 @@ function fillBias(m: i32, n: i32, c: usize, ldc: i32, bias: usize, finish: i32, 
 }
 
 /**
- * Sparse packing: for each block of MR rows, only the k steps where some row of the block
- * is not +0.0 (bit pattern 0): Ap[block][n][MR] and, at steps + block·(kc+1)·4, the count n
- * then for each kept step the byte offset of its row in a packed B panel (k·NR·4). Returns false, having written nothing useful, when the rows
- * keep more than SPARSE_MAX_DENSITY_8THS/8 of their steps: the dense kernel is faster then.
- * Skipping a +0 step drops terms +0·b = ±0 from sums, which changes nothing (short of an
- * infinite or NaN b, and the sign of an all-zero sum).
+ * Sparse A: for each packed block of MR = 2 rows (Ap[block][kc][2], from packA), the steps
+ * where the block is not all +0.0 (bit pattern 0), at steps + block·STEP_LIST_INTS·4: their
+ * count, then each one's byte offset in the block (k·8). Four steps at a time: a 4-bit mask
+ * of the kept ones picks, from STEP_OFFSETS, their offsets packed to the front; all four
+ * lanes are stored and the count advances by the mask's popcount (no branch per step).
+ * Returns false when the blocks keep more than SPARSE_MAX_DENSITY_8THS/8 of their steps:
+ * the dense kernel is faster then. Skipping a +0 step drops terms +0·b = ±0 from sums,
+ * which changes nothing (short of an infinite or NaN b, and the sign of an all-zero sum).
  */
-function packASparse(a: usize, rowStride: i32, kStride: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize, steps: usize): bool {
-  const rowBytes = <usize>rowStride << 2;
-  const kBytes = <usize>kStride << 2;
-  const src = a + <usize>i0 * rowBytes + <usize>p0 * kBytes;
+function listSteps(packedA: usize, mc: i32, kc: i32, steps: usize): bool {
+  const blocks = (mc + MR - 1) / MR;
   const blockBytes = <usize>(kc * MR) << 2;
-  const stepBytes = (<usize>kc + 1) << 2;
+  const zero = i32x4.splat(0);
   let kept = 0;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const s0 = src + <usize>ir * rowBytes;
-    // A missing last row reads as row 0 again and is stored as zero.
-    const second = ir + 1 < mc;
-    const s1 = second ? s0 + rowBytes : s0;
-    const keepSecond: u32 = second ? 0xffffffff : 0;
-    const o = dst + <usize>(ir / MR) * blockBytes;
-    const index = steps + <usize>(ir / MR) * stepBytes + 4;
+  for (let block = 0; block < blocks; block++) {
+    const src = packedA + <usize>block * blockBytes;
+    const list = steps + <usize>block * (<usize>STEP_LIST_INTS << 2) + 4;
     let n = 0;
-    // Branch-free compaction: every step is written at position n, n advances past kept ones.
-    for (let p = 0; p < kc; p++) {
-      const off = <usize>p * kBytes;
-      const x0 = load<u32>(s0 + off);
-      const x1 = load<u32>(s1 + off) & keepSecond;
-      const at = <usize>n << 3;
-      store<u32>(o + at, x0);
-      store<u32>(o + at, x1, 4);
-      store<u32>(index + (<usize>n << 2), <u32>p * <u32>(NR * 4));
-      n += i32((x0 | x1) != 0);
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      // Pairs k..k+3: lanes (a, b) of each; a step is kept when a | b != 0.
+      const v0 = v128.load(src + (<usize>k << 3));
+      const v1 = v128.load(src + (<usize>k << 3), 16);
+      const either = v128.or(i32x4.shuffle(v0, v1, 0, 2, 4, 6), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
+      const mask = i32x4.bitmask(v128.not(i32x4.eq(either, zero)));
+      const offsets = i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), i32x4.splat(k << 3));
+      v128.store(list + (<usize>n << 2), offsets);
+      n += <i32>popcnt(mask);
     }
-    store<i32>(index - 4, n);
+    for (; k < kc; k++) {
+      const pair = load<u64>(src + (<usize>k << 3));
+      store<u32>(list + (<usize>n << 2), <u32>(k << 3));
+      n += i32(pair != 0);
+    }
+    store<i32>(list - 4, n);
     kept += n;
   }
-  return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * ((mc + MR - 1) / MR);
+  return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * blocks;
 }
+
+/** For each 4-bit mask of kept steps, their byte offsets (step·8) packed to the front. */
+const STEP_OFFSETS: usize = memory.data<u32>([
+  0, 0, 0, 0,    0, 0, 0, 0,    8, 0, 0, 0,    0, 8, 0, 0,
+  16, 0, 0, 0,   0, 16, 0, 0,   8, 16, 0, 0,   0, 8, 16, 0,
+  24, 0, 0, 0,   0, 24, 0, 0,   8, 24, 0, 0,   0, 8, 24, 0,
+  16, 24, 0, 0,  0, 16, 24, 0,  8, 16, 24, 0,  0, 8, 16, 24,
+], 16);
 
 /** Ap[block][kc][MR] = A(i0 + block·MR + r, p0 + p) for rows i0 .. i0+mc; rows past mc are zero. */
 function packA(a: usize, rowStride: i32, kStride: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
