@@ -194,12 +194,30 @@ export class Model {
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false, scanInputs: false }, 'inputs');
     this.ensureCapacity(this.inferenceRows(dataset.count, options.batchSize));
-    const loaded = this.loadQuery(dataset, 'inputs');
     const out = new Float32Array(dataset.count * this.outputSize);
     const outputs = this.plan.layers[this.shapes.length - 1].outputs;
+    const loaded = this.loadQuery(dataset, 'inputs');
+    const { fn, layout } = this.core;
+    if (dataset.inputs instanceof Float32Array && (dataset.inputScale ?? 1) === 1) {
+      // Float32 rows need no widening: the forward pass reads them where loadQuery put them
+      // (the context's input pointer aimed at them for the call) instead of gathering a copy.
+      const inputPointer = (this.plan.context + layout.CTX_X) >> 2;
+      const rowsAt = this.core.view().i32[(loaded.descriptor + layout.DATA_INPUTS) >> 2];
+      try {
+        for (let start = 0; start < dataset.count; start += this.plan.capacity) {
+          const rows = Math.min(this.plan.capacity, dataset.count - start);
+          this.core.view().i32[inputPointer] = rowsAt + start * this.inputSize * 4;
+          fn.forward(this.plan.context, rows);
+          out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
+        }
+      } finally {
+        this.core.view().i32[inputPointer] = this.plan.inputs;
+      }
+      return out;
+    }
     for (let start = 0; start < dataset.count; start += this.plan.capacity) {
       const rows = Math.min(this.plan.capacity, dataset.count - start);
-      this.core.fn.predictRows(this.plan.context, loaded.descriptor, start, rows);
+      fn.predictRows(this.plan.context, loaded.descriptor, start, rows);
       out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
     }
     return out;
