@@ -45,10 +45,12 @@ const HELPER_SOURCE = String.raw`'use strict';
 async function start(message, post) {
   const { module, memory, control, index } = message;
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
-  post('ready');
   const base = control >> 2;
   const slot = base + ${JOBS} + index * ${JOB_WORDS};
+  // Read the generation before saying ready: the main thread may hand out the first
+  // job as soon as it hears 'ready', and that job must look new to this loop.
   let seen = Atomics.load(new Int32Array(memory.buffer), base + ${GENERATION});
+  post('ready');
   for (;;) {
     let words = new Int32Array(memory.buffer);
     for (let spins = 0; Atomics.load(words, base + ${GENERATION}) === seen; ) {
