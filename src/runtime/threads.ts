@@ -37,6 +37,8 @@ const KIND_GRADIENTS = 0;
 const KIND_UPDATE = 1;
 
 export const controlBytes = (helpers: number): number => (JOBS + (JOB_WORDS + 1) * helpers) * 4;
+/** How long the main thread waits for a helper's job before it reports a failure. */
+const JOIN_TIMEOUT_MS = 60_000;
 /** Spins before sleeping (each spin is one atomic load: a few nanoseconds). */
 const SPINS = 20_000;
 
@@ -222,15 +224,23 @@ export class ThreadPool {
     const words = this.words();
     const base = this.control >> 2;
     const count = this.helpers.length;
+    let since = 0;
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(words, base + DONE);
       if (done === count) break;
-      if (spins > SPINS && this.mainCanWait) {
+      if (spins <= SPINS) continue;
+      if (this.mainCanWait) {
         try {
           Atomics.wait(words, base + DONE, done, 10);
         } catch {
           this.mainCanWait = false; // a browser main thread may not wait: keep spinning
         }
+      }
+      // A helper that crashed would leave this loop waiting forever: give up, loudly.
+      if ((spins & 1023) === 0) {
+        const now = Date.now();
+        since ||= now;
+        if (now - since > JOIN_TIMEOUT_MS) throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
       }
     }
     const floats = new Float64Array(this.memory.buffer);
