@@ -6,18 +6,9 @@
  */
 
 import type { Activation, ModelDescription } from '../../src/model/description.js';
+import { seededRandom } from '../helpers/random.js';
 
-/** mulberry32: a small seeded generator of uniform floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Uniform floats in [-scale, scale). */
 export function randomFloats(random: () => number, count: number, scale = 1): Float32Array {
