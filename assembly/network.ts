@@ -84,15 +84,15 @@ export const OPTIMIZER_ADAM: i32 = 3;
 export const OPTIMIZER_ADAMW: i32 = 4;
 
 // @ts-ignore: decorator
-@inline function layerRecord(ctx: usize, l: i32): usize {
+@inline export function layerRecord(ctx: usize, l: i32): usize {
   return ctx + <usize>CTX_HEADER_BYTES + <usize>(l * LAYER_BYTES);
 }
 // @ts-ignore: decorator
-@inline function field(record: usize, offset: i32): i32 {
+@inline export function field(record: usize, offset: i32): i32 {
   return load<i32>(record + <usize>offset);
 }
 // @ts-ignore: decorator
-@inline function pointer(record: usize, offset: i32): usize {
+@inline export function pointer(record: usize, offset: i32): usize {
   return <usize>load<u32>(record + <usize>offset);
 }
 
@@ -189,6 +189,15 @@ export function forward(ctx: usize, rows: i32): void {
  * layers' δ:  gW = a_prevᵀ·δ,  gb = Σ_rows δ,  δ_prev = (δ·Wᵀ) ⊙ σ'(a_prev).
  */
 export function backward(ctx: usize, rows: i32): void {
+  backwardLayers(ctx, rows, false);
+}
+
+/**
+ * backward, optionally without the first layer's gW and gb (`skipFirstLayer`):
+ * the threaded mode computes those over the whole batch, split by input rows
+ * (parallel.ts: splitUpdate).
+ */
+function backwardLayers(ctx: usize, rows: i32, skipFirstLayer: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const scratch = pointer(ctx, CTX_SCRATCH);
   for (let l = numLayers - 1; l >= 0; l--) {
@@ -198,6 +207,7 @@ export function backward(ctx: usize, rows: i32): void {
     const delta = pointer(layer, LAYER_D);
     const previous = l > 0 ? layerRecord(ctx, l - 1) : 0;
     const previousOutputs = l > 0 ? pointer(previous, LAYER_A) : pointer(ctx, CTX_X);
+    if (l == 0 && skipFirstLayer) break;
     denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
     if (l == 0) break;
     const previousDelta = pointer(previous, LAYER_D);
@@ -231,13 +241,14 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
 /**
  * Gradients for `count` rows (gathered through `indices`) of a batch of
  * `batchRows`: gather, forward, loss, backward. Returns the rows' share of the
- * batch's mean loss. The optimizer is not touched.
+ * batch's mean loss. The optimizer is not touched. `skipFirstLayer` (non-zero):
+ * stop before the first layer's weight and bias gradients (see backward).
  */
-export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32): f64 {
+export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, skipFirstLayer: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
   forward(ctx, count);
   const loss = outputLoss(ctx, count, batchRows, true);
-  backward(ctx, count);
+  backwardLayers(ctx, count, skipFirstLayer != 0);
   return loss;
 }
 
@@ -296,7 +307,7 @@ export function updateRange(opt: usize, start: i32, count: i32, step: i32, gradS
 
 /** A whole training step for one batch: gradients, then the update. Returns the mean loss. */
 export function trainStep(ctx: usize, data: usize, opt: usize, indices: usize, count: i32): f64 {
-  const loss = gradientStep(ctx, data, indices, count, count);
+  const loss = gradientStep(ctx, data, indices, count, count, 0);
   optimizerStep(ctx, opt);
   return loss;
 }

@@ -74,6 +74,8 @@ export class Model {
   private fitDataEnd = 0;
   /** Helper threads, in the threaded mode. */
   private pool: ThreadPool | undefined;
+  /** The batch row each helper context's X, T, A and D currently start at (see pointRows). */
+  private helperFirstRows: number[] = [];
   private trackGradNorm = false;
   /** How many threads train this model, and if fewer than requested, why. */
   readonly threading: Threading;
@@ -361,13 +363,14 @@ export class Model {
     let loss: number;
     let correct: number;
     if (threads > 1 && count >= threads * MIN_ROWS_PER_THREAD) {
-      ({ loss, correct } = this.parallelGradients(data, offset, count, threads));
-      // The gradient norm (clipping, tracking) needs the whole reduced gradient first.
-      if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
+      // The gradient norm (clipping, tracking) needs the whole reduced gradient before any update.
+      const needsNorm = this.spec.optimizer.clipNorm > 0 || this.trackGradNorm;
+      ({ loss, correct } = this.parallelGradients(data, offset, count, threads, !needsNorm));
+      if (needsNorm) {
         this.plan.helpers.forEach((helper) => fn.accumulate(this.plan.grads, helper.grads, this.plan.paramLength));
         fn.optimizerStep(this.plan.context, this.plan.optimizer);
       } else {
-        this.parallelUpdate(threads);
+        this.parallelUpdate(threads, count);
       }
     } else {
       loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
@@ -380,22 +383,32 @@ export class Model {
   /**
    * Threaded mode: rows are split in contiguous slices, the main thread takes the
    * first; every thread computes its slice's gradients (each already divided by
-   * the whole batch's size), then the helpers' are added into the main buffer.
+   * the whole batch's size) in its own gradient buffer. With `splitFirstLayer` the
+   * first layer's weight and bias gradients are left for parallelUpdate.
    */
-  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number): { loss: number; correct: number } {
+  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number, splitFirstLayer: boolean): { loss: number; correct: number } {
     const { fn, layout } = this.core;
     const pool = this.pool!;
     const share = Math.ceil(count / threads);
-    const jobs = this.plan.helpers.map((helper, h) => {
+    const { helpers } = this.plan;
+    const jobs = helpers.map((helper, h) => {
       const start = Math.min(count, share * (h + 1));
-      return { context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4, rows: Math.min(share, count - start), batchRows: count };
+      // A helper's rows of X, T, A and D follow the previous thread's in the main buffers.
+      if (this.helperFirstRows[h] !== start) {
+        this.pointRows(helper.context, start);
+        this.helperFirstRows[h] = start;
+      }
+      return {
+        context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4,
+        rows: Math.min(share, count - start), batchRows: count, skipFirstLayer: splitFirstLayer,
+      };
     });
     pool.dispatchGradients(jobs);
-    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count);
+    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count, splitFirstLayer ? 1 : 0);
     const helperLosses = pool.join();
     const { i32 } = this.core.view();
     let correct = i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
-    this.plan.helpers.forEach((helper, h) => {
+    helpers.forEach((helper, h) => {
       loss += helperLosses[h];
       correct += i32[(helper.context + layout.CTX_STAT_CORRECT) >> 2];
     });
@@ -403,25 +416,44 @@ export class Model {
   }
 
   /**
-   * Threaded mode, second round: each thread reduces and updates its own range
-   * of the flat parameter buffers (ranges on 4-float boundaries).
+   * Threaded mode, second round: each thread computes the first layer's weight
+   * gradient for its share of input rows over the whole batch (no reduction: its
+   * rows of gW are complete) and updates them; then adds the helpers' gradients of
+   * its share of the later layers and updates those (assembly/parallel.ts:
+   * splitUpdate). The main thread also takes the first layer's bias.
    */
-  private parallelUpdate(threads: number): void {
+  private parallelUpdate(threads: number, rows: number): void {
     const { fn, layout } = this.core;
     const pool = this.pool!;
+    const { plan } = this;
     const { i32, f64 } = this.core.view();
-    const step = i32[(this.plan.optimizer + layout.OPT_STEP) >> 2] + 1;
-    i32[(this.plan.optimizer + layout.OPT_STEP) >> 2] = step;
-    f64[(this.plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
-    const length = this.plan.paramLength;
-    const share = Math.ceil(length / threads / 4) * 4;
-    const range = (t: number) => ({ start: Math.min(length, t * share), count: Math.max(0, Math.min(share, length - t * share)) });
-    pool.dispatchUpdates(
-      this.plan.helpers.map((_, h) => ({ optimizer: this.plan.optimizer, ...range(h + 1), step })),
-      this.plan.helpers.map((helper) => helper.grads),
+    const step = i32[(plan.optimizer + layout.OPT_STEP) >> 2] + 1;
+    i32[(plan.optimizer + layout.OPT_STEP) >> 2] = step;
+    f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
+    const { inSize, units } = this.shapes[0];
+    // Input rows on 4-row boundaries, so every share of W₀ starts on a SIMD lane (inStart·units % 4 = 0).
+    const inShare = alignUp(Math.ceil(inSize / threads), 4);
+    const restStart = plan.layers[0].biasOffset + alignUp(units, 4);
+    const restLength = plan.paramLength - restStart;
+    const restShare = alignUp(Math.ceil(restLength / threads), 4);
+    const jobs = Array.from({ length: threads }, (_, t) => {
+      const inStart = Math.min(inSize, t * inShare);
+      const inCount = Math.min(inShare, inSize - inStart);
+      const restFrom = Math.min(restLength, t * restShare);
+      return {
+        context: t === 0 ? plan.context : plan.helpers[t - 1].context, mainContext: plan.context, optimizer: plan.optimizer, rows,
+        inStart, inCount,
+        // The share that ends the input rows also updates W₀'s padding floats (as the single-thread pass does).
+        weightCount: inCount === 0 ? 0 : inStart + inCount === inSize ? alignUp(inSize * units, 4) - inStart * units : inCount * units,
+        withBias: t === 0, restStart: restStart + restFrom, restCount: Math.min(restShare, restLength - restFrom), step,
+      };
+    });
+    pool.dispatchSplitUpdates(jobs.slice(1), plan.helpers.map((helper) => helper.grads));
+    const own = jobs[0];
+    fn.splitUpdate(
+      own.context, own.mainContext, own.optimizer, pool.sourcesAddress, plan.helpers.length, own.rows,
+      own.inStart, own.inCount, own.weightCount, 1, own.restStart, own.restCount, step,
     );
-    const own = range(0);
-    fn.reduceAndUpdate(this.plan.optimizer, pool.sourcesAddress, this.plan.helpers.length, own.start, own.count, step);
     pool.join();
   }
 
@@ -498,11 +530,12 @@ export class Model {
 
   private writeContext(): void {
     const { plan } = this;
-    this.writeContextAt({ context: plan.context, inputs: plan.inputs, targets: plan.targets, grads: plan.grads, layers: plan.layers, scratch: plan.scratch });
+    this.writeContextAt({ context: plan.context, grads: plan.grads, scratch: plan.scratch });
     for (const helper of plan.helpers) this.writeContextAt(helper);
+    this.helperFirstRows = plan.helpers.map(() => 0);
   }
 
-  /** One context: the layer table over shared parameters and this thread's own buffers. */
+  /** One context: the layer table over shared parameters, this thread's gradients and scratch, rows from row 0. */
   private writeContextAt(own: HelperSlots): void {
     const { layout } = this.core;
     const { i32 } = this.core.view();
@@ -513,8 +546,6 @@ export class Model {
     i32[c + (layout.CTX_OUTPUT_SIZE >> 2)] = this.outputSize;
     i32[c + (layout.CTX_LOSS >> 2)] = lossKind(layout, this.spec.loss);
     i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
-    i32[c + (layout.CTX_X >> 2)] = own.inputs;
-    i32[c + (layout.CTX_T >> 2)] = own.targets;
     i32[c + (layout.CTX_SCRATCH >> 2)] = own.scratch;
     this.shapes.forEach((s, l) => {
       const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
@@ -526,8 +557,22 @@ export class Model {
       i32[r + (layout.LAYER_B >> 2)] = plan.params + biasOffset * 4;
       i32[r + (layout.LAYER_GW >> 2)] = own.grads + weightOffset * 4;
       i32[r + (layout.LAYER_GB >> 2)] = own.grads + biasOffset * 4;
-      i32[r + (layout.LAYER_A >> 2)] = own.layers[l].outputs;
-      i32[r + (layout.LAYER_D >> 2)] = own.layers[l].deltas;
+    });
+    this.pointRows(own.context, 0);
+  }
+
+  /** Points a context's X, T, A and D at the main buffers' rows from `firstRow` on. */
+  private pointRows(context: number, firstRow: number): void {
+    const { layout } = this.core;
+    const { i32 } = this.core.view();
+    const { plan } = this;
+    const c = context >> 2;
+    i32[c + (layout.CTX_X >> 2)] = plan.inputs + firstRow * this.inputSize * 4;
+    i32[c + (layout.CTX_T >> 2)] = plan.targets + firstRow * this.outputSize * 4;
+    this.shapes.forEach((s, l) => {
+      const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+      i32[r + (layout.LAYER_A >> 2)] = plan.layers[l].outputs + firstRow * s.units * 4;
+      i32[r + (layout.LAYER_D >> 2)] = plan.layers[l].deltas + firstRow * s.units * 4;
     });
   }
 

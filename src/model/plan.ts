@@ -4,7 +4,7 @@
  *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
- *   [ per helper thread: context, X, T, gradients, A, D, scratch ]   threaded mode only
+ *   [ per helper thread: context, gradients, scratch ]       threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
  * Parameters come first and never move; the row buffers are re-planned when a
@@ -57,13 +57,14 @@ export interface MemoryPlan {
   dataStart: number;
 }
 
-/** A helper thread's buffers; parameters and optimizer state stay shared. */
+/**
+ * A helper thread's own buffers. Parameters and optimizer state are shared; its rows
+ * of X, T, A and D are rows of the main context's buffers (each thread takes a slice
+ * of the batch, one after another), which the host points its context at per batch.
+ */
 export interface HelperSlots {
   context: number;
-  inputs: number;
-  targets: number;
   grads: number;
-  layers: { outputs: number; deltas: number }[];
   scratch: number;
 }
 
@@ -119,14 +120,9 @@ export function planMemory(
   }));
   const scratchBytes = gemmScratchBytes;
   const scratch = take(scratchBytes);
-  // Helper threads take at most half of a batch each (the main thread takes a share too).
-  const helperRows = Math.ceil(capacity / 2);
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
-    inputs: take(helperRows * inputSize * 4),
-    targets: take(helperRows * outputSize * 4),
     grads: take(paramLength * 4),
-    layers: layers.map((layer) => ({ outputs: take(helperRows * layer.units * 4), deltas: take(helperRows * layer.units * 4) })),
     scratch: take(scratchBytes),
   }));
   return {

@@ -31,9 +31,13 @@ export interface CoreFunctions {
   gatherBatch(ctx: number, data: number, indices: number, start: number, count: number): void;
   forward(ctx: number, rows: number): void;
   backward(ctx: number, rows: number): void;
-  gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number): number;
+  gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number, skipFirstLayer: number): number;
   accumulate(dst: number, src: number, n: number): void;
   reduceAndUpdate(opt: number, sources: number, sourceCount: number, start: number, count: number, step: number): void;
+  splitUpdate(
+    ownCtx: number, mainCtx: number, opt: number, sources: number, sourceCount: number, rows: number,
+    inStart: number, inCount: number, weightCount: number, withBias: number, restStart: number, restCount: number, step: number,
+  ): void;
   optimizerStep(ctx: number, opt: number): number;
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
   evaluateRows(ctx: number, data: number, start: number, count: number): number;

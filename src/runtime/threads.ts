@@ -16,15 +16,18 @@
  * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
  *
  * A batch is two rounds: every thread computes its rows' gradients; then every
- * thread adds the helpers' gradients for its share of the parameters into the
- * optimizer's buffer and updates that share (disjoint ranges of the flat buffers),
- * so neither the reduction nor the optimizer runs on one thread alone.
+ * thread updates its share of the parameters (disjoint ranges of the flat
+ * buffers), so neither the reduction nor the optimizer runs on one thread alone.
+ * In the second round each thread computes the first layer's weight gradient
+ * for its share of input rows over the whole batch, which needs no reduction,
+ * and updates it; then adds the helpers' gradients for its share of the later
+ * layers and updates those (splitUpdate, assembly/parallel.ts).
  *
  * Control block (i32 words at `control`):
  *   0 generation   bumped by the main thread to hand out a round of jobs
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
- *   4 + 10·h ...   helper h's job: 5 arguments, kind, a 6th argument, _, loss (f64)
+ *   4 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
  *   after the jobs the helpers' gradient-buffer addresses (the reduction's sources)
  */
 
@@ -32,42 +35,63 @@ const GENERATION = 0;
 const DONE = 1;
 const STOP = 2;
 const JOBS = 4;
-const JOB_WORDS = 10;
+const JOB_WORDS = 16;
+const JOB_KIND = 13;
+const JOB_LOSS = 14;
 const KIND_GRADIENTS = 0;
-const KIND_UPDATE = 1;
+const KIND_SPLIT_UPDATE = 1;
 
 export const controlBytes = (helpers: number): number => (JOBS + (JOB_WORDS + 1) * helpers) * 4;
 /** How long the main thread waits for a helper's job before it reports a failure. */
 const JOIN_TIMEOUT_MS = 60_000;
-/** Spins before sleeping (each spin is one atomic load: a few nanoseconds). */
-const SPINS = 20_000;
+/**
+ * How long a waiting thread spins before it sleeps in Atomics.wait, in ms: long
+ * enough to bridge the host's work between two rounds and between batches (a few
+ * to tens of µs), since waking a sleeping thread costs tens of µs here (a futex
+ * wake-up through the hypervisor), against about 1 µs for a spinning one (the
+ * median measured hand-over, both ways); short next to a scheduler time slice,
+ * so a thread that finds its core taken by another process soon gives it up.
+ * The clock is read once every SPIN_CHECK spins.
+ */
+const SPIN_MS = 0.5;
+const SPIN_CHECK = 256;
 
 /** The helper's whole program. A string, so it needs no file or bundler support: it becomes a Blob URL or an eval'd worker. */
 const HELPER_SOURCE = String.raw`'use strict';
 async function start(message, post) {
   const { module, memory, control, index } = message;
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
-  const base = control >> 2;
+  serve(exports, memory, control >> 2, index, post);
+}
+// The job loop, in a plain function (not the async one above) so that V8 optimizes it.
+function serve(exports, memory, base, index, post) {
   const slot = base + ${JOBS} + index * ${JOB_WORDS};
+  let words = new Int32Array(memory.buffer);
   // Read the generation before saying ready: the main thread may hand out the first
   // job as soon as it hears 'ready', and that job must look new to this loop.
-  let seen = Atomics.load(new Int32Array(memory.buffer), base + ${GENERATION});
+  let seen = Atomics.load(words, base + ${GENERATION});
   post('ready');
   for (;;) {
-    let words = new Int32Array(memory.buffer);
-    for (let spins = 0; Atomics.load(words, base + ${GENERATION}) === seen; ) {
-      if (++spins < ${SPINS}) continue;
+    for (let spins = 0, since = 0; Atomics.load(words, base + ${GENERATION}) === seen; ) {
+      if ((++spins & ${SPIN_CHECK - 1}) !== 0) continue;
+      const now = performance.now();
+      since ||= now;
+      if (now - since < ${SPIN_MS}) continue;
       Atomics.wait(words, base + ${GENERATION}, seen);
-      spins = 0;
+      since = 0;
     }
     seen = Atomics.load(words, base + ${GENERATION});
     if (Atomics.load(words, base + ${STOP})) return;
-    words = new Int32Array(memory.buffer); // the memory may have grown since
-    if (words[slot + 5] === ${KIND_UPDATE}) {
-      exports.reduceAndUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 6]);
+    // The memory may have grown since the last job: views are re-made when its size changed.
+    if (words.buffer !== memory.buffer || words.length * 4 !== memory.buffer.byteLength) words = new Int32Array(memory.buffer);
+    if (words[slot + ${JOB_KIND}] === ${KIND_GRADIENTS}) {
+      const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
+      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
     } else {
-      const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4]);
-      new Float64Array(memory.buffer)[(slot + 8) >> 1] = loss;
+      exports.splitUpdate(
+        words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6],
+        words[slot + 7], words[slot + 8], words[slot + 9], words[slot + 10], words[slot + 11], words[slot + 12],
+      );
     }
     Atomics.add(words, base + ${DONE}, 1);
     Atomics.notify(words, base + ${DONE});
@@ -144,13 +168,22 @@ export interface GradientJob {
   indices: number;
   rows: number;
   batchRows: number;
+  /** The first layer's weight and bias gradients are left to splitUpdate. */
+  skipFirstLayer: boolean;
 }
 
-/** Parameters [start, start + count): reduce the helpers' gradients, then update (reduceAndUpdate). */
-export interface UpdateJob {
+/** The core's splitUpdate for one thread (see assembly/parallel.ts). */
+export interface SplitUpdateJob {
+  context: number;
+  mainContext: number;
   optimizer: number;
-  start: number;
-  count: number;
+  rows: number;
+  inStart: number;
+  inCount: number;
+  weightCount: number;
+  withBias: boolean;
+  restStart: number;
+  restCount: number;
   step: number;
 }
 
@@ -184,22 +217,49 @@ export class ThreadPool {
   /** Hands one gradient job to each helper (jobs.length === size) and returns at once. */
   dispatchGradients(jobs: GradientJob[]): void {
     const words = this.words();
-    jobs.forEach((job, h) => {
+    for (let h = 0; h < jobs.length; h++) {
+      const job = jobs[h];
       const slot = this.slot(h);
-      words.set([job.context, job.data, job.indices, job.rows, job.batchRows, KIND_GRADIENTS], slot);
-    });
+      words[slot] = job.context;
+      words[slot + 1] = job.data;
+      words[slot + 2] = job.indices;
+      words[slot + 3] = job.rows;
+      words[slot + 4] = job.batchRows;
+      words[slot + 5] = job.skipFirstLayer ? 1 : 0;
+      words[slot + JOB_KIND] = KIND_GRADIENTS;
+    }
     this.startRound(words);
   }
 
-  /** Hands one update job to each helper; `sources` are the helpers' gradient buffers. */
-  dispatchUpdates(jobs: UpdateJob[], sources: number[]): void {
-    const words = this.words();
-    const sourceList = this.slot(this.helpers.length);
-    words.set(sources, sourceList);
-    jobs.forEach((job, h) => {
-      words.set([job.optimizer, sourceList * 4, sources.length, job.start, job.count, KIND_UPDATE, job.step], this.slot(h));
-    });
+  /** Hands one splitUpdate job to each helper; `sources` are the helpers' gradient buffers. */
+  dispatchSplitUpdates(jobs: SplitUpdateJob[], sources: number[]): void {
+    const words = this.writeSources(sources);
+    for (let h = 0; h < jobs.length; h++) {
+      const job = jobs[h];
+      const slot = this.slot(h);
+      words[slot] = job.context;
+      words[slot + 1] = job.mainContext;
+      words[slot + 2] = job.optimizer;
+      words[slot + 3] = this.sourcesAddress;
+      words[slot + 4] = sources.length;
+      words[slot + 5] = job.rows;
+      words[slot + 6] = job.inStart;
+      words[slot + 7] = job.inCount;
+      words[slot + 8] = job.weightCount;
+      words[slot + 9] = job.withBias ? 1 : 0;
+      words[slot + 10] = job.restStart;
+      words[slot + 11] = job.restCount;
+      words[slot + 12] = job.step;
+      words[slot + JOB_KIND] = KIND_SPLIT_UPDATE;
+    }
     this.startRound(words);
+  }
+
+  private writeSources(sources: number[]): Int32Array {
+    const words = this.words();
+    const list = this.slot(this.helpers.length);
+    for (let i = 0; i < sources.length; i++) words[list + i] = sources[i];
+    return words;
   }
 
   /** Byte address of the reduction's source list (written by dispatchUpdates). */
@@ -225,10 +285,13 @@ export class ThreadPool {
     const base = this.control >> 2;
     const count = this.helpers.length;
     let since = 0;
-    for (let spins = 0; ; spins++) {
+    for (let spins = 1; ; spins++) {
       const done = Atomics.load(words, base + DONE);
       if (done === count) break;
-      if (spins <= SPINS) continue;
+      if ((spins & (SPIN_CHECK - 1)) !== 0) continue;
+      const now = performance.now();
+      since ||= now;
+      if (now - since < SPIN_MS) continue;
       if (this.mainCanWait) {
         try {
           Atomics.wait(words, base + DONE, done, 10);
@@ -237,14 +300,10 @@ export class ThreadPool {
         }
       }
       // A helper that crashed would leave this loop waiting forever: give up, loudly.
-      if ((spins & 1023) === 0) {
-        const now = Date.now();
-        since ||= now;
-        if (now - since > JOIN_TIMEOUT_MS) throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
-      }
+      if (now - since > JOIN_TIMEOUT_MS) throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
     }
     const floats = new Float64Array(this.memory.buffer);
-    return this.helpers.map((_, h) => floats[(this.slot(h) + 8) >> 1]);
+    return this.helpers.map((_, h) => floats[(this.slot(h) + JOB_LOSS) >> 1]);
   }
 
   /** Stops and terminates the helpers. */

@@ -49,7 +49,7 @@ export function coreGradients(model: Model, inputs: Float32Array, targets: Float
   i32[d + (layout.DATA_COUNT >> 2)] = count;
   i32[(plan.context + layout.CTX_ACCURACY) >> 2] = layout.ACCURACY_NONE;
   // indices = 0: rows 0..count in order; batchRows = count: the mean over these rows.
-  const loss = fn.gradientStep(plan.context, descriptor, 0, count, count);
+  const loss = fn.gradientStep(plan.context, descriptor, 0, count, count, 0);
   const flat = core.f32(plan.grads, plan.paramLength);
   return {
     loss,

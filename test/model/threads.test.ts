@@ -1,12 +1,14 @@
 /**
  * The threaded mode: two threads train one model on a shared memory, matching
- * single-thread training within float tolerance (not bit for bit: each thread
- * sums its rows' gradients, then the sums are added, a different rounding order),
+ * single-thread training within float tolerance (not bit for bit: for the layers
+ * after the first, each thread sums its rows' gradients, then the sums are added,
+ * a different rounding order; the first layer's gradient is computed over the
+ * whole batch, split by input rows, and is the single-thread one bit for bit),
  * deterministic from run to run; and where threads are unavailable the model
  * trains on one thread, says why, and never errors.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createModel, type Model } from '../../src/index.js';
+import { createModel, type Model, type ModelSpec } from '../../src/index.js';
 
 function blobs(count: number) {
   let state = 3;
@@ -21,17 +23,24 @@ function blobs(count: number) {
 }
 
 const models: Model[] = [];
-async function model(threads: number) {
+async function model(threads: number, overrides: Partial<ModelSpec> = {}) {
   const m = await createModel({
     inputSize: 8,
     layers: [{ units: 32, activation: 'relu' }, { units: 16, activation: 'tanh' }, { units: 4, activation: 'softmax' }],
     optimizer: { type: 'adam', learningRate: 0.01 },
     seed: 5,
     threads,
+    ...overrides,
   });
   models.push(m);
   return m;
 }
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+};
 afterEach(() => { models.splice(0).forEach((m) => m.dispose()); });
 
 describe('threaded mode', () => {
@@ -52,6 +61,56 @@ describe('threaded mode', () => {
     for (let i = 0; i < wa.length; i++) maxDiff = Math.max(maxDiff, Math.abs(wa[i] - wb[i]));
     expect(maxDiff).toBeLessThan(1e-3);
     expect(b.epochs[2].accuracy).toBeGreaterThan(0.95);
+  });
+
+  it("one step: the first layer's update is the single-thread one bit for bit, the later layers' within tolerance", async () => {
+    // Plain SGD: after one step W = W0 - lr·g, so equal weights mean equal gradients.
+    // 7 inputs x 5 units: W0 has 35 floats (padding), shares of 4 input rows.
+    const data = blobs(60);
+    const narrow = { count: 60, inputSize: 7, inputs: new Float32Array(60 * 7), labels: data.labels };
+    for (let r = 0; r < 60; r++) for (let j = 0; j < 7; j++) narrow.inputs[r * 7 + j] = data.inputs[r * 8 + j];
+    const spec: Partial<ModelSpec> = {
+      inputSize: 7,
+      layers: [{ units: 5, activation: 'relu' }, { units: 6, activation: 'sigmoid' }, { units: 4, activation: 'softmax' }],
+      optimizer: { type: 'sgd', learningRate: 0.5 },
+    };
+    const single = await model(1, spec);
+    for (const threads of [2, 3]) {
+      const parallel = await model(threads, spec);
+      expect(parallel.threading.threads).toBe(threads);
+      await single.setWeights(await parallel.describe());
+      await single.fit(narrow, { epochs: 1, batchSize: 60, shuffle: false });
+      await parallel.fit(narrow, { epochs: 1, batchSize: 60, shuffle: false });
+      const [a, b] = [single.describe().layers, parallel.describe().layers];
+      expect(b[0].weights).toEqual(a[0].weights);
+      expect(b[0].bias).toEqual(a[0].bias);
+      const before = (await model(1, spec)).describe().layers;
+      for (const l of [1, 2]) {
+        // The step moved these weights, and both runs moved them alike.
+        expect(maxAbsDiff(b[l].weights, before[l].weights)).toBeGreaterThan(1e-3);
+        expect(maxAbsDiff(b[l].weights, a[l].weights)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(b[l].bias, a[l].bias)).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('three and four threads, and gradient clipping (whole-gradient reduction), match one thread within tolerance', async () => {
+    const data = blobs(700);
+    const single = await model(1);
+    const reference = await single.fit(data, { epochs: 2, batchSize: 96 });
+    for (const threads of [3, 4]) {
+      const parallel = await model(threads);
+      const history = await parallel.fit(data, { epochs: 2, batchSize: 96 });
+      history.epochs.forEach((epoch, i) => expect(epoch.loss).toBeCloseTo(reference.epochs[i].loss, 4));
+      expect(maxAbsDiff(parallel.describe().layers[0].weights, single.describe().layers[0].weights)).toBeLessThan(1e-3);
+    }
+    const clipSpec: Partial<ModelSpec> = { optimizer: { type: 'adam', learningRate: 0.01, clipNorm: 0.5 } };
+    const clippedSingle = await model(1, clipSpec);
+    const clippedDouble = await model(2, clipSpec);
+    const c1 = await clippedSingle.fit(data, { epochs: 2, batchSize: 64 });
+    const c2 = await clippedDouble.fit(data, { epochs: 2, batchSize: 64 });
+    c2.epochs.forEach((epoch, i) => expect(epoch.loss).toBeCloseTo(c1.epochs[i].loss, 4));
+    expect(maxAbsDiff(clippedDouble.describe().layers[0].weights, clippedSingle.describe().layers[0].weights)).toBeLessThan(1e-3);
   });
 
   it('is deterministic: the same seed and thread count give bit-identical weights', async () => {
