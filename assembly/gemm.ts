@@ -23,9 +23,13 @@
 // loads 4 B vectors and broadcasts 2 A scalars. V8 (TurboFan) issues all of a basic
 // block's loads before its arithmetic, so accumulators + loads + 1 temporary for the
 // product must fit its 15 allocatable vector registers: 8 + 6 + 1 = 15. Measured on
-// Zen 3 / V8 11.3 in L1, as % of the madd-chain peak: 2x16 74% one k step per loop
-// iteration, 84-87% with two steps split by a never-taken branch (below); 4x8
-// 65-73%; 6x8 (21 registers), 5x8 (18) and 3x12 (16) spill and fall to 40-55%.
+// Zen 3 / V8 11.3 in L1, as % of the 12-chain madd peak (bench/kernels.ts), best of many
+// samples: 2x16 with two k steps per iteration split by a never-taken branch (below)
+// 69-78% run to run; with one step per iteration it spills when V8 hoists the loads.
+// Tried and no faster: 3x12 with a branch between rows (14 registers, 0.67 loads per
+// madd) 71-72%; 1x48 with each B vector used once (V8 does not fold the load into the
+// multiply) 68%; A stored pre-broadcast (plain loads instead of load32_splat) 66-68%;
+// four k steps per iteration 66%. 6x8 and 5x8 spill and fall to 40-55%.
 // With relaxed-SIMD FMA the plain loop, unrolled by V8, runs at 96%.
 //
 // Rounding: every output is bias (or 0) + Σ_k a·b, added in increasing k with one
