@@ -7,8 +7,9 @@
 //   reduceAndUpdate  adds the helpers' gradients for a range of the flat buffers
 //                    into the optimizer's, then applies the optimizer to it;
 //   splitUpdate      the same, plus the first layer's weight gradient computed
-//                    over the whole batch for a range of input rows (its rows of
-//                    gW are whole without any reduction) and their update.
+//                    over the whole batch by input rows (its rows of gW are whole
+//                    without any reduction) and their update; the threads share the
+//                    work out through counters as they go, so none waits on a slower one.
 //
 // splitUpdate needs the threads' rows of X and of the first layer's δ to lie
 // one after another (the host points each helper context at its rows of the
@@ -20,7 +21,7 @@
 import { gemmPacked, columnSums, GEMM_SPARSE_A, FINISH_NONE } from './gemm';
 import {
   layerRecord, field, pointer, CTX_X, CTX_SCRATCH, LAYER_IN, LAYER_OUT, LAYER_D, LAYER_GW, LAYER_GB,
-  updateRange, OPT_GRADS, OPT_PARAMS, OPT_MOMENT1, OPT_MOMENT2, OPT_KIND, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2,
+  updateRange, OPT_GRADS, OPT_LENGTH, OPT_PARAMS, OPT_MOMENT1, OPT_MOMENT2, OPT_KIND, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2,
   OPT_EPSILON, OPT_WEIGHT_DECAY, OPTIMIZER_ADAM, OPTIMIZER_ADAMW,
 } from './network';
 import { adamStepSum } from './optimizers';
@@ -65,22 +66,39 @@ export function reduceAndUpdate(opt: usize, sources: usize, sourceCount: i32, st
   updateRange(opt, start, count, step, 1);
 }
 
+// --- the second round, shared out as it goes ------------------------------------
+
+/** Work counters of splitUpdate: next input row of W₀, next item of the later layers (i32 each). */
+export const WORK_NEXT_ROW: i32 = 0;
+export const WORK_NEXT_ITEM: i32 = 4;
+/** Fewest input rows a thread takes at once (a multiple of 4: shares of W₀ then start on a SIMD lane). */
+const MIN_ROWS_TAKEN: i32 = 16;
+/** Floats of the later layers' parameters per item. */
+const REST_ITEM_FLOATS: i32 = 4096;
+
 /**
- * One thread's share of the update when the first layer's gradient is split by input
- * rows (the gradient steps ran with skipFirstLayer):
+ * A thread's part of the update when the first layer's gradient is split by input rows
+ * (the gradient steps ran with skipFirstLayer). Every thread runs this at once with the
+ * same arguments but its own context (`ownCtx`: its scratch), and takes work from the
+ * counters at `work` (zeroed by the host before the round) until none is left, so a thread
+ * that finds its core slower or its rows denser simply takes less:
  *
- *   gW₀[inStart .. inStart+inCount, :] = X[0..rows, inStart ..]ᵀ · δ₀[0..rows, :]
+ *   1. input rows of W₀, in guided chunks (half the remaining rows per thread, at least
+ *      MIN_ROWS_TAKEN): for rows i₀..i₁ over the whole batch (`rows`: every thread's rows of
+ *      X and δ₀, one after another from the main context's)
+ *        gW₀[i₀..i₁, :] = X[0..rows, i₀..i₁]ᵀ · δ₀[0..rows, :]
+ *      straight into the optimizer's gradient buffer, then the optimizer on those rows of W₀
+ *      (the last chunk also covers W₀'s padding);
+ *   2. items: the first, gb₀ = Σ_rows δ₀ and its update; then REST_ITEM_FLOATS-float ranges
+ *      of the later layers from `restStart` on: reduceAndUpdate (the helpers' gradients
+ *      added to the main buffer, then the update).
  *
- * over the whole batch (`rows`: every thread's rows of X and δ₀, one after another from
- * the main context's), straight into the optimizer's gradient buffer; then the optimizer
- * on those `weightCount` floats of W₀ (the last share also covers W₀'s padding). With
- * `withBias`, also gb₀ = Σ_rows δ₀ and its update. Then reduceAndUpdate for the floats
- * [restStart, restStart + restCount) of the later layers. `ownCtx` supplies the scratch.
- * The first layer's gradient is the single-thread one bit for bit (same sums, same order).
+ * The first layer's gradient is the single-thread one bit for bit (each output is the same
+ * sum in the same order, whoever computes it).
  */
 export function splitUpdate(
   ownCtx: usize, mainCtx: usize, opt: usize, sources: usize, sourceCount: i32, rows: i32,
-  inStart: i32, inCount: i32, weightCount: i32, withBias: i32, restStart: i32, restCount: i32, step: i32,
+  work: usize, threads: i32, restStart: i32, step: i32,
 ): void {
   const layer = layerRecord(mainCtx, 0);
   const inSize = field(layer, LAYER_IN);
@@ -88,16 +106,69 @@ export function splitUpdate(
   const delta = pointer(layer, LAYER_D);
   const grads = <usize>load<u32>(opt + <usize>OPT_GRADS);
   const weightGrads = pointer(layer, LAYER_GW);
-  if (inCount > 0) {
+  const inputs = pointer(mainCtx, CTX_X);
+  const scratch = pointer(ownCtx, CTX_SCRATCH);
+  const paddedWeights = (inSize * outSize + 3) & ~3;
+  for (;;) {
+    const inStart = takeRows(work + <usize>WORK_NEXT_ROW, inSize, threads);
+    if (inStart >= inSize) break;
+    const inEnd = min(inSize, inStart + guidedChunk(inSize - inStart, threads));
     const rowsGrads = weightGrads + (<usize>(inStart * outSize) << 2);
-    const inputs = pointer(mainCtx, CTX_X) + (<usize>inStart << 2);
-    gemmPacked(inCount, outSize, rows, inputs, 1, inSize, delta, outSize, 1, rowsGrads, outSize, 0, FINISH_NONE, 0, GEMM_SPARSE_A, pointer(ownCtx, CTX_SCRATCH));
+    gemmPacked(inEnd - inStart, outSize, rows, inputs + (<usize>inStart << 2), 1, inSize, delta, outSize, 1, rowsGrads, outSize, 0, FINISH_NONE, 0, GEMM_SPARSE_A, scratch);
+    const weightCount = (inEnd == inSize ? paddedWeights : inEnd * outSize) - inStart * outSize;
     updateRange(opt, <i32>((rowsGrads - grads) >> 2), weightCount, step, 1);
   }
-  if (withBias) {
-    const biasGrads = pointer(layer, LAYER_GB);
-    columnSums(delta, rows, outSize, biasGrads);
-    updateRange(opt, <i32>((biasGrads - grads) >> 2), (outSize + 3) & ~3, step, 1);
+  const restLength = load<i32>(opt + <usize>OPT_LENGTH) - restStart;
+  const restItems = (restLength + REST_ITEM_FLOATS - 1) / REST_ITEM_FLOATS;
+  for (;;) {
+    const item = fetchAdd(work + <usize>WORK_NEXT_ITEM, 1);
+    if (item > restItems) break;
+    if (item == 0) {
+      const biasGrads = pointer(layer, LAYER_GB);
+      columnSums(delta, rows, outSize, biasGrads);
+      updateRange(opt, <i32>((biasGrads - grads) >> 2), (outSize + 3) & ~3, step, 1);
+    } else {
+      const start = restStart + (item - 1) * REST_ITEM_FLOATS;
+      reduceAndUpdate(opt, sources, sourceCount, start, min(REST_ITEM_FLOATS, restLength - (item - 1) * REST_ITEM_FLOATS), step);
+    }
   }
-  if (restCount > 0) reduceAndUpdate(opt, sources, sourceCount, restStart, restCount, step);
+}
+
+/** Rows to take when `remaining` are left: half of a fair share, at least MIN_ROWS_TAKEN, a multiple of 4. */
+// @ts-ignore: decorator
+@inline function guidedChunk(remaining: i32, threads: i32): i32 {
+  return max(MIN_ROWS_TAKEN, ((remaining + 2 * threads - 1) / (2 * threads) + 3) & ~3);
+}
+
+/** Claims the next chunk of input rows: returns its first row (inSize or more: none left). */
+function takeRows(counter: usize, inSize: i32, threads: i32): i32 {
+  let start = atomicLoad(counter);
+  while (start < inSize) {
+    const seen = compareExchange(counter, start, start + guidedChunk(inSize - start, threads));
+    if (seen == start) break;
+    start = seen; // another thread took rows first: try again from where it left the counter
+  }
+  return start;
+}
+
+// Atomics where the core is built with threads (the threaded mode always loads that build);
+// plain memory operations in the single-thread builds, where nothing else can race.
+// @ts-ignore: decorator
+@inline function atomicLoad(p: usize): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.load<i32>(p);
+  return load<i32>(p);
+}
+// @ts-ignore: decorator
+@inline function fetchAdd(p: usize, v: i32): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(p, v);
+  const old = load<i32>(p);
+  store<i32>(p, old + v);
+  return old;
+}
+// @ts-ignore: decorator
+@inline function compareExchange(p: usize, expected: i32, replacement: i32): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.cmpxchg<i32>(p, expected, replacement);
+  const old = load<i32>(p);
+  if (old == expected) store<i32>(p, replacement);
+  return old;
 }

@@ -10,7 +10,7 @@
  *
  *   --quick            shorter timings (smoke test; numbers are noisier)
  *   --only a,b         run only these runners: simdnet, tfjs-wasm, tfjs-cpu, brain-sgd, brain-adam,
- *                      torch-1t, torch-2t, kernels; groups tfjs, brain, torch also work.
+ *                      torch-1t, torch-2t, kernels, paired; groups tfjs, brain, torch also work.
  *                      simdnet runs whenever it is built, as the numerator of every ratio.
  *   --batch 64,256     training batch sizes (default 64,256)
  *   --seconds S        timed seconds per training measurement (default 5, --quick 1.5)
@@ -19,8 +19,12 @@
  *   --json             print the table to stderr and one JSON object as the last stdout line
  *   --no-write         do not write bench/RESULTS.md
  *
+ * After the table: bench/kernels.ts (GEMMs against the arithmetic peak) and bench/paired.ts
+ * (2 threads against 1, and simdnet's inference against tfjs-wasm's, in one process in
+ * alternating blocks: ratios that this VM's swings in speed do not move).
+ *
  * The harness bundles the TypeScript runners itself with esbuild (bench/simdnet.ts,
- * bench/kernels.ts, bench/peers/*.ts -> build/bench/*.mjs, packages left external so tfjs finds
+ * bench/kernels.ts, bench/paired.ts, bench/peers/*.ts -> build/bench/*.mjs, packages left external so tfjs finds
  * its .wasm files in node_modules). A runner that is missing or fails to build or run is
  * skipped with the reason printed; so is the PyTorch column when no python3 with torch exists.
  * The runner contract (flags in, one JSON line out) is in bench/common.ts.
@@ -47,11 +51,11 @@ interface HarnessOptions {
 }
 
 const USAGE = `node build/bench/run.mjs [--quick] [--only ids] [--batch 64,256] [--seconds S] [--repeat N] [--json] [--no-write]
-  runner ids: simdnet, tfjs-wasm, tfjs-cpu, brain-sgd, brain-adam, torch-1t, torch-2t, kernels
+  runner ids: simdnet, tfjs-wasm, tfjs-cpu, brain-sgd, brain-adam, torch-1t, torch-2t, kernels, paired
   (groups: tfjs, brain, torch); simdnet always runs when bench/simdnet.ts builds.
 `;
 
-const RUNNER_IDS = ['simdnet', 'tfjs-wasm', 'tfjs-cpu', 'brain-sgd', 'brain-adam', 'torch-1t', 'torch-2t', 'kernels'];
+const RUNNER_IDS = ['simdnet', 'tfjs-wasm', 'tfjs-cpu', 'brain-sgd', 'brain-adam', 'torch-1t', 'torch-2t', 'kernels', 'paired'];
 const GROUPS: Record<string, string[]> = {
   tfjs: ['tfjs-wasm', 'tfjs-cpu'],
   brain: ['brain-sgd', 'brain-adam'],
@@ -301,7 +305,7 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: 
       if (spawnError) error = spawnError.message;
       else if (signal) error = `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs / 1000} s?)` : ''}`;
       else if (code !== 0) error = `exit ${code}: ${lastLines(stderr || stdout, 3)}`;
-      else if (results.length === 0 && !args.some((a) => a.endsWith('kernels.mjs'))) error = `no result line: ${lastLines(stdout + stderr, 3)}`;
+      else if (results.length === 0 && !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs'))) error = `no result line: ${lastLines(stdout + stderr, 3)}`;
       resolve({ results, stdout, stderr, error, seconds: (performance.now() - start) / 1000, loadAverageBefore, cpuBusyDuring });
     };
     child.on('error', (e) => finish(null, null, e));
@@ -478,6 +482,7 @@ async function main(): Promise<void> {
   for (const [id, entry] of [
     ['simdnet', 'simdnet'],
     ['kernels', 'kernels'],
+    ['paired', 'paired'],
     ['tfjs', 'peers/tfjs'],
     ['brain', 'peers/brain'],
   ] as const) {
@@ -601,6 +606,26 @@ async function main(): Promise<void> {
     }
   }
 
+  // --- paired comparisons (bench/paired.ts): text to stderr, one JSON line on stdout
+  let paired: { stdout: string; json: unknown; error: string | null } | null = null;
+  if (nodeEntries.paired) {
+    log('run paired');
+    const batches = options.batches.join(',');
+    const outcome = await runChild(node, [nodeEntries.paired, '--json', '--batches', batches, ...(options.quick ? ['--quick'] : [])], nodeEnv, root, 15 * 60_000);
+    const lastLine = outcome.stdout.trim().split('\n').pop() ?? '';
+    let json: unknown = null;
+    try {
+      json = lastLine.startsWith('{') ? JSON.parse(lastLine) : null;
+    } catch {
+      json = null;
+    }
+    paired = { stdout: outcome.stderr.trim(), json, error: outcome.error };
+    if (outcome.error) {
+      skipped.push({ id: 'paired', batch: null, reason: outcome.error });
+      log(`  failed: ${outcome.error}`);
+    }
+  }
+
   // --- report
   const machine = describeMachine(python);
   const command = `node ${path.relative(root, fileURLToPath(import.meta.url))}${process.argv.length > 2 ? ' ' + process.argv.slice(2).join(' ') : ''}`;
@@ -621,13 +646,17 @@ async function main(): Promise<void> {
     print('kernels:');
     print(kernels.stdout);
   }
+  if (paired?.stdout && !options.json) {
+    print('');
+    print(paired.stdout);
+  }
   for (const s of skipped) print(`skipped ${s.id}${s.batch ? ` (batch ${s.batch})` : ''}: ${s.reason}`);
   const warning = contentionWarning(measured);
   if (warning) print(warning);
 
   if (options.write) {
     const file = path.join(root, 'bench', 'RESULTS.md');
-    writeFileSync(file, resultsMarkdown({ options, machine, python, command, startedAt, tables, measured, skipped, kernels }));
+    writeFileSync(file, resultsMarkdown({ options, machine, python, command, startedAt, tables, measured, skipped, kernels, paired }));
     log(`wrote ${path.relative(root, file)}`);
   }
   if (options.json) {
@@ -641,6 +670,7 @@ async function main(): Promise<void> {
         ratios: Object.fromEntries(tables.map((t) => [String(t.batch), t.ratios])),
         skipped,
         kernels: kernels ? { json: kernels.json, stdout: kernels.json ? undefined : kernels.stdout, error: kernels.error } : null,
+        paired: paired ? { json: paired.json, error: paired.error } : null,
       }) + '\n',
     );
   }
@@ -659,8 +689,9 @@ function resultsMarkdown(report: {
   measured: Measured[];
   skipped: Skipped[];
   kernels: { stdout: string; json: unknown; error: string | null } | null;
+  paired: { stdout: string; json: unknown; error: string | null } | null;
 }): string {
-  const { options, machine, python, command, startedAt, tables, measured, skipped, kernels } = report;
+  const { options, machine, python, command, startedAt, tables, measured, skipped, kernels, paired } = report;
   const versions: Record<string, string> = {
     node: process.versions.node,
     simdnet: readPackageVersion(findRepoRoot()),
@@ -738,6 +769,14 @@ function resultsMarkdown(report: {
     out.push('## Skipped', '');
     for (const s of skipped) out.push(`- ${s.id}${s.batch ? ` (batch ${s.batch})` : ''}: ${s.reason}`);
     out.push('');
+  }
+  if (paired) {
+    out.push('## Paired comparisons (bench/paired.ts)', '');
+    out.push('Two contenders in one process, timed in alternating blocks of about 250 ms, so that both see the same ');
+    out.push('moments of the machine; each ratio is the median over rounds of the two blocks\' ratio. Inference runs first, ');
+    out.push('in the fresh process.', '');
+    if (paired.error) out.push(`Failed: ${paired.error}`, '');
+    if (paired.stdout) out.push('```', paired.stdout, '```', '');
   }
   if (kernels) {
     out.push('## Kernel micro-benchmarks (bench/kernels.ts)', '');

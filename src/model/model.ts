@@ -370,7 +370,7 @@ export class Model {
         this.plan.helpers.forEach((helper) => fn.accumulate(this.plan.grads, helper.grads, this.plan.paramLength));
         fn.optimizerStep(this.plan.context, this.plan.optimizer);
       } else {
-        this.parallelUpdate(threads, count);
+        this.parallelUpdate(count);
       }
     } else {
       loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
@@ -416,13 +416,12 @@ export class Model {
   }
 
   /**
-   * Threaded mode, second round: each thread computes the first layer's weight
-   * gradient for its share of input rows over the whole batch (no reduction: its
-   * rows of gW are complete) and updates them; then adds the helpers' gradients of
-   * its share of the later layers and updates those (assembly/parallel.ts:
-   * splitUpdate). The main thread also takes the first layer's bias.
+   * Threaded mode, second round: the threads compute the first layer's weight gradient
+   * by input rows over the whole batch (no reduction: each row of gW is complete) and
+   * update those rows, then add up the helpers' gradients of the later layers and update
+   * them, sharing the work out as they go (assembly/parallel.ts: splitUpdate).
    */
-  private parallelUpdate(threads: number, rows: number): void {
+  private parallelUpdate(rows: number): void {
     const { fn, layout } = this.core;
     const pool = this.pool!;
     const { plan } = this;
@@ -430,30 +429,13 @@ export class Model {
     const step = i32[(plan.optimizer + layout.OPT_STEP) >> 2] + 1;
     i32[(plan.optimizer + layout.OPT_STEP) >> 2] = step;
     f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
-    const { inSize, units } = this.shapes[0];
-    // Input rows on 4-row boundaries, so every share of W₀ starts on a SIMD lane (inStart·units % 4 = 0).
-    const inShare = alignUp(Math.ceil(inSize / threads), 4);
-    const restStart = plan.layers[0].biasOffset + alignUp(units, 4);
-    const restLength = plan.paramLength - restStart;
-    const restShare = alignUp(Math.ceil(restLength / threads), 4);
-    const jobs = Array.from({ length: threads }, (_, t) => {
-      const inStart = Math.min(inSize, t * inShare);
-      const inCount = Math.min(inShare, inSize - inStart);
-      const restFrom = Math.min(restLength, t * restShare);
-      return {
-        context: t === 0 ? plan.context : plan.helpers[t - 1].context, mainContext: plan.context, optimizer: plan.optimizer, rows,
-        inStart, inCount,
-        // The share that ends the input rows also updates W₀'s padding floats (as the single-thread pass does).
-        weightCount: inCount === 0 ? 0 : inStart + inCount === inSize ? alignUp(inSize * units, 4) - inStart * units : inCount * units,
-        withBias: t === 0, restStart: restStart + restFrom, restCount: Math.min(restShare, restLength - restFrom), step,
-      };
-    });
-    pool.dispatchSplitUpdates(jobs.slice(1), plan.helpers.map((helper) => helper.grads));
-    const own = jobs[0];
-    fn.splitUpdate(
-      own.context, own.mainContext, own.optimizer, pool.sourcesAddress, plan.helpers.length, own.rows,
-      own.inStart, own.inCount, own.weightCount, 1, own.restStart, own.restCount, step,
-    );
+    const round = {
+      mainContext: plan.context, optimizer: plan.optimizer, rows, step,
+      restStart: plan.layers[0].biasOffset + alignUp(this.shapes[0].units, 4),
+    };
+    const sources = plan.helpers.map((helper) => helper.grads);
+    pool.dispatchSplitUpdate(round, plan.helpers.map((helper) => helper.context), sources);
+    fn.splitUpdate(...pool.splitUpdateArgs(round, plan.context, sources.length));
     pool.join();
   }
 

@@ -36,7 +36,7 @@ export interface CoreFunctions {
   reduceAndUpdate(opt: number, sources: number, sourceCount: number, start: number, count: number, step: number): void;
   splitUpdate(
     ownCtx: number, mainCtx: number, opt: number, sources: number, sourceCount: number, rows: number,
-    inStart: number, inCount: number, weightCount: number, withBias: number, restStart: number, restCount: number, step: number,
+    work: number, threads: number, restStart: number, step: number,
   ): void;
   optimizerStep(ctx: number, opt: number): number;
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;

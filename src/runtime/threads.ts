@@ -18,23 +18,26 @@
  * A batch is two rounds: every thread computes its rows' gradients; then every
  * thread updates its share of the parameters (disjoint ranges of the flat
  * buffers), so neither the reduction nor the optimizer runs on one thread alone.
- * In the second round each thread computes the first layer's weight gradient
- * for its share of input rows over the whole batch, which needs no reduction,
- * and updates it; then adds the helpers' gradients for its share of the later
- * layers and updates those (splitUpdate, assembly/parallel.ts).
+ * In the second round the threads compute the first layer's weight gradient by
+ * input rows over the whole batch, which needs no reduction, and update those
+ * rows; then add up the helpers' gradients of the later layers and update
+ * those (splitUpdate, assembly/parallel.ts), taking the work in chunks from
+ * shared counters, so a thread that runs slower takes less of it.
  *
  * Control block (i32 words at `control`):
  *   0 generation   bumped by the main thread to hand out a round of jobs
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
- *   4 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
+ *   4, 5           splitUpdate's work counters (next input row, next item), zeroed per round
+ *   8 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
  *   after the jobs the helpers' gradient-buffer addresses (the reduction's sources)
  */
 
 const GENERATION = 0;
 const DONE = 1;
 const STOP = 2;
-const JOBS = 4;
+const WORK = 4;
+const JOBS = 8;
 const JOB_WORDS = 16;
 const JOB_KIND = 13;
 const JOB_LOSS = 14;
@@ -89,8 +92,8 @@ function serve(exports, memory, base, index, post) {
       new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
     } else {
       exports.splitUpdate(
-        words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6],
-        words[slot + 7], words[slot + 8], words[slot + 9], words[slot + 10], words[slot + 11], words[slot + 12],
+        words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4],
+        words[slot + 5], words[slot + 6], words[slot + 7], words[slot + 8], words[slot + 9],
       );
     }
     Atomics.add(words, base + ${DONE}, 1);
@@ -172,18 +175,14 @@ export interface GradientJob {
   skipFirstLayer: boolean;
 }
 
-/** The core's splitUpdate for one thread (see assembly/parallel.ts). */
-export interface SplitUpdateJob {
-  context: number;
+/** The core's splitUpdate, run by every thread at once (see assembly/parallel.ts). */
+export interface SplitUpdateRound {
   mainContext: number;
   optimizer: number;
+  /** Rows of the batch. */
   rows: number;
-  inStart: number;
-  inCount: number;
-  weightCount: number;
-  withBias: boolean;
+  /** Float offset of the first parameter after the first layer's. */
   restStart: number;
-  restCount: number;
   step: number;
 }
 
@@ -231,28 +230,27 @@ export class ThreadPool {
     this.startRound(words);
   }
 
-  /** Hands one splitUpdate job to each helper; `sources` are the helpers' gradient buffers. */
-  dispatchSplitUpdates(jobs: SplitUpdateJob[], sources: number[]): void {
+  /**
+   * Hands the splitUpdate round to the helpers (each with its own context, for its scratch)
+   * after zeroing the work counters; the caller runs its own part with splitUpdateArgs.
+   */
+  dispatchSplitUpdate(round: SplitUpdateRound, contexts: number[], sources: number[]): void {
     const words = this.writeSources(sources);
-    for (let h = 0; h < jobs.length; h++) {
-      const job = jobs[h];
+    const base = this.control >> 2;
+    words[base + WORK] = 0;
+    words[base + WORK + 1] = 0;
+    for (let h = 0; h < contexts.length; h++) {
       const slot = this.slot(h);
-      words[slot] = job.context;
-      words[slot + 1] = job.mainContext;
-      words[slot + 2] = job.optimizer;
-      words[slot + 3] = this.sourcesAddress;
-      words[slot + 4] = sources.length;
-      words[slot + 5] = job.rows;
-      words[slot + 6] = job.inStart;
-      words[slot + 7] = job.inCount;
-      words[slot + 8] = job.weightCount;
-      words[slot + 9] = job.withBias ? 1 : 0;
-      words[slot + 10] = job.restStart;
-      words[slot + 11] = job.restCount;
-      words[slot + 12] = job.step;
+      const args = this.splitUpdateArgs(round, contexts[h], sources.length);
+      for (let i = 0; i < args.length; i++) words[slot + i] = args[i];
       words[slot + JOB_KIND] = KIND_SPLIT_UPDATE;
     }
     this.startRound(words);
+  }
+
+  /** The core's splitUpdate arguments for one thread's context. */
+  splitUpdateArgs(round: SplitUpdateRound, context: number, sourceCount: number): [number, number, number, number, number, number, number, number, number, number] {
+    return [context, round.mainContext, round.optimizer, this.sourcesAddress, sourceCount, round.rows, this.control + WORK * 4, this.helpers.length + 1, round.restStart, round.step];
   }
 
   private writeSources(sources: number[]): Int32Array {
