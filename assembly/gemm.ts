@@ -129,9 +129,15 @@ export function gemmPacked(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         const fullRows = mc & ~(MR - 1);
-        packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
-        // Sparse A: each row block's kept steps are listed in stepIndex (see listSteps).
-        const sparse = (flags & GEMM_SPARSE_A) != 0 && listSteps(packedA, mc, kc, stepIndex);
+        // Sparse A: each row block's kept steps are listed in stepIndex (see listSteps),
+        // while packing where A's rows are contiguous in k.
+        let sparse = false;
+        if ((flags & GEMM_SPARSE_A) != 0 && aKStride == 1) {
+          sparse = packAListSteps(a, aRowStride, ic, mc, pc, kc, packedA, stepIndex);
+        } else {
+          packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
+          sparse = (flags & GEMM_SPARSE_A) != 0 && listSteps(packedA, mc, kc, stepIndex);
+        }
         // B panels outer: a panel stays in L1 while the row blocks of A stream past it.
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
@@ -371,41 +377,99 @@ function fillBias(m: i32, n: i32, c: usize, ldc: i32, bias: usize, finish: i32, 
 /**
  * Sparse A: for each packed block of MR = 2 rows (Ap[block][kc][2], from packA), the steps
  * where the block is not all +0.0 (bit pattern 0), at steps + block·STEP_LIST_INTS·4: their
- * count, then each one's byte offset in the block (k·8). Four steps at a time: a 4-bit mask
- * of the kept ones picks, from STEP_OFFSETS, their offsets packed to the front; all four
- * lanes are stored and the count advances by the mask's popcount (no branch per step).
- * Returns false when the blocks keep more than SPARSE_MAX_DENSITY_8THS/8 of their steps:
- * the dense kernel is faster then. Skipping a +0 step drops terms +0·b = ±0 from sums,
- * which changes nothing (short of an infinite or NaN b, and the sign of an all-zero sum).
+ * count, then each one's byte offset in the block (k·8). Returns false when the blocks keep
+ * more than SPARSE_MAX_DENSITY_8THS/8 of their steps: the dense kernel is faster then.
+ * Skipping a +0 step drops terms +0·b = ±0 from sums, which changes nothing (short of an
+ * infinite or NaN b, and the sign of an all-zero sum).
  */
 function listSteps(packedA: usize, mc: i32, kc: i32, steps: usize): bool {
   const blocks = (mc + MR - 1) / MR;
   const blockBytes = <usize>(kc * MR) << 2;
-  const zero = i32x4.splat(0);
   let kept = 0;
   for (let block = 0; block < blocks; block++) {
-    const src = packedA + <usize>block * blockBytes;
-    const list = steps + <usize>block * (<usize>STEP_LIST_INTS << 2) + 4;
+    kept += listBlockSteps(packedA + <usize>block * blockBytes, kc, steps + <usize>block * (<usize>STEP_LIST_INTS << 2));
+  }
+  return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * blocks;
+}
+
+/**
+ * One packed block's list (count, then offsets): four steps at a time; the 4-bit mask of
+ * kept steps picks their offsets, packed to the front, from STEP_OFFSETS. All four lanes
+ * are stored and the count advances by the mask's popcount (no branch per step).
+ */
+// @ts-ignore: decorator
+@inline function listBlockSteps(src: usize, kc: i32, steps: usize): i32 {
+  const list = steps + 4;
+  const zero = i32x4.splat(0);
+  let n = 0;
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    // Pairs k..k+3: lanes (a, b) of each; a step is kept when a | b != 0.
+    const v0 = v128.load(src + (<usize>k << 3));
+    const v1 = v128.load(src + (<usize>k << 3), 16);
+    const either = v128.or(i32x4.shuffle(v0, v1, 0, 2, 4, 6), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
+    const mask = i32x4.bitmask(v128.not(i32x4.eq(either, zero)));
+    v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), i32x4.splat(k << 3)));
+    n += <i32>popcnt(mask);
+  }
+  for (; k < kc; k++) {
+    store<u32>(list + (<usize>n << 2), <u32>(k << 3));
+    n += i32(load<u64>(src + (<usize>k << 3)) != 0);
+  }
+  store<i32>(steps, n);
+  return n;
+}
+
+/**
+ * packA for A's rows contiguous in k (aKStride = 1), listing each block's kept steps while
+ * it packs (the lists listSteps would make, from the rows already in registers).
+ * Returns listSteps' verdict: whether the blocks are sparse enough for the step lists.
+ */
+function packAListSteps(a: usize, rowStride: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize, steps: usize): bool {
+  const rowBytes = <usize>rowStride << 2;
+  const src = a + <usize>i0 * rowBytes + (<usize>p0 << 2);
+  const blockBytes = <usize>(kc * MR) << 2;
+  const fullRows = mc & ~(MR - 1);
+  const zero = i32x4.splat(0);
+  const stride = i32x4.splat(32);
+  let kept = 0;
+  let ir = 0;
+  for (; ir < fullRows; ir += MR) {
+    const s0 = src + <usize>ir * rowBytes;
+    const s1 = s0 + rowBytes;
+    const o = dst + <usize>(ir / MR) * blockBytes;
+    const blockSteps = steps + <usize>(ir / MR) * (<usize>STEP_LIST_INTS << 2);
+    const list = blockSteps + 4;
+    let offsets = i32x4.splat(0);
     let n = 0;
-    let k = 0;
-    for (; k + 4 <= kc; k += 4) {
-      // Pairs k..k+3: lanes (a, b) of each; a step is kept when a | b != 0.
-      const v0 = v128.load(src + (<usize>k << 3));
-      const v1 = v128.load(src + (<usize>k << 3), 16);
-      const either = v128.or(i32x4.shuffle(v0, v1, 0, 2, 4, 6), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
-      const mask = i32x4.bitmask(v128.not(i32x4.eq(either, zero)));
-      const offsets = i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), i32x4.splat(k << 3));
-      v128.store(list + (<usize>n << 2), offsets);
+    let p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      const r0 = v128.load(s0 + (<usize>p << 2));
+      const r1 = v128.load(s1 + (<usize>p << 2));
+      v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 0, 4, 1, 5));
+      v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 2, 6, 3, 7), 16);
+      const mask = ~i32x4.bitmask(i32x4.eq(v128.or(r0, r1), zero)) & 15;
+      v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), offsets));
+      offsets = i32x4.add(offsets, stride);
       n += <i32>popcnt(mask);
     }
-    for (; k < kc; k++) {
-      const pair = load<u64>(src + (<usize>k << 3));
-      store<u32>(list + (<usize>n << 2), <u32>(k << 3));
-      n += i32(pair != 0);
+    for (; p < kc; p++) {
+      const x0 = load<u32>(s0 + (<usize>p << 2));
+      const x1 = load<u32>(s1 + (<usize>p << 2));
+      store<u32>(o + (<usize>p << 3), x0);
+      store<u32>(o + (<usize>p << 3), x1, 4);
+      store<u32>(list + (<usize>n << 2), <u32>(p << 3));
+      n += i32((x0 | x1) != 0);
     }
-    store<i32>(list - 4, n);
+    store<i32>(blockSteps, n);
     kept += n;
   }
+  if (ir < mc) {
+    // The last block, of one row: packed with its missing row zero, then listed.
+    packA(a, rowStride, 1, i0 + ir, mc - ir, p0, kc, dst + <usize>(ir / MR) * blockBytes);
+    kept += listBlockSteps(dst + <usize>(ir / MR) * blockBytes, kc, steps + <usize>(ir / MR) * (<usize>STEP_LIST_INTS << 2));
+  }
+  const blocks = (mc + MR - 1) / MR;
   return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * blocks;
 }
 
