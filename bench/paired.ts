@@ -15,8 +15,9 @@
  *              both on the default (baseline SIMD) core, the same per-batch call as the
  *              table's (Model.trainBatch over a seeded shuffle of the 60,000 images);
  *   inference  simdnet's predict() against TensorFlow.js on its wasm backend (the table's
- *              tfjs runner set-up: predict with batchSize 1000, output read back with data()),
- *              on the same 1,000 test images.
+ *              tfjs runner set-up: tensor2d from the Float32Array, predict with batchSize
+ *              1000, output read back with data()), on the same 1,000 test images: both
+ *              from a Float32Array to probabilities in JS.
  *
  * --json prints one JSON object as the last stdout line (the text goes to stderr).
  */
@@ -164,7 +165,6 @@ async function tfjsInference(inputs: Float32Array, rows: number): Promise<Conten
   tfwasm.setThreadsCount(1);
   if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') failed");
   await tf.ready();
-  const x = tf.tensor2d(inputs, [rows, 784]);
   const model = tf.sequential({
     layers: [
       tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
@@ -173,9 +173,11 @@ async function tfjsInference(inputs: Float32Array, rows: number): Promise<Conten
     ],
   });
   const run = async (): Promise<void> => {
+    const x = tf.tensor2d(inputs, [rows, 784]);
     const probabilities = model.predict(x, { batchSize: rows }) as tf.Tensor;
     await probabilities.data();
     probabilities.dispose();
+    x.dispose();
   };
   for (let i = 0; i < 3; i++) await run();
   return { name: 'tfjs-wasm predict', run, itemsPerRun: rows };

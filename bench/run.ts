@@ -736,8 +736,10 @@ function resultsMarkdown(report: {
   out.push('- **train samples/s**: training samples per second in steady state: forward, loss, backward and the optimizer ');
   out.push('  update, after the warm-up batches, over the timed window (`train timed` samples). Each step has finished ');
   out.push('  (the loss is read back) before the next starts.');
-  out.push('- **infer samples/s (x1000)**: forward passes per second when predicting 1000 MNIST test images per call, the ');
-  out.push('  output read back into host memory (brain.js: 1000 single-sample `run()` calls, it has no batched inference).');
+  out.push('- **infer samples/s (x1000)**: forward passes per second when predicting 1000 MNIST test images per call, from ');
+  out.push('  a Float32Array in host memory to probabilities read back into host memory (simdnet and tfjs copy the inputs in ');
+  out.push('  on every call; PyTorch wraps the NumPy array without a copy; brain.js: 1000 single-sample `run()` calls, it has ');
+  out.push('  no batched inference).');
   out.push('- **simdnet/peer**: simdnet\'s rate at the same batch size (same thread count when simdnet reports several) divided ');
   out.push('  by the peer\'s: 2.00x means simdnet is twice as fast.');
   out.push('- **peak RSS MB**: the child process\'s peak resident set size (VmHWM, MiB), including the runtime, the framework ');

@@ -10,9 +10,10 @@
  *     bookkeeping (shuffling, callbacks, validation) is timed. trainOnBatch reads the loss back,
  *     so every step has finished when it resolves. Batches are a ring over the first
  *     min(60000, 16384) training images in file order (see RING_SAMPLES).
- *   - inference: model.predict(x, { batchSize: 1000 }) on a [1000, 784] tensor of test images
- *     (predict's default batchSize of 32 would split it), output read back with .data() (the
- *     same work a user does to get probabilities into JS).
+ *   - inference: from a Float32Array of 1000 test images to probabilities in JS, as simdnet's
+ *     predict() does: tf.tensor2d on the array (the copy into the backend), model.predict(x,
+ *     { batchSize: 1000 }) (predict's default batchSize of 32 would split it), output read
+ *     back with .data(), tensors disposed.
  *
  * Threads: the wasm backend never uses threads under Node in tfjs 4.22 (its
  * WASM_HAS_MULTITHREAD_SUPPORT flag is false when IS_NODE), so it loads
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   }
   const test = loadMnist('t10k');
   const inferRows = Math.min(options.inferBatch, test.count);
-  const inferX = tf.tensor2d(scaleToUnit(test.pixels.subarray(0, inferRows * MNIST_PIXELS)), [inferRows, MNIST_PIXELS]);
+  const inferInputs = scaleToUnit(test.pixels.subarray(0, inferRows * MNIST_PIXELS));
 
   // --- model: the reference MLP
   const model = tf.sequential({
@@ -102,10 +103,12 @@ async function main(): Promise<void> {
   // --- inference
   const inference = await timeInference(
     async () => {
+      const inferX = tf.tensor2d(inferInputs, [inferRows, MNIST_PIXELS]);
       // predict() would split the rows into chunks of 32 by default: one call over all of them.
       const probabilities = model.predict(inferX, { batchSize: inferRows }) as tf.Tensor;
       await probabilities.data();
       probabilities.dispose();
+      inferX.dispose();
     },
     { rows: inferRows, seconds: options.inferSeconds },
   );
