@@ -94,6 +94,18 @@ describe('threaded mode', () => {
     }
   });
 
+  it('a single-layer model (no later layers to reduce) trains on 2 threads exactly like on one', async () => {
+    // One layer: the whole gradient is the first layer's, computed over the whole batch.
+    const spec: Partial<ModelSpec> = { layers: [{ units: 4, activation: 'softmax' }], optimizer: { type: 'adam', learningRate: 0.05 } };
+    const data = blobs(300);
+    const single = await model(1, spec);
+    const double = await model(2, spec);
+    await single.fit(data, { epochs: 2, batchSize: 50 });
+    await double.fit(data, { epochs: 2, batchSize: 50 });
+    expect(double.describe().layers[0].weights).toEqual(single.describe().layers[0].weights);
+    expect(double.describe().layers[0].bias).toEqual(single.describe().layers[0].bias);
+  });
+
   it('three and four threads, and gradient clipping (whole-gradient reduction), match one thread within tolerance', async () => {
     const data = blobs(700);
     const single = await model(1);
