@@ -260,7 +260,7 @@ export class ThreadPool {
     return words;
   }
 
-  /** Byte address of the reduction's source list (written by dispatchUpdates). */
+  /** Byte address of the reduction's source list (written by dispatchSplitUpdate). */
   get sourcesAddress(): number {
     return this.slot(this.helpers.length) * 4;
   }
