@@ -427,14 +427,32 @@ function listSteps(packedA: usize, mc: i32, kc: i32, steps: usize): bool {
  */
 function packAListSteps(a: usize, rowStride: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize, steps: usize): bool {
   const rowBytes = <usize>rowStride << 2;
-  const src = a + <usize>i0 * rowBytes + (<usize>p0 << 2);
   const blockBytes = <usize>(kc * MR) << 2;
   const fullRows = mc & ~(MR - 1);
+  let kept = packRowPairs(a + <usize>i0 * rowBytes + (<usize>p0 << 2), rowBytes, fullRows, kc, dst, steps, true);
+  if (fullRows < mc) {
+    // The last block, of one row: packed with its missing row zero, then listed.
+    const block = <usize>(fullRows / MR);
+    packA(a, rowStride, 1, i0 + fullRows, mc - fullRows, p0, kc, dst + block * blockBytes);
+    kept += listBlockSteps(dst + block * blockBytes, kc, steps + block * (<usize>STEP_LIST_INTS << 2));
+  }
+  const blocks = (mc + MR - 1) / MR;
+  return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * blocks;
+}
+
+/**
+ * Ap[block][kc][MR] for `fullRows` rows contiguous in k from `src` (`rowBytes` apart): each
+ * pair of rows interleaved. With `listing` (a constant: inlined into two loops), also each
+ * block's kept steps (count, then offsets, as listSteps makes them, from the rows already
+ * loaded: a step is kept when either row is not +0.0); returns the steps kept in all.
+ */
+// @ts-ignore: decorator
+@inline function packRowPairs(src: usize, rowBytes: usize, fullRows: i32, kc: i32, dst: usize, steps: usize, listing: bool): i32 {
+  const blockBytes = <usize>(kc * MR) << 2;
   const zero = i32x4.splat(0);
   const stride = i32x4.splat(32);
   let kept = 0;
-  let ir = 0;
-  for (; ir < fullRows; ir += MR) {
+  for (let ir = 0; ir < fullRows; ir += MR) {
     const s0 = src + <usize>ir * rowBytes;
     const s1 = s0 + rowBytes;
     const o = dst + <usize>(ir / MR) * blockBytes;
@@ -448,29 +466,29 @@ function packAListSteps(a: usize, rowStride: i32, i0: i32, mc: i32, p0: i32, kc:
       const r1 = v128.load(s1 + (<usize>p << 2));
       v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 0, 4, 1, 5));
       v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 2, 6, 3, 7), 16);
-      const mask = ~i32x4.bitmask(i32x4.eq(v128.or(r0, r1), zero)) & 15;
-      v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), offsets));
-      offsets = i32x4.add(offsets, stride);
-      n += <i32>popcnt(mask);
+      if (listing) {
+        const mask = ~i32x4.bitmask(i32x4.eq(v128.or(r0, r1), zero)) & 15;
+        v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), offsets));
+        offsets = i32x4.add(offsets, stride);
+        n += <i32>popcnt(mask);
+      }
     }
     for (; p < kc; p++) {
       const x0 = load<u32>(s0 + (<usize>p << 2));
       const x1 = load<u32>(s1 + (<usize>p << 2));
       store<u32>(o + (<usize>p << 3), x0);
       store<u32>(o + (<usize>p << 3), x1, 4);
-      store<u32>(list + (<usize>n << 2), <u32>(p << 3));
-      n += i32((x0 | x1) != 0);
+      if (listing) {
+        store<u32>(list + (<usize>n << 2), <u32>(p << 3));
+        n += i32((x0 | x1) != 0);
+      }
     }
-    store<i32>(blockSteps, n);
-    kept += n;
+    if (listing) {
+      store<i32>(blockSteps, n);
+      kept += n;
+    }
   }
-  if (ir < mc) {
-    // The last block, of one row: packed with its missing row zero, then listed.
-    packA(a, rowStride, 1, i0 + ir, mc - ir, p0, kc, dst + <usize>(ir / MR) * blockBytes);
-    kept += listBlockSteps(dst + <usize>(ir / MR) * blockBytes, kc, steps + <usize>(ir / MR) * (<usize>STEP_LIST_INTS << 2));
-  }
-  const blocks = (mc + MR - 1) / MR;
-  return kept * 8 <= SPARSE_MAX_DENSITY_8THS * kc * blocks;
+  return kept;
 }
 
 /** For each 4-bit mask of kept steps, their byte offsets (step·8) packed to the front. */
@@ -508,22 +526,8 @@ function packA(a: usize, rowStride: i32, kStride: i32, i0: i32, mc: i32, p0: i32
     }
   } else if (kStride == 1) {
     // Rows contiguous in k (forward, input deltas): interleave pairs of rows.
-    for (; ir < fullRows; ir += MR) {
-      const s0 = src + <usize>ir * rowBytes;
-      const s1 = s0 + rowBytes;
-      const o = dst + <usize>(ir / MR) * blockBytes;
-      let p = 0;
-      for (; p + 4 <= kc; p += 4) {
-        const r0 = v128.load(s0 + (<usize>p << 2));
-        const r1 = v128.load(s1 + (<usize>p << 2));
-        v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 0, 4, 1, 5));
-        v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 2, 6, 3, 7), 16);
-      }
-      for (; p < kc; p++) {
-        store<f32>(o + (<usize>p << 3), load<f32>(s0 + (<usize>p << 2)));
-        store<f32>(o + (<usize>p << 3), load<f32>(s1 + (<usize>p << 2)), 4);
-      }
-    }
+    packRowPairs(src, rowBytes, fullRows, kc, dst, 0, false);
+    ir = fullRows;
   }
   // Any other strides, and the last partial block (its missing rows are zero).
   for (; ir < mc; ir += MR) {
