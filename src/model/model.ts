@@ -76,6 +76,9 @@ export class Model {
   private pool: ThreadPool | undefined;
   /** The batch row each helper context's X, T, A and D currently start at (see pointRows). */
   private helperFirstRows: number[] = [];
+  /** The helpers' contexts and gradient buffers, as the second round's jobs name them. */
+  private helperContexts: number[] = [];
+  private helperGrads: number[] = [];
   private trackGradNorm = false;
   /** How many threads train this model, and if fewer than requested, why. */
   readonly threading: Threading;
@@ -433,9 +436,8 @@ export class Model {
       mainContext: plan.context, optimizer: plan.optimizer, rows, step,
       restStart: plan.layers[0].biasOffset + alignUp(this.shapes[0].units, 4),
     };
-    const sources = plan.helpers.map((helper) => helper.grads);
-    pool.dispatchSplitUpdate(round, plan.helpers.map((helper) => helper.context), sources);
-    fn.splitUpdate(...pool.splitUpdateArgs(round, plan.context, sources.length));
+    pool.dispatchSplitUpdate(round, this.helperContexts, this.helperGrads);
+    fn.splitUpdate(...pool.splitUpdateArgs(round, plan.context, this.helperGrads.length));
     pool.join();
   }
 
@@ -515,6 +517,8 @@ export class Model {
     this.writeContextAt({ context: plan.context, grads: plan.grads, scratch: plan.scratch });
     for (const helper of plan.helpers) this.writeContextAt(helper);
     this.helperFirstRows = plan.helpers.map(() => 0);
+    this.helperContexts = plan.helpers.map((helper) => helper.context);
+    this.helperGrads = plan.helpers.map((helper) => helper.grads);
   }
 
   /** One context: the layer table over shared parameters, this thread's gradients and scratch, rows from row 0. */

@@ -33,7 +33,6 @@ export interface CoreFunctions {
   backward(ctx: number, rows: number): void;
   gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number, skipFirstLayer: number): number;
   accumulate(dst: number, src: number, n: number): void;
-  reduceAndUpdate(opt: number, sources: number, sourceCount: number, start: number, count: number, step: number): void;
   splitUpdate(
     ownCtx: number, mainCtx: number, opt: number, sources: number, sourceCount: number, rows: number,
     work: number, threads: number, restStart: number, step: number,
