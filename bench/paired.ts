@@ -22,13 +22,12 @@
  * --json prints one JSON object as the last stdout line (the text goes to stderr).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 import { createModel, init, type Model } from '../src/index';
 import { loadMnist } from '../src/data/node';
+import { referenceModel, useTfjsBackend } from './peers/tfjs-setup';
 
 interface Options {
   rounds: number;
@@ -160,18 +159,8 @@ async function threadContender(threads: number, batch: number, train: Awaited<Re
 }
 
 async function tfjsInference(inputs: Float32Array, rows: number): Promise<Contender> {
-  const require = createRequire(import.meta.url);
-  tfwasm.setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
-  tfwasm.setThreadsCount(1);
-  if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') failed");
-  await tf.ready();
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 64, activation: 'relu' }),
-      tf.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
+  await useTfjsBackend('wasm');
+  const model = referenceModel(784, 10);
   const run = async (): Promise<void> => {
     const x = tf.tensor2d(inputs, [rows, 784]);
     const probabilities = model.predict(x, { batchSize: rows }) as tf.Tensor;

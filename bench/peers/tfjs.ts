@@ -21,9 +21,6 @@
  * The cpu backend is single-threaded JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import {
   MNIST_CLASSES,
   MNIST_PIXELS,
@@ -38,6 +35,7 @@ import {
   timeInference,
   timeTraining,
 } from '../common';
+import { referenceModel, useTfjsBackend } from './tfjs-setup';
 
 /** At most this many distinct training samples are turned into pre-made batch tensors. */
 const RING_SAMPLES = 16384;
@@ -47,22 +45,7 @@ async function main(): Promise<void> {
   const backend = options.other.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backend}`);
 
-  let threads = 1;
-  let wasmBinary = '';
-  if (backend === 'wasm') {
-    const require = createRequire(import.meta.url);
-    const wasmDir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-    tfwasm.setWasmPaths(wasmDir + path.sep);
-    tfwasm.setThreadsCount(1);
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
-  await tf.ready();
-  if (backend === 'wasm') {
-    threads = tfwasm.getThreadsCount();
-    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-    wasmBinary = multithread && simd ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
-  }
+  const { threads, wasmBinary } = await useTfjsBackend(backend);
 
   // --- data: [0,1] float32 images and one-hot labels, cut into batch tensors up front
   const train = loadMnist('train');
@@ -82,13 +65,7 @@ async function main(): Promise<void> {
   const inferInputs = scaleToUnit(test.pixels.subarray(0, inferRows * MNIST_PIXELS));
 
   // --- model: the reference MLP
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [MNIST_PIXELS], units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 64, activation: 'relu' }),
-      tf.layers.dense({ units: MNIST_CLASSES, activation: 'softmax' }),
-    ],
-  });
+  const model = referenceModel(MNIST_PIXELS, MNIST_CLASSES);
   model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: 'categoricalCrossentropy' });
 
   // --- training
