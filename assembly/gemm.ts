@@ -65,6 +65,12 @@ export const GEMM_SCRATCH_BYTES: i32 = <i32>(PACKED_B_BYTES + PACKED_A_BYTES + S
 
 /** gemmPacked flag: A is mostly zeros (e.g. MNIST pixels); skip the k steps where a whole row block of A is zero. */
 export const GEMM_SPARSE_A: i32 = 1;
+/**
+ * gemmPacked flag: B is already packed whole, as packPanels writes it ([N/16][K][16]), so
+ * gemmPacked reads its panels in place (B's strides are ignored). Saves packing B again
+ * in every call when several calls share one B (the threads' first-layer weight gradient).
+ */
+export const GEMM_PREPACKED_B: i32 = 2;
 /** Sparse A is used when at most this fraction of a row block's k steps are kept (8ths). */
 const SPARSE_MAX_DENSITY_8THS: i32 = 5;
 
@@ -92,7 +98,8 @@ export const FINISH_RELU_MASK: i32 = 2;
  * C[M,N] = A·B (+ bias), then finish (FINISH_NONE | FINISH_RELU | FINISH_RELU_MASK with
  * `mask` laid out like C). A(r,k) = a[r·aRowStride + k·aKStride], B(k,n) = b[k·bKStride +
  * n·bNStride]; strides in floats. `scratch` holds GEMM_SCRATCH_BYTES. C must not overlap
- * A, B or the mask; elements of C outside [M, N] are not touched.
+ * A, B or the mask; elements of C outside [M, N] are not touched. `flags`: GEMM_SPARSE_A,
+ * GEMM_PREPACKED_B (then `b` is packPanels' output for these N and K; its strides unused).
  */
 export function gemmPacked(
   m: i32, n: i32, k: i32,
@@ -125,7 +132,8 @@ export function gemmPacked(
       const chunkBias: isize = pc == 0 ? <isize>bias : -1;
       const chunkFinish = pc + kc == k ? finish : FINISH_NONE;
       const aBlockBytes = <usize>(kc * MR) << 2;
-      packB(b, bKStride, bNStride, pc, kc, jc, nc, packedB);
+      const prepacked = (flags & GEMM_PREPACKED_B) != 0;
+      if (!prepacked) packB(b, bKStride, bNStride, pc, kc, jc, nc, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         const fullRows = mc & ~(MR - 1);
@@ -142,7 +150,8 @@ export function gemmPacked(
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const j = jc + jr;
-          const bPanel = packedB + (<usize>(jr * kc) << 2);
+          // Prepacked: panel j/16 of the whole [K][16] panels, from step pc.
+          const bPanel = prepacked ? b + (<usize>((j / NR) * k + pc) << 6) : packedB + (<usize>(jr * kc) << 2);
           const panelBias: isize = chunkBias > 0 ? chunkBias + (<isize>j << 2) : chunkBias;
           const cPanel = c + <usize>ic * cRow + (<usize>j << 2);
           const maskPanel = mask ? mask + <usize>ic * cRow + (<usize>j << 2) : 0;
@@ -578,6 +587,36 @@ function packB(b: usize, kStride: i32, nStride: i32, p0: i32, kc: i32, j0: i32, 
           const v: f32 = j < cols ? load<f32>(src + <usize>p * kBytes + <usize>j * nBytes) : 0;
           store<f32>(out + (<usize>(p * NR + j) << 2), v);
         }
+      }
+    }
+  }
+}
+
+/**
+ * Rows [0, rows) of the row-major matrix src[rows, cols] into a whole packed B for
+ * GEMM_PREPACKED_B with K = `k` steps: dst[j/16][firstRow + r][j%16] = src[r][j], the
+ * columns past `cols` of the last panel zero. Threads fill disjoint row ranges of one dst.
+ */
+export function packPanels(src: usize, rows: i32, cols: i32, dst: usize, k: i32, firstRow: i32): void {
+  const srcRow = <usize>cols << 2;
+  for (let j = 0; j < cols; j += NR) {
+    const out = dst + (<usize>((j / NR) * k + firstRow) << 6);
+    const from = src + (<usize>j << 2);
+    if (j + NR <= cols) {
+      for (let r = 0; r < rows; r++) {
+        const s = from + <usize>r * srcRow;
+        const o = out + (<usize>r << 6);
+        v128.store(o, v128.load(s));
+        v128.store(o, v128.load(s, 16), 16);
+        v128.store(o, v128.load(s, 32), 32);
+        v128.store(o, v128.load(s, 48), 48);
+      }
+    } else {
+      const width = <usize>(cols - j) << 2;
+      for (let r = 0; r < rows; r++) {
+        const o = out + (<usize>r << 6);
+        memory.fill(o, 0, <usize>NR << 2);
+        memory.copy(o, from + <usize>r * srcRow, width);
       }
     }
   }

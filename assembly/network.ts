@@ -15,11 +15,13 @@
 //       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
 //                                    between the forward pass and the loss)
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
+//     packed δ₀ [out₀/16][batch][16] threaded mode: the first layer's deltas of the whole
+//                                    batch as one packed B, shared by the threads (packPanels)
 //   dataset   a descriptor of rows already copied into memory once
 //   optimizer a descriptor of hyper-parameters and the flat buffers it updates
 // -----------------------------------------------------------------------------
 
-import { denseForward, denseInputDelta, denseWeightGradient } from './gemm';
+import { denseForward, denseInputDelta, denseWeightGradient, packPanels } from './gemm';
 import { activationForward, activationBackward, RELU } from './activations';
 import { lossAndDelta, countCorrect } from './losses';
 import { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
@@ -34,10 +36,14 @@ export const CTX_CAPACITY: i32 = 20;
 export const CTX_X: i32 = 24;
 export const CTX_T: i32 = 28;
 export const CTX_SCRATCH: i32 = 32;
+/** Threaded mode: the first layer's δ for the whole batch, packed for GEMM_PREPACKED_B (0: none). */
+export const CTX_PACKED_DELTA: i32 = 36;
 export const CTX_STAT_LOSS: i32 = 40;       // f64
 export const CTX_STAT_CORRECT: i32 = 48;    // i32
 export const CTX_STAT_GRAD_NORM: i32 = 56;  // f64
-export const CTX_HEADER_BYTES: i32 = 64;
+/** Threaded mode: the batch row this context's rows of X, T, A and D start at. */
+export const CTX_FIRST_ROW: i32 = 64;
+export const CTX_HEADER_BYTES: i32 = 72;
 // --- one layer record, following the header ---------------------------------
 export const LAYER_IN: i32 = 0;
 export const LAYER_OUT: i32 = 4;
@@ -116,8 +122,19 @@ export function gatherBatch(ctx: usize, data: usize, indices: usize, start: i32,
   const inputRowBytes = <usize>inputSize << 2;
   const targetRowBytes = <usize>outputSize << 2;
 
+  const sourceRowBytes = inputKind == INPUT_U8 ? <usize>inputSize : inputRowBytes;
+  // Shuffled rows of a large dataset come from DRAM, one cache miss after another: touching
+  // the rows GATHER_AHEAD ahead starts their misses while this row is widened.
+  let touched = 0;
+  for (let r = 0; r < min(count, GATHER_AHEAD); r++) {
+    touched |= touchRow(inputs + <usize>(indices ? load<i32>(indices + (<usize>r << 2)) : start + r) * sourceRowBytes, sourceRowBytes);
+  }
   for (let r = 0; r < count; r++) {
     const row = indices ? load<i32>(indices + (<usize>r << 2)) : start + r;
+    if (r + GATHER_AHEAD < count) {
+      const ahead = indices ? load<i32>(indices + (<usize>(r + GATHER_AHEAD) << 2)) : start + r + GATHER_AHEAD;
+      touched |= touchRow(inputs + <usize>ahead * sourceRowBytes, sourceRowBytes);
+    }
     const dstInput = x + <usize>r * inputRowBytes;
     if (inputKind == INPUT_U8) {
       widenBytes(inputs + <usize>row * <usize>inputSize, dstInput, inputSize, scale);
@@ -133,6 +150,20 @@ export function gatherBatch(ctx: usize, data: usize, indices: usize, start: i32,
       memory.copy(dstTarget, targets + <usize>row * targetRowBytes, targetRowBytes);
     }
   }
+  gatherSink |= touched;
+}
+
+/** Rows gatherBatch touches ahead of the one it copies. */
+const GATHER_AHEAD: i32 = 8;
+/** Where the touched bytes go, so that the engine keeps the loads. */
+let gatherSink: i32 = 0;
+
+/** One byte of every 64-byte line of [p, p + bytes): the lines start loading (a prefetch). */
+// @ts-ignore: decorator
+@inline function touchRow(p: usize, bytes: usize): i32 {
+  let touched: i32 = load<u8>(p + bytes - 1);
+  for (let off: usize = 0; off < bytes; off += 64) touched |= load<u8>(p + off);
+  return touched;
 }
 
 /** dst[n] f32 = src[n] u8 · scale. */
@@ -242,13 +273,20 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
  * Gradients for `count` rows (gathered through `indices`) of a batch of
  * `batchRows`: gather, forward, loss, backward. Returns the rows' share of the
  * batch's mean loss. The optimizer is not touched. `skipFirstLayer` (non-zero):
- * stop before the first layer's weight and bias gradients (see backward).
+ * stop before the first layer's weight and bias gradients (see backward), and pack the
+ * rows' first-layer deltas into the shared packed δ₀ (CTX_PACKED_DELTA, if any) at
+ * CTX_FIRST_ROW, for splitUpdate.
  */
 export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, skipFirstLayer: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
   forward(ctx, count);
   const loss = outputLoss(ctx, count, batchRows, true);
   backwardLayers(ctx, count, skipFirstLayer != 0);
+  const packedDelta = pointer(ctx, CTX_PACKED_DELTA);
+  if (skipFirstLayer != 0 && packedDelta != 0) {
+    const first = layerRecord(ctx, 0);
+    packPanels(pointer(first, LAYER_D), count, field(first, LAYER_OUT), packedDelta, batchRows, field(ctx, CTX_FIRST_ROW));
+  }
   return loss;
 }
 

@@ -18,9 +18,9 @@
 // written once per thread nor added up: that is most of the reduction's traffic.
 // -----------------------------------------------------------------------------
 
-import { gemmPacked, columnSums, GEMM_SPARSE_A, FINISH_NONE } from './gemm';
+import { gemmPacked, columnSums, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
 import {
-  layerRecord, field, pointer, CTX_X, CTX_SCRATCH, LAYER_IN, LAYER_OUT, LAYER_D, LAYER_GW, LAYER_GB,
+  layerRecord, field, pointer, CTX_X, CTX_SCRATCH, CTX_PACKED_DELTA, LAYER_IN, LAYER_OUT, LAYER_D, LAYER_GW, LAYER_GB,
   updateRange, OPT_GRADS, OPT_LENGTH, OPT_PARAMS, OPT_MOMENT1, OPT_MOMENT2, OPT_KIND, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2,
   OPT_EPSILON, OPT_WEIGHT_DECAY, OPTIMIZER_ADAM, OPTIMIZER_ADAMW,
 } from './network';
@@ -108,13 +108,17 @@ export function splitUpdate(
   const weightGrads = pointer(layer, LAYER_GW);
   const inputs = pointer(mainCtx, CTX_X);
   const scratch = pointer(ownCtx, CTX_SCRATCH);
+  // δ₀ packed once by the gradient steps (each its rows) instead of by every chunk's product.
+  const packedDelta = pointer(mainCtx, CTX_PACKED_DELTA);
+  const deltaB = packedDelta ? packedDelta : delta;
+  const flags = packedDelta ? GEMM_SPARSE_A | GEMM_PREPACKED_B : GEMM_SPARSE_A;
   const paddedWeights = (inSize * outSize + 3) & ~3;
   for (;;) {
     const inStart = takeRows(work + <usize>WORK_NEXT_ROW, inSize, threads);
     if (inStart >= inSize) break;
     const inEnd = min(inSize, inStart + guidedChunk(inSize - inStart, threads));
     const rowsGrads = weightGrads + (<usize>(inStart * outSize) << 2);
-    gemmPacked(inEnd - inStart, outSize, rows, inputs + (<usize>inStart << 2), 1, inSize, delta, outSize, 1, rowsGrads, outSize, 0, FINISH_NONE, 0, GEMM_SPARSE_A, scratch);
+    gemmPacked(inEnd - inStart, outSize, rows, inputs + (<usize>inStart << 2), 1, inSize, deltaB, outSize, 1, rowsGrads, outSize, 0, FINISH_NONE, 0, flags, scratch);
     const weightCount = (inEnd == inSize ? paddedWeights : inEnd * outSize) - inStart * outSize;
     updateRange(opt, <i32>((rowsGrads - grads) >> 2), weightCount, step, 1);
   }

@@ -533,6 +533,7 @@ export class Model {
     i32[c + (layout.CTX_LOSS >> 2)] = lossKind(layout, this.spec.loss);
     i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
     i32[c + (layout.CTX_SCRATCH >> 2)] = own.scratch;
+    i32[c + (layout.CTX_PACKED_DELTA >> 2)] = plan.packedDelta;
     this.shapes.forEach((s, l) => {
       const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
       const { weightOffset, biasOffset } = plan.layers[l];
@@ -555,6 +556,7 @@ export class Model {
     const c = context >> 2;
     i32[c + (layout.CTX_X >> 2)] = plan.inputs + firstRow * this.inputSize * 4;
     i32[c + (layout.CTX_T >> 2)] = plan.targets + firstRow * this.outputSize * 4;
+    i32[c + (layout.CTX_FIRST_ROW >> 2)] = firstRow;
     this.shapes.forEach((s, l) => {
       const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
       i32[r + (layout.LAYER_A >> 2)] = plan.layers[l].outputs + firstRow * s.units * 4;

@@ -4,7 +4,8 @@
  *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
- *   [ per helper thread: context, gradients, scratch ]       threaded mode only
+ *   [ packed δ₀ ]                                              threaded mode only: capacity rows of layer 0's deltas, packed
+ *   [ per helper thread: context, gradients, scratch ]         threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
  * Parameters come first and never move; the row buffers are re-planned when a
@@ -49,6 +50,8 @@ export interface MemoryPlan {
   targets: number;
   layers: LayerSlots[];
   scratch: number;
+  /** Threaded mode: the first layer's deltas of a batch packed for the weight-gradient product (0 with one thread). */
+  packedDelta: number;
   /** Per helper thread (threaded mode): its own context, row buffers and gradients. */
   helpers: HelperSlots[];
   /** The threads' control block (threads.ts), 0 without helpers. */
@@ -120,6 +123,8 @@ export function planMemory(
   }));
   const scratchBytes = gemmScratchBytes;
   const scratch = take(scratchBytes);
+  // The first layer's deltas packed for the threads' shared weight-gradient product (gemm.ts packPanels).
+  const packedDelta = helperThreads ? take(capacity * alignUp(layers[0].units, 16) * 4) : 0;
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     grads: take(paramLength * 4),
@@ -127,6 +132,6 @@ export function planMemory(
   }));
   return {
     context, optimizer, trainData, evalData, queryData, params, grads, moment1, moment2, paramLength,
-    capacity, inputs, targets, layers: slots, scratch, helpers, control, dataStart: alignUp(cursor, 64),
+    capacity, inputs, targets, layers: slots, scratch, packedDelta, helpers, control, dataStart: alignUp(cursor, 64),
   };
 }
