@@ -17,7 +17,8 @@
  *   inference  simdnet's predict() against TensorFlow.js on its wasm backend (the table's
  *              tfjs runner set-up: tensor2d from the Float32Array, predict with batchSize
  *              1000, output read back with data()), on the same 1,000 test images: both
- *              from a Float32Array to probabilities in JS.
+ *              from a Float32Array to probabilities in JS; then simdnet's predict on 2
+ *              threads against 1 thread (same weights and rows; each thread a slice).
  *
  * --json prints one JSON object as the last stdout line (the text goes to stderr).
  */
@@ -190,7 +191,13 @@ async function main(): Promise<void> {
   const simdnet: Contender = { name: 'simdnet predict', run: () => void model.predict(inputs, { batchSize: rows }), itemsPerRun: rows };
   for (let i = 0; i < 3; i++) simdnet.run();
   results.push(await paired(`inference, ${rows} rows per call: simdnet / tfjs-wasm`, simdnet, await tfjsInference(inputs, rows), options));
+  const threaded = await mnistModel(2);
+  if (threaded.threading.threads !== 2) throw new Error(`asked for 2 threads, got ${threaded.threading.threads}: ${threaded.threading.reason}`);
+  const simdnet2t: Contender = { name: 'simdnet 2t predict', run: () => void threaded.predict(inputs, { batchSize: rows }), itemsPerRun: rows };
+  for (let i = 0; i < 3; i++) simdnet2t.run();
+  results.push(await paired(`inference, ${rows} rows per call: 2 threads / 1 thread`, simdnet2t, { ...simdnet, name: 'simdnet 1t predict' }, options));
   model.dispose();
+  threaded.dispose();
 
   for (const batch of options.batches) {
     const one = await threadContender(1, batch, train);

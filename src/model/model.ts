@@ -14,7 +14,7 @@ import { checkDataset, asDataset, nonFiniteInputError, type DatasetLike } from '
 import type { Activation, ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
 import { alignUp, planMemory, type HelperSlots, type MemoryPlan } from './plan.js';
-import { availableCores, controlBytes, threadSupport, ThreadPool } from '../runtime/threads.js';
+import { availableCores, controlBytes, threadSupport, ThreadPool, type RowsKind } from '../runtime/threads.js';
 import { normalizeOptimizer, normalizeSpec, type ModelSpec, type NormalizedOptimizer, type NormalizedSpec, type OptimizerConfig, type OptimizerType } from './spec.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { saveModel, type SaveOptions } from '../io/format.js';
@@ -202,7 +202,7 @@ export class Model {
     const out = new Float32Array(dataset.count * this.outputSize);
     const outputs = this.plan.layers[this.shapes.length - 1].outputs;
     const loaded = this.loadQuery(dataset, 'inputs');
-    const { fn, layout } = this.core;
+    const { layout } = this.core;
     if (dataset.inputs instanceof Float32Array && (dataset.inputScale ?? 1) === 1) {
       // Float32 rows need no widening: the forward pass reads them where loadQuery put them
       // (the context's input pointer aimed at them for the call) instead of gathering a copy.
@@ -212,7 +212,7 @@ export class Model {
         for (let start = 0; start < dataset.count; start += this.plan.capacity) {
           const rows = Math.min(this.plan.capacity, dataset.count - start);
           this.core.view().i32[inputPointer] = rowsAt + start * this.inputSize * 4;
-          fn.forward(this.plan.context, rows);
+          this.inferRows('forward', rows, loaded, start, rowsAt);
           out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
         }
       } finally {
@@ -222,10 +222,54 @@ export class Model {
     }
     for (let start = 0; start < dataset.count; start += this.plan.capacity) {
       const rows = Math.min(this.plan.capacity, dataset.count - start);
-      fn.predictRows(this.plan.context, loaded.descriptor, start, rows);
+      this.inferRows('predict', rows, loaded, start);
       out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
     }
     return out;
+  }
+
+  /**
+   * Inference over `rows` rows from dataset row `start`: 'forward' on the rows the main
+   * context's X points at (from `inputRowsAt`, the loaded Float32 rows), 'predict' and
+   * 'evaluate' gathering them first. With helper threads and enough rows the rows are split
+   * in contiguous slices, one per thread, each in its own context pointed at its rows of
+   * the main buffers (the outputs land where one thread would put them; every row's result
+   * is the one-thread result: rows are independent). Returns evaluate's loss summed over
+   * rows and its correct count.
+   */
+  private inferRows(kind: RowsKind, rows: number, data: LoadedData, start: number, inputRowsAt = 0): { lossSum: number; correct: number } {
+    const { fn, layout } = this.core;
+    const { plan, pool } = this;
+    const threads = pool ? pool.size + 1 : 1;
+    const run = (context: number, first: number, count: number): number => {
+      if (kind === 'forward') { fn.forward(context, count); return 0; }
+      if (kind === 'predict') { fn.predictRows(context, data.descriptor, first, count); return 0; }
+      return fn.evaluateRows(context, data.descriptor, first, count);
+    };
+    const correctAt = (context: number): number => this.core.view().i32[(context + layout.CTX_STAT_CORRECT) >> 2];
+    if (!pool || threads < 2 || rows < threads * MIN_ROWS_PER_THREAD) {
+      const loss = run(plan.context, start, rows);
+      return { lossSum: loss * rows, correct: kind === 'evaluate' ? correctAt(plan.context) : 0 };
+    }
+    const share = Math.ceil(rows / threads);
+    const jobs = plan.helpers.map((helper, h) => {
+      const first = Math.min(rows, share * (h + 1));
+      const count = Math.min(share, rows - first);
+      this.pointRows(helper.context, first);
+      if (kind === 'forward') this.core.view().i32[(helper.context + layout.CTX_X) >> 2] = inputRowsAt + (start + first) * this.inputSize * 4;
+      this.helperFirstRows[h] = -1; // re-pointed before the next training batch
+      return { context: helper.context, data: data.descriptor, start: start + first, rows: count };
+    });
+    pool.dispatchRows(kind, jobs);
+    let lossSum = run(plan.context, start, share) * share;
+    const losses = pool.join();
+    let correct = kind === 'evaluate' ? correctAt(plan.context) : 0;
+    jobs.forEach((job, h) => {
+      if (kind !== 'evaluate' || job.rows === 0) return;
+      lossSum += losses[h] * job.rows;
+      correct += correctAt(job.context);
+    });
+    return { lossSum, correct };
   }
 
   /** Class indices (argmax of each output row; threshold 0.5 for a single output). */
@@ -443,14 +487,15 @@ export class Model {
 
   /** @internal Mean loss and accuracy over loaded data. */
   evaluateLoaded(data: LoadedData): EvaluateResult {
-    const { fn, layout } = this.core;
+    const { layout } = this.core;
     this.setAccuracyKind(data.accuracyKind);
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < data.count; start += this.plan.capacity) {
       const rows = Math.min(this.plan.capacity, data.count - start);
-      lossSum += fn.evaluateRows(this.plan.context, data.descriptor, start, rows) * rows;
-      correct += this.core.view().i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
+      const slice = this.inferRows('evaluate', rows, data, start);
+      lossSum += slice.lossSum;
+      correct += slice.correct;
     }
     const result: EvaluateResult = { loss: lossSum / data.count };
     if (data.accuracyKind !== layout.ACCURACY_NONE) {

@@ -43,6 +43,10 @@ const JOB_KIND = 13;
 const JOB_LOSS = 14;
 const KIND_GRADIENTS = 0;
 const KIND_SPLIT_UPDATE = 1;
+/** Inference over a slice of rows (predict, evaluate): the core's forward, predictRows, evaluateRows. */
+const KIND_FORWARD = 2;
+const KIND_PREDICT_ROWS = 3;
+const KIND_EVALUATE_ROWS = 4;
 
 export const controlBytes = (helpers: number): number => (JOBS + (JOB_WORDS + 1) * helpers) * 4;
 /** How long the main thread waits for a helper's job before it reports a failure. */
@@ -87,14 +91,22 @@ function serve(exports, memory, base, index, post) {
     if (Atomics.load(words, base + ${STOP})) return;
     // The memory may have grown since the last job: views are re-made when its size changed.
     if (words.buffer !== memory.buffer || words.length * 4 !== memory.buffer.byteLength) words = new Int32Array(memory.buffer);
-    if (words[slot + ${JOB_KIND}] === ${KIND_GRADIENTS}) {
+    const kind = words[slot + ${JOB_KIND}];
+    if (kind === ${KIND_GRADIENTS}) {
       const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
       new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
-    } else {
+    } else if (kind === ${KIND_SPLIT_UPDATE}) {
       exports.splitUpdate(
         words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4],
         words[slot + 5], words[slot + 6], words[slot + 7], words[slot + 8], words[slot + 9],
       );
+    } else if (kind === ${KIND_FORWARD}) {
+      exports.forward(words[slot], words[slot + 3]);
+    } else if (kind === ${KIND_PREDICT_ROWS}) {
+      exports.predictRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
+    } else {
+      const loss = exports.evaluateRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
+      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
     }
     Atomics.add(words, base + ${DONE}, 1);
     Atomics.notify(words, base + ${DONE});
@@ -175,6 +187,19 @@ export interface GradientJob {
   skipFirstLayer: boolean;
 }
 
+/**
+ * Inference over a slice of rows in the helper's context: 'forward' runs the layers on the
+ * rows its context's X already points at; 'predict' and 'evaluate' first gather dataset
+ * rows start..start+rows into its X (evaluate also returns the slice's mean loss).
+ */
+export interface RowsJob {
+  context: number;
+  data: number;
+  start: number;
+  rows: number;
+}
+export type RowsKind = 'forward' | 'predict' | 'evaluate';
+
 /** The core's splitUpdate, run by every thread at once (see assembly/parallel.ts). */
 export interface SplitUpdateRound {
   mainContext: number;
@@ -226,6 +251,22 @@ export class ThreadPool {
       words[slot + 4] = job.batchRows;
       words[slot + 5] = job.skipFirstLayer ? 1 : 0;
       words[slot + JOB_KIND] = KIND_GRADIENTS;
+    }
+    this.startRound(words);
+  }
+
+  /** Hands one inference job to each helper (jobs.length === size) and returns at once. */
+  dispatchRows(kind: RowsKind, jobs: RowsJob[]): void {
+    const words = this.words();
+    const code = kind === 'forward' ? KIND_FORWARD : kind === 'predict' ? KIND_PREDICT_ROWS : KIND_EVALUATE_ROWS;
+    for (let h = 0; h < jobs.length; h++) {
+      const job = jobs[h];
+      const slot = this.slot(h);
+      words[slot] = job.context;
+      words[slot + 1] = job.data;
+      words[slot + 2] = job.start;
+      words[slot + 3] = job.rows;
+      words[slot + JOB_KIND] = code;
     }
     this.startRound(words);
   }

@@ -125,6 +125,39 @@ describe('threaded mode', () => {
     expect(maxAbsDiff(clippedDouble.describe().layers[0].weights, clippedSingle.describe().layers[0].weights)).toBeLessThan(1e-3);
   });
 
+  it('predict and evaluate share the rows out between the threads and give the one-thread results exactly', async () => {
+    const data = blobs(1001);
+    const single = await model(1);
+    const parallel = await model(3);
+    await parallel.setWeights(single.describe());
+    // Float32 rows (read in place), in calls of 257 rows: uneven slices of 86, 86 and 85.
+    expect(parallel.predict(data.inputs, { batchSize: 257 })).toEqual(single.predict(data.inputs, { batchSize: 257 }));
+    // Byte rows with a scale (gathered and widened by each thread into its own rows).
+    const bytes = { count: 1001, inputSize: 8, inputs: Uint8Array.from(data.inputs, (v) => Math.round((v + 1) * 60)), inputScale: 1 / 60 };
+    const expected = single.predict(bytes);
+    expect(expected.some((v, i) => v !== single.predict(data.inputs)[i])).toBe(true); // really other inputs
+    expect(parallel.predict(bytes)).toEqual(expected);
+    const [a, b] = [single.evaluate(data, { batchSize: 300 }), parallel.evaluate(data, { batchSize: 300 })];
+    expect(b.accuracy).toBe(a.accuracy);
+    expect(b.loss).toBeCloseTo(a.loss, 10);
+  });
+
+  it('predict and evaluate from fit callbacks leave the threaded training as it would be without them', async () => {
+    const data = blobs(600);
+    const plain = await model(2);
+    const probed = await model(2);
+    await plain.fit(data, { epochs: 2, batchSize: 64 });
+    const seen: number[] = [];
+    await probed.fit(data, {
+      epochs: 2,
+      batchSize: 64,
+      validationData: blobs(200),
+      callbacks: { onBatchEnd: () => { seen.push(probed.predict(data.inputs.subarray(0, 80 * 8))[0]); } },
+    });
+    expect(seen.length).toBeGreaterThan(10);
+    expect(probed.describe().layers.map((l) => l.weights)).toEqual(plain.describe().layers.map((l) => l.weights));
+  });
+
   it('is deterministic: the same seed and thread count give bit-identical weights', async () => {
     const data = blobs(500);
     const first = await model(2);
