@@ -11,7 +11,7 @@ export * from './network';
 export { gemm, gemmPacked, packPanels, transpose, columnSums, denseForward, denseInputDelta, denseWeightGradient, GEMM_SCRATCH_BYTES, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE, FINISH_RELU, FINISH_RELU_MASK } from './gemm';
 export { activationForward, activationBackward } from './activations';
 export { lossAndDelta, countCorrect } from './losses';
-export { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
+export { sgdStep, momentumStep, adamStep, adamUpdate, sumOfSquares } from './optimizers';
 export { referenceGemm } from './reference';
 
 /** First byte the host may use: everything below belongs to the module's static data. */

@@ -15,8 +15,8 @@
 //       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
 //                                    between the forward pass and the loss)
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
-//     packed δ₀ [out₀/16][batch][16] threaded mode: the first layer's deltas of the whole
-//                                    batch as one packed B, shared by the threads (packPanels)
+//       PD [out/16, capacity, 16]    threaded mode: D of the whole batch packed as one
+//                                    GEMM B operand, shared by the threads (packPanels)
 //   dataset   a descriptor of rows already copied into memory once
 //   optimizer a descriptor of hyper-parameters and the flat buffers it updates
 // -----------------------------------------------------------------------------
@@ -36,8 +36,6 @@ export const CTX_CAPACITY: i32 = 20;
 export const CTX_X: i32 = 24;
 export const CTX_T: i32 = 28;
 export const CTX_SCRATCH: i32 = 32;
-/** Threaded mode: the first layer's δ for the whole batch, packed for GEMM_PREPACKED_B (0: none). */
-export const CTX_PACKED_DELTA: i32 = 36;
 export const CTX_STAT_LOSS: i32 = 40;       // f64
 export const CTX_STAT_CORRECT: i32 = 48;    // i32
 export const CTX_STAT_GRAD_NORM: i32 = 56;  // f64
@@ -54,7 +52,9 @@ export const LAYER_GW: i32 = 20;
 export const LAYER_GB: i32 = 24;
 export const LAYER_A: i32 = 28;
 export const LAYER_D: i32 = 32;
-export const LAYER_BYTES: i32 = 40;
+/** Threaded mode: the layer's δ for the whole batch, packed for GEMM_PREPACKED_B (0: none). */
+export const LAYER_PD: i32 = 40;
+export const LAYER_BYTES: i32 = 44;
 // --- dataset descriptor -----------------------------------------------------
 export const DATA_INPUTS: i32 = 0;
 export const DATA_INPUT_KIND: i32 = 4;      // INPUT_F32 | INPUT_U8
@@ -224,11 +224,11 @@ export function backward(ctx: usize, rows: i32): void {
 }
 
 /**
- * backward, optionally without the first layer's gW and gb (`skipFirstLayer`):
- * the threaded mode computes those over the whole batch, split by input rows
+ * backward, optionally only the deltas (`deltasOnly`, no gW or gb): the threaded
+ * mode computes the gradients over the whole batch, split by input rows
  * (parallel.ts: splitUpdate).
  */
-function backwardLayers(ctx: usize, rows: i32, skipFirstLayer: bool): void {
+function backwardLayers(ctx: usize, rows: i32, deltasOnly: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const scratch = pointer(ctx, CTX_SCRATCH);
   for (let l = numLayers - 1; l >= 0; l--) {
@@ -238,8 +238,7 @@ function backwardLayers(ctx: usize, rows: i32, skipFirstLayer: bool): void {
     const delta = pointer(layer, LAYER_D);
     const previous = l > 0 ? layerRecord(ctx, l - 1) : 0;
     const previousOutputs = l > 0 ? pointer(previous, LAYER_A) : pointer(ctx, CTX_X);
-    if (l == 0 && skipFirstLayer) break;
-    denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
+    if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
     if (l == 0) break;
     const previousDelta = pointer(previous, LAYER_D);
     // ReLU's derivative is fused into the product's last pass; other activations take their own.
@@ -272,20 +271,24 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
 /**
  * Gradients for `count` rows (gathered through `indices`) of a batch of
  * `batchRows`: gather, forward, loss, backward. Returns the rows' share of the
- * batch's mean loss. The optimizer is not touched. `skipFirstLayer` (non-zero):
- * stop before the first layer's weight and bias gradients (see backward), and pack the
- * rows' first-layer deltas into the shared packed δ₀ (CTX_PACKED_DELTA, if any) at
- * CTX_FIRST_ROW, for splitUpdate.
+ * batch's mean loss. The optimizer is not touched. `deltasOnly` (non-zero, the
+ * threaded mode's first round): every layer's δ but no weight or bias gradient;
+ * the rows' δ are packed into each layer's shared PD at CTX_FIRST_ROW, for
+ * splitUpdate (parallel.ts), which computes the gradients over the whole batch.
  */
-export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, skipFirstLayer: i32): f64 {
+export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, deltasOnly: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
   forward(ctx, count);
   const loss = outputLoss(ctx, count, batchRows, true);
-  backwardLayers(ctx, count, skipFirstLayer != 0);
-  const packedDelta = pointer(ctx, CTX_PACKED_DELTA);
-  if (skipFirstLayer != 0 && packedDelta != 0) {
-    const first = layerRecord(ctx, 0);
-    packPanels(pointer(first, LAYER_D), count, field(first, LAYER_OUT), packedDelta, batchRows, field(ctx, CTX_FIRST_ROW));
+  backwardLayers(ctx, count, deltasOnly != 0);
+  if (deltasOnly != 0) {
+    const firstRow = field(ctx, CTX_FIRST_ROW);
+    const numLayers = field(ctx, CTX_NUM_LAYERS);
+    for (let l = 0; l < numLayers; l++) {
+      const layer = layerRecord(ctx, l);
+      const packed = pointer(layer, LAYER_PD);
+      if (packed) packPanels(pointer(layer, LAYER_D), count, field(layer, LAYER_OUT), packed, batchRows, firstRow);
+    }
   }
   return loss;
 }

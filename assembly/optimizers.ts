@@ -92,45 +92,53 @@ export function adamStep(
   params: usize, grads: usize, m: usize, v: usize, n: i32,
   lr: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32, decoupled: bool, step: i32, gradScale: f32,
 ): void {
-  adamStepSum(params, grads, 0, m, v, n, lr, beta1, beta2, epsilon, weightDecay, decoupled, step, gradScale);
-}
-
-/**
- * adamStep on the gradient grads + grads2 (grads2 = 0: grads alone), summed while
- * updating: the threaded mode's reduction and update in one pass over the buffers.
- */
-export function adamStepSum(
-  params: usize, grads: usize, grads2: usize, m: usize, v: usize, n: i32,
-  lr: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32, decoupled: bool, step: i32, gradScale: f32,
-): void {
   const biasCorrection1 = 1 - Math.pow(<f64>beta1, <f64>step);
   const biasCorrection2 = 1 - Math.pow(<f64>beta2, <f64>step);
   const stepSize = <f32>(<f64>lr / biasCorrection1);
   const invSqrtBc2 = <f32>(1 / Math.sqrt(biasCorrection2));
   const decay: f32 = decoupled ? 1 - lr * weightDecay : 1;
   const l2: f32 = decoupled ? 0 : weightDecay;
-  adamUpdate(params, grads, grads2, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay);
+  adamUpdate(params, grads, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay);
 }
 
 /**
- * Adam's pass over the buffers, every constant already computed. Its own (exported) function
- * so that V8 sees the constants as parameters: inlined after their f64 computation, V8
- * recomputed part of it (pow, sqrt, division) inside the loop, and the pass was 15% slower.
+ * Adam's pass over the buffers, every constant already computed. Its own function, exported
+ * from the module (index.ts) so that Binaryen keeps it out of adamStep and V8 sees the
+ * constants as parameters: inlined after their f64 computation, V8 recomputed part of it
+ * (pow, sqrt, division) inside the loop, and the pass was 15-35% slower. The usual case
+ * (no clipping scale, no weight decay) has a loop of its own: ten splatted constants do not
+ * fit V8's registers next to the loop's values, and it re-broadcast them every iteration.
  */
 export function adamUpdate(
-  params: usize, grads: usize, grads2: usize, m: usize, v: usize, n: i32,
+  params: usize, grads: usize, m: usize, v: usize, n: i32,
   beta1: f32, beta2: f32, epsilon: f32, stepSize: f32, invSqrtBc2: f32, gradScale: f32, l2: f32, decoupled: bool, decay: f32,
 ): void {
-  if (grads2) adamLoop(params, grads, grads2, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay, true);
-  else adamLoop(params, grads, 0, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay, false);
+  let i = 0;
+  if (gradScale == 1 && l2 == 0 && !decoupled) {
+    i = adamLoop(params, grads, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, 1, 0, false, 1, true);
+  } else {
+    i = adamLoop(params, grads, m, v, n, beta1, beta2, epsilon, stepSize, invSqrtBc2, gradScale, l2, decoupled, decay, false);
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    let p = load<f32>(params + off);
+    const g = load<f32>(grads + off) * gradScale + l2 * p;
+    const mi = beta1 * load<f32>(m + off) + (1 - beta1) * g;
+    const vi = beta2 * load<f32>(v + off) + (1 - beta2) * g * g;
+    store<f32>(m + off, mi);
+    store<f32>(v + off, vi);
+    p *= decay;
+    store<f32>(params + off, p - stepSize * (mi / (Mathf.sqrt(vi) * invSqrtBc2 + epsilon)));
+  }
 }
 
+/** Adam's SIMD loop over the first n & ~3 floats (plain: g used as is, no decay); returns where it stopped. */
 // @ts-ignore: decorator
 @inline function adamLoop(
-  params: usize, grads: usize, grads2: usize, m: usize, v: usize, n: i32,
+  params: usize, grads: usize, m: usize, v: usize, n: i32,
   beta1: f32, beta2: f32, epsilon: f32, stepSize: f32, invSqrtBc2: f32, gradScale: f32, l2: f32, decoupled: bool, decay: f32,
-  sum: bool,
-): void {
+  plain: bool,
+): i32 {
   const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2);
   const oneMinusB1 = f32x4.splat(1 - beta1), oneMinusB2 = f32x4.splat(1 - beta2);
   const epsV = f32x4.splat(epsilon), stepV = f32x4.splat(stepSize), invV = f32x4.splat(invSqrtBc2);
@@ -139,26 +147,14 @@ export function adamUpdate(
   for (; i + 4 <= n; i += 4) {
     const off = <usize>i << 2;
     let p = v128.load(params + off);
-    const raw = sum ? f32x4.add(v128.load(grads + off), v128.load(grads2 + off)) : v128.load(grads + off);
-    const g = effectiveGradient(raw, p, sV, l2V);
+    const g = plain ? v128.load(grads + off) : effectiveGradient(v128.load(grads + off), p, sV, l2V);
     const mi = f32x4.add(f32x4.mul(b1, v128.load(m + off)), f32x4.mul(oneMinusB1, g));
     const vi = f32x4.add(f32x4.mul(b2, v128.load(v + off)), f32x4.mul(oneMinusB2, f32x4.mul(g, g)));
     v128.store(m + off, mi);
     v128.store(v + off, vi);
-    if (decoupled) p = f32x4.mul(p, decayV);
+    if (!plain && decoupled) p = f32x4.mul(p, decayV);
     const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vi), invV), epsV);
     v128.store(params + off, f32x4.sub(p, f32x4.mul(stepV, f32x4.div(mi, denom))));
   }
-  for (; i < n; i++) {
-    const off = <usize>i << 2;
-    let p = load<f32>(params + off);
-    const raw = sum ? load<f32>(grads + off) + load<f32>(grads2 + off) : load<f32>(grads + off);
-    const g = raw * gradScale + l2 * p;
-    const mi = beta1 * load<f32>(m + off) + (1 - beta1) * g;
-    const vi = beta2 * load<f32>(v + off) + (1 - beta2) * g * g;
-    store<f32>(m + off, mi);
-    store<f32>(v + off, vi);
-    p *= decay;
-    store<f32>(params + off, p - stepSize * (mi / (Mathf.sqrt(vi) * invSqrtBc2 + epsilon)));
-  }
+  return i;
 }

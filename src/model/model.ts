@@ -76,9 +76,8 @@ export class Model {
   private pool: ThreadPool | undefined;
   /** The batch row each helper context's X, T, A and D currently start at (see pointRows). */
   private helperFirstRows: number[] = [];
-  /** The helpers' contexts and gradient buffers, as the second round's jobs name them. */
+  /** The helpers' contexts, as the second round's jobs name them. */
   private helperContexts: number[] = [];
-  private helperGrads: number[] = [];
   private trackGradNorm = false;
   /** How many threads train this model, and if fewer than requested, why. */
   readonly threading: Threading;
@@ -410,7 +409,8 @@ export class Model {
     let loss: number;
     let correct: number;
     if (threads > 1 && count >= threads * MIN_ROWS_PER_THREAD) {
-      // The gradient norm (clipping, tracking) needs the whole reduced gradient before any update.
+      // The gradient norm (clipping, tracking) needs the whole gradient before any update:
+      // then every thread computes all its gradients and they are added up here.
       const needsNorm = this.spec.optimizer.clipNorm > 0 || this.trackGradNorm;
       ({ loss, correct } = this.parallelGradients(data, offset, count, threads, !needsNorm));
       if (needsNorm) {
@@ -428,12 +428,13 @@ export class Model {
   }
 
   /**
-   * Threaded mode: rows are split in contiguous slices, the main thread takes the
-   * first; every thread computes its slice's gradients (each already divided by
-   * the whole batch's size) in its own gradient buffer. With `splitFirstLayer` the
-   * first layer's weight and bias gradients are left for parallelUpdate.
+   * Threaded mode, first round: rows are split in contiguous slices, the main thread
+   * takes the first; every thread runs forward, loss and backward on its slice. With
+   * `deltasOnly` each computes its rows' deltas only (packed for parallelUpdate),
+   * else its slice's gradients (each already divided by the whole batch's size) in
+   * its own gradient buffer.
    */
-  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number, splitFirstLayer: boolean): { loss: number; correct: number } {
+  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number, deltasOnly: boolean): { loss: number; correct: number } {
     const { fn, layout } = this.core;
     const pool = this.pool!;
     const share = Math.ceil(count / threads);
@@ -447,11 +448,11 @@ export class Model {
       }
       return {
         context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4,
-        rows: Math.min(share, count - start), batchRows: count, skipFirstLayer: splitFirstLayer,
+        rows: Math.min(share, count - start), batchRows: count, deltasOnly,
       };
     });
     pool.dispatchGradients(jobs);
-    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count, splitFirstLayer ? 1 : 0);
+    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count, deltasOnly ? 1 : 0);
     const helperLosses = pool.join();
     const { i32 } = this.core.view();
     let correct = i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
@@ -463,10 +464,10 @@ export class Model {
   }
 
   /**
-   * Threaded mode, second round: the threads compute the first layer's weight gradient
-   * by input rows over the whole batch (no reduction: each row of gW is complete) and
-   * update those rows, then add up the helpers' gradients of the later layers and update
-   * them, sharing the work out as they go (assembly/parallel.ts: splitUpdate).
+   * Threaded mode, second round: the threads compute every layer's weight gradient by
+   * input rows over the whole batch (no reduction: each row of gW is complete, the
+   * one-thread row bit for bit) and update those rows, then the biases, sharing the work
+   * out as they go (assembly/parallel.ts: splitUpdate).
    */
   private parallelUpdate(rows: number): void {
     const { fn, layout } = this.core;
@@ -476,12 +477,9 @@ export class Model {
     const step = i32[(plan.optimizer + layout.OPT_STEP) >> 2] + 1;
     i32[(plan.optimizer + layout.OPT_STEP) >> 2] = step;
     f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
-    const round = {
-      mainContext: plan.context, optimizer: plan.optimizer, rows, step,
-      restStart: plan.layers[0].biasOffset + alignUp(this.shapes[0].units, 4),
-    };
-    pool.dispatchSplitUpdate(round, this.helperContexts, this.helperGrads);
-    fn.splitUpdate(...pool.splitUpdateArgs(round, plan.context, this.helperGrads.length));
+    const round = { mainContext: plan.context, optimizer: plan.optimizer, rows, step };
+    pool.dispatchSplitUpdate(round, this.helperContexts);
+    fn.splitUpdate(...pool.splitUpdateArgs(round, plan.context));
     pool.join();
   }
 
@@ -563,7 +561,6 @@ export class Model {
     for (const helper of plan.helpers) this.writeContextAt(helper);
     this.helperFirstRows = plan.helpers.map(() => 0);
     this.helperContexts = plan.helpers.map((helper) => helper.context);
-    this.helperGrads = plan.helpers.map((helper) => helper.grads);
   }
 
   /** One context: the layer table over shared parameters, this thread's gradients and scratch, rows from row 0. */
@@ -578,7 +575,6 @@ export class Model {
     i32[c + (layout.CTX_LOSS >> 2)] = lossKind(layout, this.spec.loss);
     i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
     i32[c + (layout.CTX_SCRATCH >> 2)] = own.scratch;
-    i32[c + (layout.CTX_PACKED_DELTA >> 2)] = plan.packedDelta;
     this.shapes.forEach((s, l) => {
       const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
       const { weightOffset, biasOffset } = plan.layers[l];
@@ -589,6 +585,7 @@ export class Model {
       i32[r + (layout.LAYER_B >> 2)] = plan.params + biasOffset * 4;
       i32[r + (layout.LAYER_GW >> 2)] = own.grads + weightOffset * 4;
       i32[r + (layout.LAYER_GB >> 2)] = own.grads + biasOffset * 4;
+      i32[r + (layout.LAYER_PD >> 2)] = plan.layers[l].packedDeltas;
     });
     this.pointRows(own.context, 0);
   }

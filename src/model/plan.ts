@@ -4,7 +4,7 @@
  *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
- *   [ packed δ₀ ]                                              threaded mode only: capacity rows of layer 0's deltas, packed
+ *   [ per layer: packed D ]                                    threaded mode only: each layer's deltas packed (capacity rows)
  *   [ per helper thread: context, gradients, scratch ]         threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
@@ -30,6 +30,8 @@ export interface LayerSlots {
   /** Byte addresses of this layer's row buffers [capacity, units]. */
   outputs: number;
   deltas: number;
+  /** Threaded mode: the deltas of a whole batch packed for the weight-gradient products (0 with one thread). */
+  packedDeltas: number;
 }
 
 export interface MemoryPlan {
@@ -50,8 +52,6 @@ export interface MemoryPlan {
   targets: number;
   layers: LayerSlots[];
   scratch: number;
-  /** Threaded mode: the first layer's deltas of a batch packed for the weight-gradient product (0 with one thread). */
-  packedDelta: number;
   /** Per helper thread (threaded mode): its own context, row buffers and gradients. */
   helpers: HelperSlots[];
   /** The threads' control block (threads.ts), 0 without helpers. */
@@ -120,11 +120,12 @@ export function planMemory(
     ...offsets[l],
     outputs: take(capacity * layer.units * 4),
     deltas: take(capacity * layer.units * 4),
+    packedDeltas: 0,
   }));
   const scratchBytes = gemmScratchBytes;
   const scratch = take(scratchBytes);
-  // The first layer's deltas packed for the threads' shared weight-gradient product (gemm.ts packPanels).
-  const packedDelta = helperThreads ? take(capacity * alignUp(layers[0].units, 16) * 4) : 0;
+  // Threaded mode: each layer's deltas packed for the shared weight-gradient products (gemm.ts packPanels).
+  slots.forEach((slot, l) => { slot.packedDeltas = helperThreads ? take(capacity * alignUp(layers[l].units, 16) * 4) : 0; });
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     grads: take(paramLength * 4),
@@ -132,6 +133,6 @@ export function planMemory(
   }));
   return {
     context, optimizer, trainData, evalData, queryData, params, grads, moment1, moment2, paramLength,
-    capacity, inputs, targets, layers: slots, scratch, packedDelta, helpers, control, dataStart: alignUp(cursor, 64),
+    capacity, inputs, targets, layers: slots, scratch, helpers, control, dataStart: alignUp(cursor, 64),
   };
 }

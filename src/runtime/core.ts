@@ -31,12 +31,9 @@ export interface CoreFunctions {
   gatherBatch(ctx: number, data: number, indices: number, start: number, count: number): void;
   forward(ctx: number, rows: number): void;
   backward(ctx: number, rows: number): void;
-  gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number, skipFirstLayer: number): number;
+  gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number, deltasOnly: number): number;
   accumulate(dst: number, src: number, n: number): void;
-  splitUpdate(
-    ownCtx: number, mainCtx: number, opt: number, sources: number, sourceCount: number, rows: number,
-    work: number, threads: number, restStart: number, step: number,
-  ): void;
+  splitUpdate(ownCtx: number, mainCtx: number, opt: number, rows: number, work: number, threads: number, step: number): void;
   optimizerStep(ctx: number, opt: number): number;
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
   evaluateRows(ctx: number, data: number, start: number, count: number): number;
@@ -46,8 +43,8 @@ export interface CoreFunctions {
 /** The numeric constants the core exports as globals (offsets, kinds). */
 export const LAYOUT_NAMES = [
   'CTX_NUM_LAYERS', 'CTX_INPUT_SIZE', 'CTX_OUTPUT_SIZE', 'CTX_LOSS', 'CTX_ACCURACY', 'CTX_CAPACITY',
-  'CTX_X', 'CTX_T', 'CTX_SCRATCH', 'CTX_PACKED_DELTA', 'CTX_FIRST_ROW', 'CTX_STAT_LOSS', 'CTX_STAT_CORRECT', 'CTX_STAT_GRAD_NORM', 'CTX_HEADER_BYTES',
-  'LAYER_IN', 'LAYER_OUT', 'LAYER_ACTIVATION', 'LAYER_W', 'LAYER_B', 'LAYER_GW', 'LAYER_GB', 'LAYER_A', 'LAYER_D',
+  'CTX_X', 'CTX_T', 'CTX_SCRATCH', 'CTX_FIRST_ROW', 'CTX_STAT_LOSS', 'CTX_STAT_CORRECT', 'CTX_STAT_GRAD_NORM', 'CTX_HEADER_BYTES',
+  'LAYER_IN', 'LAYER_OUT', 'LAYER_ACTIVATION', 'LAYER_W', 'LAYER_B', 'LAYER_GW', 'LAYER_GB', 'LAYER_A', 'LAYER_D', 'LAYER_PD',
   'LAYER_BYTES',
   'DATA_INPUTS', 'DATA_INPUT_KIND', 'DATA_INPUT_SCALE', 'DATA_TARGETS', 'DATA_TARGET_KIND', 'DATA_COUNT', 'DATA_BYTES',
   'INPUT_F32', 'INPUT_U8', 'TARGET_LABELS', 'TARGET_ROWS',

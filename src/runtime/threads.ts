@@ -15,22 +15,21 @@
  * burning its time slice; the main thread spins, then waits (where the runtime
  * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
  *
- * A batch is two rounds: every thread computes its rows' gradients; then every
- * thread updates its share of the parameters (disjoint ranges of the flat
- * buffers), so neither the reduction nor the optimizer runs on one thread alone.
- * In the second round the threads compute the first layer's weight gradient by
- * input rows over the whole batch, which needs no reduction, and update those
- * rows; then add up the helpers' gradients of the later layers and update
- * those (splitUpdate, assembly/parallel.ts), taking the work in chunks from
- * shared counters, so a thread that runs slower takes less of it.
+ * A batch is two rounds: every thread runs forward, loss and backward for its
+ * rows, computing every layer's deltas (no weight gradients) and packing its rows
+ * of them into a shared copy; then the threads compute every layer's weight
+ * gradient by input rows over the whole batch, which needs no reduction, and
+ * update those rows, then the biases (splitUpdate, assembly/parallel.ts), taking
+ * the work in chunks from shared counters, so a thread that runs slower takes
+ * less of it. Each gradient is the one-thread gradient bit for bit. Predict and
+ * evaluate hand each helper a slice of the rows (one round).
  *
  * Control block (i32 words at `control`):
  *   0 generation   bumped by the main thread to hand out a round of jobs
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
- *   4, 5           splitUpdate's work counters (next input row, next item), zeroed per round
+ *   4, 5           splitUpdate's work counters (next weight row, next bias), zeroed per round
  *   8 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
- *   after the jobs the helpers' gradient-buffer addresses (the reduction's sources)
  */
 
 const GENERATION = 0;
@@ -48,7 +47,7 @@ const KIND_FORWARD = 2;
 const KIND_PREDICT_ROWS = 3;
 const KIND_EVALUATE_ROWS = 4;
 
-export const controlBytes = (helpers: number): number => (JOBS + (JOB_WORDS + 1) * helpers) * 4;
+export const controlBytes = (helpers: number): number => (JOBS + JOB_WORDS * helpers) * 4;
 /** How long the main thread waits for a helper's job before it reports a failure. */
 const JOIN_TIMEOUT_MS = 60_000;
 /**
@@ -96,10 +95,7 @@ function serve(exports, memory, base, index, post) {
       const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
       new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
     } else if (kind === ${KIND_SPLIT_UPDATE}) {
-      exports.splitUpdate(
-        words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4],
-        words[slot + 5], words[slot + 6], words[slot + 7], words[slot + 8], words[slot + 9],
-      );
+      exports.splitUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6]);
     } else if (kind === ${KIND_FORWARD}) {
       exports.forward(words[slot], words[slot + 3]);
     } else if (kind === ${KIND_PREDICT_ROWS}) {
@@ -183,8 +179,8 @@ export interface GradientJob {
   indices: number;
   rows: number;
   batchRows: number;
-  /** The first layer's weight and bias gradients are left to splitUpdate. */
-  skipFirstLayer: boolean;
+  /** Only the deltas (packed for splitUpdate), no weight or bias gradients. */
+  deltasOnly: boolean;
 }
 
 /**
@@ -206,8 +202,6 @@ export interface SplitUpdateRound {
   optimizer: number;
   /** Rows of the batch. */
   rows: number;
-  /** Float offset of the first parameter after the first layer's. */
-  restStart: number;
   step: number;
 }
 
@@ -249,7 +243,7 @@ export class ThreadPool {
       words[slot + 2] = job.indices;
       words[slot + 3] = job.rows;
       words[slot + 4] = job.batchRows;
-      words[slot + 5] = job.skipFirstLayer ? 1 : 0;
+      words[slot + 5] = job.deltasOnly ? 1 : 0;
       words[slot + JOB_KIND] = KIND_GRADIENTS;
     }
     this.startRound(words);
@@ -275,14 +269,14 @@ export class ThreadPool {
    * Hands the splitUpdate round to the helpers (each with its own context, for its scratch)
    * after zeroing the work counters; the caller runs its own part with splitUpdateArgs.
    */
-  dispatchSplitUpdate(round: SplitUpdateRound, contexts: number[], sources: number[]): void {
-    const words = this.writeSources(sources);
+  dispatchSplitUpdate(round: SplitUpdateRound, contexts: number[]): void {
+    const words = this.words();
     const base = this.control >> 2;
     words[base + WORK] = 0;
     words[base + WORK + 1] = 0;
     for (let h = 0; h < contexts.length; h++) {
       const slot = this.slot(h);
-      const args = this.splitUpdateArgs(round, contexts[h], sources.length);
+      const args = this.splitUpdateArgs(round, contexts[h]);
       for (let i = 0; i < args.length; i++) words[slot + i] = args[i];
       words[slot + JOB_KIND] = KIND_SPLIT_UPDATE;
     }
@@ -290,23 +284,11 @@ export class ThreadPool {
   }
 
   /** The core's splitUpdate arguments for one thread's context. */
-  splitUpdateArgs(round: SplitUpdateRound, context: number, sourceCount: number): [number, number, number, number, number, number, number, number, number, number] {
-    return [context, round.mainContext, round.optimizer, this.sourcesAddress, sourceCount, round.rows, this.control + WORK * 4, this.helpers.length + 1, round.restStart, round.step];
+  splitUpdateArgs(round: SplitUpdateRound, context: number): [number, number, number, number, number, number, number] {
+    return [context, round.mainContext, round.optimizer, round.rows, this.control + WORK * 4, this.helpers.length + 1, round.step];
   }
 
-  private writeSources(sources: number[]): Int32Array {
-    const words = this.words();
-    const list = this.slot(this.helpers.length);
-    for (let i = 0; i < sources.length; i++) words[list + i] = sources[i];
-    return words;
-  }
-
-  /** Byte address of the reduction's source list (written by dispatchSplitUpdate). */
-  get sourcesAddress(): number {
-    return this.slot(this.helpers.length) * 4;
-  }
-
-  /** Address (in i32 words) of helper h's job slot; slot(size) is the reduction's source list. */
+  /** Address (in i32 words) of helper h's job slot. */
   private slot(h: number): number {
     return (this.control >> 2) + JOBS + h * JOB_WORDS;
   }

@@ -190,6 +190,25 @@ describe('Adam and AdamW', () => {
     });
   }
 
+  it('Adam with a gradient scale (clipping) is Adam on the scaled gradient, bit for bit', () => {
+    // Scaling by 0.5 is exact in f32, so both paths (the scaled loop and the plain one) see the same g.
+    const [g] = gradients();
+    const { after } = checkOp(core, {
+      buffers: { p1: params(), p2: params(), g, half: g.map((x) => x * 0.5), m1: new Float32Array(N), m2: new Float32Array(N), v1: new Float32Array(N), v2: new Float32Array(N) },
+      run: (fn, at) => {
+        for (let t = 1; t <= 3; t++) {
+          fn.adamStep(at.p1, at.g, at.m1, at.v1, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, t, 0.5);
+          fn.adamStep(at.p2, at.half, at.m2, at.v2, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, t, 1);
+        }
+      },
+      reference: () => ({}),
+      tolerance: TOLERANCE,
+    });
+    expect(after.p1).toEqual(after.p2);
+    expect(after.m1).toEqual(after.m2);
+    expect(after.p1.some((p, i) => p !== params()[i])).toBe(true);
+  });
+
   it('AdamW and Adam-with-L2 differ for the same λ (the decay is not the same thing)', () => {
     const run = (decoupled: boolean) => checkOp(core, {
       buffers: { p: params(), g: gradients()[1], m: new Float32Array(N), v: new Float32Array(N) },
