@@ -16,10 +16,10 @@
 // threaded step gives exactly the single-thread parameters.
 //
 // splitUpdate needs the threads' rows of X, A and δ to lie one after another (the
-// host points each helper context at its rows of the main context's buffers).
-// accumulate serves the other path (clipping, gradient-norm tracking), where the
-// whole gradient's norm is needed before any update: there every thread computes
-// all its gradients into its own buffer and the host adds them up.
+// host points each helper context at its rows of the main context's buffers). With
+// clipping or gradient-norm tracking the whole gradient's norm is needed before any
+// update: splitUpdate then only computes the gradients (step 0) and the host runs
+// the optimizer step (network.ts optimizerStep), the one-thread step exactly.
 // -----------------------------------------------------------------------------
 
 import { gemmPacked, columnSums, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
@@ -27,19 +27,6 @@ import {
   layerRecord, field, pointer, updateRange, CTX_NUM_LAYERS, CTX_X, CTX_SCRATCH, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD,
   LAYER_GW, LAYER_GB, OPT_GRADS,
 } from './network';
-
-/** dst[n] += src[n]: the gradient reduction. */
-export function accumulate(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const off = <usize>i << 2;
-    v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
-  }
-  for (; i < n; i++) {
-    const off = <usize>i << 2;
-    store<f32>(dst + off, load<f32>(dst + off) + load<f32>(src + off));
-  }
-}
 
 // --- the second round, shared out as it goes ------------------------------------
 
@@ -63,6 +50,8 @@ const MIN_ROWS_TAKEN: i32 = 16;
  *      straight into the optimizer's gradient buffer, then the optimizer on those rows
  *      (a layer's last chunk also covers its padding);
  *   2. bias items, one per layer: gb_l = Σ_rows δ_l and its update.
+ *
+ * `step` 0: compute the gradients only, no update (the host's optimizerStep follows).
  */
 export function splitUpdate(ownCtx: usize, mainCtx: usize, opt: usize, rows: i32, work: usize, threads: i32, step: i32): void {
   const numLayers = field(mainCtx, CTX_NUM_LAYERS);
@@ -87,7 +76,7 @@ export function splitUpdate(ownCtx: usize, mainCtx: usize, opt: usize, rows: i32
     const outSize = field(layer, LAYER_OUT);
     const biasGrads = pointer(layer, LAYER_GB);
     columnSums(pointer(layer, LAYER_D), rows, outSize, biasGrads);
-    updateRange(opt, <i32>((biasGrads - grads) >> 2), (outSize + 3) & ~3, step, 1);
+    if (step != 0) updateRange(opt, <i32>((biasGrads - grads) >> 2), (outSize + 3) & ~3, step, 1);
   }
 }
 
@@ -106,6 +95,7 @@ function weightRows(mainCtx: usize, opt: usize, grads: usize, l: i32, i0: i32, i
     i1 - i0, outSize, rows, inputs + (<usize>i0 << 2), 1, inSize, packed ? packed : pointer(layer, LAYER_D), outSize, 1,
     rowsGrads, outSize, 0, FINISH_NONE, 0, flags, scratch,
   );
+  if (step == 0) return;
   const paddedWeights = (inSize * outSize + 3) & ~3;
   const weightCount = (i1 == inSize ? paddedWeights : i1 * outSize) - i0 * outSize;
   updateRange(opt, <i32>((rowsGrads - grads) >> 2), weightCount, step, 1);

@@ -409,15 +409,14 @@ export class Model {
     let loss: number;
     let correct: number;
     if (threads > 1 && count >= threads * MIN_ROWS_PER_THREAD) {
+      ({ loss, correct } = this.parallelGradients(data, offset, count, threads));
       // The gradient norm (clipping, tracking) needs the whole gradient before any update:
-      // then every thread computes all its gradients and they are added up here.
-      const needsNorm = this.spec.optimizer.clipNorm > 0 || this.trackGradNorm;
-      ({ loss, correct } = this.parallelGradients(data, offset, count, threads, !needsNorm));
-      if (needsNorm) {
-        this.plan.helpers.forEach((helper) => fn.accumulate(this.plan.grads, helper.grads, this.plan.paramLength));
+      // then the threads only compute it, and the main thread takes the optimizer step.
+      if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
+        this.parallelUpdate(count, false);
         fn.optimizerStep(this.plan.context, this.plan.optimizer);
       } else {
-        this.parallelUpdate(count);
+        this.parallelUpdate(count, true);
       }
     } else {
       loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
@@ -429,12 +428,10 @@ export class Model {
 
   /**
    * Threaded mode, first round: rows are split in contiguous slices, the main thread
-   * takes the first; every thread runs forward, loss and backward on its slice. With
-   * `deltasOnly` each computes its rows' deltas only (packed for parallelUpdate),
-   * else its slice's gradients (each already divided by the whole batch's size) in
-   * its own gradient buffer.
+   * takes the first; every thread runs forward, loss and backward on its slice and
+   * computes its rows' deltas of every layer (packed for parallelUpdate), no gradients.
    */
-  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number, deltasOnly: boolean): { loss: number; correct: number } {
+  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number): { loss: number; correct: number } {
     const { fn, layout } = this.core;
     const pool = this.pool!;
     const share = Math.ceil(count / threads);
@@ -448,11 +445,11 @@ export class Model {
       }
       return {
         context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4,
-        rows: Math.min(share, count - start), batchRows: count, deltasOnly,
+        rows: Math.min(share, count - start), batchRows: count,
       };
     });
     pool.dispatchGradients(jobs);
-    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count, deltasOnly ? 1 : 0);
+    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count, 1);
     const helperLosses = pool.join();
     const { i32 } = this.core.view();
     let correct = i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
@@ -466,17 +463,21 @@ export class Model {
   /**
    * Threaded mode, second round: the threads compute every layer's weight gradient by
    * input rows over the whole batch (no reduction: each row of gW is complete, the
-   * one-thread row bit for bit) and update those rows, then the biases, sharing the work
-   * out as they go (assembly/parallel.ts: splitUpdate).
+   * one-thread row bit for bit) and, with `update`, update those rows, then the biases,
+   * sharing the work out as they go (assembly/parallel.ts: splitUpdate).
    */
-  private parallelUpdate(rows: number): void {
+  private parallelUpdate(rows: number, update: boolean): void {
     const { fn, layout } = this.core;
     const pool = this.pool!;
     const { plan } = this;
     const { i32, f64 } = this.core.view();
-    const step = i32[(plan.optimizer + layout.OPT_STEP) >> 2] + 1;
-    i32[(plan.optimizer + layout.OPT_STEP) >> 2] = step;
-    f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
+    // Step 0: gradients only (optimizerStep follows and counts the step).
+    let step = 0;
+    if (update) {
+      step = i32[(plan.optimizer + layout.OPT_STEP) >> 2] + 1;
+      i32[(plan.optimizer + layout.OPT_STEP) >> 2] = step;
+      f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
+    }
     const round = { mainContext: plan.context, optimizer: plan.optimizer, rows, step };
     pool.dispatchSplitUpdate(round, this.helperContexts);
     fn.splitUpdate(...pool.splitUpdateArgs(round, plan.context));
@@ -557,7 +558,7 @@ export class Model {
 
   private writeContext(): void {
     const { plan } = this;
-    this.writeContextAt({ context: plan.context, grads: plan.grads, scratch: plan.scratch });
+    this.writeContextAt({ context: plan.context, scratch: plan.scratch });
     for (const helper of plan.helpers) this.writeContextAt(helper);
     this.helperFirstRows = plan.helpers.map(() => 0);
     this.helperContexts = plan.helpers.map((helper) => helper.context);
@@ -583,8 +584,8 @@ export class Model {
       i32[r + (layout.LAYER_ACTIVATION >> 2)] = activationKind(layout, s.activation);
       i32[r + (layout.LAYER_W >> 2)] = plan.params + weightOffset * 4;
       i32[r + (layout.LAYER_B >> 2)] = plan.params + biasOffset * 4;
-      i32[r + (layout.LAYER_GW >> 2)] = own.grads + weightOffset * 4;
-      i32[r + (layout.LAYER_GB >> 2)] = own.grads + biasOffset * 4;
+      i32[r + (layout.LAYER_GW >> 2)] = plan.grads + weightOffset * 4;
+      i32[r + (layout.LAYER_GB >> 2)] = plan.grads + biasOffset * 4;
       i32[r + (layout.LAYER_PD >> 2)] = plan.layers[l].packedDeltas;
     });
     this.pointRows(own.context, 0);

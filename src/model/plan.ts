@@ -5,7 +5,7 @@
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
  *   [ per layer: packed D ]                                    threaded mode only: each layer's deltas packed (capacity rows)
- *   [ per helper thread: context, gradients, scratch ]         threaded mode only
+ *   [ per helper thread: context, scratch ]                    threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
  * Parameters come first and never move; the row buffers are re-planned when a
@@ -61,13 +61,14 @@ export interface MemoryPlan {
 }
 
 /**
- * A helper thread's own buffers. Parameters and optimizer state are shared; its rows
- * of X, T, A and D are rows of the main context's buffers (each thread takes a slice
- * of the batch, one after another), which the host points its context at per batch.
+ * A helper thread's own buffers: its context and GEMM scratch. Parameters, gradients and
+ * optimizer state are shared (its gradient steps compute deltas only; the weight gradients
+ * are computed by rows, by all threads, into the one buffer); its rows of X, T, A and D are
+ * rows of the main context's buffers (each thread takes a slice of the batch, one after
+ * another), which the host points its context at per batch.
  */
 export interface HelperSlots {
   context: number;
-  grads: number;
   scratch: number;
 }
 
@@ -128,7 +129,6 @@ export function planMemory(
   slots.forEach((slot, l) => { slot.packedDeltas = helperThreads ? take(capacity * alignUp(layers[l].units, 16) * 4) : 0; });
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
-    grads: take(paramLength * 4),
     scratch: take(scratchBytes),
   }));
   return {

@@ -32,7 +32,6 @@ export interface CoreFunctions {
   forward(ctx: number, rows: number): void;
   backward(ctx: number, rows: number): void;
   gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number, deltasOnly: number): number;
-  accumulate(dst: number, src: number, n: number): void;
   splitUpdate(ownCtx: number, mainCtx: number, opt: number, rows: number, work: number, threads: number, step: number): void;
   optimizerStep(ctx: number, opt: number): number;
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;

@@ -172,15 +172,13 @@ function spawnHelper(): Helper {
   return { post: (m) => worker.postMessage(m), ready: ready.finally(() => URL.revokeObjectURL(url)), terminate: () => worker.terminate() };
 }
 
-/** Rows' gradients into the helper's own context and buffers (the core's gradientStep). */
+/** Rows' deltas in the helper's own context, packed for splitUpdate (the core's gradientStep with deltasOnly). */
 export interface GradientJob {
   context: number;
   data: number;
   indices: number;
   rows: number;
   batchRows: number;
-  /** Only the deltas (packed for splitUpdate), no weight or bias gradients. */
-  deltasOnly: boolean;
 }
 
 /**
@@ -243,7 +241,7 @@ export class ThreadPool {
       words[slot + 2] = job.indices;
       words[slot + 3] = job.rows;
       words[slot + 4] = job.batchRows;
-      words[slot + 5] = job.deltasOnly ? 1 : 0;
+      words[slot + 5] = 1; // deltas only: the weight gradients are splitUpdate's
       words[slot + JOB_KIND] = KIND_GRADIENTS;
     }
     this.startRound(words);
