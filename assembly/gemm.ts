@@ -32,6 +32,15 @@
 // four k steps per iteration 66%. 6x8 and 5x8 spill and fall to 40-55%.
 // With relaxed-SIMD FMA the plain loop, unrolled by V8, runs at 96%.
 //
+// Why the baseline kernel stops near 75%: V8's code for the two-step loop (read from a
+// --perf-prof jitdump of Node 20, disassembled) is 53 macro-ops per 16 madds: 32 vmulps/
+// vaddps, 8 B loads, 4 vbroadcastss, and 9 of loop overhead (2 pointer adds, 2 lea for
+// A offsets, 2 register moves between the loop's phis, the stack-guard compare and the two
+// branches). At the peak's 2 madds per cycle that is 6.6 ops per cycle, past what Zen 3
+// sustains through dispatch (6 at best, about 5 in practice); the peak loop needs 4.5.
+// Fused multiply-add halves the arithmetic ops, which is why the relaxed kernel gets 96%.
+// Unrolled further, V8 spills (four steps: 8 spill/reload pairs per iteration).
+//
 // Rounding: every output is bias (or 0) + Σ_k a·b, added in increasing k with one
 // rounding per multiply and per add in the default build (madd = mul + add): the
 // order of the scalar reference, so the two agree bit for bit. Later K chunks
