@@ -95,6 +95,9 @@ async function measure(config: Config): Promise<void> {
     { batch, warmup: options.warmup, seconds: options.seconds, maxBatches: options.maxBatches },
   );
 
+  // As after fit(): the training data let go, so predict sizes its row buffers for the call
+  // (while the data is held they stay at the training batch and 1000 rows run in chunks of it).
+  model.releaseData();
   const rows = options.inferBatch;
   const inferInputs = new Float32Array(rows * 784);
   for (let i = 0; i < inferInputs.length; i++) inferInputs[i] = test.inputs[i] / 255;
@@ -122,7 +125,7 @@ async function measure(config: Config): Promise<void> {
     versions: { simdnet: packageVersion('simdnet'), node: process.versions.node, v8: process.versions.v8 },
     notes: `${config}: one WebAssembly call per training step (gather by index from the dataset in memory as bytes, forward, loss, backward, Adam); `
       + `batches walk a seeded shuffle of all 60,000 images; inference is predict() on ${rows} Float32 rows (copied in per call)`
-      + (threads > 1 ? `; ${threading.threads} threads data-parallel on one shared memory${threading.reason ? ` (${threading.reason})` : ''}` : ''),
+      + (threads > 1 ? `; ${threading.threads} threads data-parallel on one shared memory (training; predict gives each thread a slice of the rows)${threading.reason ? ` (${threading.reason})` : ''}` : ''),
     extra,
   };
   emitResult(result);

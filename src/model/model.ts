@@ -179,8 +179,13 @@ export class Model {
     try {
       return await fit(this, data, options);
     } finally {
-      this.fitDataEnd = 0;
+      this.releaseData();
     }
+  }
+
+  /** @internal Forgets the data loadData() placed (fit does at its end): predict may grow the row buffers again. */
+  releaseData(): void {
+    this.fitDataEnd = 0;
   }
 
   /** Whether a fit() is running (predict and evaluate still work from its callbacks). */
