@@ -1,6 +1,7 @@
 /**
- * `simdnet train --threads`: two threads train MNIST (briefly) and say so; a bad
- * thread count is a one-line usage error.
+ * `simdnet train --threads`: two threads train MNIST (briefly) and say so; by default
+ * every core (up to 4) trains, to the one-thread result exactly; a bad thread count is
+ * a one-line usage error.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, runOk, scratchDir } from './helpers.js';
@@ -14,6 +15,16 @@ describe('train --threads', () => {
     expect(output).toMatch(/^threads: 2$/m);
     const accuracy = Number(/test accuracy ([\d.]+)%/.exec(output)?.[1]);
     expect(accuracy).toBeGreaterThan(80);
+  });
+
+  it('by default uses every core (up to 4) and ends with the one-thread result exactly', async () => {
+    const args = ['train', '--limit', '2000', '--epochs', '1', '--layers', '32', '--batch-size', '64'];
+    const auto = await runOk(args, scratch.dir);
+    const one = await runOk([...args, '--threads', '1'], scratch.dir);
+    expect(auto).toMatch(/^threads: [1-4]$/m);
+    const result = (output: string) => /^test accuracy .*$/m.exec(output)?.[0];
+    expect(result(auto)).toBeDefined();
+    expect(result(auto)).toBe(result(one));
   });
 
   it('--threads 0 is a usage error', async () => {
