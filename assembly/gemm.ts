@@ -379,6 +379,15 @@ function fillBias(m: i32, n: i32, c: usize, ldc: i32, bias: usize, finish: i32, 
 
 // --- packing --------------------------------------------------------------------
 
+/** One k step of a packed B panel: 16 floats from src to dst. */
+// @ts-ignore: decorator
+@inline function copyPanelRow(dst: usize, src: usize): void {
+  v128.store(dst, v128.load(src));
+  v128.store(dst, v128.load(src, 16), 16);
+  v128.store(dst, v128.load(src, 32), 32);
+  v128.store(dst, v128.load(src, 48), 48);
+}
+
 /** Four rows of 4 floats, transposed: column i goes to dst + i·dstStep. */
 // @ts-ignore: decorator
 @inline function storeTransposed4x4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, dstStep: usize): void {
@@ -569,14 +578,7 @@ function packB(b: usize, kStride: i32, nStride: i32, p0: i32, kc: i32, j0: i32, 
     const out = dst + (<usize>(jr * kc) << 2);
     if (cols == NR && nStride == 1) {
       // B row-major (forward, weight gradients): 16 contiguous floats per k.
-      for (let p = 0; p < kc; p++) {
-        const s = src + <usize>p * kBytes;
-        const o = out + (<usize>p << 6);
-        v128.store(o, v128.load(s));
-        v128.store(o, v128.load(s, 16), 16);
-        v128.store(o, v128.load(s, 32), 32);
-        v128.store(o, v128.load(s, 48), 48);
-      }
+      for (let p = 0; p < kc; p++) copyPanelRow(out + (<usize>p << 6), src + <usize>p * kBytes);
     } else if (cols == NR && kStride == 1) {
       // B(k, n) = W[n][k] (input deltas): the panel's 16 columns are 16 rows of W; 4x4 transposes.
       let p = 0;
@@ -612,14 +614,7 @@ export function packPanels(src: usize, rows: i32, cols: i32, dst: usize, k: i32,
     const out = dst + (<usize>((j / NR) * k + firstRow) << 6);
     const from = src + (<usize>j << 2);
     if (j + NR <= cols) {
-      for (let r = 0; r < rows; r++) {
-        const s = from + <usize>r * srcRow;
-        const o = out + (<usize>r << 6);
-        v128.store(o, v128.load(s));
-        v128.store(o, v128.load(s, 16), 16);
-        v128.store(o, v128.load(s, 32), 32);
-        v128.store(o, v128.load(s, 48), 48);
-      }
+      for (let r = 0; r < rows; r++) copyPanelRow(out + (<usize>r << 6), from + <usize>r * srcRow);
     } else {
       const width = <usize>(cols - j) << 2;
       for (let r = 0; r < rows; r++) {

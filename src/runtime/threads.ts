@@ -232,35 +232,14 @@ export class ThreadPool {
 
   /** Hands one gradient job to each helper (jobs.length === size) and returns at once. */
   dispatchGradients(jobs: GradientJob[]): void {
-    const words = this.words();
-    for (let h = 0; h < jobs.length; h++) {
-      const job = jobs[h];
-      const slot = this.slot(h);
-      words[slot] = job.context;
-      words[slot + 1] = job.data;
-      words[slot + 2] = job.indices;
-      words[slot + 3] = job.rows;
-      words[slot + 4] = job.batchRows;
-      words[slot + 5] = 1; // deltas only: the weight gradients are splitUpdate's
-      words[slot + JOB_KIND] = KIND_GRADIENTS;
-    }
-    this.startRound(words);
+    // The last argument: deltas only (the weight gradients are splitUpdate's).
+    this.dispatch(KIND_GRADIENTS, jobs.map((job) => [job.context, job.data, job.indices, job.rows, job.batchRows, 1]));
   }
 
   /** Hands one inference job to each helper (jobs.length === size) and returns at once. */
   dispatchRows(kind: RowsKind, jobs: RowsJob[]): void {
-    const words = this.words();
     const code = kind === 'forward' ? KIND_FORWARD : kind === 'predict' ? KIND_PREDICT_ROWS : KIND_EVALUATE_ROWS;
-    for (let h = 0; h < jobs.length; h++) {
-      const job = jobs[h];
-      const slot = this.slot(h);
-      words[slot] = job.context;
-      words[slot + 1] = job.data;
-      words[slot + 2] = job.start;
-      words[slot + 3] = job.rows;
-      words[slot + JOB_KIND] = code;
-    }
-    this.startRound(words);
+    this.dispatch(code, jobs.map((job) => [job.context, job.data, job.start, job.rows]));
   }
 
   /**
@@ -272,12 +251,17 @@ export class ThreadPool {
     const base = this.control >> 2;
     words[base + WORK] = 0;
     words[base + WORK + 1] = 0;
-    for (let h = 0; h < contexts.length; h++) {
+    this.dispatch(KIND_SPLIT_UPDATE, contexts.map((context) => this.splitUpdateArgs(round, context)));
+  }
+
+  /** Writes each helper's job (its arguments and the kind) into its slot, then starts the round. */
+  private dispatch(kind: number, args: number[][]): void {
+    const words = this.words();
+    args.forEach((values, h) => {
       const slot = this.slot(h);
-      const args = this.splitUpdateArgs(round, contexts[h]);
-      for (let i = 0; i < args.length; i++) words[slot + i] = args[i];
-      words[slot + JOB_KIND] = KIND_SPLIT_UPDATE;
-    }
+      for (let i = 0; i < values.length; i++) words[slot + i] = values[i];
+      words[slot + JOB_KIND] = kind;
+    });
     this.startRound(words);
   }
 
