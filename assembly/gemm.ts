@@ -633,9 +633,11 @@ export function packPanels(src: usize, rows: i32, cols: i32, dst: usize, k: i32,
 /**
  * Z[rows, out] = X[rows, in]·W + b, then ReLU when `relu`. `sparseInput`: X is likely
  * mostly zeros (the network's inputs): try skipping its all-zero steps (GEMM_SPARSE_A).
+ * `packedW`: W already packed by packPanels (K = in), read in place instead of W (0: none).
  */
-export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, sparseInput: bool, scratch: usize): void {
-  gemmPacked(rows, outSize, inSize, x, inSize, 1, w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, sparseInput ? GEMM_SPARSE_A : 0, scratch);
+export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, sparseInput: bool, scratch: usize, packedW: usize): void {
+  const flags = (sparseInput ? GEMM_SPARSE_A : 0) | (packedW ? GEMM_PREPACKED_B : 0);
+  gemmPacked(rows, outSize, inSize, x, inSize, 1, packedW ? packedW : w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, flags, scratch);
 }
 
 /**

@@ -26,4 +26,4 @@ export { MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_A
 // Micro-benchmark support (bench/kernels.ts): the arithmetic peak of this engine.
 export { peakMaddChains } from './bench';
 export { firstNonFinite } from './simd';
-export { splitUpdate } from './parallel';
+export { shareDeltas, splitUpdate } from './parallel';

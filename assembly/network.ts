@@ -17,6 +17,8 @@
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
 //       PD [out/16, capacity, 16]    threaded mode: D of the whole batch packed as one
 //                                    GEMM B operand, shared by the threads (packPanels)
+//       PW [out/16, in, 16]          threaded mode: W packed for the forward product, kept
+//                                    current by splitUpdate (the rows it updates)
 //   dataset   a descriptor of rows already copied into memory once
 //   optimizer a descriptor of hyper-parameters and the flat buffers it updates
 // -----------------------------------------------------------------------------
@@ -36,6 +38,8 @@ export const CTX_CAPACITY: i32 = 20;
 export const CTX_X: i32 = 24;
 export const CTX_T: i32 = 28;
 export const CTX_SCRATCH: i32 = 32;
+/** Threaded mode: non-zero while every layer's PW holds its current weights (the forward reads PW). */
+export const CTX_PACKED_WEIGHTS: i32 = 36;
 export const CTX_STAT_LOSS: i32 = 40;       // f64
 export const CTX_STAT_CORRECT: i32 = 48;    // i32
 export const CTX_STAT_GRAD_NORM: i32 = 56;  // f64
@@ -54,7 +58,9 @@ export const LAYER_A: i32 = 28;
 export const LAYER_D: i32 = 32;
 /** Threaded mode: the layer's δ for the whole batch, packed for GEMM_PREPACKED_B (0: none). */
 export const LAYER_PD: i32 = 40;
-export const LAYER_BYTES: i32 = 44;
+/** Threaded mode: the layer's W packed for the forward product (0: none); see CTX_PACKED_WEIGHTS. */
+export const LAYER_PW: i32 = 44;
+export const LAYER_BYTES: i32 = 48;
 // --- dataset descriptor -----------------------------------------------------
 export const DATA_INPUTS: i32 = 0;
 export const DATA_INPUT_KIND: i32 = 4;      // INPUT_F32 | INPUT_U8
@@ -209,7 +215,8 @@ export function forward(ctx: usize, rows: i32): void {
     // The output layer keeps z (in D) for the loss; hidden layers work in place in A.
     const z = isOutput ? pointer(layer, LAYER_D) : outputs;
     const fuseRelu = activation == RELU && !isOutput;
-    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch);
+    const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
+    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch, packedW);
     if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize);
     input = outputs;
   }

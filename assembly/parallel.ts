@@ -1,15 +1,18 @@
 // -----------------------------------------------------------------------------
 // Data-parallel training support. A threaded batch is two rounds:
 //
-//   1. every thread runs gradientStep(deltasOnly) on its slice of the batch with its
-//      own context (its rows of X, T, A and D, its GEMM scratch) over the shared
-//      parameters: forward, loss and the deltas δ of every layer, no weight gradients;
-//      each packs its rows of every δ into that layer's shared packed copy;
+//   1. shareDeltas: the threads take chunks of the batch's rows from a counter as they
+//      go and run gradientStep(deltasOnly) on each, in their own context pointed at
+//      those rows of the main buffers (X, T, A, D; their own GEMM scratch), over the
+//      shared parameters: forward, loss and the deltas δ of every layer, no weight
+//      gradients; each chunk's δ rows go into each layer's shared packed copy. Rows are
+//      independent here, so whoever computes a row computes the same numbers;
 //   2. splitUpdate: the threads compute every layer's weight gradient over the WHOLE
 //      batch, split by input rows (gW[i₀..i₁, :] = A_prev[:, i₀..i₁]ᵀ · δ: those rows of
 //      gW are complete, no reduction), straight into the optimizer's buffer, and update
-//      them; then each bias gradient (a column sum of δ) and its update. They take the
-//      work from counters in shared memory as they go, so a slower thread takes less.
+//      them (and pack the updated rows for the next forward: PW); then each bias gradient
+//      (a column sum of δ) and its update. They take the work from counters in shared
+//      memory as they go, so a slower thread takes less.
 //
 // Every gradient is the one-thread gradient bit for bit (each element is the same sum
 // in the same order, whoever computes it), and Adam/SGD act element by element: a
@@ -22,11 +25,72 @@
 // the optimizer step (network.ts optimizerStep), the one-thread step exactly.
 // -----------------------------------------------------------------------------
 
-import { gemmPacked, columnSums, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
+import { gemmPacked, columnSums, packPanels, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
 import {
-  layerRecord, field, pointer, updateRange, CTX_NUM_LAYERS, CTX_X, CTX_SCRATCH, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD,
-  LAYER_GW, LAYER_GB, OPT_GRADS,
+  layerRecord, field, pointer, updateRange, gradientStep, CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_X, CTX_T,
+  CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
+  LAYER_GB, OPT_GRADS,
 } from './network';
+
+// --- the first round, shared out as it goes --------------------------------------
+
+/** Work counter of shareDeltas: the next batch row (i32). */
+export const WORK_NEXT_BATCH_ROW: i32 = 8;
+/** Fewest batch rows a thread takes at once. */
+const MIN_BATCH_ROWS_TAKEN: i32 = 16;
+
+/**
+ * A thread's part of the first round: chunks of rows [r₀, r₁) of the batch of `batchRows`
+ * (gathered through `indices`), taken from the counter at `work` + WORK_NEXT_BATCH_ROW
+ * (zeroed by the host) until none is left, each run by gradientStep with deltasOnly in
+ * `ownCtx` moved to those rows. Returns the thread's share of the batch's mean loss; its
+ * count of correct rows is left in CTX_STAT_CORRECT and `ownCtx` is moved back to row 0.
+ */
+export function shareDeltas(ownCtx: usize, data: usize, indices: usize, batchRows: i32, work: usize, threads: i32): f64 {
+  let loss: f64 = 0;
+  let correct = 0;
+  const counter = work + <usize>WORK_NEXT_BATCH_ROW;
+  for (;;) {
+    let start = atomicLoad(counter);
+    let end = 0;
+    for (;;) {
+      if (start >= batchRows) break;
+      end = min(batchRows, start + guidedRows(batchRows - start, threads));
+      const seen = compareExchange(counter, start, end);
+      if (seen == start) break;
+      start = seen; // another thread took rows first: try again from where it left the counter
+    }
+    if (start >= batchRows) break;
+    moveRows(ownCtx, start);
+    loss += gradientStep(ownCtx, data, indices + (<usize>start << 2), end - start, batchRows, 1);
+    correct += field(ownCtx, CTX_STAT_CORRECT);
+  }
+  moveRows(ownCtx, 0);
+  store<i32>(ownCtx + <usize>CTX_STAT_CORRECT, correct);
+  return loss;
+}
+
+/** Batch rows to take when `remaining` are left: half of a fair share, at least MIN_BATCH_ROWS_TAKEN, a multiple of 4. */
+// @ts-ignore: decorator
+@inline function guidedRows(remaining: i32, threads: i32): i32 {
+  return max(MIN_BATCH_ROWS_TAKEN, ((remaining + 2 * threads - 1) / (2 * threads) + 3) & ~3);
+}
+
+/** Points a context's X, T and every layer's A and D at batch row `row` (from the row its CTX_FIRST_ROW names). */
+function moveRows(ctx: usize, row: i32): void {
+  const shift = row - field(ctx, CTX_FIRST_ROW);
+  if (shift == 0) return;
+  store<i32>(ctx + <usize>CTX_X, field(ctx, CTX_X) + shift * (field(ctx, CTX_INPUT_SIZE) << 2));
+  store<i32>(ctx + <usize>CTX_T, field(ctx, CTX_T) + shift * (field(ctx, CTX_OUTPUT_SIZE) << 2));
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  for (let l = 0; l < numLayers; l++) {
+    const layer = layerRecord(ctx, l);
+    const rowBytes = field(layer, LAYER_OUT) << 2;
+    store<i32>(layer + <usize>LAYER_A, field(layer, LAYER_A) + shift * rowBytes);
+    store<i32>(layer + <usize>LAYER_D, field(layer, LAYER_D) + shift * rowBytes);
+  }
+  store<i32>(ctx + <usize>CTX_FIRST_ROW, row);
+}
 
 // --- the second round, shared out as it goes ------------------------------------
 
@@ -99,6 +163,9 @@ function weightRows(mainCtx: usize, opt: usize, grads: usize, l: i32, i0: i32, i
   const paddedWeights = (inSize * outSize + 3) & ~3;
   const weightCount = (i1 == inSize ? paddedWeights : i1 * outSize) - i0 * outSize;
   updateRange(opt, <i32>((rowsGrads - grads) >> 2), weightCount, step, 1);
+  // The updated rows into the packed copy the next forward reads (PW), while they are in cache.
+  const packedWeights = pointer(layer, LAYER_PW);
+  if (packedWeights) packPanels(pointer(layer, LAYER_W) + (<usize>(i0 * outSize) << 2), i1 - i0, outSize, packedWeights, inSize, i0);
 }
 
 /** Rows to take when `remaining` are left: half of a fair share, at least MIN_ROWS_TAKEN, a multiple of 4. */

@@ -254,11 +254,11 @@ const PEAK_ITERATIONS = 200_000;
 function layerProbes(fn: Record<string, (...args: number[]) => number>, at: Record<string, number>, B: number, IN: number, OUT: number, flops: number): Probe[] {
   if (fn.denseForward) {
     return [
-      { name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`, flops, run: () => void fn.denseForward(B, IN, OUT, at.x, at.w, at.b, at.z, 1, 0, at.scratch), samples: [] },
+      { name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`, flops, run: () => void fn.denseForward(B, IN, OUT, at.x, at.w, at.b, at.z, 1, 0, at.scratch, 0), samples: [] },
       { name: `in delta δX=δ·Wᵀ (packing incl.)`, flops, run: () => void fn.denseInputDelta(B, IN, OUT, at.d, at.w, 0, at.dx, at.scratch), samples: [] },
       { name: `w grad   dW=Xᵀ·δ (+ column sums)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.x, at.d, at.gw, at.gb, 0, at.scratch), samples: [] },
       // The network's first layer skips all-zero steps of its input (GEMM_SPARSE_A): MNIST pixels.
-      { name: `forward, MNIST X (zero steps skipped)`, flops, run: () => void fn.denseForward(B, IN, OUT, at.mnist, at.w, at.b, at.z, 1, 1, at.scratch), samples: [] },
+      { name: `forward, MNIST X (zero steps skipped)`, flops, run: () => void fn.denseForward(B, IN, OUT, at.mnist, at.w, at.b, at.z, 1, 1, at.scratch, 0), samples: [] },
       { name: `w grad,  MNIST X (zero steps skipped)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.mnist, at.d, at.gw, at.gb, 1, at.scratch), samples: [] },
     ];
   }

@@ -74,11 +74,15 @@ export class Model {
   private fitDataEnd = 0;
   /** Helper threads, in the threaded mode. */
   private pool: ThreadPool | undefined;
-  /** The batch row each helper context's X, T, A and D currently start at (see pointRows). */
-  private helperFirstRows: number[] = [];
-  /** The helpers' contexts, as the second round's jobs name them. */
+  /** The helpers' contexts, as the rounds' jobs name them. */
   private helperContexts: number[] = [];
   private trackGradNorm = false;
+  /**
+   * Threaded mode: whether every layer's packed copy of W (PW) holds its current weights.
+   * Set by the second round, which re-packs the rows it updates; cleared by every other
+   * write of the parameters. Mirrored into each context's CTX_PACKED_WEIGHTS (forward reads PW).
+   */
+  private packedWeightsCurrent = false;
   /** How many threads train this model, and if fewer than requested, why. */
   readonly threading: Threading;
 
@@ -151,6 +155,7 @@ export class Model {
       params.set(layer.weights, this.plan.layers[l].weightOffset);
       params.set(layer.bias, this.plan.layers[l].biasOffset);
     });
+    this.setPackedWeightsCurrent(false);
   }
 
   // --- configuration ------------------------------------------------------------
@@ -261,12 +266,13 @@ export class Model {
       const count = Math.min(share, rows - first);
       this.pointRows(helper.context, first);
       if (kind === 'forward') this.core.view().i32[(helper.context + layout.CTX_X) >> 2] = inputRowsAt + (start + first) * this.inputSize * 4;
-      this.helperFirstRows[h] = -1; // re-pointed before the next training batch
       return { context: helper.context, data: data.descriptor, start: start + first, rows: count };
     });
     pool.dispatchRows(kind, jobs);
     let lossSum = run(plan.context, start, share) * share;
     const losses = pool.join();
+    // Back to row 0 of the row buffers, where training expects every context.
+    plan.helpers.forEach((helper) => this.pointRows(helper.context, 0));
     let correct = kind === 'evaluate' ? correctAt(plan.context) : 0;
     jobs.forEach((job, h) => {
       if (kind !== 'evaluate' || job.rows === 0) return;
@@ -414,16 +420,19 @@ export class Model {
     let loss: number;
     let correct: number;
     if (threads > 1 && count >= threads * MIN_ROWS_PER_THREAD) {
-      ({ loss, correct } = this.parallelGradients(data, offset, count, threads));
+      ({ loss, correct } = this.parallelGradients(data, offset, count));
       // The gradient norm (clipping, tracking) needs the whole gradient before any update:
       // then the threads only compute it, and the main thread takes the optimizer step.
       if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
         this.parallelUpdate(count, false);
         fn.optimizerStep(this.plan.context, this.plan.optimizer);
+        this.setPackedWeightsCurrent(false);
       } else {
         this.parallelUpdate(count, true);
+        this.setPackedWeightsCurrent(true);
       }
     } else {
+      this.setPackedWeightsCurrent(false);
       loss = fn.trainStep(this.plan.context, data.descriptor, this.plan.optimizer, data.order + offset * 4, count);
       correct = this.core.view().i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
     }
@@ -432,33 +441,21 @@ export class Model {
   }
 
   /**
-   * Threaded mode, first round: rows are split in contiguous slices, the main thread
-   * takes the first; every thread runs forward, loss and backward on its slice and
-   * computes its rows' deltas of every layer (packed for parallelUpdate), no gradients.
+   * Threaded mode, first round: the threads take chunks of the batch's rows as they go
+   * (assembly/parallel.ts: shareDeltas), each running forward, loss and backward on its
+   * chunks in its own context and computing their deltas of every layer (packed for
+   * parallelUpdate), no gradients.
    */
-  private parallelGradients(data: LoadedData, offset: number, count: number, threads: number): { loss: number; correct: number } {
+  private parallelGradients(data: LoadedData, offset: number, count: number): { loss: number; correct: number } {
     const { fn, layout } = this.core;
     const pool = this.pool!;
-    const share = Math.ceil(count / threads);
-    const { helpers } = this.plan;
-    const jobs = helpers.map((helper, h) => {
-      const start = Math.min(count, share * (h + 1));
-      // A helper's rows of X, T, A and D follow the previous thread's in the main buffers.
-      if (this.helperFirstRows[h] !== start) {
-        this.pointRows(helper.context, start);
-        this.helperFirstRows[h] = start;
-      }
-      return {
-        context: helper.context, data: data.descriptor, indices: data.order + (offset + start) * 4,
-        rows: Math.min(share, count - start), batchRows: count,
-      };
-    });
-    pool.dispatchGradients(jobs);
-    let loss = fn.gradientStep(this.plan.context, data.descriptor, data.order + offset * 4, share, count, 1);
+    const round = { data: data.descriptor, indices: data.order + offset * 4, batchRows: count };
+    pool.dispatchDeltas(round, this.helperContexts);
+    let loss = fn.shareDeltas(...pool.shareDeltasArgs(round, this.plan.context));
     const helperLosses = pool.join();
     const { i32 } = this.core.view();
     let correct = i32[(this.plan.context + layout.CTX_STAT_CORRECT) >> 2];
-    helpers.forEach((helper, h) => {
+    this.plan.helpers.forEach((helper, h) => {
       loss += helperLosses[h];
       correct += i32[(helper.context + layout.CTX_STAT_CORRECT) >> 2];
     });
@@ -508,6 +505,16 @@ export class Model {
     return result;
   }
 
+  /** Records whether the packed weights are current, in every context (see packedWeightsCurrent). */
+  private setPackedWeightsCurrent(current: boolean): void {
+    if (current === this.packedWeightsCurrent) return;
+    this.packedWeightsCurrent = current;
+    const { i32 } = this.core.view();
+    const word = this.core.layout.CTX_PACKED_WEIGHTS >> 2;
+    i32[(this.plan.context >> 2) + word] = current ? 1 : 0;
+    for (const helper of this.plan.helpers) i32[(helper.context >> 2) + word] = current ? 1 : 0;
+  }
+
   /** @internal Whether the core computes the gradient norm every step. */
   setTrackGradNorm(track: boolean): void {
     this.trackGradNorm = track;
@@ -540,6 +547,7 @@ export class Model {
   restore(state: { params: Float32Array; moment1?: Float32Array; moment2?: Float32Array }): void {
     const { f32 } = this.core.view();
     f32.set(state.params, this.plan.params >> 2);
+    this.setPackedWeightsCurrent(false);
     if (state.moment1) f32.set(state.moment1, this.plan.moment1 >> 2);
     if (state.moment2) f32.set(state.moment2, this.plan.moment2 >> 2);
   }
@@ -559,13 +567,15 @@ export class Model {
       const offset = this.plan.layers[l].weightOffset;
       initializeWeights(params.subarray(offset, offset + s.inSize * s.units), s.activation, s.inSize, s.units, random);
     });
+    this.setPackedWeightsCurrent(false);
   }
 
   private writeContext(): void {
     const { plan } = this;
     this.writeContextAt({ context: plan.context, scratch: plan.scratch });
     for (const helper of plan.helpers) this.writeContextAt(helper);
-    this.helperFirstRows = plan.helpers.map(() => 0);
+    // A new plan has new (unfilled) packed copies.
+    this.packedWeightsCurrent = false;
     this.helperContexts = plan.helpers.map((helper) => helper.context);
   }
 
@@ -581,6 +591,7 @@ export class Model {
     i32[c + (layout.CTX_LOSS >> 2)] = lossKind(layout, this.spec.loss);
     i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
     i32[c + (layout.CTX_SCRATCH >> 2)] = own.scratch;
+    i32[c + (layout.CTX_PACKED_WEIGHTS >> 2)] = 0;
     this.shapes.forEach((s, l) => {
       const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
       const { weightOffset, biasOffset } = plan.layers[l];
@@ -592,6 +603,7 @@ export class Model {
       i32[r + (layout.LAYER_GW >> 2)] = plan.grads + weightOffset * 4;
       i32[r + (layout.LAYER_GB >> 2)] = plan.grads + biasOffset * 4;
       i32[r + (layout.LAYER_PD >> 2)] = plan.layers[l].packedDeltas;
+      i32[r + (layout.LAYER_PW >> 2)] = plan.layers[l].packedWeights;
     });
     this.pointRows(own.context, 0);
   }

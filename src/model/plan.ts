@@ -4,7 +4,7 @@
  *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
- *   [ per layer: packed D ]                                    threaded mode only: each layer's deltas packed (capacity rows)
+ *   [ per layer: packed D, packed W ]                          threaded mode only: deltas (capacity rows) and weights, packed
  *   [ per helper thread: context, scratch ]                    threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
@@ -32,6 +32,8 @@ export interface LayerSlots {
   deltas: number;
   /** Threaded mode: the deltas of a whole batch packed for the weight-gradient products (0 with one thread). */
   packedDeltas: number;
+  /** Threaded mode: W packed for the forward product, kept current by the second round (0 with one thread). */
+  packedWeights: number;
 }
 
 export interface MemoryPlan {
@@ -122,11 +124,14 @@ export function planMemory(
     outputs: take(capacity * layer.units * 4),
     deltas: take(capacity * layer.units * 4),
     packedDeltas: 0,
+    packedWeights: 0,
   }));
   const scratchBytes = gemmScratchBytes;
   const scratch = take(scratchBytes);
   // Threaded mode: each layer's deltas packed for the shared weight-gradient products (gemm.ts packPanels).
   slots.forEach((slot, l) => { slot.packedDeltas = helperThreads ? take(capacity * alignUp(layers[l].units, 16) * 4) : 0; });
+  // Threaded mode: each layer's W packed for the forward product (rows re-packed as the second round updates them).
+  slots.forEach((slot, l) => { slot.packedWeights = helperThreads ? take(layers[l].inSize * alignUp(layers[l].units, 16) * 4) : 0; });
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     scratch: take(scratchBytes),

@@ -32,6 +32,7 @@ export interface CoreFunctions {
   forward(ctx: number, rows: number): void;
   backward(ctx: number, rows: number): void;
   gradientStep(ctx: number, data: number, indices: number, count: number, batchRows: number, deltasOnly: number): number;
+  shareDeltas(ownCtx: number, data: number, indices: number, batchRows: number, work: number, threads: number): number;
   splitUpdate(ownCtx: number, mainCtx: number, opt: number, rows: number, work: number, threads: number, step: number): void;
   optimizerStep(ctx: number, opt: number): number;
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
@@ -42,8 +43,8 @@ export interface CoreFunctions {
 /** The numeric constants the core exports as globals (offsets, kinds). */
 export const LAYOUT_NAMES = [
   'CTX_NUM_LAYERS', 'CTX_INPUT_SIZE', 'CTX_OUTPUT_SIZE', 'CTX_LOSS', 'CTX_ACCURACY', 'CTX_CAPACITY',
-  'CTX_X', 'CTX_T', 'CTX_SCRATCH', 'CTX_FIRST_ROW', 'CTX_STAT_LOSS', 'CTX_STAT_CORRECT', 'CTX_STAT_GRAD_NORM', 'CTX_HEADER_BYTES',
-  'LAYER_IN', 'LAYER_OUT', 'LAYER_ACTIVATION', 'LAYER_W', 'LAYER_B', 'LAYER_GW', 'LAYER_GB', 'LAYER_A', 'LAYER_D', 'LAYER_PD',
+  'CTX_X', 'CTX_T', 'CTX_SCRATCH', 'CTX_PACKED_WEIGHTS', 'CTX_FIRST_ROW', 'CTX_STAT_LOSS', 'CTX_STAT_CORRECT', 'CTX_STAT_GRAD_NORM', 'CTX_HEADER_BYTES',
+  'LAYER_IN', 'LAYER_OUT', 'LAYER_ACTIVATION', 'LAYER_W', 'LAYER_B', 'LAYER_GW', 'LAYER_GB', 'LAYER_A', 'LAYER_D', 'LAYER_PD', 'LAYER_PW',
   'LAYER_BYTES',
   'DATA_INPUTS', 'DATA_INPUT_KIND', 'DATA_INPUT_SCALE', 'DATA_TARGETS', 'DATA_TARGET_KIND', 'DATA_COUNT', 'DATA_BYTES',
   'INPUT_F32', 'INPUT_U8', 'TARGET_LABELS', 'TARGET_ROWS',

@@ -29,6 +29,7 @@
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
  *   4, 5           splitUpdate's work counters (next weight row, next bias), zeroed per round
+ *   6              shareDeltas' work counter (next batch row), zeroed per round
  *   8 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
  */
 
@@ -40,7 +41,7 @@ const JOBS = 8;
 const JOB_WORDS = 16;
 const JOB_KIND = 13;
 const JOB_LOSS = 14;
-const KIND_GRADIENTS = 0;
+const KIND_DELTAS = 0;
 const KIND_SPLIT_UPDATE = 1;
 /** Inference over a slice of rows (predict, evaluate): the core's forward, predictRows, evaluateRows. */
 const KIND_FORWARD = 2;
@@ -91,8 +92,8 @@ function serve(exports, memory, base, index, post) {
     // The memory may have grown since the last job: views are re-made when its size changed.
     if (words.buffer !== memory.buffer || words.length * 4 !== memory.buffer.byteLength) words = new Int32Array(memory.buffer);
     const kind = words[slot + ${JOB_KIND}];
-    if (kind === ${KIND_GRADIENTS}) {
-      const loss = exports.gradientStep(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
+    if (kind === ${KIND_DELTAS}) {
+      const loss = exports.shareDeltas(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
       new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
     } else if (kind === ${KIND_SPLIT_UPDATE}) {
       exports.splitUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6]);
@@ -172,12 +173,12 @@ function spawnHelper(): Helper {
   return { post: (m) => worker.postMessage(m), ready: ready.finally(() => URL.revokeObjectURL(url)), terminate: () => worker.terminate() };
 }
 
-/** Rows' deltas in the helper's own context, packed for splitUpdate (the core's gradientStep with deltasOnly). */
-export interface GradientJob {
-  context: number;
+/** The first round, run by every thread at once (the core's shareDeltas, see assembly/parallel.ts). */
+export interface DeltasRound {
+  /** The dataset's descriptor. */
   data: number;
+  /** Address of the batch's row indices. */
   indices: number;
-  rows: number;
   batchRows: number;
 }
 
@@ -230,10 +231,18 @@ export class ThreadPool {
     return new Int32Array(this.memory.buffer);
   }
 
-  /** Hands one gradient job to each helper (jobs.length === size) and returns at once. */
-  dispatchGradients(jobs: GradientJob[]): void {
-    // The last argument: deltas only (the weight gradients are splitUpdate's).
-    this.dispatch(KIND_GRADIENTS, jobs.map((job) => [job.context, job.data, job.indices, job.rows, job.batchRows, 1]));
+  /**
+   * Hands the first round to the helpers (each with its own context) after zeroing its work
+   * counter; the caller runs its own part with shareDeltasArgs.
+   */
+  dispatchDeltas(round: DeltasRound, contexts: number[]): void {
+    this.words()[(this.control >> 2) + WORK + 2] = 0;
+    this.dispatch(KIND_DELTAS, contexts.map((context) => this.shareDeltasArgs(round, context)));
+  }
+
+  /** The core's shareDeltas arguments for one thread's context. */
+  shareDeltasArgs(round: DeltasRound, context: number): [number, number, number, number, number, number] {
+    return [context, round.data, round.indices, round.batchRows, this.control + WORK * 4, this.helpers.length + 1];
   }
 
   /** Hands one inference job to each helper (jobs.length === size) and returns at once. */

@@ -119,6 +119,36 @@ describe('threaded mode', () => {
     expect(clippedDouble.describe().layers).toEqual(clippedSingle.describe().layers);
   });
 
+  it('the packed weights the threads keep for the forward follow every other write of the weights', async () => {
+    // 970 rows in batches of 64: the last batch of each epoch (10 rows) is too small to split
+    // and runs on the main thread (its update is not re-packed by the threads).
+    const data = blobs(970);
+    const single = await model(1);
+    const parallel = await model(2);
+    await single.fit(data, { epochs: 3, batchSize: 64 });
+    await parallel.fit(data, { epochs: 3, batchSize: 64 });
+    expect(parallel.describe().layers).toEqual(single.describe().layers);
+    // 1024 rows: every batch runs on both threads, so the packed weights are current after
+    // the fit. Weights written from the host: the next predict and training step use them.
+    const even = blobs(1024);
+    await single.fit(even, { epochs: 1, batchSize: 64 });
+    await parallel.fit(even, { epochs: 1, batchSize: 64 });
+    const other = (await model(1, { seed: 99 })).describe();
+    single.setWeights(other);
+    parallel.setWeights(other);
+    expect(parallel.predict(data.inputs)).toEqual(single.predict(data.inputs));
+    await single.fit(even, { epochs: 1, batchSize: 64 });
+    await parallel.fit(even, { epochs: 1, batchSize: 64 });
+    expect(parallel.describe().layers).toEqual(single.describe().layers);
+    // Early stopping's restore of the best weights (the later epochs made worse on purpose: a huge rate).
+    for (const m of [single, parallel]) m.setLearningRate(5);
+    const options = { epochs: 4, batchSize: 64, validationData: blobs(200), earlyStopping: { patience: 1, restoreBestWeights: true } };
+    const [a, b] = [await single.fit(even, options), await parallel.fit(even, options)];
+    expect(b.stopReason).toBe('earlyStopping');
+    expect(a.stopReason).toBe('earlyStopping');
+    expect(parallel.predict(data.inputs)).toEqual(single.predict(data.inputs));
+  });
+
   it('predict and evaluate share the rows out between the threads and give the one-thread results exactly', async () => {
     const data = blobs(1001);
     const single = await model(1);
