@@ -3,26 +3,25 @@
  * WebAssembly.Memory.
  *
  * The main thread and N-1 helper threads (worker_threads in Node and Bun, Web
- * Workers in browsers and Deno) each run the core's gradientStep() on their
- * slice of the batch, with their own context (rows, activations, deltas,
- * gradients) and the shared parameters. The main thread then adds the helpers'
- * gradients into its own and takes one optimizer step. One batch costs one
- * WebAssembly call per thread and no message passing: jobs and completions go
- * through a control block in the shared memory, with Atomics.
+ * Workers in browsers and Deno) each work in their own context (its rows of the
+ * shared row buffers, its GEMM scratch) over the shared parameters, gradients and
+ * optimizer state. One batch costs two WebAssembly calls per thread and no
+ * message passing: jobs and completions go through a control block in the shared
+ * memory, with Atomics.
  *
  * Waiting: a helper spins briefly on the control word, then sleeps in
  * Atomics.wait, so a helper that finds the CPU busy gives it up instead of
  * burning its time slice; the main thread spins, then waits (where the runtime
  * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
  *
- * A batch is two rounds: every thread runs forward, loss and backward for its
- * rows, computing every layer's deltas (no weight gradients) and packing its rows
- * of them into a shared copy; then the threads compute every layer's weight
- * gradient by input rows over the whole batch, which needs no reduction, and
- * update those rows, then the biases (splitUpdate, assembly/parallel.ts), taking
- * the work in chunks from shared counters, so a thread that runs slower takes
- * less of it. Each gradient is the one-thread gradient bit for bit. Predict and
- * evaluate hand each helper a slice of the rows (one round).
+ * A batch is two rounds (assembly/parallel.ts): the threads run forward, loss
+ * and backward on chunks of the batch's rows, computing every layer's deltas (no
+ * weight gradients) and packing them into a shared copy (shareDeltas); then they
+ * compute every layer's weight gradient by input rows over the whole batch, which
+ * needs no reduction, and update those rows, then the biases (splitUpdate). In
+ * both rounds they take the work in chunks from shared counters, so a thread that
+ * runs slower takes less of it. Each gradient is the one-thread gradient bit for
+ * bit. Predict and evaluate hand each helper a slice of the rows (one round).
  *
  * Control block (i32 words at `control`):
  *   0 generation   bumped by the main thread to hand out a round of jobs
