@@ -66,8 +66,8 @@ export interface MemoryPlan {
  * A helper thread's own buffers: its context and GEMM scratch. Parameters, gradients and
  * optimizer state are shared (its gradient steps compute deltas only; the weight gradients
  * are computed by rows, by all threads, into the one buffer); its rows of X, T, A and D are
- * rows of the main context's buffers (each thread takes a slice of the batch, one after
- * another), which the host points its context at per batch.
+ * rows of the main context's buffers: the chunk of the batch it is working on (the core
+ * moves the context from chunk to chunk), or its slice of the rows in predict/evaluate.
  */
 export interface HelperSlots {
   context: number;
