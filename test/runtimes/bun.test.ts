@@ -2,8 +2,11 @@
  * Bun (npm package `bun`): the round trip from the installed tarball, with
  * 'simdnet' resolved through the package's `bun` export (the core read from disk).
  * Bun runs JavaScriptCore, not V8: matching Node's predictions bit for bit shows
- * the core computes the same numbers on another engine.
+ * the core computes the same numbers on another engine. The threaded mode runs on
+ * worker_threads there too, against the same model trained on one thread.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastJsonLine, repoBinary, roundTripProblems, run, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
 
@@ -20,5 +23,20 @@ describe('Bun, from the packed tarball', () => {
     console.log(`bun: ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, process ${milliseconds} ms`);
     expect(result.runtime).toMatch(/^Bun /);
     expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
+  });
+
+  it.skipIf(skip)('trains on 2 threads (worker_threads) to the one-thread weights, bit for bit', async () => {
+    const file = `bun-threads-${process.pid}.mjs`;
+    writeFileSync(join(project.dir, file), "import { threaded } from './threads.mjs';\nconsole.log(JSON.stringify(await threaded({ epochs: 60 })));\n");
+    try {
+      const { stdout } = await run(bun ?? 'bun', [file], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' } });
+      const result = lastJsonLine<{ threading: { threads: number; requested: number; reason?: string }; accuracy: number; identical: boolean; milliseconds: number }>(stdout);
+      console.log(`bun threads: ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
+      expect(result.threading).toEqual({ threads: 2, requested: 2 });
+      expect(result.identical).toBe(true);
+      expect(result.accuracy).toBeGreaterThan(0.8);
+    } finally {
+      rmSync(join(project.dir, file), { force: true });
+    }
   });
 });

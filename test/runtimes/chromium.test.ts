@@ -9,7 +9,8 @@
  * cross-origin isolation headers (COOP/COEP) that SharedArrayBuffer, and so
  * threads, need. A second page asks for 2 threads: on the isolated origin it
  * trains with Web Workers on a shared memory; on the plain one it falls back to
- * one thread and says why.
+ * one thread and says why. The threaded run also trains the same model on one
+ * thread and compares the weights: they must be equal bit for bit.
  */
 import { build } from 'esbuild';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -119,6 +120,8 @@ interface ThreadsResult {
   threading: { threads: number; requested: number; reason?: string };
   accuracy: number;
   milliseconds: number;
+  /** Its weights equal, bit for bit, those of the same model trained on one thread. */
+  identical: boolean;
   crossOriginIsolated: boolean;
   error?: string;
 }
@@ -127,7 +130,7 @@ async function runThreadsPage(origin: StaticServer): Promise<ThreadsResult> {
   const tab = await browser.newPage();
   try {
     const result = await pageResult<ThreadsResult>(tab, `${origin.url}/${threadsPage}`, 'threadsResult');
-    console.log(`chromium threads (crossOriginIsolated ${result.crossOriginIsolated}): ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms`);
+    console.log(`chromium threads (crossOriginIsolated ${result.crossOriginIsolated}): ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
     return result;
   } finally {
     await tab.close();
@@ -142,6 +145,7 @@ describe('headless Chromium, threaded mode', () => {
     expect(result.threading).toEqual({ threads: 2, requested: 2 });
     expect(isolatedServer.requests).toContain('/node_modules/simdnet/dist/simdnet-threads.wasm');
     expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(result.identical).toBe(true);
   });
 
   it.skipIf(skip)('falls back to one thread, with the reason, on a page without isolation', async () => {
