@@ -5,10 +5,8 @@
  * the core computes the same numbers on another engine. The threaded mode runs on
  * worker_threads there too, against the same model trained on one thread.
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lastJsonLine, repoBinary, roundTripProblems, run, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
+import { lastJsonLine, repoBinary, roundTripProblems, run, runThreadedFixture, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
 
 const bun = repoBinary('bun');
 const skip = skipReason('Bun', bun ? undefined : 'node_modules/.bin/bun is missing (npm install)');
@@ -26,17 +24,10 @@ describe('Bun, from the packed tarball', () => {
   });
 
   it.skipIf(skip)('trains on 2 threads (worker_threads) to the one-thread weights, bit for bit', async () => {
-    const file = `bun-threads-${process.pid}.mjs`;
-    writeFileSync(join(project.dir, file), "import { threaded } from './threads.mjs';\nconsole.log(JSON.stringify(await threaded({ epochs: 60 })));\n");
-    try {
-      const { stdout } = await run(bun ?? 'bun', [file], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' } });
-      const result = lastJsonLine<{ threading: { threads: number; requested: number; reason?: string }; accuracy: number; identical: boolean; milliseconds: number }>(stdout);
-      console.log(`bun threads: ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
-      expect(result.threading).toEqual({ threads: 2, requested: 2 });
-      expect(result.identical).toBe(true);
-      expect(result.accuracy).toBeGreaterThan(0.8);
-    } finally {
-      rmSync(join(project.dir, file), { force: true });
-    }
+    const result = await runThreadedFixture(bun ?? 'bun', [], project.dir, { ...process.env, NO_COLOR: '1' });
+    console.log(`bun threads: ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
+    expect(result.threading).toEqual({ threads: 2, requested: 2 });
+    expect(result.identical).toBe(true);
+    expect(result.accuracy).toBeGreaterThan(0.8);
   });
 });

@@ -4,10 +4,10 @@
  * a file: URL next to the bundle, hence --allow-read); and the threaded mode on
  * Web Workers, against the same model trained on one thread.
  */
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, lastJsonLine, repoBinary, roundTripProblems, run, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
+import { REPO, lastJsonLine, repoBinary, roundTripProblems, run, runThreadedFixture, scratchProject, skipReason, type RoundTripResult, type ScratchProject } from './helpers.js';
 
 const deno = repoBinary('deno');
 const skip = skipReason('Deno', deno ? undefined : 'node_modules/.bin/deno is missing (npm install)');
@@ -28,21 +28,11 @@ describe('Deno, from the packed tarball', () => {
   });
 
   it.skipIf(skip)('trains on 2 threads (Web Workers) to the one-thread weights, bit for bit', async () => {
-    const file = `deno-threads-${process.pid}.mjs`;
-    writeFileSync(join(project.dir, file), "import { threaded } from './threads.mjs';\nconsole.log(JSON.stringify(await threaded({ epochs: 60 })));\n");
-    try {
-      const { stdout } = await run(deno ?? 'deno', ['run', '--allow-read', '--no-prompt', file], {
-        cwd: project.dir,
-        env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
-      });
-      const result = lastJsonLine<{ threading: { threads: number; requested: number; reason?: string }; accuracy: number; identical: boolean; milliseconds: number }>(stdout);
-      console.log(`deno threads: ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
-      expect(result.threading).toEqual({ threads: 2, requested: 2 });
-      expect(result.identical).toBe(true);
-      expect(result.accuracy).toBeGreaterThan(0.8);
-    } finally {
-      rmSync(join(project.dir, file), { force: true });
-    }
+    const result = await runThreadedFixture(deno ?? 'deno', ['run', '--allow-read', '--no-prompt'], project.dir, { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' });
+    console.log(`deno threads: ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
+    expect(result.threading).toEqual({ threads: 2, requested: 2 });
+    expect(result.identical).toBe(true);
+    expect(result.accuracy).toBeGreaterThan(0.8);
   });
 
   it.skipIf(skip)("type-checks examples/deno.ts against the installed package's declarations (deno check)", async () => {

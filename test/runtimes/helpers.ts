@@ -77,6 +77,29 @@ export function lastJsonLine<T>(stdout: string): T {
   throw new Error(`no JSON line in the output:\n${stdout}`);
 }
 
+/** What test/runtimes/fixtures/threads.mjs returns. */
+export interface ThreadedResult {
+  threading: { threads: number; requested: number; reason?: string };
+  accuracy: number;
+  milliseconds: number;
+  /** The weights equal, bit for bit, those of the same model trained on one thread. */
+  identical: boolean;
+}
+
+/**
+ * Runs fixtures/threads.mjs (60 epochs) in the scratch project with a runtime's command
+ * (`args` before the script's file name) and returns its result.
+ */
+export async function runThreadedFixture(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<ThreadedResult> {
+  const file = `threads-run-${process.pid}.mjs`;
+  writeFileSync(join(dir, file), "import { threaded } from './threads.mjs';\nconsole.log(JSON.stringify(await threaded({ epochs: 60 })));\n");
+  try {
+    return lastJsonLine<ThreadedResult>((await run(command, [...args, file], { cwd: dir, env })).stdout);
+  } finally {
+    rmSync(join(dir, file), { force: true });
+  }
+}
+
 /** A binary from this repo's node_modules/.bin (the npm packages deno, bun, workerd), or undefined. */
 export function repoBinary(name: string): string | undefined {
   const path = join(REPO, 'node_modules', '.bin', name);
