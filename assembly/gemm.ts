@@ -420,14 +420,22 @@ function listSteps(packedA: usize, mc: i32, kc: i32, steps: usize): bool {
 }
 
 /**
- * One packed block's list (count, then offsets): four steps at a time; the 4-bit mask of
- * kept steps picks their offsets, packed to the front, from STEP_OFFSETS. All four lanes
- * are stored and the count advances by the mask's popcount (no branch per step).
+ * Four steps of a block's list: lane i of `either` is not zero when step i is kept; the 4-bit
+ * mask of kept steps picks their offsets (relative, packed to the front) from STEP_OFFSETS,
+ * added to `firstOffsets` (the first step's offset in every lane). All four lanes are stored
+ * at entry n; returns n advanced by the mask's popcount (no branch per step).
  */
+// @ts-ignore: decorator
+@inline function appendKeptSteps(list: usize, n: i32, either: v128, firstOffsets: v128): i32 {
+  const mask = i32x4.bitmask(v128.not(i32x4.eq(either, i32x4.splat(0))));
+  v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), firstOffsets));
+  return n + <i32>popcnt(mask);
+}
+
+/** One packed block's list (count, then offsets), four steps at a time (appendKeptSteps). */
 // @ts-ignore: decorator
 @inline function listBlockSteps(src: usize, kc: i32, steps: usize): i32 {
   const list = steps + 4;
-  const zero = i32x4.splat(0);
   let n = 0;
   let k = 0;
   for (; k + 4 <= kc; k += 4) {
@@ -435,9 +443,7 @@ function listSteps(packedA: usize, mc: i32, kc: i32, steps: usize): bool {
     const v0 = v128.load(src + (<usize>k << 3));
     const v1 = v128.load(src + (<usize>k << 3), 16);
     const either = v128.or(i32x4.shuffle(v0, v1, 0, 2, 4, 6), i32x4.shuffle(v0, v1, 1, 3, 5, 7));
-    const mask = i32x4.bitmask(v128.not(i32x4.eq(either, zero)));
-    v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), i32x4.splat(k << 3)));
-    n += <i32>popcnt(mask);
+    n = appendKeptSteps(list, n, either, i32x4.splat(k << 3));
   }
   for (; k < kc; k++) {
     store<u32>(list + (<usize>n << 2), <u32>(k << 3));
@@ -476,7 +482,6 @@ function packAListSteps(a: usize, rowStride: i32, i0: i32, mc: i32, p0: i32, kc:
 // @ts-ignore: decorator
 @inline function packRowPairs(src: usize, rowBytes: usize, fullRows: i32, kc: i32, dst: usize, steps: usize, listing: bool): i32 {
   const blockBytes = <usize>(kc * MR) << 2;
-  const zero = i32x4.splat(0);
   const stride = i32x4.splat(32);
   let kept = 0;
   for (let ir = 0; ir < fullRows; ir += MR) {
@@ -494,10 +499,8 @@ function packAListSteps(a: usize, rowStride: i32, i0: i32, mc: i32, p0: i32, kc:
       v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 0, 4, 1, 5));
       v128.store(o + (<usize>p << 3), i32x4.shuffle(r0, r1, 2, 6, 3, 7), 16);
       if (listing) {
-        const mask = ~i32x4.bitmask(i32x4.eq(v128.or(r0, r1), zero)) & 15;
-        v128.store(list + (<usize>n << 2), i32x4.add(v128.load(STEP_OFFSETS + (<usize>mask << 4)), offsets));
+        n = appendKeptSteps(list, n, v128.or(r0, r1), offsets);
         offsets = i32x4.add(offsets, stride);
-        n += <i32>popcnt(mask);
       }
     }
     for (; p < kc; p++) {

@@ -36,8 +36,6 @@ import {
 
 /** Work counter of shareDeltas: the next batch row (i32). */
 export const WORK_NEXT_BATCH_ROW: i32 = 8;
-/** Fewest batch rows a thread takes at once. */
-const MIN_BATCH_ROWS_TAKEN: i32 = 16;
 
 /**
  * A thread's part of the first round: chunks of rows [r₀, r₁) of the batch of `batchRows`
@@ -51,16 +49,9 @@ export function shareDeltas(ownCtx: usize, data: usize, indices: usize, batchRow
   let correct = 0;
   const counter = work + <usize>WORK_NEXT_BATCH_ROW;
   for (;;) {
-    let start = atomicLoad(counter);
-    let end = 0;
-    for (;;) {
-      if (start >= batchRows) break;
-      end = min(batchRows, start + guidedRows(batchRows - start, threads));
-      const seen = compareExchange(counter, start, end);
-      if (seen == start) break;
-      start = seen; // another thread took rows first: try again from where it left the counter
-    }
+    const start = takeRows(0, counter, batchRows, threads);
     if (start >= batchRows) break;
+    const end = chunkEnd(0, start, batchRows, threads);
     moveRows(ownCtx, start);
     loss += gradientStep(ownCtx, data, indices + (<usize>start << 2), end - start, batchRows, 1);
     correct += field(ownCtx, CTX_STAT_CORRECT);
@@ -68,12 +59,6 @@ export function shareDeltas(ownCtx: usize, data: usize, indices: usize, batchRow
   moveRows(ownCtx, 0);
   store<i32>(ownCtx + <usize>CTX_STAT_CORRECT, correct);
   return loss;
-}
-
-/** Batch rows to take when `remaining` are left: half of a fair share, at least MIN_BATCH_ROWS_TAKEN, a multiple of 4. */
-// @ts-ignore: decorator
-@inline function guidedRows(remaining: i32, threads: i32): i32 {
-  return max(MIN_BATCH_ROWS_TAKEN, ((remaining + 2 * threads - 1) / (2 * threads) + 3) & ~3);
 }
 
 /** Points a context's X, T and every layer's A and D at batch row `row` (from the row its CTX_FIRST_ROW names). */
@@ -97,8 +82,6 @@ function moveRows(ctx: usize, row: i32): void {
 /** Work counters of splitUpdate: next weight row (over all layers' input rows), next bias item (i32 each). */
 export const WORK_NEXT_ROW: i32 = 0;
 export const WORK_NEXT_ITEM: i32 = 4;
-/** Fewest input rows a thread takes at once (a multiple of 4: shares of W then start on a SIMD lane). */
-const MIN_ROWS_TAKEN: i32 = 16;
 
 /**
  * A thread's part of the second round (the gradient steps ran with deltasOnly). Every
@@ -168,24 +151,36 @@ function weightRows(mainCtx: usize, opt: usize, grads: usize, l: i32, i0: i32, i
   if (packedWeights) packPanels(pointer(layer, LAYER_W) + (<usize>(i0 * outSize) << 2), i1 - i0, outSize, packedWeights, inSize, i0);
 }
 
+// --- chunks of rows, claimed from a shared counter -----------------------------------
+
+/** Fewest rows a thread takes at once (a multiple of 4: shares of W then start on a SIMD lane). */
+const MIN_ROWS_TAKEN: i32 = 16;
+
 /** Rows to take when `remaining` are left: half of a fair share, at least MIN_ROWS_TAKEN, a multiple of 4. */
 // @ts-ignore: decorator
 @inline function guidedChunk(remaining: i32, threads: i32): i32 {
   return max(MIN_ROWS_TAKEN, ((remaining + 2 * threads - 1) / (2 * threads) + 3) & ~3);
 }
 
-/** The end of the chunk that starts at weight row `start`: a guided chunk, cut at its layer's last row. */
-function chunkEnd(mainCtx: usize, start: i32, totalRows: i32, threads: i32): i32 {
-  let layerEnd = 0;
-  for (let l = 0; layerEnd <= start; l++) layerEnd += field(layerRecord(mainCtx, l), LAYER_IN);
-  return min(layerEnd, start + guidedChunk(totalRows - start, threads));
+/**
+ * The end of the chunk that starts at row `start` of `totalRows`: a guided chunk; with
+ * `layersCtx` (weight rows over all layers of that context), cut at its layer's last row.
+ */
+function chunkEnd(layersCtx: usize, start: i32, totalRows: i32, threads: i32): i32 {
+  let end = min(totalRows, start + guidedChunk(totalRows - start, threads));
+  if (layersCtx) {
+    let layerEnd = 0;
+    for (let l = 0; layerEnd <= start; l++) layerEnd += field(layerRecord(layersCtx, l), LAYER_IN);
+    end = min(end, layerEnd);
+  }
+  return end;
 }
 
-/** Claims the next chunk of weight rows: returns its first row (totalRows or more: none left). */
-function takeRows(mainCtx: usize, counter: usize, totalRows: i32, threads: i32): i32 {
+/** Claims the next chunk (see chunkEnd) from `counter`: returns its first row (totalRows or more: none left). */
+function takeRows(layersCtx: usize, counter: usize, totalRows: i32, threads: i32): i32 {
   let start = atomicLoad(counter);
   while (start < totalRows) {
-    const seen = compareExchange(counter, start, chunkEnd(mainCtx, start, totalRows, threads));
+    const seen = compareExchange(counter, start, chunkEnd(layersCtx, start, totalRows, threads));
     if (seen == start) break;
     start = seen; // another thread took rows first: try again from where it left the counter
   }

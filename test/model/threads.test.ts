@@ -42,14 +42,20 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 afterEach(() => { models.splice(0).forEach((m) => m.dispose()); });
 
+/** Fits each model in turn on the same data with the same options; their histories. */
+async function fitEach(each: Model[], data: Parameters<Model['fit']>[0], options: Parameters<Model['fit']>[1]) {
+  const histories = [];
+  for (const m of each) histories.push(await m.fit(data, options));
+  return histories;
+}
+
 describe('threaded mode', () => {
   it('two threads train to exactly the weights of one thread', async () => {
     const data = blobs(1000);
     const single = await model(1);
     const double = await model(2);
     expect(double.threading).toEqual({ threads: 2, requested: 2 });
-    const a = await single.fit(data, { epochs: 3, batchSize: 64 });
-    const b = await double.fit(data, { epochs: 3, batchSize: 64 });
+    const [a, b] = await fitEach([single, double], data, { epochs: 3, batchSize: 64 });
     a.epochs.forEach((epoch, i) => {
       expect(b.epochs[i].loss).toBeCloseTo(epoch.loss, 4);
       expect(b.epochs[i].accuracy).toBeCloseTo(epoch.accuracy!, 2);
@@ -75,8 +81,7 @@ describe('threaded mode', () => {
       const parallel = await model(threads, spec);
       expect(parallel.threading.threads).toBe(threads);
       await single.setWeights(await parallel.describe());
-      await single.fit(narrow, { epochs: 1, batchSize: 60, shuffle: false });
-      await parallel.fit(narrow, { epochs: 1, batchSize: 60, shuffle: false });
+      await fitEach([single, parallel], narrow, { epochs: 1, batchSize: 60, shuffle: false });
       const [a, b] = [single.describe().layers, parallel.describe().layers];
       const before = (await model(1, spec)).describe().layers;
       for (const l of [0, 1, 2]) {
@@ -94,8 +99,7 @@ describe('threaded mode', () => {
     const data = blobs(300);
     const single = await model(1, spec);
     const double = await model(2, spec);
-    await single.fit(data, { epochs: 2, batchSize: 50 });
-    await double.fit(data, { epochs: 2, batchSize: 50 });
+    await fitEach([single, double], data, { epochs: 2, batchSize: 50 });
     expect(double.describe().layers[0].weights).toEqual(single.describe().layers[0].weights);
     expect(double.describe().layers[0].bias).toEqual(single.describe().layers[0].bias);
   });
@@ -113,8 +117,7 @@ describe('threaded mode', () => {
     const clipSpec: Partial<ModelSpec> = { optimizer: { type: 'adam', learningRate: 0.01, clipNorm: 0.5 } };
     const clippedSingle = await model(1, clipSpec);
     const clippedDouble = await model(2, clipSpec);
-    const c1 = await clippedSingle.fit(data, { epochs: 2, batchSize: 64 });
-    const c2 = await clippedDouble.fit(data, { epochs: 2, batchSize: 64 });
+    const [c1, c2] = await fitEach([clippedSingle, clippedDouble], data, { epochs: 2, batchSize: 64 });
     c2.epochs.forEach((epoch, i) => expect(epoch.loss).toBeCloseTo(c1.epochs[i].loss, 4));
     expect(clippedDouble.describe().layers).toEqual(clippedSingle.describe().layers);
   });
@@ -125,25 +128,22 @@ describe('threaded mode', () => {
     const data = blobs(970);
     const single = await model(1);
     const parallel = await model(2);
-    await single.fit(data, { epochs: 3, batchSize: 64 });
-    await parallel.fit(data, { epochs: 3, batchSize: 64 });
+    await fitEach([single, parallel], data, { epochs: 3, batchSize: 64 });
     expect(parallel.describe().layers).toEqual(single.describe().layers);
     // 1024 rows: every batch runs on both threads, so the packed weights are current after
     // the fit. Weights written from the host: the next predict and training step use them.
     const even = blobs(1024);
-    await single.fit(even, { epochs: 1, batchSize: 64 });
-    await parallel.fit(even, { epochs: 1, batchSize: 64 });
+    await fitEach([single, parallel], even, { epochs: 1, batchSize: 64 });
     const other = (await model(1, { seed: 99 })).describe();
     single.setWeights(other);
     parallel.setWeights(other);
     expect(parallel.predict(data.inputs)).toEqual(single.predict(data.inputs));
-    await single.fit(even, { epochs: 1, batchSize: 64 });
-    await parallel.fit(even, { epochs: 1, batchSize: 64 });
+    await fitEach([single, parallel], even, { epochs: 1, batchSize: 64 });
     expect(parallel.describe().layers).toEqual(single.describe().layers);
     // Early stopping's restore of the best weights (the later epochs made worse on purpose: a huge rate).
     for (const m of [single, parallel]) m.setLearningRate(5);
     const options = { epochs: 4, batchSize: 64, validationData: blobs(200), earlyStopping: { patience: 1, restoreBestWeights: true } };
-    const [a, b] = [await single.fit(even, options), await parallel.fit(even, options)];
+    const [a, b] = await fitEach([single, parallel], even, options);
     expect(b.stopReason).toBe('earlyStopping');
     expect(a.stopReason).toBe('earlyStopping');
     expect(parallel.predict(data.inputs)).toEqual(single.predict(data.inputs));
@@ -186,8 +186,7 @@ describe('threaded mode', () => {
     const data = blobs(500);
     const first = await model(2);
     const second = await model(2);
-    await first.fit(data, { epochs: 2, batchSize: 50 });
-    await second.fit(data, { epochs: 2, batchSize: 50 });
+    await fitEach([first, second], data, { epochs: 2, batchSize: 50 });
     expect(second.describe().layers[1].weights).toEqual(first.describe().layers[1].weights);
   });
 
@@ -196,8 +195,7 @@ describe('threaded mode', () => {
     const double = await model(2);
     const single = await model(1);
     // Batch 10 < 2 threads x 8 rows: every step is single-threaded, so the runs are identical.
-    await double.fit(data, { epochs: 1, batchSize: 10 });
-    await single.fit(data, { epochs: 1, batchSize: 10 });
+    await fitEach([double, single], data, { epochs: 1, batchSize: 10 });
     expect(double.describe().layers[0].weights).toEqual(single.describe().layers[0].weights);
   });
 
