@@ -38,7 +38,7 @@ export const CTX_CAPACITY: i32 = 20;
 export const CTX_X: i32 = 24;
 export const CTX_T: i32 = 28;
 export const CTX_SCRATCH: i32 = 32;
-/** Threaded mode: non-zero while every layer's PW holds its current weights (the forward reads PW). */
+/** Non-zero while every layer's PW holds its current weights (the forward reads PW): after packWeights, or a threaded update. */
 export const CTX_PACKED_WEIGHTS: i32 = 36;
 export const CTX_STAT_LOSS: i32 = 40;       // f64
 export const CTX_STAT_CORRECT: i32 = 48;    // i32
@@ -58,7 +58,7 @@ export const LAYER_A: i32 = 28;
 export const LAYER_D: i32 = 32;
 /** Threaded mode: the layer's δ for the whole batch, packed for GEMM_PREPACKED_B (0: none). */
 export const LAYER_PD: i32 = 40;
-/** Threaded mode: the layer's W packed for the forward product (0: none); see CTX_PACKED_WEIGHTS. */
+/** The layer's W packed for the forward product (packPanels' layout; 0: none); see CTX_PACKED_WEIGHTS. */
 export const LAYER_PW: i32 = 44;
 export const LAYER_BYTES: i32 = 48;
 // --- dataset descriptor -----------------------------------------------------
@@ -365,6 +365,22 @@ export function evaluateRows(ctx: usize, data: usize, start: i32, count: i32): f
   gatherBatch(ctx, data, 0, start, count);
   forward(ctx, count);
   return outputLoss(ctx, count, count, false);
+}
+
+/**
+ * Every layer's W into its packed copy PW (where the plan has one): the forward products
+ * then read PW in place instead of packing W in every call. The host calls it before
+ * inference when the weights changed since the last packing, and then sets
+ * CTX_PACKED_WEIGHTS; any other write of W must clear that flag.
+ */
+export function packWeights(ctx: usize): void {
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  for (let l = 0; l < numLayers; l++) {
+    const layer = layerRecord(ctx, l);
+    const packed = pointer(layer, LAYER_PW);
+    const inSize = field(layer, LAYER_IN);
+    if (packed) packPanels(pointer(layer, LAYER_W), inSize, field(layer, LAYER_OUT), packed, inSize, 0);
+  }
 }
 
 /** Forward for dataset rows start..start+count without targets (predict). */

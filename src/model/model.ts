@@ -78,9 +78,10 @@ export class Model {
   private helperContexts: number[] = [];
   private trackGradNorm = false;
   /**
-   * Threaded mode: whether every layer's packed copy of W (PW) holds its current weights.
-   * Set by the second round, which re-packs the rows it updates; cleared by every other
-   * write of the parameters. Mirrored into each context's CTX_PACKED_WEIGHTS (forward reads PW).
+   * Whether every layer's packed copy of W (PW) holds its current weights. Set by inference,
+   * which packs them when they are not (packWeights), and by the threads' second round, which
+   * re-packs the rows it updates; cleared by every other write of the parameters. Mirrored
+   * into each context's CTX_PACKED_WEIGHTS (forward reads PW).
    */
   private packedWeightsCurrent = false;
   /** How many threads train this model, and if fewer than requested, why. */
@@ -256,6 +257,12 @@ export class Model {
       return fn.evaluateRows(context, data.descriptor, first, count);
     };
     const correctAt = (context: number): number => this.core.view().i32[(context + layout.CTX_STAT_CORRECT) >> 2];
+    // Packed once until the weights change, instead of in every forward product: for a few
+    // rows, packing the first layer's W cost more than the product itself.
+    if (!this.packedWeightsCurrent) {
+      fn.packWeights(plan.context);
+      this.setPackedWeightsCurrent(true);
+    }
     if (!pool || threads < 2 || rows < threads * MIN_ROWS_PER_THREAD) {
       const loss = run(plan.context, start, rows);
       return { lossSum: loss * rows, correct: kind === 'evaluate' ? correctAt(plan.context) : 0 };

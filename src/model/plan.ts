@@ -130,8 +130,9 @@ export function planMemory(
   const scratch = take(scratchBytes);
   // Threaded mode: each layer's deltas packed for the shared weight-gradient products (gemm.ts packPanels).
   slots.forEach((slot, l) => { slot.packedDeltas = helperThreads ? take(capacity * alignUp(layers[l].units, 16) * 4) : 0; });
-  // Threaded mode: each layer's W packed for the forward product (rows re-packed as the second round updates them).
-  slots.forEach((slot, l) => { slot.packedWeights = helperThreads ? take(layers[l].inSize * alignUp(layers[l].units, 16) * 4) : 0; });
+  // Each layer's W packed for the forward product: packed once for inference until W changes;
+  // in threaded training, rows re-packed as the second round updates them.
+  slots.forEach((slot, l) => { slot.packedWeights = take(layers[l].inSize * alignUp(layers[l].units, 16) * 4); });
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     scratch: take(scratchBytes),

@@ -38,6 +38,7 @@ export interface CoreFunctions {
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
   evaluateRows(ctx: number, data: number, start: number, count: number): number;
   predictRows(ctx: number, data: number, start: number, count: number): void;
+  packWeights(ctx: number): void;
 }
 
 /** The numeric constants the core exports as globals (offsets, kinds). */
