@@ -577,6 +577,24 @@ function packA(a: usize, rowStride: i32, kStride: i32, i0: i32, mc: i32, p0: i32
     packRowPairs(src, rowBytes, fullRows, kc, dst, 0, false);
     ir = fullRows;
   }
+  if (kStride == 1 && ir < mc) {
+    // The last block, of one row (MR = 2), contiguous in k: the row beside zeros. (One row
+    // is what predicting one sample packs, for every layer.)
+    const s = src + <usize>ir * rowBytes;
+    const o = dst + <usize>(ir / MR) * blockBytes;
+    const zero = f32x4.splat(0);
+    let p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      const v = v128.load(s + (<usize>p << 2));
+      v128.store(o + (<usize>p << 3), i32x4.shuffle(v, zero, 0, 4, 1, 5));
+      v128.store(o + (<usize>p << 3), i32x4.shuffle(v, zero, 2, 6, 3, 7), 16);
+    }
+    for (; p < kc; p++) {
+      store<f32>(o + (<usize>p << 3), load<f32>(s + (<usize>p << 2)));
+      store<f32>(o + (<usize>p << 3), 0, 4);
+    }
+    ir = mc;
+  }
   // Any other strides, and the last partial block (its missing rows are zero).
   for (; ir < mc; ir += MR) {
     const o = dst + <usize>(ir / MR) * blockBytes;
