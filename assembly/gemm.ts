@@ -45,9 +45,11 @@
 // registers (no broadcasts, 47 ops) runs at 71.5% against this loop's 77.6%, and four steps
 // with a branch between each (no spills this way, 105 ops per 32 madds) at 77.5%. Also no
 // faster: A read straight from X's rows without packing (the whole forward GEMM 12% slower),
-// 5x8 with two branches per step (10 accumulators) 70.5%, 4x8 58-63%. With the kernel
-// replaced by a no-op, packing and blocking take 70-100 µs of each 784x128 GEMM at batch
-// 256 (about 1.43 ms): 5-7%. So the three GEMMs end near 70% of the peak on Node 20.
+// 5x8 with two branches per step (10 accumulators) 70.5%, 4x8 58-63%, 1x16 (with or
+// without two accumulator sets taking turns) 56%, A pre-broadcast (plain loads, no leas)
+// 65-68%, KC of 128-256 instead of 392 (the same). With the kernel replaced by a no-op,
+// packing and blocking take 70-100 µs of each 784x128 GEMM at batch 256 (about 1.43 ms):
+// 5-7%. So the three GEMMs end near 70% of the peak, on Node 20 and Node 22 alike.
 //
 // Rounding: every output is bias (or 0) + Σ_k a·b, added in increasing k with one
 // rounding per multiply and per add in the default build (madd = mul + add): the
