@@ -7,18 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModel, type Model } from '../../src/index.js';
-
-function blobs(count: number) {
-  let state = 11;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const inputs = new Float32Array(count * 20);
-  const labels = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 3;
-    for (let j = 0; j < 20; j++) inputs[i * 20 + j] = (j % 3 === labels[i] ? 1 : 0) + next() - 0.5;
-  }
-  return { count, inputSize: 20, inputs, labels };
-}
+import { blobs } from '../helpers/datasets.js';
 
 const models: Model[] = [];
 async function model(threads = 1, seed = 3) {
@@ -37,7 +26,7 @@ async function model(threads = 1, seed = 3) {
 const packedInUse = (m: Model): boolean => m.core.view().i32[(m.plan.context + m.core.layout.CTX_PACKED_WEIGHTS) >> 2] === 1;
 afterEach(() => { models.splice(0).forEach((m) => m.dispose()); });
 
-const data = blobs(300);
+const data = { count: 300, inputSize: 20, ...blobs(300, 20, 3, 11) };
 const probe = data.inputs.subarray(0, 50 * 20);
 
 describe('packed weights for inference', () => {
