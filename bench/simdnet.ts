@@ -4,7 +4,7 @@
  *
  * One line per configuration, each measured in its own child process (so each
  * peak RSS is its own): the default core on 1 thread, the threaded mode on 2
- * threads, and the relaxed-SIMD core on 1 thread (re-run with Node 20's
+ * threads, and the relaxed-SIMD core on 1 and on 2 threads (re-run with Node 20's
  * --experimental-wasm-relaxed-simd when the engine needs it).
  *
  *   training   after --warmup untimed batches, consecutive training steps for
@@ -17,7 +17,7 @@
  *              out: the inputs are copied into WebAssembly memory every call).
  *
  *   node build/bench/simdnet.mjs [--batch 64] [--warmup 20] [--seconds 5] [--max-batches 0]
- *        [--infer-batch 1000] [--infer-seconds 2] [--configs baseline,threads,relaxed]
+ *        [--infer-batch 1000] [--infer-seconds 2] [--configs baseline,threads,relaxed,relaxed-threads]
  *        [--memory-epochs N]   also train N epochs with fit() and report RSS after each
  */
 import { spawnSync } from 'node:child_process';
@@ -28,8 +28,8 @@ import { createModel, init, type Model } from '../src/index';
 import { loadMnist } from '../src/data/node';
 import { emitResult, packageVersion, parseRunnerArgs, peakRssMB, round1, timeInference, timeTraining, type RunnerResult } from './common';
 
-type Config = 'baseline' | 'threads' | 'relaxed';
-const CONFIGS: Config[] = ['baseline', 'threads', 'relaxed'];
+type Config = 'baseline' | 'threads' | 'relaxed' | 'relaxed-threads';
+const CONFIGS: Config[] = ['baseline', 'threads', 'relaxed', 'relaxed-threads'];
 
 const options = parseRunnerArgs();
 const only = options.other.config as Config | undefined;
@@ -51,7 +51,7 @@ function runConfigs(): void {
   const wanted = (options.other.configs?.split(',') ?? CONFIGS) as Config[];
   const passThrough = process.argv.slice(2).filter((arg, i, all) => arg !== '--configs' && all[i - 1] !== '--configs');
   for (const config of wanted) {
-    const flags = config === 'relaxed' ? ['--experimental-wasm-relaxed-simd'] : [];
+    const flags = config.startsWith('relaxed') ? ['--experimental-wasm-relaxed-simd'] : [];
     const child = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), ...passThrough, '--config', config], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -67,15 +67,16 @@ function runConfigs(): void {
 
 async function measure(config: Config): Promise<void> {
   const root = repoRoot();
-  if (config === 'relaxed') {
+  if (config.startsWith('relaxed')) {
     const bytes = readFileSync(path.join(root, 'build', 'simdnet-relaxed.wasm'));
     if (!WebAssembly.validate(bytes)) throw new Error('this engine rejects the relaxed-SIMD core');
-    await init(bytes);
+    // Threaded models then use the relaxed threaded core too (build/simdnet-threads-relaxed.wasm).
+    await init({ relaxed: true, relaxedSource: bytes });
   } else {
     await init(readFileSync(path.join(root, 'build', 'simdnet.wasm')));
   }
   const { train, test } = await loadMnist();
-  const threads = config === 'threads' ? 2 : 1;
+  const threads = config.endsWith('threads') ? 2 : 1;
   const model: Model = await createModel({
     inputSize: 784,
     layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }],
@@ -115,7 +116,7 @@ async function measure(config: Config): Promise<void> {
 
   const result: RunnerResult = {
     name: 'simdnet',
-    backend: config === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-simd128',
+    backend: config.startsWith('relaxed') ? 'wasm-relaxed-simd' : 'wasm-simd128',
     threads: threading.threads,
     batchSize: batch,
     trainSamplesPerSec: round1(training.samplesPerSec),

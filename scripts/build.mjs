@@ -17,7 +17,7 @@ import { copyFileSync, mkdirSync, existsSync, readdirSync, readFileSync, rmSync,
 import { join, resolve } from 'node:path';
 
 mkdirSync('dist', { recursive: true });
-for (const file of ['simdnet.wasm', 'simdnet-relaxed.wasm', 'simdnet-threads.wasm']) {
+for (const file of ['simdnet.wasm', 'simdnet-relaxed.wasm', 'simdnet-threads.wasm', 'simdnet-threads-relaxed.wasm']) {
   if (existsSync(`build/${file}`)) copyFileSync(`build/${file}`, `dist/${file}`);
 }
 if (!existsSync('dist/simdnet.wasm')) throw new Error('build/simdnet.wasm is missing: run `npm run build:wasm` first');

@@ -54,6 +54,7 @@ for (const [name, path] of Object.entries(entries)) {
 }
 rows.push({ name: 'simdnet.wasm (baseline SIMD core)', ...measure(['dist/simdnet.wasm']) });
 rows.push({ name: 'simdnet-relaxed.wasm (relaxed-SIMD core)', ...measure(['dist/simdnet-relaxed.wasm']) });
+rows.push({ name: 'simdnet-threads.wasm, simdnet-threads-relaxed.wasm (threaded mode; each)', ...measure(['dist/simdnet-threads.wasm']) });
 
 const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
 const tarball = { bytes: packed.size, unpackedBytes: packed.unpackedSize, files: packed.entryCount };

@@ -14,5 +14,6 @@ export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {
   // Spelled out (not `./${file}`) so bundlers see, and copy, each file.
   if (file === 'simdnet-relaxed.wasm') return new URL('./simdnet-relaxed.wasm', import.meta.url);
   if (file === 'simdnet-threads.wasm') return new URL('./simdnet-threads.wasm', import.meta.url);
+  if (file === 'simdnet-threads-relaxed.wasm') return new URL('./simdnet-threads-relaxed.wasm', import.meta.url);
   return new URL('./simdnet.wasm', import.meta.url);
 }

@@ -17,9 +17,9 @@ import type { WasmSource } from './load.js';
 
 /**
  * The core's file names: the baseline simd128 build, the optional relaxed-SIMD build, and
- * the build on a shared memory for the threaded mode.
+ * each of them built on a shared memory for the threaded mode.
  */
-export type CoreFile = 'simdnet.wasm' | 'simdnet-relaxed.wasm' | 'simdnet-threads.wasm';
+export type CoreFile = 'simdnet.wasm' | 'simdnet-relaxed.wasm' | 'simdnet-threads.wasm' | 'simdnet-threads-relaxed.wasm';
 
 export async function defaultSource(file: CoreFile = 'simdnet.wasm'): Promise<WasmSource> {
   const candidates = [new URL(`./${file}`, import.meta.url), new URL(`../../build/${file}`, import.meta.url)];

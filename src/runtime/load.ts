@@ -10,14 +10,16 @@
  *
  * Relaxed SIMD: `init({ relaxed: 'auto' })` uses the second core,
  * simdnet-relaxed.wasm (f32x4.relaxed_madd: a fused multiply-add where the CPU has
- * one, 15-30% faster training), where the engine accepts it, and the baseline core
- * elsewhere; `relaxed: true` insists (an error where unsupported). The default is
+ * one; 14-47% faster training in the benchmark runs so far), where the engine
+ * accepts it, and the baseline core elsewhere; `relaxed: true` insists (an error
+ * where unsupported). The default is
  * the baseline core, because fused multiply-adds round once instead of twice, and
  * differently on different CPUs: results are not bit-identical across machines.
  * Support is decided by WebAssembly.validate on a 60-byte module holding one
  * f32x4.relaxed_madd (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd;
  * not Safari, which rejects any module that contains a relaxed opcode: hence two files).
- * `coreInfo()` says which core is in use. The threaded mode's core is baseline only.
+ * `coreInfo()` says which core is in use; threaded models use the same kind, built on a
+ * shared memory (simdnet-threads.wasm, or simdnet-threads-relaxed.wasm).
  */
 import { Core } from './core.js';
 // Swapped per runtime by scripts/build.mjs (node, web, workerd, inline); see default-source.ts.
@@ -141,17 +143,23 @@ export async function instantiateCore(initialBytes = 1 << 20): Promise<Core> {
   return new Core(instance, memory);
 }
 
-let compiledThreads: Promise<WebAssembly.Module> | undefined;
+/** The threaded mode's cores, each compiled on first use. */
+const compiledThreads: Partial<Record<CoreInfo['simd'], Promise<WebAssembly.Module>>> = {};
 
 /**
- * Compiles the threaded mode's core (the same code on a shared memory) from
- * `source` or the runtime's default; called by models created with `threads`.
+ * Compiles the threaded mode's core (the same code on a shared memory) of the kind the
+ * single-thread core in use is (coreInfo().simd: baseline, or relaxed SIMD after
+ * init({ relaxed })), from `source` or the runtime's default; called by models created
+ * with `threads`.
  */
-export function initThreads(source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source === undefined && compiledThreads) return compiledThreads;
-  const next = compile(source ?? defaultSource('simdnet-threads.wasm'));
-  compiledThreads = next;
-  next.catch(() => { if (compiledThreads === next) compiledThreads = undefined; });
+export async function initThreads(source?: WasmSource): Promise<WebAssembly.Module> {
+  await init(); // settles which kind is in use
+  const kind = info.simd;
+  const cached = compiledThreads[kind];
+  if (source === undefined && cached) return cached;
+  const next = compile(source ?? defaultSource(kind === 'relaxed' ? 'simdnet-threads-relaxed.wasm' : 'simdnet-threads.wasm'));
+  compiledThreads[kind] = next;
+  next.catch(() => { if (compiledThreads[kind] === next) delete compiledThreads[kind]; });
   return next;
 }
 

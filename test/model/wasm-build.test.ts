@@ -2,8 +2,8 @@
  * What the built WebAssembly contains, read back by disassembling the binaries
  * (binaryen, which assemblyscript already depends on): the default core uses
  * SIMD and no relaxed-SIMD opcode (Safari rejects a whole module containing
- * one); the relaxed build fuses multiply-adds; the threads build imports a
- * shared memory.
+ * one); the relaxed build fuses multiply-adds; the threads builds import a
+ * shared memory, one of them with the relaxed kernels.
  */
 import { readFileSync } from 'node:fs';
 import binaryen from 'binaryen';
@@ -38,5 +38,11 @@ describe('the built cores', () => {
     expect(text).toMatch(/\(import "env" "memory" \(memory \$\S+ \d+ \d+ shared\)\)/);
     expect(count(text, /relaxed/g)).toBe(0);
     expect(count(text, /\bf32x4\.(mul|add)\b/g)).toBeGreaterThan(50);
+  });
+
+  it('simdnet-threads-relaxed.wasm: the relaxed kernels on an imported shared memory', () => {
+    const text = disassemble('simdnet-threads-relaxed.wasm');
+    expect(text).toMatch(/\(import "env" "memory" \(memory \$\S+ \d+ \d+ shared\)\)/);
+    expect(count(text, /\bf32x4\.relaxed_madd\b/g)).toBeGreaterThan(10);
   });
 });
