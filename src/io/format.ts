@@ -118,7 +118,13 @@ export async function loadModel(source: Uint8Array | ArrayBuffer): Promise<Model
   if (dataStart + count * paramBytes + 4 !== bytes.length) {
     throw corrupt(`expected ${dataStart + count * paramBytes + 4} bytes for this architecture, got ${bytes.length}`);
   }
-  const floats = (i: number) => new Float32Array(bytes.slice(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes).buffer);
+  // Copies (not bytes.slice: on a Node Buffer that returns a view, whose .buffer is the whole
+  // file, or Node's shared pool for a small one).
+  const floats = (i: number) => {
+    const copy = new Uint8Array(paramBytes);
+    copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
+    return new Float32Array(copy.buffer);
+  };
   model.restore(header.optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) });
   model.metadata = header.metadata ?? {};
   model.training.epochs = header.training.epochs;

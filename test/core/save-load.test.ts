@@ -115,12 +115,18 @@ describe('a file without optimizer state', () => {
     expect(Number.isFinite(history.epochs[0].loss)).toBe(true);
   });
 
-  it('loads from an ArrayBuffer as well as a Uint8Array, and from a view at an offset', async () => {
+  it('loads from an ArrayBuffer as well as a Uint8Array, a view at an offset, and Node Buffers', async () => {
     const model = await createModel(spec('sgd'));
     const bytes = saveModel(model);
     const padded = new Uint8Array(bytes.length + 8);
     padded.set(bytes, 8);
-    for (const source of [bytes.slice().buffer, padded.subarray(8)]) {
+    // What readFileSync returns: a Buffer (whose slice() is a view), alone or, when small,
+    // at an offset in Node's shared pool.
+    const pooled = Buffer.from(bytes);
+    const alone = Buffer.alloc(bytes.length);
+    alone.set(bytes);
+    expect(pooled.byteOffset > 0 || pooled.buffer.byteLength > bytes.length).toBe(true);
+    for (const source of [bytes.slice().buffer, padded.subarray(8), pooled, alone]) {
       expectBitEqual(flatWeights(await loadModel(source)), flatWeights(model), 'weights');
     }
   });
