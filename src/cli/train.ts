@@ -11,6 +11,7 @@
  *   report      one line per epoch, then test (builtin) or validation results; --json
  */
 import { createModel, type Model } from '../model/model.js';
+import { coreInfo, init } from '../runtime/load.js';
 import { ACTIVATIONS, type Activation } from '../model/description.js';
 import { OPTIMIZERS, type Loss, type OptimizerConfig } from '../model/spec.js';
 import type { Dataset } from '../data/dataset.js';
@@ -89,6 +90,10 @@ training:
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
   --threads N|auto         train data-parallel on N threads; auto: every core, up to 4 (the same
                            weights as 1 thread, bit for bit; 1 where threads are unavailable)   [auto]
+  --relaxed                the relaxed-SIMD core (fused multiply-add: faster; its results differ
+                           in the last bits between CPUs) where this engine has it (Node 22+;
+                           Node 20 with --experimental-wasm-relaxed-simd), else the baseline
+                           core, saying why
 
 output:
   --save FILE              write the trained model (simdnet format) to FILE
@@ -104,7 +109,7 @@ const FLAGS = {
   beta1: { type: 'string' }, beta2: { type: 'string' }, epsilon: { type: 'string' }, 'weight-decay': { type: 'string' },
   'clip-norm': { type: 'string' }, schedule: { type: 'string' }, 'lr-decay': { type: 'string' }, 'step-size': { type: 'string' },
   'plateau-patience': { type: 'string' }, 'min-lr': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
-  'early-stopping': { type: 'string' }, 'min-delta': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
+  'early-stopping': { type: 'string' }, 'min-delta': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, relaxed: { type: 'boolean' },
   save: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
 } as const;
 
@@ -295,6 +300,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const initPath = stringFlag(flags, 'init');
   if (initPath !== undefined) for (const name of ['layers', 'activation', 'loss']) if (flags[name] !== undefined) throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
+  // Before any model exists (--init loads one): every model then uses the chosen core.
+  if (flags.relaxed) await init({ relaxed: 'auto' });
   const saved = initPath === undefined ? undefined : await openModel(initPath);
   const hidden = listFlag(flags, 'layers', [...defaults.layers]);
   const activations = hiddenActivations(flags, hidden.length);
@@ -339,6 +346,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`);
   if (model.threading.requested > 1) {
     say(model.threading.reason ? `threads: 1 of ${model.threading.requested} (${model.threading.reason})` : `threads: ${model.threading.threads}`);
+  }
+  if (flags.relaxed) {
+    const core = coreInfo();
+    say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
   }
 
   const batches = Math.ceil(train.count / batchSize);
@@ -429,6 +440,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       schedule: schedule ?? null,
       batchSize,
       seed,
+      simd: coreInfo().simd,
       saved: savePath,
       history: history.epochs,
     }));

@@ -17,11 +17,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node dist/cli.js ...args` in `cwd` and collects its exit status and output. */
-export function runCli(args: string[], cwd: string): Promise<CliResult> {
+/** Runs `node [...nodeFlags] dist/cli.js ...args` in `cwd` and collects its exit status and output. */
+export function runCli(args: string[], cwd: string, nodeFlags: string[] = []): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does it in pretest)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
@@ -32,8 +32,8 @@ export function runCli(args: string[], cwd: string): Promise<CliResult> {
 }
 
 /** Runs the CLI and expects success; returns stdout. */
-export async function runOk(args: string[], cwd: string): Promise<string> {
-  const result = await runCli(args, cwd);
+export async function runOk(args: string[], cwd: string, nodeFlags: string[] = []): Promise<string> {
+  const result = await runCli(args, cwd, nodeFlags);
   if (result.status !== 0) throw new Error(`simdnet ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
   return result.stdout;
 }
