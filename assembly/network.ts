@@ -17,8 +17,9 @@
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
 //       PD [out/16, capacity, 16]    threaded mode: D of the whole batch packed as one
 //                                    GEMM B operand, shared by the threads (packPanels)
-//       PW [out/16, in, 16]          threaded mode: W packed for the forward product, kept
-//                                    current by splitUpdate (the rows it updates)
+//       PW [out/16, in, 16]          W packed for the forward product: by packWeights (the
+//                                    host, before inference) and by splitUpdate (the rows it
+//                                    updates); read while CTX_PACKED_WEIGHTS is set
 //   dataset   a descriptor of rows already copied into memory once
 //   optimizer a descriptor of hyper-parameters and the flat buffers it updates
 // -----------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  *   [ context | optimizer desc | 3 dataset descs | control ]  descriptors
  *   [ params | gradients | moment1 | moment2 ]                 P floats each, one layout
  *   [ X | T | per layer: A, D | scratch ]                      sized for `capacity` rows (scratch: GEMM packing)
- *   [ per layer: packed D, packed W ]                          threaded mode only: deltas (capacity rows) and weights, packed
+ *   [ per layer: packed D ]                                    threaded mode only: deltas of capacity rows, packed (gemm.ts packPanels)
+ *   [ per layer: packed W ]                                    W in the forward product's panel order (inference; threaded training)
  *   [ per helper thread: context, scratch ]                    threaded mode only
  *   [ data region ... ]                                        datasets copied per call
  *
@@ -32,7 +33,7 @@ export interface LayerSlots {
   deltas: number;
   /** Threaded mode: the deltas of a whole batch packed for the weight-gradient products (0 with one thread). */
   packedDeltas: number;
-  /** Threaded mode: W packed for the forward product, kept current by the second round (0 with one thread). */
+  /** W packed for the forward product: by inference once per change of W, and by the threads' second round as it updates. */
   packedWeights: number;
 }
 

@@ -153,7 +153,9 @@ const compiledThreads: Partial<Record<CoreInfo['simd'], Promise<WebAssembly.Modu
  * with `threads`.
  */
 export async function initThreads(source?: WasmSource): Promise<WebAssembly.Module> {
-  await init(); // settles which kind is in use
+  // The kind in use is settled once a pending init() resolves; with none, it is baseline
+  // (no need to compile the one-thread core only to learn that).
+  if (compiled) await compiled;
   const kind = info.simd;
   const cached = compiledThreads[kind];
   if (source === undefined && cached) return cached;
