@@ -286,7 +286,10 @@ export function packageVersion(name: string): string {
       let dir = path.dirname(require.resolve(name));
       while (dir !== path.dirname(dir)) {
         try {
-          const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version: string };
+          const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+            name?: string;
+            version: string;
+          };
           if (pkg.name === name) return pkg.version;
         } catch {
           // keep walking

@@ -72,15 +72,22 @@ function repoRoot(): string {
       if (existsSync(path.join(dir, 'build', 'simdnet.wasm')) && existsSync(path.join(dir, 'package.json'))) return dir;
     }
   }
-  throw new Error('cannot find build/simdnet.wasm above this script or the working directory: run `npm run build` first');
+  throw new Error(
+    'cannot find build/simdnet.wasm above this script or the working directory: run `npm run build` first',
+  );
 }
 
 /** Re-runs this script with --experimental-wasm-relaxed-simd when the relaxed build does not validate. */
 function relaxedBytesOrRespawn(root: string): Uint8Array {
   const bytes = readFileSync(path.join(root, 'build', 'simdnet-relaxed.wasm'));
   if (WebAssembly.validate(bytes)) return bytes;
-  if (process.execArgv.includes('--experimental-wasm-relaxed-simd')) throw new Error('this engine rejects build/simdnet-relaxed.wasm even with --experimental-wasm-relaxed-simd');
-  const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (process.execArgv.includes('--experimental-wasm-relaxed-simd'))
+    throw new Error('this engine rejects build/simdnet-relaxed.wasm even with --experimental-wasm-relaxed-simd');
+  const child = spawnSync(
+    process.execPath,
+    ['--experimental-wasm-relaxed-simd', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(child.status ?? 1);
 }
 
@@ -143,7 +150,7 @@ function measure(probes: Probe[], rounds: number, sampleMs: number, reference?: 
       const seconds = sample(probe);
       if (!reference) continue;
       const after = sample(reference);
-      (probe.paired ??= []).push((probe.flops / seconds) / (reference.flops / ((before + after) / 2)));
+      (probe.paired ??= []).push(probe.flops / seconds / (reference.flops / ((before + after) / 2)));
       before = after;
     }
   }
@@ -169,13 +176,25 @@ async function main(): Promise<void> {
   // --- buffers for the 784x128 layer
   const probeModule = await WebAssembly.compile(bytes as BufferSource);
   const scratchGlobal = WebAssembly.Module.exports(probeModule).some((e) => e.name === 'GEMM_SCRATCH_BYTES');
-  const floats = { x: B * IN, mnist: B * IN, w: IN * OUT, b: OUT, z: B * OUT, d: B * OUT, dx: B * IN, gw: IN * OUT, gb: OUT, scratch: IN * OUT + (1 << 18) };
+  const floats = {
+    x: B * IN,
+    mnist: B * IN,
+    w: IN * OUT,
+    b: OUT,
+    z: B * OUT,
+    d: B * OUT,
+    dx: B * IN,
+    gw: IN * OUT,
+    gb: OUT,
+    scratch: IN * OUT + (1 << 18),
+  };
   const totalBytes = Object.values(floats).reduce((sum, n) => sum + n * 4 + 64, 0) + (1 << 16);
   const core = await loadCore(bytes, totalBytes);
   const fn = core.fn as unknown as Record<string, (...args: number[]) => number>;
   if (scratchGlobal) {
     const need = ((core.fn as unknown as Record<string, WebAssembly.Global>).GEMM_SCRATCH_BYTES.value as number) / 4;
-    if (need > floats.scratch) throw new Error(`GEMM scratch of ${need} floats does not fit the ${floats.scratch} planned`);
+    if (need > floats.scratch)
+      throw new Error(`GEMM scratch of ${need} floats does not fit the ${floats.scratch} planned`);
   }
   let cursor = Math.ceil(core.heapBase / 64) * 64;
   const at: Record<keyof typeof floats, number> = {} as never;
@@ -220,52 +239,128 @@ async function main(): Promise<void> {
     gflopsMedian: gflops(p, median),
     percentOfPeak: (100 * gflops(p, best)) / peak,
     /** Median over rounds of the throughput relative to the 12-chain peak sampled just before and after. */
-    percentOfPeakPaired: p.paired ? 100 * median(p.paired) : 100 * gflops(p, best) / gflops(probes[0], best),
+    percentOfPeakPaired: p.paired ? 100 * median(p.paired) : (100 * gflops(p, best)) / gflops(probes[0], best),
   }));
 
   // --- the whole train step, per stage
   const steps = await trainStepBreakdown(bytes, options);
 
-  const out = options.json ? (s: string) => process.stderr.write(s + '\n') : (s: string) => process.stdout.write(s + '\n');
-  out(`simdnet kernels (${options.relaxed ? 'relaxed SIMD' : 'baseline SIMD'}, Node ${process.versions.node}, V8 ${process.versions.v8}); best of ${options.rounds} rounds (median in brackets)`);
+  const out = options.json
+    ? (s: string) => process.stderr.write(`${s}\n`)
+    : (s: string) => process.stdout.write(`${s}\n`);
+  out(
+    `simdnet kernels (${options.relaxed ? 'relaxed SIMD' : 'baseline SIMD'}, Node ${process.versions.node}, V8 ${process.versions.v8}); best of ${options.rounds} rounds (median in brackets)`,
+  );
   out(`peak: ${peak.toFixed(1)} GFLOP/s (median ${peakMedian.toFixed(1)})`);
-  out(`${'kernel'.padEnd(34)} ${'µs'.padStart(9)} ${'GFLOP/s'.padStart(16)} ${'% of peak'.padStart(10)} ${'paired'.padStart(8)}`);
+  out(
+    `${'kernel'.padEnd(34)} ${'µs'.padStart(9)} ${'GFLOP/s'.padStart(16)} ${'% of peak'.padStart(10)} ${'paired'.padStart(8)}`,
+  );
   for (const r of rows) {
-    out(`${r.name.padEnd(34)} ${r.microseconds.toFixed(1).padStart(9)} ${(r.gflops.toFixed(1) + ' (' + r.gflopsMedian.toFixed(1) + ')').padStart(16)} ${r.percentOfPeak.toFixed(1).padStart(9)}% ${r.percentOfPeakPaired.toFixed(1).padStart(7)}%`);
+    out(
+      `${r.name.padEnd(34)} ${r.microseconds.toFixed(1).padStart(9)} ${(`${r.gflops.toFixed(1)} (${r.gflopsMedian.toFixed(1)})`).padStart(16)} ${r.percentOfPeak.toFixed(1).padStart(9)}% ${r.percentOfPeakPaired.toFixed(1).padStart(7)}%`,
+    );
   }
-  out('% of peak: best GFLOP/s over the best peak; paired: median over rounds of GFLOP/s over the peak sampled just before and after');
+  out(
+    '% of peak: best GFLOP/s over the best peak; paired: median over rounds of GFLOP/s over the peak sampled just before and after',
+  );
   for (const step of steps) {
-    out(`train step, batch ${step.batch}: ${Math.round(step.samplesPerSec).toLocaleString('en-US')} samples/s (${step.microseconds.toFixed(0)} µs per batch; ${step.gflops.toFixed(1)} GFLOP/s of model arithmetic)`);
-    out('  ' + step.stages.map((s) => `${s.name} ${s.microseconds.toFixed(0)} µs`).join(', '));
+    out(
+      `train step, batch ${step.batch}: ${Math.round(step.samplesPerSec).toLocaleString('en-US')} samples/s (${step.microseconds.toFixed(0)} µs per batch; ${step.gflops.toFixed(1)} GFLOP/s of model arithmetic)`,
+    );
+    out(`  ${step.stages.map((s) => `${s.name} ${s.microseconds.toFixed(0)} µs`).join(', ')}`);
   }
   if (options.json) {
-    process.stdout.write(JSON.stringify({
-      name: 'simdnet-kernels', backend: options.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd128', rows: B,
-      peakGflops: peak, kernels: rows, trainSteps: steps, versions: { node: process.versions.node, v8: process.versions.v8 },
-      // The issue's target: each dense GEMM of the 784x128 layer at >= 75% of the peak.
-      gemmTarget: { percentOfPeak: 75, met: rows.slice(2, 5).every((r) => r.percentOfPeak >= 75), metPaired: rows.slice(2, 5).every((r) => r.percentOfPeakPaired >= 75) },
-    }) + '\n');
+    process.stdout.write(
+      `${JSON.stringify({
+        name: 'simdnet-kernels',
+        backend: options.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd128',
+        rows: B,
+        peakGflops: peak,
+        kernels: rows,
+        trainSteps: steps,
+        versions: { node: process.versions.node, v8: process.versions.v8 },
+        // The issue's target: each dense GEMM of the 784x128 layer at >= 75% of the peak.
+        gemmTarget: {
+          percentOfPeak: 75,
+          met: rows.slice(2, 5).every((r) => r.percentOfPeak >= 75),
+          metPaired: rows.slice(2, 5).every((r) => r.percentOfPeakPaired >= 75),
+        },
+      })}\n`,
+    );
   }
 }
 
 const PEAK_ITERATIONS = 200_000;
 
 /** Probes for the three GEMMs of a dense layer in:out at B rows, as the network runs them. */
-function layerProbes(fn: Record<string, (...args: number[]) => number>, at: Record<string, number>, B: number, IN: number, OUT: number, flops: number): Probe[] {
+function layerProbes(
+  fn: Record<string, (...args: number[]) => number>,
+  at: Record<string, number>,
+  B: number,
+  IN: number,
+  OUT: number,
+  flops: number,
+): Probe[] {
   if (fn.denseForward) {
     return [
-      { name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`, flops, run: () => void fn.denseForward(B, IN, OUT, at.x, at.w, at.b, at.z, 1, 0, at.scratch, 0), samples: [] },
-      { name: `in delta δX=δ·Wᵀ (packing incl.)`, flops, run: () => void fn.denseInputDelta(B, IN, OUT, at.d, at.w, 0, at.dx, at.scratch), samples: [] },
-      { name: `w grad   dW=Xᵀ·δ (+ column sums)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.x, at.d, at.gw, at.gb, 0, at.scratch), samples: [] },
+      {
+        name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`,
+        flops,
+        run: () => void fn.denseForward(B, IN, OUT, at.x, at.w, at.b, at.z, 1, 0, at.scratch, 0),
+        samples: [],
+      },
+      {
+        name: `in delta δX=δ·Wᵀ (packing incl.)`,
+        flops,
+        run: () => void fn.denseInputDelta(B, IN, OUT, at.d, at.w, 0, at.dx, at.scratch),
+        samples: [],
+      },
+      {
+        name: `w grad   dW=Xᵀ·δ (+ column sums)`,
+        flops,
+        run: () => void fn.denseWeightGradient(B, IN, OUT, at.x, at.d, at.gw, at.gb, 0, at.scratch),
+        samples: [],
+      },
       // The network's first layer skips all-zero steps of its input (GEMM_SPARSE_A): MNIST pixels.
-      { name: `forward, MNIST X (zero steps skipped)`, flops, run: () => void fn.denseForward(B, IN, OUT, at.mnist, at.w, at.b, at.z, 1, 1, at.scratch, 0), samples: [] },
-      { name: `w grad,  MNIST X (zero steps skipped)`, flops, run: () => void fn.denseWeightGradient(B, IN, OUT, at.mnist, at.d, at.gw, at.gb, 1, at.scratch), samples: [] },
+      {
+        name: `forward, MNIST X (zero steps skipped)`,
+        flops,
+        run: () => void fn.denseForward(B, IN, OUT, at.mnist, at.w, at.b, at.z, 1, 1, at.scratch, 0),
+        samples: [],
+      },
+      {
+        name: `w grad,  MNIST X (zero steps skipped)`,
+        flops,
+        run: () => void fn.denseWeightGradient(B, IN, OUT, at.mnist, at.d, at.gw, at.gb, 1, at.scratch),
+        samples: [],
+      },
     ];
   }
   return [
-    { name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`, flops, run: () => fn.gemm(B, OUT, IN, at.x, IN, 1, at.w, OUT, at.z, OUT, at.b, 1), samples: [] },
-    { name: `in delta δX=δ·Wᵀ (transpose + gemm)`, flops, run: () => { fn.transpose(at.w, IN, OUT, at.scratch); fn.gemm(B, IN, OUT, at.d, OUT, 1, at.scratch, IN, at.dx, IN, 0, 0); }, samples: [] },
-    { name: `w grad   dW=Xᵀ·δ (+ column sums)`, flops, run: () => { fn.gemm(IN, OUT, B, at.x, 1, IN, at.d, OUT, at.gw, OUT, 0, 0); fn.columnSums(at.d, B, OUT, at.gb); }, samples: [] },
+    {
+      name: `forward  Z=relu(X·W+b) ${B}x${IN}x${OUT}`,
+      flops,
+      run: () => fn.gemm(B, OUT, IN, at.x, IN, 1, at.w, OUT, at.z, OUT, at.b, 1),
+      samples: [],
+    },
+    {
+      name: `in delta δX=δ·Wᵀ (transpose + gemm)`,
+      flops,
+      run: () => {
+        fn.transpose(at.w, IN, OUT, at.scratch);
+        fn.gemm(B, IN, OUT, at.d, OUT, 1, at.scratch, IN, at.dx, IN, 0, 0);
+      },
+      samples: [],
+    },
+    {
+      name: `w grad   dW=Xᵀ·δ (+ column sums)`,
+      flops,
+      run: () => {
+        fn.gemm(IN, OUT, B, at.x, 1, IN, at.d, OUT, at.gw, OUT, 0, 0);
+        fn.columnSums(at.d, B, OUT, at.gb);
+      },
+      samples: [],
+    },
   ];
 }
 
@@ -289,9 +384,30 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
   const count = 16384;
   const results: StepResult[] = [];
   for (const batch of [64, 256]) {
-    const model = await createModel({ inputSize: 784, layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }], loss: 'crossEntropy', optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1 } as never);
+    const model = await createModel({
+      inputSize: 784,
+      layers: [
+        { units: 128, activation: 'relu' },
+        { units: 64, activation: 'relu' },
+        { units: 10, activation: 'softmax' },
+      ],
+      loss: 'crossEntropy',
+      optimizer: { type: 'adam', learningRate: 1e-3 },
+      seed: 1,
+    } as never);
     model.ensureCapacity(batch);
-    const [loaded] = model.loadData([{ count, inputSize: 784, inputs: train.pixels.subarray(0, count * 784), labels: Int32Array.from(train.labels.subarray(0, count)), inputScale: 1 / 255 } as never], true);
+    const [loaded] = model.loadData(
+      [
+        {
+          count,
+          inputSize: 784,
+          inputs: train.pixels.subarray(0, count * 784),
+          labels: Int32Array.from(train.labels.subarray(0, count)),
+          inputScale: 1 / 255,
+        } as never,
+      ],
+      true,
+    );
     model.shuffle(loaded, 0);
     const { fn, layout } = model.core;
     const raw = fn as unknown as Record<string, (...args: number[]) => number>;
@@ -301,16 +417,29 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
     view.i32[(ctx + layout.CTX_ACCURACY) >> 2] = loaded.accuracyKind;
     const batches = Math.floor(count / batch);
     let b = 0;
-    const indices = (): number => loaded.order + ((b++ % batches) * batch) * 4;
+    const indices = (): number => loaded.order + (b++ % batches) * batch * 4;
     const lastLayer = (ctx + layout.CTX_HEADER_BYTES + 2 * layout.LAYER_BYTES) >> 2;
     const outA = view.i32[lastLayer + (layout.LAYER_A >> 2)];
     const outD = view.i32[lastLayer + (layout.LAYER_D >> 2)];
     const T = view.i32[(ctx + layout.CTX_T) >> 2];
     const probes: Probe[] = [
-      { name: 'trainStep', flops: 0, run: () => void fn.trainStep(ctx, loaded.descriptor, plan.optimizer, indices(), batch), samples: [] },
+      {
+        name: 'trainStep',
+        flops: 0,
+        run: () => void fn.trainStep(ctx, loaded.descriptor, plan.optimizer, indices(), batch),
+        samples: [],
+      },
       { name: 'gather', flops: 0, run: () => fn.gatherBatch(ctx, loaded.descriptor, indices(), 0, batch), samples: [] },
       { name: 'forward', flops: 0, run: () => fn.forward(ctx, batch), samples: [] },
-      { name: 'loss', flops: 0, run: () => { raw.countCorrect(1, outA, T, batch, 10); raw.lossAndDelta(layout.CROSS_ENTROPY, layout.SOFTMAX, outD, outA, T, batch, 10, 1, batch); }, samples: [] },
+      {
+        name: 'loss',
+        flops: 0,
+        run: () => {
+          raw.countCorrect(1, outA, T, batch, 10);
+          raw.lossAndDelta(layout.CROSS_ENTROPY, layout.SOFTMAX, outD, outA, T, batch, 10, 1, batch);
+        },
+        samples: [],
+      },
       { name: 'backward', flops: 0, run: () => fn.backward(ctx, batch), samples: [] },
       { name: 'optimizer', flops: 0, run: () => void fn.optimizerStep(ctx, plan.optimizer), samples: [] },
     ];

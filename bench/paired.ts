@@ -56,7 +56,9 @@ function repoRoot(): string {
   while (dir !== path.dirname(dir)) {
     try {
       if (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'simdnet') return dir;
-    } catch { /* keep looking */ }
+    } catch {
+      /* keep looking */
+    }
     dir = path.dirname(dir);
   }
   throw new Error('bench/paired: cannot find the simdnet repository above this script');
@@ -126,8 +128,13 @@ async function paired(what: string, a: Contender, b: Contender, options: Options
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   };
   return {
-    what, a: a.name, b: b.name,
-    aMedian: median(ratesA), bMedian: median(ratesB), aBest: Math.max(...ratesA), bBest: Math.max(...ratesB),
+    what,
+    a: a.name,
+    b: b.name,
+    aMedian: median(ratesA),
+    bMedian: median(ratesB),
+    aBest: Math.max(...ratesA),
+    bBest: Math.max(...ratesB),
     medianRatio: median(ratesA.map((rate, i) => rate / ratesB[i])),
     bestRatio: Math.max(...ratesA) / Math.max(...ratesB),
     rounds: options.rounds,
@@ -137,18 +144,31 @@ async function paired(what: string, a: Contender, b: Contender, options: Options
 // ---------------------------------------------------------------------------------------------
 // The contenders
 
-const LAYERS = [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }] as const;
+const LAYERS = [
+  { units: 128, activation: 'relu' },
+  { units: 64, activation: 'relu' },
+  { units: 10, activation: 'softmax' },
+] as const;
 
 async function mnistModel(threads: number): Promise<Model> {
   return createModel({
-    inputSize: 784, layers: LAYERS.map((l) => ({ ...l })), loss: 'crossEntropy',
-    optimizer: { type: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, seed: 1, threads,
+    inputSize: 784,
+    layers: LAYERS.map((l) => ({ ...l })),
+    loss: 'crossEntropy',
+    optimizer: { type: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+    seed: 1,
+    threads,
   });
 }
 
-async function threadContender(threads: number, batch: number, train: Awaited<ReturnType<typeof loadMnist>>['train']): Promise<{ contender: Contender; model: Model }> {
+async function threadContender(
+  threads: number,
+  batch: number,
+  train: Awaited<ReturnType<typeof loadMnist>>['train'],
+): Promise<{ contender: Contender; model: Model }> {
   const model = await mnistModel(threads);
-  if (model.threading.threads !== threads) throw new Error(`asked for ${threads} threads, got ${model.threading.threads}: ${model.threading.reason}`);
+  if (model.threading.threads !== threads)
+    throw new Error(`asked for ${threads} threads, got ${model.threading.threads}: ${model.threading.reason}`);
   model.ensureCapacity(batch);
   const [loaded] = model.loadData([train], true);
   model.shuffle(loaded, 0);
@@ -188,14 +208,37 @@ async function main(): Promise<void> {
   const inputs = new Float32Array(rows * 784);
   for (let i = 0; i < inputs.length; i++) inputs[i] = test.inputs[i] / 255;
   const model = await mnistModel(1);
-  const simdnet: Contender = { name: 'simdnet predict', run: () => void model.predict(inputs, { batchSize: rows }), itemsPerRun: rows };
+  const simdnet: Contender = {
+    name: 'simdnet predict',
+    run: () => void model.predict(inputs, { batchSize: rows }),
+    itemsPerRun: rows,
+  };
   for (let i = 0; i < 3; i++) simdnet.run();
-  results.push(await paired(`inference, ${rows} rows per call: simdnet / tfjs-wasm`, simdnet, await tfjsInference(inputs, rows), options));
+  results.push(
+    await paired(
+      `inference, ${rows} rows per call: simdnet / tfjs-wasm`,
+      simdnet,
+      await tfjsInference(inputs, rows),
+      options,
+    ),
+  );
   const threaded = await mnistModel(2);
-  if (threaded.threading.threads !== 2) throw new Error(`asked for 2 threads, got ${threaded.threading.threads}: ${threaded.threading.reason}`);
-  const simdnet2t: Contender = { name: 'simdnet 2t predict', run: () => void threaded.predict(inputs, { batchSize: rows }), itemsPerRun: rows };
+  if (threaded.threading.threads !== 2)
+    throw new Error(`asked for 2 threads, got ${threaded.threading.threads}: ${threaded.threading.reason}`);
+  const simdnet2t: Contender = {
+    name: 'simdnet 2t predict',
+    run: () => void threaded.predict(inputs, { batchSize: rows }),
+    itemsPerRun: rows,
+  };
   for (let i = 0; i < 3; i++) simdnet2t.run();
-  results.push(await paired(`inference, ${rows} rows per call: 2 threads / 1 thread`, simdnet2t, { ...simdnet, name: 'simdnet 1t predict' }, options));
+  results.push(
+    await paired(
+      `inference, ${rows} rows per call: 2 threads / 1 thread`,
+      simdnet2t,
+      { ...simdnet, name: 'simdnet 1t predict' },
+      options,
+    ),
+  );
   model.dispose();
   threaded.dispose();
 
@@ -209,14 +252,18 @@ async function main(): Promise<void> {
 
   const lines = [
     `paired comparisons: ${options.rounds} rounds of alternating blocks of about ${options.blockMs} ms (Node ${process.versions.node})`,
-    ...results.map((r) =>
-      `${r.what}: ${r.medianRatio.toFixed(2)}x median of per-round ratios (best block over best block ${r.bestRatio.toFixed(2)}x); ` +
-      `${r.a} ${Math.round(r.aMedian).toLocaleString('en-US')}/s median, ${Math.round(r.aBest).toLocaleString('en-US')}/s best; ` +
-      `${r.b} ${Math.round(r.bMedian).toLocaleString('en-US')}/s median, ${Math.round(r.bBest).toLocaleString('en-US')}/s best`),
+    ...results.map(
+      (r) =>
+        `${r.what}: ${r.medianRatio.toFixed(2)}x median of per-round ratios (best block over best block ${r.bestRatio.toFixed(2)}x); ` +
+        `${r.a} ${Math.round(r.aMedian).toLocaleString('en-US')}/s median, ${Math.round(r.aBest).toLocaleString('en-US')}/s best; ` +
+        `${r.b} ${Math.round(r.bMedian).toLocaleString('en-US')}/s median, ${Math.round(r.bBest).toLocaleString('en-US')}/s best`,
+    ),
   ];
-  const out = options.json ? (s: string) => process.stderr.write(s + '\n') : (s: string) => process.stdout.write(s + '\n');
+  const out = options.json
+    ? (s: string) => process.stderr.write(`${s}\n`)
+    : (s: string) => process.stdout.write(`${s}\n`);
   lines.forEach((line) => out(line));
-  if (options.json) process.stdout.write(JSON.stringify({ name: 'simdnet-paired', results }) + '\n');
+  if (options.json) process.stdout.write(`${JSON.stringify({ name: 'simdnet-paired', results })}\n`);
 }
 
 main().catch((error: unknown) => {

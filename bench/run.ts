@@ -55,7 +55,17 @@ const USAGE = `node build/bench/run.mjs [--quick] [--only ids] [--batch 64,256] 
   (groups: tfjs, brain, torch); simdnet always runs when bench/simdnet.ts builds.
 `;
 
-const RUNNER_IDS = ['simdnet', 'tfjs-wasm', 'tfjs-cpu', 'brain-sgd', 'brain-adam', 'torch-1t', 'torch-2t', 'kernels', 'paired'];
+const RUNNER_IDS = [
+  'simdnet',
+  'tfjs-wasm',
+  'tfjs-cpu',
+  'brain-sgd',
+  'brain-adam',
+  'torch-1t',
+  'torch-2t',
+  'kernels',
+  'paired',
+];
 const GROUPS: Record<string, string[]> = {
   tfjs: ['tfjs-wasm', 'tfjs-cpu'],
   brain: ['brain-sgd', 'brain-adam'],
@@ -65,7 +75,15 @@ const GROUPS: Record<string, string[]> = {
 };
 
 function parseHarnessArgs(argv: string[]): HarnessOptions {
-  const options: HarnessOptions = { quick: false, only: null, batches: [64, 256], seconds: NaN, json: false, write: true, repeat: 1 };
+  const options: HarnessOptions = {
+    quick: false,
+    only: null,
+    batches: [64, 256],
+    seconds: NaN,
+    json: false,
+    write: true,
+    repeat: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     const value = (): string => {
@@ -84,21 +102,29 @@ function parseHarnessArgs(argv: string[]): HarnessOptions {
         options.write = false;
         break;
       case '--only': {
-        const names = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const names = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         options.only = new Set();
         for (const name of names) {
           const ids = GROUPS[name] ?? (RUNNER_IDS.includes(name) ? [name] : null);
-          if (!ids) throw new Error(`--only: unknown runner ${name} (known: ${[...RUNNER_IDS, ...Object.keys(GROUPS)].join(', ')})`);
+          if (!ids)
+            throw new Error(
+              `--only: unknown runner ${name} (known: ${[...RUNNER_IDS, ...Object.keys(GROUPS)].join(', ')})`,
+            );
           for (const id of ids) options.only.add(id);
         }
         break;
       }
       case '--batch':
-        options.batches = value().split(',').map((s) => {
-          const n = Number(s);
-          if (!Number.isInteger(n) || n < 1) throw new Error(`--batch: bad batch size ${s}`);
-          return n;
-        });
+        options.batches = value()
+          .split(',')
+          .map((s) => {
+            const n = Number(s);
+            if (!Number.isInteger(n) || n < 1) throw new Error(`--batch: bad batch size ${s}`);
+            return n;
+          });
         break;
       case '--seconds':
         options.seconds = Number(value());
@@ -106,7 +132,8 @@ function parseHarnessArgs(argv: string[]): HarnessOptions {
         break;
       case '--repeat':
         options.repeat = Number(value());
-        if (!Number.isInteger(options.repeat) || options.repeat < 1) throw new Error('--repeat needs a positive integer');
+        if (!Number.isInteger(options.repeat) || options.repeat < 1)
+          throw new Error('--repeat needs a positive integer');
         break;
       case '--help':
       case '-h':
@@ -242,12 +269,18 @@ function findPythonWithTorch(): { python: PythonInfo | null; reason: string } {
   for (const executable of [...new Set(candidates)]) {
     const probe = spawnSync(
       executable,
-      ['-c', 'import sys, torch, numpy; print(sys.executable, ".".join(map(str, sys.version_info[:3])), torch.__version__)'],
+      [
+        '-c',
+        'import sys, torch, numpy; print(sys.executable, ".".join(map(str, sys.version_info[:3])), torch.__version__)',
+      ],
       { env, encoding: 'utf8', timeout: 60_000 },
     );
     if (probe.status === 0) {
       const [exe, version, torchVersion] = probe.stdout.trim().split(/\s+/);
-      return { python: { executable: exe || executable, version, torch: torchVersion, env, ldLibraryPath: blasDir }, reason: '' };
+      return {
+        python: { executable: exe || executable, version, torch: torchVersion, env, ldLibraryPath: blasDir },
+        reason: '',
+      };
     }
     const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
     tried.push(`${executable}: ${why}`);
@@ -272,7 +305,13 @@ interface ChildOutcome {
   cpuBusyDuring: number | null;
 }
 
-function runChild(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<ChildOutcome> {
+function runChild(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  timeoutMs: number,
+): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const loadAverageBefore = loadAverage1m();
     const cpuBefore = cpuSample();
@@ -288,7 +327,9 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: 
       const cpuAfter = cpuSample();
       const cpuBusyDuring =
         cpuBefore && cpuAfter && cpuAfter.total > cpuBefore.total
-          ? Math.round(((cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total)) * os.cpus().length * 100) / 100
+          ? Math.round(
+              ((cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total)) * os.cpus().length * 100,
+            ) / 100
           : null;
       const results: RunnerResult[] = [];
       for (const line of stdout.split('\n')) {
@@ -305,8 +346,17 @@ function runChild(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: 
       if (spawnError) error = spawnError.message;
       else if (signal) error = `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs / 1000} s?)` : ''}`;
       else if (code !== 0) error = `exit ${code}: ${lastLines(stderr || stdout, 3)}`;
-      else if (results.length === 0 && !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs'))) error = `no result line: ${lastLines(stdout + stderr, 3)}`;
-      resolve({ results, stdout, stderr, error, seconds: (performance.now() - start) / 1000, loadAverageBefore, cpuBusyDuring });
+      else if (results.length === 0 && !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs')))
+        error = `no result line: ${lastLines(stdout + stderr, 3)}`;
+      resolve({
+        results,
+        stdout,
+        stderr,
+        error,
+        seconds: (performance.now() - start) / 1000,
+        loadAverageBefore,
+        cpuBusyDuring,
+      });
     };
     child.on('error', (e) => finish(null, null, e));
     child.on('close', (code, signal) => finish(code, signal));
@@ -325,7 +375,11 @@ function contended(measured: Measured[]): Measured[] {
 function contentionWarning(measured: Measured[]): string | null {
   const busy = contended(measured);
   if (busy.length === 0) return null;
-  const list = busy.map((m) => `${m.label}${m.tableBatch ? ` @${m.tableBatch}` : ''} (${(m.result.extra?.cpuPerWall as number).toFixed(2)})`).join(', ');
+  const list = busy
+    .map(
+      (m) => `${m.label}${m.tableBatch ? ` @${m.tableBatch}` : ''} (${Number(m.result.extra?.cpuPerWall).toFixed(2)})`,
+    )
+    .join(', ');
   return (
     `WARNING: ${busy.length} of ${measured.length} runs got less than 85% of the CPU time their threads could use ` +
     `(CPU/wall): other processes were running, and these rates are understated: ${list}. Re-run on an idle machine (or with --repeat 3).`
@@ -370,11 +424,16 @@ interface Skipped {
 
 function timingArgs(options: HarnessOptions, batch: number): string[] {
   return [
-    '--batch', String(batch),
-    '--warmup', String(options.quick ? 5 : 20),
-    '--seconds', String(options.seconds),
-    '--infer-batch', '1000',
-    '--infer-seconds', String(options.quick ? 0.5 : 2),
+    '--batch',
+    String(batch),
+    '--warmup',
+    String(options.quick ? 5 : 20),
+    '--seconds',
+    String(options.seconds),
+    '--infer-batch',
+    '1000',
+    '--infer-seconds',
+    String(options.quick ? 0.5 : 2),
   ];
 }
 
@@ -382,7 +441,8 @@ function timingArgs(options: HarnessOptions, batch: number): string[] {
 // Output
 
 const fmtRate = (x: number): string => Math.round(x).toLocaleString('en-US');
-const fmtRatio = (x: number | null): string => (x === null || !Number.isFinite(x) ? '-' : `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}x`);
+const fmtRatio = (x: number | null): string =>
+  x === null || !Number.isFinite(x) ? '-' : `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}x`;
 
 interface TableRow {
   framework: string;
@@ -403,7 +463,10 @@ function referenceFor(simdnet: Measured[], threads: number): Measured | null {
   return simdnet.find((m) => m.result.threads === threads) ?? simdnet[0] ?? null;
 }
 
-function rowsForBatch(measured: Measured[], batch: number): { rows: TableRow[]; ratios: Record<string, { train: number | null; infer: number | null }> } {
+function rowsForBatch(
+  measured: Measured[],
+  batch: number,
+): { rows: TableRow[]; ratios: Record<string, { train: number | null; infer: number | null }> } {
   const inTable = measured.filter((m) => m.tableBatch === batch || m.tableBatch === null);
   const simdnet = inTable.filter((m) => m.id === 'simdnet');
   const rows: TableRow[] = [];
@@ -424,7 +487,10 @@ function rowsForBatch(measured: Measured[], batch: number): { rows: TableRow[]; 
       inferRatio: m.id === 'simdnet' ? 'ref' : fmtRatio(inferRatio),
       rss: String(Math.round(r.peakRssMB)),
       cpu: typeof r.extra?.cpuPerWall === 'number' ? (r.extra.cpuPerWall as number).toFixed(2) : '-',
-      perCpu: typeof r.extra?.cpuPerWall === 'number' && (r.extra.cpuPerWall as number) > 0 ? fmtRate(r.trainSamplesPerSec / (r.extra.cpuPerWall as number)) : '-',
+      perCpu:
+        typeof r.extra?.cpuPerWall === 'number' && (r.extra.cpuPerWall as number) > 0
+          ? fmtRate(r.trainSamplesPerSec / (r.extra.cpuPerWall as number))
+          : '-',
       timed: `${r.trainSamplesTimed.toLocaleString('en-US')} samples`,
     });
   }
@@ -444,12 +510,24 @@ const HEADERS: Record<keyof TableRow, string> = {
   perCpu: 'train samples/CPU-s',
   timed: 'train timed',
 };
-const RIGHT_ALIGNED = new Set<keyof TableRow>(['threads', 'batch', 'train', 'trainRatio', 'infer', 'inferRatio', 'rss', 'cpu', 'perCpu', 'timed']);
+const RIGHT_ALIGNED = new Set<keyof TableRow>([
+  'threads',
+  'batch',
+  'train',
+  'trainRatio',
+  'infer',
+  'inferRatio',
+  'rss',
+  'cpu',
+  'perCpu',
+  'timed',
+]);
 
 function textTable(rows: TableRow[]): string {
   const keys = Object.keys(HEADERS) as (keyof TableRow)[];
   const widths = keys.map((k) => Math.max(HEADERS[k].length, ...rows.map((r) => r[k].length)));
-  const cell = (k: keyof TableRow, s: string, i: number): string => (RIGHT_ALIGNED.has(k) ? s.padStart(widths[i]) : s.padEnd(widths[i]));
+  const cell = (k: keyof TableRow, s: string, i: number): string =>
+    RIGHT_ALIGNED.has(k) ? s.padStart(widths[i]) : s.padEnd(widths[i]);
   const lines = [keys.map((k, i) => cell(k, HEADERS[k], i)).join('  '), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of rows) lines.push(keys.map((k, i) => cell(k, r[k], i)).join('  '));
   return lines.join('\n');
@@ -471,8 +549,8 @@ function markdownTable(rows: TableRow[]): string {
 async function main(): Promise<void> {
   const options = parseHarnessArgs(process.argv.slice(2));
   const root = findRepoRoot();
-  const log = (s: string): void => void process.stderr.write(s + '\n');
-  const print = options.json ? log : (s: string): void => void process.stdout.write(s + '\n');
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  const print = options.json ? log : (s: string): void => void process.stdout.write(`${s}\n`);
   const wanted = (id: string): boolean => id === 'simdnet' || !options.only || options.only.has(id);
   const startedAt = new Date();
   const skipped: Skipped[] = [];
@@ -486,7 +564,12 @@ async function main(): Promise<void> {
     ['tfjs', 'peers/tfjs'],
     ['brain', 'peers/brain'],
   ] as const) {
-    const needed = id === 'tfjs' ? wanted('tfjs-wasm') || wanted('tfjs-cpu') : id === 'brain' ? wanted('brain-sgd') || wanted('brain-adam') : wanted(id);
+    const needed =
+      id === 'tfjs'
+        ? wanted('tfjs-wasm') || wanted('tfjs-cpu')
+        : id === 'brain'
+          ? wanted('brain-sgd') || wanted('brain-adam')
+          : wanted(id);
     if (!needed) continue;
     if (!existsSync(path.join(root, 'bench', `${entry}.ts`))) {
       skipped.push({ id, batch: null, reason: `bench/${entry}.ts does not exist yet` });
@@ -519,11 +602,33 @@ async function main(): Promise<void> {
   const nodeEnv = { ...process.env };
   for (const batch of options.batches) {
     const timing = timingArgs(options, batch);
-    if (nodeEntries.simdnet) plan.push({ id: 'simdnet', label: 'simdnet', batch, command: node, args: [nodeEntries.simdnet, ...timing], env: nodeEnv });
+    if (nodeEntries.simdnet)
+      plan.push({
+        id: 'simdnet',
+        label: 'simdnet',
+        batch,
+        command: node,
+        args: [nodeEntries.simdnet, ...timing],
+        env: nodeEnv,
+      });
     if (nodeEntries.tfjs && wanted('tfjs-wasm'))
-      plan.push({ id: 'tfjs-wasm', label: 'tfjs (wasm backend)', batch, command: node, args: [nodeEntries.tfjs, ...timing, '--backend', 'wasm'], env: nodeEnv });
+      plan.push({
+        id: 'tfjs-wasm',
+        label: 'tfjs (wasm backend)',
+        batch,
+        command: node,
+        args: [nodeEntries.tfjs, ...timing, '--backend', 'wasm'],
+        env: nodeEnv,
+      });
     if (nodeEntries.tfjs && wanted('tfjs-cpu'))
-      plan.push({ id: 'tfjs-cpu', label: 'tfjs (cpu backend)', batch, command: node, args: [nodeEntries.tfjs, ...timing, '--backend', 'cpu'], env: nodeEnv });
+      plan.push({
+        id: 'tfjs-cpu',
+        label: 'tfjs (cpu backend)',
+        batch,
+        command: node,
+        args: [nodeEntries.tfjs, ...timing, '--backend', 'cpu'],
+        env: nodeEnv,
+      });
     if (python) {
       const mnist = mnistDataDir();
       const script = path.join(root, 'bench', 'peers', 'torch_mlp.py');
@@ -545,14 +650,38 @@ async function main(): Promise<void> {
     // Per-sample training: a fixed sample count (brain.js's Adam is ~10x slower than its SGD).
     if (wanted('brain-sgd'))
       plan.push({
-        id: 'brain-sgd', label: 'brain.js (SGD+momentum, per sample)', batch: null, command: node,
-        args: [nodeEntries.brain, ...timing, '--praxis', 'sgd', '--samples', options.quick ? '300' : '2000', '--passes', options.quick ? '1' : '2'],
+        id: 'brain-sgd',
+        label: 'brain.js (SGD+momentum, per sample)',
+        batch: null,
+        command: node,
+        args: [
+          nodeEntries.brain,
+          ...timing,
+          '--praxis',
+          'sgd',
+          '--samples',
+          options.quick ? '300' : '2000',
+          '--passes',
+          options.quick ? '1' : '2',
+        ],
         env: nodeEnv,
       });
     if (wanted('brain-adam'))
       plan.push({
-        id: 'brain-adam', label: 'brain.js (Adam, per sample)', batch: null, command: node,
-        args: [nodeEntries.brain, ...timing, '--praxis', 'adam', '--samples', options.quick ? '100' : '300', '--passes', options.quick ? '1' : '2'],
+        id: 'brain-adam',
+        label: 'brain.js (Adam, per sample)',
+        batch: null,
+        command: node,
+        args: [
+          nodeEntries.brain,
+          ...timing,
+          '--praxis',
+          'adam',
+          '--samples',
+          options.quick ? '100' : '300',
+          '--passes',
+          options.quick ? '1' : '2',
+        ],
         env: nodeEnv,
       });
   }
@@ -561,35 +690,63 @@ async function main(): Promise<void> {
   //     batch and result index the run with the best training rate
   const best = new Map<string, Measured>();
   const failures = new Map<string, Skipped>();
-  for (let round = 1; round <= options.repeat; round++) for (const run of plan) {
-    const key = `${run.id}@${run.batch}`;
-    log(`run ${run.id}${run.batch ? ` batch ${run.batch}` : ''}${options.repeat > 1 ? ` (round ${round}/${options.repeat})` : ''}: ${path.basename(run.command)} ${run.args.map((a) => path.relative(root, a) || a).map((a) => (a.startsWith('..') ? path.basename(a) : a)).join(' ')}`);
-    const outcome = await runChild(run.command, run.args, run.env, root, 10 * 60_000);
-    if (outcome.error) {
-      failures.set(key, { id: run.id, batch: run.batch, reason: outcome.error });
-      log(`  failed: ${outcome.error}`);
-      continue;
+  for (let round = 1; round <= options.repeat; round++)
+    for (const run of plan) {
+      const key = `${run.id}@${run.batch}`;
+      log(
+        `run ${run.id}${run.batch ? ` batch ${run.batch}` : ''}${options.repeat > 1 ? ` (round ${round}/${options.repeat})` : ''}: ${path.basename(run.command)} ${run.args
+          .map((a) => path.relative(root, a) || a)
+          .map((a) => (a.startsWith('..') ? path.basename(a) : a))
+          .join(' ')}`,
+      );
+      const outcome = await runChild(run.command, run.args, run.env, root, 10 * 60_000);
+      if (outcome.error) {
+        failures.set(key, { id: run.id, batch: run.batch, reason: outcome.error });
+        log(`  failed: ${outcome.error}`);
+        continue;
+      }
+      outcome.results.forEach((result, index) => {
+        const label =
+          run.id === 'simdnet' && outcome.results.length > 1
+            ? `simdnet (${result.backend}, ${result.threads}t)`
+            : run.label;
+        const candidate: Measured = {
+          id: run.id,
+          label,
+          tableBatch: run.batch,
+          result,
+          loadAverageBefore: outcome.loadAverageBefore,
+          cpuBusyDuring: outcome.cpuBusyDuring,
+          wallSeconds: outcome.seconds,
+          rounds: 1,
+        };
+        const previous = best.get(`${key}#${index}`);
+        if (previous) candidate.rounds = previous.rounds + 1;
+        if (!previous || result.trainSamplesPerSec > previous.result.trainSamplesPerSec)
+          best.set(`${key}#${index}`, candidate);
+        else previous.rounds = candidate.rounds;
+        const cpu = typeof result.extra?.cpuPerWall === 'number' ? `, CPU/wall ${result.extra.cpuPerWall}` : '';
+        log(
+          `  train ${fmtRate(result.trainSamplesPerSec)} samples/s, infer ${fmtRate(result.inferSamplesPerSec)} samples/s, peak RSS ${Math.round(result.peakRssMB)} MB (load ${outcome.loadAverageBefore}, busy CPUs ${outcome.cpuBusyDuring ?? '?'}${cpu})`,
+        );
+      });
     }
-    outcome.results.forEach((result, index) => {
-      const label = run.id === 'simdnet' && outcome.results.length > 1 ? `simdnet (${result.backend}, ${result.threads}t)` : run.label;
-      const candidate: Measured = { id: run.id, label, tableBatch: run.batch, result, loadAverageBefore: outcome.loadAverageBefore, cpuBusyDuring: outcome.cpuBusyDuring, wallSeconds: outcome.seconds, rounds: 1 };
-      const previous = best.get(`${key}#${index}`);
-      if (previous) candidate.rounds = previous.rounds + 1;
-      if (!previous || result.trainSamplesPerSec > previous.result.trainSamplesPerSec) best.set(`${key}#${index}`, candidate);
-      else previous.rounds = candidate.rounds;
-      const cpu = typeof result.extra?.cpuPerWall === 'number' ? `, CPU/wall ${result.extra.cpuPerWall}` : '';
-      log(`  train ${fmtRate(result.trainSamplesPerSec)} samples/s, infer ${fmtRate(result.inferSamplesPerSec)} samples/s, peak RSS ${Math.round(result.peakRssMB)} MB (load ${outcome.loadAverageBefore}, busy CPUs ${outcome.cpuBusyDuring ?? '?'}${cpu})`);
-    });
-  }
   const measured = [...best.values()];
-  for (const [key, failure] of failures) if (![...best.keys()].some((k) => k.startsWith(key + '#'))) skipped.push(failure);
+  for (const [key, failure] of failures)
+    if (![...best.keys()].some((k) => k.startsWith(`${key}#`))) skipped.push(failure);
 
   // --- kernels (bench/kernels.ts): run with --json, which prints its table to stderr and one
   //     JSON object as the last stdout line; the table is kept verbatim for RESULTS.md.
   let kernels: { stdout: string; json: unknown; error: string | null } | null = null;
   if (nodeEntries.kernels) {
     log('run kernels');
-    const outcome = await runChild(node, [nodeEntries.kernels, '--json', ...(options.quick ? ['--quick'] : [])], nodeEnv, root, 10 * 60_000);
+    const outcome = await runChild(
+      node,
+      [nodeEntries.kernels, '--json', ...(options.quick ? ['--quick'] : [])],
+      nodeEnv,
+      root,
+      10 * 60_000,
+    );
     const stdoutLines = outcome.stdout.trim().split('\n');
     const lastLine = stdoutLines[stdoutLines.length - 1] ?? '';
     let json: unknown = null;
@@ -598,7 +755,10 @@ async function main(): Promise<void> {
     } catch {
       json = null;
     }
-    const text = [json ? stdoutLines.slice(0, -1).join('\n') : outcome.stdout, outcome.stderr].map((t) => t.trim()).filter(Boolean).join('\n');
+    const text = [json ? stdoutLines.slice(0, -1).join('\n') : outcome.stdout, outcome.stderr]
+      .map((t) => t.trim())
+      .filter(Boolean)
+      .join('\n');
     kernels = { stdout: text, json, error: outcome.error };
     if (outcome.error) {
       skipped.push({ id: 'kernels', batch: null, reason: outcome.error });
@@ -611,7 +771,13 @@ async function main(): Promise<void> {
   if (nodeEntries.paired) {
     log('run paired');
     const batches = options.batches.join(',');
-    const outcome = await runChild(node, [nodeEntries.paired, '--json', '--batches', batches, ...(options.quick ? ['--quick'] : [])], nodeEnv, root, 15 * 60_000);
+    const outcome = await runChild(
+      node,
+      [nodeEntries.paired, '--json', '--batches', batches, ...(options.quick ? ['--quick'] : [])],
+      nodeEnv,
+      root,
+      15 * 60_000,
+    );
     const lastLine = outcome.stdout.trim().split('\n').pop() ?? '';
     let json: unknown = null;
     try {
@@ -628,13 +794,15 @@ async function main(): Promise<void> {
 
   // --- report
   const machine = describeMachine(python);
-  const command = `node ${path.relative(root, fileURLToPath(import.meta.url))}${process.argv.length > 2 ? ' ' + process.argv.slice(2).join(' ') : ''}`;
+  const command = `node ${path.relative(root, fileURLToPath(import.meta.url))}${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const tables = options.batches.map((batch) => ({ batch, ...rowsForBatch(measured, batch) }));
   const hasSimdnet = measured.some((m) => m.id === 'simdnet');
 
   print('');
   print(`simdnet benchmark: MNIST MLP 784-128-64-10, Adam 1e-3 (${startedAt.toISOString()})`);
-  print(`${machine.cpuModel}, ${machine.logicalCores} logical cores, Node ${machine.node}${machine.python ? `, ${machine.python}` : ''}`);
+  print(
+    `${machine.cpuModel}, ${machine.logicalCores} logical cores, Node ${machine.node}${machine.python ? `, ${machine.python}` : ''}`,
+  );
   for (const t of tables) {
     if (t.rows.length === 0) continue;
     print('');
@@ -656,22 +824,39 @@ async function main(): Promise<void> {
 
   if (options.write) {
     const file = path.join(root, 'bench', 'RESULTS.md');
-    writeFileSync(file, resultsMarkdown({ options, machine, python, command, startedAt, tables, measured, skipped, kernels, paired }));
+    writeFileSync(
+      file,
+      resultsMarkdown({ options, machine, python, command, startedAt, tables, measured, skipped, kernels, paired }),
+    );
     log(`wrote ${path.relative(root, file)}`);
   }
   if (options.json) {
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         date: startedAt.toISOString(),
         command,
         machine,
-        options: { quick: options.quick, batches: options.batches, seconds: options.seconds, only: options.only ? [...options.only] : null },
-        results: measured.map((m) => ({ id: m.id, label: m.label, tableBatch: m.tableBatch, loadAverageBefore: m.loadAverageBefore, cpuBusyDuring: m.cpuBusyDuring, ...m.result })),
+        options: {
+          quick: options.quick,
+          batches: options.batches,
+          seconds: options.seconds,
+          only: options.only ? [...options.only] : null,
+        },
+        results: measured.map((m) => ({
+          id: m.id,
+          label: m.label,
+          tableBatch: m.tableBatch,
+          loadAverageBefore: m.loadAverageBefore,
+          cpuBusyDuring: m.cpuBusyDuring,
+          ...m.result,
+        })),
         ratios: Object.fromEntries(tables.map((t) => [String(t.batch), t.ratios])),
         skipped,
-        kernels: kernels ? { json: kernels.json, stdout: kernels.json ? undefined : kernels.stdout, error: kernels.error } : null,
+        kernels: kernels
+          ? { json: kernels.json, stdout: kernels.json ? undefined : kernels.stdout, error: kernels.error }
+          : null,
         paired: paired ? { json: paired.json, error: paired.error } : null,
-      }) + '\n',
+      })}\n`,
     );
   }
 }
@@ -702,17 +887,31 @@ function resultsMarkdown(report: {
     esbuild: packageVersion('esbuild'),
   };
   const torchResult = measured.find((m) => m.result.name === 'pytorch')?.result;
-  if (torchResult) for (const [k, v] of Object.entries(torchResult.versions)) versions[k === 'blas' ? 'BLAS (mapped by torch)' : k] = v;
+  if (torchResult)
+    for (const [k, v] of Object.entries(torchResult.versions))
+      versions[k === 'blas' ? 'BLAS (mapped by torch)' : k] = v;
 
   const out: string[] = [];
   out.push('# simdnet benchmark results', '');
   out.push('Generated by `npm run bench` (bench/run.ts); do not edit by hand, re-run it.', '');
   out.push(`- date: ${startedAt.toISOString()}`);
   out.push(`- command: \`${command}\``);
-  out.push(`- machine: ${machine.cpuModel}; ${machine.logicalCores} logical cores; ${machine.memoryGiB} GiB; ${machine.os}`);
-  out.push(`- versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (python) out.push(`- PyTorch: ${python.executable}, LD_LIBRARY_PATH=${python.ldLibraryPath ?? '(unchanged: no openblas-openmp folder found)'}`);
-  if (options.repeat > 1) out.push(`- repeats: the whole plan ran ${options.repeat} times round-robin; each row is the run with the highest training rate`);
+  out.push(
+    `- machine: ${machine.cpuModel}; ${machine.logicalCores} logical cores; ${machine.memoryGiB} GiB; ${machine.os}`,
+  );
+  out.push(
+    `- versions: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  if (python)
+    out.push(
+      `- PyTorch: ${python.executable}, LD_LIBRARY_PATH=${python.ldLibraryPath ?? '(unchanged: no openblas-openmp folder found)'}`,
+    );
+  if (options.repeat > 1)
+    out.push(
+      `- repeats: the whole plan ran ${options.repeat} times round-robin; each row is the run with the highest training rate`,
+    );
   out.push(
     `- timing: ${options.quick ? '--quick: ' : ''}${options.quick ? 5 : 20} warm-up batches, then each training measurement timed for ${options.seconds} s ` +
       `(the loop stops at the first batch that ends after ${options.seconds} s); inference timed for ${options.quick ? 0.5 : 2} s (at least 3 calls) after 2 warm-up calls; ` +
@@ -723,34 +922,60 @@ function resultsMarkdown(report: {
   out.push('');
   out.push('The model: 784-128-64-10 MLP, ReLU hidden layers, softmax output with categorical cross-entropy, ');
   out.push('Adam (lr 1e-3, beta 0.9/0.999; eps 1e-7 in tfjs, 1e-8 in PyTorch and brain.js), MNIST training images ');
-  out.push('scaled to [0,1] float32, batches in file order. Every framework runs in its own child process, one at a time.', '');
+  out.push(
+    'scaled to [0,1] float32, batches in file order. Every framework runs in its own child process, one at a time.',
+    '',
+  );
 
   for (const t of tables) {
     if (t.rows.length === 0) continue;
     out.push(`## Batch ${t.batch}`, '');
-    if (!measured.some((m) => m.id === 'simdnet')) out.push('No simdnet result in this run (see Skipped): the ratio columns are blank.', '');
+    if (!measured.some((m) => m.id === 'simdnet'))
+      out.push('No simdnet result in this run (see Skipped): the ratio columns are blank.', '');
     out.push(markdownTable(t.rows), '');
   }
 
   out.push('## What the columns mean', '');
-  out.push('- **train samples/s**: training samples per second in steady state: forward, loss, backward and the optimizer ');
-  out.push('  update, after the warm-up batches, over the timed window (`train timed` samples). Each step has finished ');
+  out.push(
+    '- **train samples/s**: training samples per second in steady state: forward, loss, backward and the optimizer ',
+  );
+  out.push(
+    '  update, after the warm-up batches, over the timed window (`train timed` samples). Each step has finished ',
+  );
   out.push('  (the loss is read back) before the next starts.');
-  out.push('- **infer samples/s (x1000)**: forward passes per second when predicting 1000 MNIST test images per call, from ');
-  out.push('  a Float32Array in host memory to probabilities read back into host memory (simdnet and tfjs copy the inputs in ');
-  out.push('  on every call; PyTorch wraps the NumPy array without a copy; brain.js: 1000 single-sample `run()` calls, it has ');
+  out.push(
+    '- **infer samples/s (x1000)**: forward passes per second when predicting 1000 MNIST test images per call, from ',
+  );
+  out.push(
+    '  a Float32Array in host memory to probabilities read back into host memory (simdnet and tfjs copy the inputs in ',
+  );
+  out.push(
+    '  on every call; PyTorch wraps the NumPy array without a copy; brain.js: 1000 single-sample `run()` calls, it has ',
+  );
   out.push('  no batched inference).');
-  out.push('- **simdnet/peer**: simdnet\'s rate at the same batch size (same thread count when simdnet reports several) divided ');
-  out.push('  by the peer\'s: 2.00x means simdnet is twice as fast.');
-  out.push('- **peak RSS MB**: the child process\'s peak resident set size (VmHWM, MiB), including the runtime, the framework ');
-  out.push('  and the data it holds: each peer runner keeps all 60,000 training images as float32 (188 MB) while it builds its ');
+  out.push(
+    "- **simdnet/peer**: simdnet's rate at the same batch size (same thread count when simdnet reports several) divided ",
+  );
+  out.push("  by the peer's: 2.00x means simdnet is twice as fast.");
+  out.push(
+    "- **peak RSS MB**: the child process's peak resident set size (VmHWM, MiB), including the runtime, the framework ",
+  );
+  out.push(
+    '  and the data it holds: each peer runner keeps all 60,000 training images as float32 (188 MB) while it builds its ',
+  );
   out.push('  batches (brain.js: only its training subset, as JS arrays).');
   out.push('- **CPU/wall**: CPU seconds the process used per wall-clock second during the timed training window (all ');
   out.push('  its threads). About 1.00 for a single-threaded runner on an idle machine, up to its thread count for a ');
-  out.push('  multi-threaded one; clearly less means other processes took CPU time from it and its rate is understated.');
+  out.push(
+    '  multi-threaded one; clearly less means other processes took CPU time from it and its rate is understated.',
+  );
   out.push('- **train samples/CPU-s**: training samples per CPU-second of the process (train samples/s divided by ');
-  out.push('  CPU/wall). For a single-threaded runner on a busy machine this estimates its idle-machine rate (it ignores ');
-  out.push('  cache and memory-bandwidth interference); for multi-threaded runners it also counts time spent waiting in ');
+  out.push(
+    '  CPU/wall). For a single-threaded runner on a busy machine this estimates its idle-machine rate (it ignores ',
+  );
+  out.push(
+    '  cache and memory-bandwidth interference); for multi-threaded runners it also counts time spent waiting in ',
+  );
   out.push('  thread barriers, so it is not a speed.');
   out.push('- **threads**: compute threads the framework may use (tfjs wasm has no threads under Node; PyTorch via ');
   out.push('  `torch.set_num_threads`).', '');
@@ -764,7 +989,9 @@ function resultsMarkdown(report: {
     );
   }
   out.push('');
-  out.push('A "busy CPUs" figure well above the runner\'s own thread count means other work shared the machine during that ');
+  out.push(
+    'A "busy CPUs" figure well above the runner\'s own thread count means other work shared the machine during that ',
+  );
   out.push('run, and its numbers are lower than they would be on an idle machine.', '');
 
   if (skipped.length) {
@@ -775,7 +1002,9 @@ function resultsMarkdown(report: {
   if (paired) {
     out.push('## Paired comparisons (bench/paired.ts)', '');
     out.push('Two contenders in one process, timed in alternating blocks of about 250 ms, so that both see the same ');
-    out.push('moments of the machine; each ratio is the median over rounds of the two blocks\' ratio. Inference runs first, ');
+    out.push(
+      "moments of the machine; each ratio is the median over rounds of the two blocks' ratio. Inference runs first, ",
+    );
     out.push('in the fresh process.', '');
     if (paired.error) out.push(`Failed: ${paired.error}`, '');
     if (paired.stdout) out.push('```', paired.stdout, '```', '');

@@ -26,7 +26,16 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createModel, init, type Model } from '../src/index';
 import { loadMnist } from '../src/data/node';
-import { emitResult, packageVersion, parseRunnerArgs, peakRssMB, round1, timeInference, timeTraining, type RunnerResult } from './common';
+import {
+  emitResult,
+  packageVersion,
+  parseRunnerArgs,
+  peakRssMB,
+  round1,
+  timeInference,
+  timeTraining,
+  type RunnerResult,
+} from './common';
 
 type Config = 'baseline' | 'threads' | 'relaxed' | 'relaxed-threads';
 const CONFIGS: Config[] = ['baseline', 'threads', 'relaxed', 'relaxed-threads'];
@@ -40,7 +49,9 @@ function repoRoot(): string {
   while (!dir.endsWith(path.sep) && dir !== path.dirname(dir)) {
     try {
       if (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'simdnet') return dir;
-    } catch { /* keep looking */ }
+    } catch {
+      /* keep looking */
+    }
     dir = path.dirname(dir);
   }
   throw new Error('bench/simdnet: cannot find the simdnet repository above this script');
@@ -52,16 +63,20 @@ function runConfigs(): void {
   const passThrough = process.argv.slice(2).filter((arg, i, all) => arg !== '--configs' && all[i - 1] !== '--configs');
   for (const config of wanted) {
     const flags = config.startsWith('relaxed') ? ['--experimental-wasm-relaxed-simd'] : [];
-    const child = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), ...passThrough, '--config', config], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnSync(
+      process.execPath,
+      [...flags, fileURLToPath(import.meta.url), ...passThrough, '--config', config],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const line = child.stdout.trim().split('\n').pop();
     if (child.status !== 0 || !line) {
       process.stderr.write(`bench/simdnet: configuration ${config} failed (exit ${child.status})\n`);
       continue;
     }
-    process.stdout.write(line + '\n');
+    process.stdout.write(`${line}\n`);
   }
 }
 
@@ -79,7 +94,11 @@ async function measure(config: Config): Promise<void> {
   const threads = config.endsWith('threads') ? 2 : 1;
   const model: Model = await createModel({
     inputSize: 784,
-    layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+    layers: [
+      { units: 128, activation: 'relu' },
+      { units: 64, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ],
     loss: 'crossEntropy',
     optimizer: { type: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
     seed: 1,
@@ -91,10 +110,12 @@ async function measure(config: Config): Promise<void> {
   const [loaded] = model.loadData([train], true);
   model.shuffle(loaded, 0);
   const batchesPerEpoch = Math.floor(train.count / batch);
-  const training = await timeTraining(
-    (i) => model.trainBatch(loaded, (i % batchesPerEpoch) * batch, batch).loss,
-    { batch, warmup: options.warmup, seconds: options.seconds, maxBatches: options.maxBatches },
-  );
+  const training = await timeTraining((i) => model.trainBatch(loaded, (i % batchesPerEpoch) * batch, batch).loss, {
+    batch,
+    warmup: options.warmup,
+    seconds: options.seconds,
+    maxBatches: options.maxBatches,
+  });
 
   // As after fit(): the training data let go, so predict sizes its row buffers for the call
   // (while the data is held they stay at the training batch and 1000 rows run in chunks of it).
@@ -102,7 +123,10 @@ async function measure(config: Config): Promise<void> {
   const rows = options.inferBatch;
   const inferInputs = new Float32Array(rows * 784);
   for (let i = 0; i < inferInputs.length; i++) inferInputs[i] = test.inputs[i] / 255;
-  const inference = await timeInference(() => model.predict(inferInputs, { batchSize: rows }), { rows, seconds: options.inferSeconds });
+  const inference = await timeInference(() => model.predict(inferInputs, { batchSize: rows }), {
+    rows,
+    seconds: options.inferSeconds,
+  });
 
   const threading = { ...model.threading };
   const extra: Record<string, unknown> = {
@@ -124,9 +148,12 @@ async function measure(config: Config): Promise<void> {
     inferSamplesPerSec: round1(inference.samplesPerSec),
     peakRssMB: round1(peakRssMB()),
     versions: { simdnet: packageVersion('simdnet'), node: process.versions.node, v8: process.versions.v8 },
-    notes: `${config}: one WebAssembly call per training step (gather by index from the dataset in memory as bytes, forward, loss, backward, Adam); `
-      + `batches walk a seeded shuffle of all 60,000 images; inference is predict() on ${rows} Float32 rows (copied in per call)`
-      + (threads > 1 ? `; ${threading.threads} threads data-parallel on one shared memory (training; predict gives each thread a slice of the rows)${threading.reason ? ` (${threading.reason})` : ''}` : ''),
+    notes:
+      `${config}: one WebAssembly call per training step (gather by index from the dataset in memory as bytes, forward, loss, backward, Adam); ` +
+      `batches walk a seeded shuffle of all 60,000 images; inference is predict() on ${rows} Float32 rows (copied in per call)` +
+      (threads > 1
+        ? `; ${threading.threads} threads data-parallel on one shared memory (training; predict gives each thread a slice of the rows)${threading.reason ? ` (${threading.reason})` : ''}`
+        : ''),
     extra,
   };
   emitResult(result);
@@ -136,7 +163,11 @@ async function measure(config: Config): Promise<void> {
 async function memoryProfile(train: Awaited<ReturnType<typeof loadMnist>>['train'], threads: number) {
   const model = await createModel({
     inputSize: 784,
-    layers: [{ units: 128, activation: 'relu' }, { units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+    layers: [
+      { units: 128, activation: 'relu' },
+      { units: 64, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ],
     seed: 1,
     threads,
   });
@@ -144,11 +175,20 @@ async function memoryProfile(train: Awaited<ReturnType<typeof loadMnist>>['train
   await model.fit(train, {
     epochs: memoryEpochs,
     batchSize: options.batch,
-    callbacks: { onEpochEnd: () => { rssMB.push(round1(process.memoryUsage().rss / 2 ** 20)); } },
+    callbacks: {
+      onEpochEnd: () => {
+        rssMB.push(round1(process.memoryUsage().rss / 2 ** 20));
+      },
+    },
   });
   model.dispose();
   const datasetFloat32MB = (train.count * train.inputSize * 4) / 2 ** 20;
-  return { rssPerEpochMB: rssMB, growthAfterFirstEpochMB: round1(Math.max(...rssMB.slice(1)) - rssMB[0]), peakRssMB: round1(peakRssMB()), datasetFloat32MB: round1(datasetFloat32MB) };
+  return {
+    rssPerEpochMB: rssMB,
+    growthAfterFirstEpochMB: round1(Math.max(...rssMB.slice(1)) - rssMB[0]),
+    peakRssMB: round1(peakRssMB()),
+    datasetFloat32MB: round1(datasetFloat32MB),
+  };
 }
 
 if (only) {

@@ -32,29 +32,64 @@ export class TrainingChart {
 
   constructor(private readonly container: HTMLElement) {
     const percent = (_: uPlot, values: number[]) => values.map((v) => `${v}%`);
-    this.plot = new uPlot({
-      width: Math.max(300, container.clientWidth),
-      height: 260,
-      legend: { live: false },
-      cursor: { drag: { x: false, y: false } },
-      scales: {
-        x: { time: false },
-        loss: { range: (_u, _min, max) => [0, Math.max(0.5, max * 1.05)] },
-        percent: { range: [0, 100] },
+    this.plot = new uPlot(
+      {
+        width: Math.max(300, container.clientWidth),
+        height: 260,
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: {
+          x: { time: false },
+          loss: { range: (_u, _min, max) => [0, Math.max(0.5, max * 1.05)] },
+          percent: { range: [0, 100] },
+        },
+        axes: [
+          { label: 'epochs', labelSize: 20, stroke: '#495057', grid: { stroke: '#eceef0' } },
+          { scale: 'loss', label: 'loss', labelSize: 20, stroke: COLORS.loss, grid: { stroke: '#eceef0' } },
+          {
+            scale: 'percent',
+            side: 1,
+            label: 'accuracy',
+            labelSize: 20,
+            stroke: COLORS.accuracy,
+            values: percent,
+            grid: { show: false },
+          },
+        ],
+        series: [
+          { label: 'epochs' },
+          {
+            label: 'training loss',
+            scale: 'loss',
+            stroke: COLORS.loss,
+            width: 2,
+            spanGaps: true,
+            points: { show: false },
+          },
+          {
+            label: 'training accuracy',
+            scale: 'percent',
+            stroke: COLORS.accuracy,
+            width: 2,
+            spanGaps: true,
+            points: { show: false },
+          },
+          {
+            label: 'test accuracy',
+            scale: 'percent',
+            stroke: COLORS.test,
+            width: 2,
+            spanGaps: true,
+            points: { show: true, size: 7, fill: COLORS.test },
+          },
+        ],
       },
-      axes: [
-        { label: 'epochs', labelSize: 20, stroke: '#495057', grid: { stroke: '#eceef0' } },
-        { scale: 'loss', label: 'loss', labelSize: 20, stroke: COLORS.loss, grid: { stroke: '#eceef0' } },
-        { scale: 'percent', side: 1, label: 'accuracy', labelSize: 20, stroke: COLORS.accuracy, values: percent, grid: { show: false } },
-      ],
-      series: [
-        { label: 'epochs' },
-        { label: 'training loss', scale: 'loss', stroke: COLORS.loss, width: 2, spanGaps: true, points: { show: false } },
-        { label: 'training accuracy', scale: 'percent', stroke: COLORS.accuracy, width: 2, spanGaps: true, points: { show: false } },
-        { label: 'test accuracy', scale: 'percent', stroke: COLORS.test, width: 2, spanGaps: true, points: { show: true, size: 7, fill: COLORS.test } },
-      ],
-    }, [[], [], [], []], container);
-    new ResizeObserver(() => this.plot.setSize({ width: Math.max(300, container.clientWidth), height: 260 })).observe(container);
+      [[], [], [], []],
+      container,
+    );
+    new ResizeObserver(() => this.plot.setSize({ width: Math.max(300, container.clientWidth), height: 260 })).observe(
+      container,
+    );
     this.publish();
   }
 

@@ -35,7 +35,9 @@ export class DrawPad {
       const events = event.getCoalescedEvents?.() ?? [event];
       for (const e of events.length ? events : [event]) this.strokeTo(this.position(e));
     });
-    const end = () => { this.last = undefined; };
+    const end = () => {
+      this.last = undefined;
+    };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
   }

@@ -14,7 +14,15 @@
  * prediction panel data-class and data-probabilities.
  */
 // The library from source (src/index.ts is the public API, as users import 'simdnet').
-import { createModel, init, mnistFromFiles, MNIST_FILE_NAMES, type Dataset, type MnistFiles, type Model } from '../src/index.js';
+import {
+  createModel,
+  init,
+  mnistFromFiles,
+  MNIST_FILE_NAMES,
+  type Dataset,
+  type MnistFiles,
+  type Model,
+} from '../src/index.js';
 import { TrainingChart } from './chart.js';
 import { DrawPad } from './draw-pad.js';
 import './style.css';
@@ -90,13 +98,21 @@ async function fetchBytes(url: string, onBytes: (received: number) => void): Pro
   }
   const bytes = new Uint8Array(received);
   let offset = 0;
-  for (const chunk of chunks) { bytes.set(chunk, offset); offset += chunk.length; }
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
   return bytes;
 }
 
 async function loadMnist(): Promise<{ train: Dataset; test: Dataset }> {
   const roles = Object.keys(MNIST_FILE_NAMES) as (keyof MnistFiles)[];
-  const sizes = await Promise.all(roles.map(async (role) => Number((await fetch(`data/${MNIST_FILE_NAMES[role]}`, { method: 'HEAD' })).headers.get('content-length')) || 0));
+  const sizes = await Promise.all(
+    roles.map(
+      async (role) =>
+        Number((await fetch(`data/${MNIST_FILE_NAMES[role]}`, { method: 'HEAD' })).headers.get('content-length')) || 0,
+    ),
+  );
   const total = sizes.reduce((a, b) => a + b, 0);
   const received = roles.map(() => 0);
   const report = () => {
@@ -105,13 +121,25 @@ async function loadMnist(): Promise<{ train: Dataset; test: Dataset }> {
     ui.progress.value = sum;
     ui.dataNote.textContent = `Loading MNIST: ${(sum / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
   };
-  const files = await Promise.all(roles.map((role, i) => fetchBytes(`data/${MNIST_FILE_NAMES[role]}`, (bytes) => { received[i] = bytes; report(); })));
+  const files = await Promise.all(
+    roles.map((role, i) =>
+      fetchBytes(`data/${MNIST_FILE_NAMES[role]}`, (bytes) => {
+        received[i] = bytes;
+        report();
+      }),
+    ),
+  );
   return mnistFromFiles(Object.fromEntries(roles.map((role, i) => [role, files[i]])) as MnistFiles);
 }
 
 /** The first `count` samples of a dataset (views, no copy). */
 function firstSamples(data: Dataset, count: number): Dataset {
-  return { ...data, count, inputs: data.inputs.subarray(0, count * data.inputSize), labels: data.labels!.subarray(0, count) };
+  return {
+    ...data,
+    count,
+    inputs: data.inputs.subarray(0, count * data.inputSize),
+    labels: data.labels!.subarray(0, count),
+  };
 }
 
 // --- the session: model, data, counters ------------------------------------------------------
@@ -141,7 +169,10 @@ function emptyGroup() {
 async function newModel(): Promise<Model> {
   return createModel({
     inputSize: 784,
-    layers: [{ units: HIDDEN_UNITS, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+    layers: [
+      { units: HIDDEN_UNITS, activation: 'relu' },
+      { units: 10, activation: 'softmax' },
+    ],
     optimizer: { type: 'adam', learningRate: 1e-3 },
     seed: session.seed,
   });
@@ -200,7 +231,8 @@ async function train(chart: TrainingChart): Promise<void> {
         if (group.batches === groupSize) {
           flushGroup();
           const elapsed = performance.now() - epochClock.startedAt;
-          if (epochClock.samples > 0) ui.speed.textContent = Math.round((epochClock.samples / elapsed) * 1000).toLocaleString('en');
+          if (epochClock.samples > 0)
+            ui.speed.textContent = Math.round((epochClock.samples / elapsed) * 1000).toLocaleString('en');
           ui.epoch.textContent = `${log.epoch} (${Math.floor((100 * (log.batch + 1)) / log.batches)}%)`;
           // The weights just changed: refresh the drawing's prediction (predict is safe inside fit).
           if (session.drawing) showPrediction(session.drawing);
@@ -231,7 +263,8 @@ async function train(chart: TrainingChart): Promise<void> {
   if (history.stopReason === 'callback') {
     const stoppedAfter = performance.now() - session.stopClickedAt;
     document.body.dataset.stopMs = stoppedAfter.toFixed(1);
-    ui.report.textContent = `Stopped. The page handled the click ${document.body.dataset.stopInputDelayMs} ms after it happened; ` +
+    ui.report.textContent =
+      `Stopped. The page handled the click ${document.body.dataset.stopInputDelayMs} ms after it happened; ` +
       `training ended ${stoppedAfter.toFixed(0)} ms later, test set evaluated. Press Train to continue.`;
   }
   if (session.drawing) showPrediction(session.drawing);
@@ -268,14 +301,21 @@ function showPrediction(pixels: Uint8Array | undefined): void {
     });
     return;
   }
-  const probabilities = model.predict({ count: 1, inputSize: 784, inputs: pixels, inputScale: session.train?.inputScale ?? 1 / 255 });
+  const probabilities = model.predict({
+    count: 1,
+    inputSize: 784,
+    inputs: pixels,
+    inputScale: session.train?.inputScale ?? 1 / 255,
+  });
   let best = 0;
   for (let d = 1; d < 10; d++) if (probabilities[d] > probabilities[best]) best = d;
   ui.prediction.dataset.class = String(best);
   ui.prediction.dataset.probabilities = JSON.stringify(Array.from(probabilities));
   ui.predictedDigit.textContent = String(best);
   ui.predictedDigit.classList.remove('empty');
-  ui.predictedConfidence.textContent = `${(probabilities[best] * 100).toFixed(1)}% sure` + (session.samplesSeen === 0 ? ' (untrained: press Train first)' : '');
+  ui.predictedConfidence.textContent =
+    `${(probabilities[best] * 100).toFixed(1)}% sure` +
+    (session.samplesSeen === 0 ? ' (untrained: press Train first)' : '');
   barRows.forEach((row, d) => {
     row.classList.toggle('best', d === best);
     (row.querySelector('.bar-fill') as HTMLElement).style.width = `${(probabilities[d] * 100).toFixed(1)}%`;
@@ -298,7 +338,9 @@ async function main(): Promise<void> {
   });
   publishCounters();
 
-  ui.train.addEventListener('click', () => { train(chart).catch(showError); });
+  ui.train.addEventListener('click', () => {
+    train(chart).catch(showError);
+  });
   ui.stop.addEventListener('click', (event) => {
     // event.timeStamp is when the click happened; now is when the page got to it.
     session.stopClickedAt = performance.now();

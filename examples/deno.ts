@@ -11,7 +11,7 @@ function rings(perClass: number): { inputs: Float32Array; labels: Int32Array } {
   const inputs = new Float32Array(perClass * 3 * 2);
   const labels = new Int32Array(perClass * 3);
   let seed = 2024;
-  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (let i = 0; i < perClass * 3; i++) {
     const ring = i % 3;
     const angle = 2 * Math.PI * random();
@@ -39,7 +39,9 @@ const test = rings(100);
 const model = await createModel(spec);
 const history = await model.fit(train, { epochs: 60, batchSize: 32, validationData: test });
 const last = history.epochs[history.epochs.length - 1];
-console.log(`${navigator.userAgent}: ${last.epoch} epochs, train accuracy ${last.accuracy}, test accuracy ${last.valAccuracy}`);
+console.log(
+  `${navigator.userAgent}: ${last.epoch} epochs, train accuracy ${last.accuracy}, test accuracy ${last.valAccuracy}`,
+);
 
 const bytes = model.save();
 const copy = await loadModel(bytes);

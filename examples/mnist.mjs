@@ -27,9 +27,11 @@ await model.fit(train, {
   validationData: test,
   schedule: { type: 'exponential', gamma: 0.7 },
   callbacks: {
-    onEpochEnd: (log) => console.log(
-      `epoch ${log.epoch}: loss ${log.loss.toFixed(4)}, train accuracy ${(100 * log.accuracy).toFixed(2)}%, ` +
-      `test accuracy ${(100 * log.valAccuracy).toFixed(2)}%, ${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`),
+    onEpochEnd: (log) =>
+      console.log(
+        `epoch ${log.epoch}: loss ${log.loss.toFixed(4)}, train accuracy ${(100 * log.accuracy).toFixed(2)}%, ` +
+          `test accuracy ${(100 * log.valAccuracy).toFixed(2)}%, ${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s`,
+      ),
   },
 });
 
@@ -37,4 +39,6 @@ const { accuracy } = model.evaluate(test);
 const path = join(tmpdir(), 'simdnet-mnist.sdnt');
 await saveModelFile(model, path);
 const loaded = await loadModelFile(path);
-console.log(`test accuracy ${(100 * accuracy).toFixed(2)}%; saved to ${path}, loaded back: ${(100 * loaded.evaluate(test).accuracy).toFixed(2)}%`);
+console.log(
+  `test accuracy ${(100 * accuracy).toFixed(2)}%; saved to ${path}, loaded back: ${(100 * loaded.evaluate(test).accuracy).toFixed(2)}%`,
+);

@@ -5,7 +5,7 @@ import { createModel } from 'simdnet';
 
 // A seeded generator, so every run draws the same samples.
 let state = 12345;
-const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const curve = (x) => Math.sin(2 * x) + (x * x) / 4;
 
 const count = 512;
@@ -34,7 +34,11 @@ const history = await model.fit(
     epochs: 500,
     batchSize: 32,
     schedule: { type: 'plateau', factor: 0.5, patience: 25, minDelta: 0 }, // halve the rate when the loss stalls
-    callbacks: { onEpochEnd: ({ epoch, loss }) => { if (epoch % 50 === 0) console.log(`epoch ${epoch}: mse ${loss.toExponential(3)}`); } },
+    callbacks: {
+      onEpochEnd: ({ epoch, loss }) => {
+        if (epoch % 50 === 0) console.log(`epoch ${epoch}: mse ${loss.toExponential(3)}`);
+      },
+    },
   },
 );
 
@@ -46,5 +50,6 @@ const mean = truth.reduce((sum, y) => sum + y, 0) / truth.length;
 const variance = truth.reduce((sum, y) => sum + (y - mean) ** 2, 0) / truth.length;
 const r2 = 1 - gridMse / variance;
 console.log(`after ${history.epochs.length} epochs: grid mse ${gridMse.toExponential(3)}, R² ${r2.toFixed(5)}`);
-for (const x of [-1.5, 0, 1.5]) console.log(`f(${x}) = ${curve(x).toFixed(4)}, predicted ${model.predict([[x]])[0].toFixed(4)}`);
+for (const x of [-1.5, 0, 1.5])
+  console.log(`f(${x}) = ${curve(x).toFixed(4)}, predicted ${model.predict([[x]])[0].toFixed(4)}`);
 if (!(r2 > 0.99)) process.exitCode = 1;

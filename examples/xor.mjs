@@ -4,7 +4,15 @@
 //   node examples/xor.mjs        bun examples/xor.mjs        deno run --allow-read examples/xor.mjs
 import { createModel, loadModel } from 'simdnet';
 
-const xor = { inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], labels: [0, 1, 1, 0] };
+const xor = {
+  inputs: [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ],
+  labels: [0, 1, 1, 0],
+};
 
 const model = await createModel({
   inputSize: 2,

@@ -30,7 +30,8 @@ function defaultSourceFor(variant) {
       plugin.onResolve({ filter: /^\.\/default-source\.js$/ }, (args) =>
         args.importer.endsWith(join('runtime', 'load.ts'))
           ? { path: resolve(args.resolveDir, `default-source-${variant}.ts`) }
-          : undefined);
+          : undefined,
+      );
       // workerd: `import module from './simdnet.wasm'` stays an import of the file next to the bundle.
       plugin.onResolve({ filter: /^\.\/simdnet(-relaxed)?\.wasm$/ }, (args) => ({ path: args.path, external: true }));
       // inline: `import base64 from 'simdnet-inline:simdnet.wasm'` is the file's bytes as a base64 string.
@@ -48,7 +49,15 @@ function defaultSourceFor(variant) {
 
 // No source maps: the bundles are readable, unminified ESM (esbuild marks each source file in
 // a comment), and maps of four bundles of the same sources would triple the package's size.
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: false, logLevel: 'warning', outdir: 'dist', metafile: true };
+const common = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  sourcemap: false,
+  logLevel: 'warning',
+  outdir: 'dist',
+  metafile: true,
+};
 
 const results = await Promise.all([
   build({
@@ -60,15 +69,32 @@ const results = await Promise.all([
     chunkNames: 'shared-[hash]',
     plugins: [defaultSourceFor('node')],
   }),
-  build({ ...common, entryPoints: { 'index.web': 'src/index.ts' }, platform: 'browser', plugins: [defaultSourceFor('web')] }),
-  build({ ...common, entryPoints: { 'index.workerd': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('workerd')] }),
-  build({ ...common, entryPoints: { 'index.inline': 'src/index.ts' }, platform: 'neutral', plugins: [defaultSourceFor('inline')] }),
+  build({
+    ...common,
+    entryPoints: { 'index.web': 'src/index.ts' },
+    platform: 'browser',
+    plugins: [defaultSourceFor('web')],
+  }),
+  build({
+    ...common,
+    entryPoints: { 'index.workerd': 'src/index.ts' },
+    platform: 'neutral',
+    plugins: [defaultSourceFor('workerd')],
+  }),
+  build({
+    ...common,
+    entryPoints: { 'index.inline': 'src/index.ts' },
+    platform: 'neutral',
+    plugins: [defaultSourceFor('inline')],
+  }),
 ]);
 
 // Remove what this build did not write: content-hashed chunks of earlier builds and outputs of
 // earlier layouts. Only after writing, so a process started from the previous build (tests
 // running while someone rebuilds) does not find its chunks gone before the new files exist.
-const written = new Set(results.flatMap((result) => Object.keys(result.metafile.outputs)).map((path) => path.replace(/^dist\//, '')));
+const written = new Set(
+  results.flatMap((result) => Object.keys(result.metafile.outputs)).map((path) => path.replace(/^dist\//, '')),
+);
 for (const file of readdirSync('dist')) {
   if (/\.js(\.map)?$/.test(file) && !written.has(file)) rmSync(join('dist', file));
 }

@@ -34,8 +34,14 @@ function measure(files) {
 /** The entry and its chunks bundled and minified by esbuild, then gzipped. */
 async function minifiedGzipBytes(entry) {
   const { outputFiles } = await build({
-    entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'neutral',
-    external: ['node:*', '*.wasm'], write: false, logLevel: 'error',
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'neutral',
+    external: ['node:*', '*.wasm'],
+    write: false,
+    logLevel: 'error',
   });
   return gzipSync(outputFiles[0].contents, { level: 9 }).length;
 }
@@ -54,9 +60,17 @@ for (const [name, path] of Object.entries(entries)) {
 }
 rows.push({ name: 'simdnet.wasm (baseline SIMD core)', ...measure(['dist/simdnet.wasm']) });
 rows.push({ name: 'simdnet-relaxed.wasm (relaxed-SIMD core)', ...measure(['dist/simdnet-relaxed.wasm']) });
-rows.push({ name: 'simdnet-threads.wasm, simdnet-threads-relaxed.wasm (threaded mode; each)', ...measure(['dist/simdnet-threads.wasm']) });
+rows.push({
+  name: 'simdnet-threads.wasm, simdnet-threads-relaxed.wasm (threaded mode; each)',
+  ...measure(['dist/simdnet-threads.wasm']),
+});
 
-const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+const [packed] = JSON.parse(
+  execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }),
+);
 const tarball = { bytes: packed.size, unpackedBytes: packed.unpackedSize, files: packed.entryCount };
 
 if (process.argv.includes('--json')) {
@@ -66,5 +80,8 @@ if (process.argv.includes('--json')) {
   console.log(`npm tarball: ${kb(tarball.bytes)} (${tarball.files} files, ${kb(tarball.unpackedBytes)} unpacked)\n`);
   console.log('| loaded by | raw | gzip | minified + gzip |');
   console.log('|---|---:|---:|---:|');
-  for (const row of rows) console.log(`| ${row.name} | ${kb(row.bytes)} | ${kb(row.gzipBytes)} | ${row.minifiedGzipBytes ? kb(row.minifiedGzipBytes) : '-'} |`);
+  for (const row of rows)
+    console.log(
+      `| ${row.name} | ${kb(row.bytes)} | ${kb(row.gzipBytes)} | ${row.minifiedGzipBytes ? kb(row.minifiedGzipBytes) : '-'} |`,
+    );
 }

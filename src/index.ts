@@ -2,19 +2,51 @@
  * simdnet: train and run dense neural networks with a WebAssembly SIMD core.
  * The public API, and nothing else.
  */
-export { init, coreInfo, relaxedSimdSupported, type WasmSource, type InitOptions, type CoreInfo } from './runtime/load.js';
+export {
+  init,
+  coreInfo,
+  relaxedSimdSupported,
+  type WasmSource,
+  type InitOptions,
+  type CoreInfo,
+} from './runtime/load.js';
 export { createModel, modelFromDescription, Model, type TrainingState, type EvaluateResult } from './model/model.js';
 export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss } from './model/spec.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
-export { ACTIVATIONS, type Activation, type ModelDescription, type DenseLayerDescription } from './model/description.js';
+export {
+  ACTIVATIONS,
+  type Activation,
+  type ModelDescription,
+  type DenseLayerDescription,
+} from './model/description.js';
 export type { Dataset, InputArray, LabelArray } from './data/dataset.js';
 export type { DatasetLike, DatasetLiteral } from './model/dataset-check.js';
-export type { FitOptions, History, EpochLog, BatchLog, Callbacks, EarlyStoppingOptions, MetricName, StopReason } from './train/fit.js';
+export type {
+  FitOptions,
+  History,
+  EpochLog,
+  BatchLog,
+  Callbacks,
+  EarlyStoppingOptions,
+  MetricName,
+  StopReason,
+} from './train/fit.js';
 export type { ScheduleConfig } from './train/schedules.js';
 export { saveModel, loadModel, type SaveOptions } from './io/format.js';
 export { toOnnx, ONNX_OPSET_VERSION, type OnnxExportOptions } from './io/onnx.js';
-export { toTfjsLayers, fromTfjsLayers, type TfjsLayersModelJson, type TfjsLayersExportOptions } from './io/tfjs-layers.js';
+export {
+  toTfjsLayers,
+  fromTfjsLayers,
+  type TfjsLayersModelJson,
+  type TfjsLayersExportOptions,
+} from './io/tfjs-layers.js';
 export { parseIdx, parseIdxBytes, encodeIdx, idxToDataset, type IdxArray, type IdxDtype } from './data/idx.js';
 export { readCsvDataset, CsvError, type CsvDataset, type CsvDatasetOptions, type ByteSource } from './data/csv.js';
-export { mnistFromFiles, MNIST_FILE_NAMES, FASHION_MNIST_CLASS_NAMES, type MnistFiles, type TrainTestDatasets } from './data/mnist.js';
+export {
+  mnistFromFiles,
+  MNIST_FILE_NAMES,
+  FASHION_MNIST_CLASS_NAMES,
+  type MnistFiles,
+  type TrainTestDatasets,
+} from './data/mnist.js';
 export { oneHot, minMaxScaler, standardScaler, trainValidationSplit, subset } from './data/transform.js';

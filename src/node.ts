@@ -4,5 +4,12 @@
  * Debian's dataset-fashion-mnist, IDX and CSV files, model files).
  */
 export * from './index.js';
-export { loadMnist, loadFashionMnist, readIdxFile, readCsvFile, FASHION_MNIST_DEBIAN_DIR, type MnistLoadOptions } from './data/node.js';
+export {
+  loadMnist,
+  loadFashionMnist,
+  readIdxFile,
+  readCsvFile,
+  FASHION_MNIST_DEBIAN_DIR,
+  type MnistLoadOptions,
+} from './data/node.js';
 export { saveModelFile, loadModelFile } from './io/node.js';

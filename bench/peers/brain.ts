@@ -38,7 +38,10 @@ import {
 } from '../common';
 
 interface BrainNetwork {
-  train(data: { input: number[]; output: number[] }[], options: Record<string, unknown>): { error: number; iterations: number };
+  train(
+    data: { input: number[]; output: number[] }[],
+    options: Record<string, unknown>,
+  ): { error: number; iterations: number };
   run(input: ArrayLike<number>): Float32Array;
 }
 
@@ -92,17 +95,18 @@ async function main(): Promise<void> {
       passErrors.push(progress.error);
     },
   });
-  if (passEnds.length !== 1 + passes) throw new Error(`expected ${1 + passes} passes, brain.js ran ${status.iterations}`);
+  if (passEnds.length !== 1 + passes)
+    throw new Error(`expected ${1 + passes} passes, brain.js ran ${status.iterations}`);
   const trainSeconds = (passEnds[passes] - passEnds[0]) / 1000;
   const trainSamplesTimed = passes * count;
-  const trainCpuSeconds =
-    (passCpu[passes].user + passCpu[passes].system - passCpu[0].user - passCpu[0].system) / 1e6;
+  const trainCpuSeconds = (passCpu[passes].user + passCpu[passes].system - passCpu[0].user - passCpu[0].system) / 1e6;
 
   // --- inference: 1000 single-sample run() calls per timed call
   const inference = await timeInference(
     () => {
       let sink = 0;
-      for (let i = 0; i < inferRows; i++) sink += net.run(testImages.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS))[0];
+      for (let i = 0; i < inferRows; i++)
+        sink += net.run(testImages.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS))[0];
       return sink;
     },
     { rows: inferRows, seconds: options.inferSeconds },

@@ -23,7 +23,12 @@ export async function useTfjsBackend(backend: 'wasm' | 'cpu'): Promise<{ threads
   if (backend !== 'wasm') return { threads: 1, wasmBinary: '' };
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  const wasmBinary = multithread && simd ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  const wasmBinary =
+    multithread && simd
+      ? 'tfjs-backend-wasm-threaded-simd.wasm'
+      : simd
+        ? 'tfjs-backend-wasm-simd.wasm'
+        : 'tfjs-backend-wasm.wasm';
   return { threads: tfwasm.getThreadsCount(), wasmBinary };
 }
 

@@ -56,8 +56,14 @@ async function main(): Promise<void> {
   for (let b = 0; b < ringBatches; b++) {
     const rows = b * options.batch;
     ring.push({
-      x: tf.tensor2d(trainImages.subarray(rows * MNIST_PIXELS, (rows + options.batch) * MNIST_PIXELS), [options.batch, MNIST_PIXELS]),
-      y: tf.tensor2d(trainTargets.subarray(rows * MNIST_CLASSES, (rows + options.batch) * MNIST_CLASSES), [options.batch, MNIST_CLASSES]),
+      x: tf.tensor2d(trainImages.subarray(rows * MNIST_PIXELS, (rows + options.batch) * MNIST_PIXELS), [
+        options.batch,
+        MNIST_PIXELS,
+      ]),
+      y: tf.tensor2d(trainTargets.subarray(rows * MNIST_CLASSES, (rows + options.batch) * MNIST_CLASSES), [
+        options.batch,
+        MNIST_CLASSES,
+      ]),
     });
   }
   const test = loadMnist('t10k');

@@ -37,7 +37,11 @@ export default {
     const data = twoSpirals(96);
     const model = await createModel({
       inputSize: 2,
-      layers: [{ units: 16, activation: 'relu' }, { units: 16, activation: 'relu' }, { units: 2, activation: 'softmax' }],
+      layers: [
+        { units: 16, activation: 'relu' },
+        { units: 16, activation: 'relu' },
+        { units: 2, activation: 'softmax' },
+      ],
       optimizer: { type: 'adam', learningRate: 0.01 },
       seed: 3,
     });
@@ -47,7 +51,11 @@ export default {
     // A saved model is bytes: store it in KV/R2, or send it to the client, and load it anywhere.
     const saved = model.save();
     const loaded = await loadModel(saved);
-    const points = [[0, 0.5], [0.5, 0], [-0.25, -0.25]];
+    const points = [
+      [0, 0.5],
+      [0.5, 0],
+      [-0.25, -0.25],
+    ];
     const classes = Array.from(loaded.predictClasses(points));
 
     return Response.json({

@@ -11,7 +11,11 @@ export type Flags = Record<string, string | boolean | undefined>;
 export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 /** Parses `argv` against `options`; `command` names the command in errors ('train'). */
-export function parseFlags(argv: string[], options: FlagOptions, command: string): { flags: Flags; positionals: string[] } {
+export function parseFlags(
+  argv: string[],
+  options: FlagOptions,
+  command: string,
+): { flags: Flags; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     return { flags: values as Flags, positionals };
@@ -29,7 +33,9 @@ export function positionalArgs(positionals: string[], names: string[], command: 
     throw new UsageError(`${command} needs ${names.join(' and ')} (see 'simdnet ${command} --help')`);
   }
   if (positionals.length > names.length) {
-    throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}' (see 'simdnet ${command} --help')`);
+    throw new UsageError(
+      `${command}: unexpected argument '${positionals[names.length]}' (see 'simdnet ${command} --help')`,
+    );
   }
   return positionals;
 }
@@ -45,7 +51,8 @@ export function intFlag(flags: Flags, name: string, fallback: number, min = 1): 
   const raw = flags[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (String(raw).trim() === '' || !Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(raw)}'`);
+  if (String(raw).trim() === '' || !Number.isInteger(value) || value < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(raw)}'`);
   return value;
 }
 
@@ -58,7 +65,12 @@ export interface NumberRange {
 
 export function numberFlag(flags: Flags, name: string, fallback: number, range?: NumberRange): number;
 export function numberFlag(flags: Flags, name: string, fallback: undefined, range?: NumberRange): number | undefined;
-export function numberFlag(flags: Flags, name: string, fallback: number | undefined, range: NumberRange = {}): number | undefined {
+export function numberFlag(
+  flags: Flags,
+  name: string,
+  fallback: number | undefined,
+  range: NumberRange = {},
+): number | undefined {
   const raw = flags[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -66,9 +78,14 @@ export function numberFlag(flags: Flags, name: string, fallback: number | undefi
   const below = min !== undefined && (exclusive ? value <= min : value < min);
   const above = max !== undefined && (exclusive ? value >= max : value > max);
   if (String(raw).trim() === '' || !Number.isFinite(value) || below || above) {
-    const bounds = min !== undefined && max !== undefined
-      ? ` in ${exclusive ? '(' : '['}${min}, ${max}${exclusive ? ')' : ']'}`
-      : min !== undefined ? ` ${exclusive ? '>' : '≥'} ${min}` : max !== undefined ? ` ${exclusive ? '<' : '≤'} ${max}` : '';
+    const bounds =
+      min !== undefined && max !== undefined
+        ? ` in ${exclusive ? '(' : '['}${min}, ${max}${exclusive ? ')' : ']'}`
+        : min !== undefined
+          ? ` ${exclusive ? '>' : '≥'} ${min}`
+          : max !== undefined
+            ? ` ${exclusive ? '<' : '≤'} ${max}`
+            : '';
     throw new UsageError(`--${name} must be a number${bounds}, got '${String(raw)}'`);
   }
   return value;
@@ -77,7 +94,9 @@ export function numberFlag(flags: Flags, name: string, fallback: number | undefi
 export function listFlag(flags: Flags, name: string, fallback: number[]): number[] {
   const raw = flags[name];
   if (raw === undefined) return fallback;
-  const parts = String(raw).split(',').map((s) => s.trim());
+  const parts = String(raw)
+    .split(',')
+    .map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((s) => s === '') || values.some((v) => !Number.isInteger(v) || v <= 0)) {
     throw new UsageError(`--${name} must be a comma-separated list of positive integers, got '${String(raw)}'`);
@@ -89,15 +108,19 @@ export function listFlag(flags: Flags, name: string, fallback: number[]): number
 export function namesFlag(flags: Flags, name: string): string[] | undefined {
   const raw = flags[name];
   if (raw === undefined) return undefined;
-  const names = String(raw).split(',').map((s) => s.trim());
-  if (names.some((s) => s === '')) throw new UsageError(`--${name} must be a comma-separated list of names, got '${String(raw)}'`);
+  const names = String(raw)
+    .split(',')
+    .map((s) => s.trim());
+  if (names.some((s) => s === ''))
+    throw new UsageError(`--${name} must be a comma-separated list of names, got '${String(raw)}'`);
   return names;
 }
 
 export function choiceFlag<T extends string>(flags: Flags, name: string, choices: readonly T[], fallback: T): T {
   const raw = flags[name];
   if (raw === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(String(raw))) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${String(raw)}'`);
+  if (!(choices as readonly string[]).includes(String(raw)))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${String(raw)}'`);
   return raw as T;
 }
 
@@ -108,7 +131,7 @@ export function requireFile(path: string, what: string): string {
     isFile = statSync(path).isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`);
+    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
   }
   if (!isFile) throw new UsageError(`${what} ${path}: not a file`);
   return path;

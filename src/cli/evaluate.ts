@@ -4,9 +4,25 @@
  * the test split of MNIST / Fashion-MNIST, or a pair of IDX files.
  */
 import type { Dataset } from '../data/dataset.js';
-import { choiceFlag, exclusiveFlags, intFlag, namesFlag, parseFlags, positionalArgs, stringFlag, type Flags } from './args.js';
+import {
+  choiceFlag,
+  exclusiveFlags,
+  intFlag,
+  namesFlag,
+  parseFlags,
+  positionalArgs,
+  stringFlag,
+  type Flags,
+} from './args.js';
 import { UsageError, withContext } from './errors.js';
-import { BUILTIN_DATASETS, firstRows, loadBuiltin, readIdxPair, readLabelledCsv, type BuiltinDataset } from './inputs.js';
+import {
+  BUILTIN_DATASETS,
+  firstRows,
+  loadBuiltin,
+  readIdxPair,
+  readLabelledCsv,
+  type BuiltinDataset,
+} from './inputs.js';
 import { percent, regressionMetrics, shortNumber, thousands } from './metrics.js';
 import { standardizeTargets, unstandardizeOutputs } from './preprocess.js';
 import { asModelInput, openModel, type SavedModel } from './saved-model.js';
@@ -26,9 +42,15 @@ data (one of):
   --json               print one JSON object instead of text`;
 
 const FLAGS = {
-  csv: { type: 'string' }, label: { type: 'string' }, features: { type: 'string' },
-  dataset: { type: 'string' }, 'data-dir': { type: 'string' }, images: { type: 'string' }, labels: { type: 'string' },
-  limit: { type: 'string' }, json: { type: 'boolean' },
+  csv: { type: 'string' },
+  label: { type: 'string' },
+  features: { type: 'string' },
+  dataset: { type: 'string' },
+  'data-dir': { type: 'string' },
+  images: { type: 'string' },
+  labels: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 /** The labelled data named by the flags, read as the model expects (its classes, its features). */
@@ -37,13 +59,16 @@ async function readLabelledData(saved: SavedModel, flags: Flags): Promise<{ data
   const { meta } = saved;
   const csv = stringFlag(flags, 'csv');
   if (csv === undefined) {
-    for (const name of ['label', 'features']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --csv only`);
+    for (const name of ['label', 'features'])
+      if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --csv only`);
   }
-  if (flags['data-dir'] !== undefined && flags.dataset === undefined) throw new UsageError('--data-dir applies to --dataset only');
+  if (flags['data-dir'] !== undefined && flags.dataset === undefined)
+    throw new UsageError('--data-dir applies to --dataset only');
   if (flags.labels !== undefined && flags.images === undefined) throw new UsageError('--labels needs --images');
   if (csv !== undefined) {
     const label = stringFlag(flags, 'label') ?? meta.label;
-    if (label === undefined) throw new UsageError('--csv needs --label COLUMN (the model does not record its label column)');
+    if (label === undefined)
+      throw new UsageError('--csv needs --label COLUMN (the model does not record its label column)');
     const features = namesFlag(flags, 'features') ?? meta.features;
     const classes = meta.task === 'classification' ? meta.classNames : undefined;
     const read = await readLabelledCsv(csv, { label, task: meta.task, features, classes });
@@ -56,10 +81,13 @@ async function readLabelledData(saved: SavedModel, flags: Flags): Promise<{ data
   const images = stringFlag(flags, 'images');
   if (images !== undefined) {
     const labels = stringFlag(flags, 'labels');
-    if (labels === undefined) throw new UsageError('--images needs --labels FILE to evaluate (use predict for images alone)');
+    if (labels === undefined)
+      throw new UsageError('--images needs --labels FILE to evaluate (use predict for images alone)');
     return { dataset: await readIdxPair(images, labels), source: images };
   }
-  throw new UsageError("evaluate needs data: --csv FILE, --dataset NAME or --images FILE --labels FILE (see 'simdnet evaluate --help')");
+  throw new UsageError(
+    "evaluate needs data: --csv FILE, --dataset NAME or --images FILE --labels FILE (see 'simdnet evaluate --help')",
+  );
 }
 
 export async function evaluateCommand(argv: string[]): Promise<void> {

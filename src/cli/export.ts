@@ -33,21 +33,31 @@ export async function exportCommand(argv: string[]): Promise<void> {
   if (flags.format === undefined) throw new UsageError('export needs --format onnx|tfjs');
   const format = choiceFlag(flags, 'format', ['onnx', 'tfjs'] as const, 'onnx');
   const out = stringFlag(flags, 'out');
-  if (out === undefined) throw new UsageError(`export needs --out PATH (${format === 'onnx' ? 'the .onnx file' : 'a directory for model.json and weights.bin'})`);
+  if (out === undefined)
+    throw new UsageError(
+      `export needs --out PATH (${format === 'onnx' ? 'the .onnx file' : 'a directory for model.json and weights.bin'})`,
+    );
   const { model, meta } = await openModel(modelPath);
   const fold = !flags['no-fold'];
   const description = fold
-    ? await withContext(modelPath, () => foldStandardization(model.describe(), meta.standardize, meta.targetStandardize))
+    ? await withContext(modelPath, () =>
+        foldStandardization(model.describe(), meta.standardize, meta.targetStandardize),
+      )
     : model.describe();
 
   if (format === 'onnx') {
     const bytes = await withContext('onnx export', () => toOnnx(description, { producerName: 'simdnet' }));
     await withContext(`cannot write ${out}`, () => writeFile(out, bytes));
-    console.log(`wrote ${out} (ONNX opset 13, input 'input' [batch, ${model.inputSize}], output 'output' [batch, ${model.outputSize}], ${bytes.length.toLocaleString('en-US')} bytes)`);
+    console.log(
+      `wrote ${out} (ONNX opset 13, input 'input' [batch, ${model.inputSize}], output 'output' [batch, ${model.outputSize}], ${bytes.length.toLocaleString('en-US')} bytes)`,
+    );
   } else {
     const { modelJson, weightsBin } = await withContext('tfjs export', () => toTfjsLayers(description));
     // What a user of the exported model needs to read its outputs (tfjs keeps userDefinedMetadata).
-    const simdnet: Record<string, unknown> = { task: meta.task, standardizationFolded: fold && Boolean(meta.standardize || meta.targetStandardize) };
+    const simdnet: Record<string, unknown> = {
+      task: meta.task,
+      standardizationFolded: fold && Boolean(meta.standardize || meta.targetStandardize),
+    };
     if (meta.features) simdnet.features = meta.features;
     if (meta.label) simdnet.label = meta.label;
     if (meta.task === 'classification') simdnet.classNames = classNamesOf(model, meta);
@@ -59,6 +69,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
       await writeFile(join(out, 'model.json'), JSON.stringify(json));
       await writeFile(join(out, 'weights.bin'), weightsBin);
     });
-    console.log(`wrote ${join(out, 'model.json')} and ${join(out, 'weights.bin')} (TF.js layers format, ${weightsBin.length.toLocaleString('en-US')} bytes of weights)`);
+    console.log(
+      `wrote ${join(out, 'model.json')} and ${join(out, 'weights.bin')} (TF.js layers format, ${weightsBin.length.toLocaleString('en-US')} bytes of weights)`,
+    );
   }
 }

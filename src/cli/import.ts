@@ -41,17 +41,29 @@ export async function importCommand(argv: string[]): Promise<void> {
   } catch (error) {
     throw new CliError(`${jsonPath}: not valid JSON (${(error as Error).message})`);
   }
-  const paths = Array.isArray(json?.weightsManifest) ? json.weightsManifest.flatMap((group) => (Array.isArray(group?.paths) ? group.paths : [])) : [];
-  if (paths.length === 0) throw new CliError(`${jsonPath}: no weightsManifest paths: is this a TF.js layers model.json?`);
+  const paths = Array.isArray(json?.weightsManifest)
+    ? json.weightsManifest.flatMap((group) => (Array.isArray(group?.paths) ? group.paths : []))
+    : [];
+  if (paths.length === 0)
+    throw new CliError(`${jsonPath}: no weightsManifest paths: is this a TF.js layers model.json?`);
   const weightFiles = paths.map((path) => requireFile(join(dirname(jsonPath), String(path)), 'weight file'));
   const weights = await Promise.all(weightFiles.map((path) => readFile(path)));
-  const description = await withContext(jsonPath, () => fromTfjsLayers(text, weights.map((b) => new Uint8Array(b))));
+  const description = await withContext(jsonPath, () =>
+    fromTfjsLayers(
+      text,
+      weights.map((b) => new Uint8Array(b)),
+    ),
+  );
 
   const output = description.layers[description.layers.length - 1].activation;
   const fallback: Loss = output === 'softmax' ? 'crossEntropy' : output === 'sigmoid' ? 'binaryCrossEntropy' : 'mse';
   const loss = choiceFlag(flags, 'loss', LOSSES, fallback);
   const model = await withContext(jsonPath, async () => {
-    const created = await createModel({ inputSize: description.inputSize, layers: description.layers.map(({ units, activation }) => ({ units, activation })), loss });
+    const created = await createModel({
+      inputSize: description.inputSize,
+      layers: description.layers.map(({ units, activation }) => ({ units, activation })),
+      loss,
+    });
     created.setWeights(description);
     return created;
   });
@@ -63,5 +75,7 @@ export async function importCommand(argv: string[]): Promise<void> {
   model.metadata = metadata;
   await withContext(jsonPath, () => readCliMetadata(model)); // carried metadata must fit the model
   await withContext(`cannot write ${out}`, () => saveModelFile(model, out, { optimizerState: false }));
-  console.log(`wrote ${out}: ${model.inputSize}-${model.layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), loss ${loss}`);
+  console.log(
+    `wrote ${out}: ${model.inputSize}-${model.layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), loss ${loss}`,
+  );
 }

@@ -41,7 +41,12 @@ export interface LabelledCsvOptions {
 export async function readLabelledCsv(path: string, options: LabelledCsvOptions): Promise<LabelledCsv> {
   requireFile(path, 'CSV file');
   return withContext(path, () =>
-    readCsvFile(path, { labelColumn: options.label, task: options.task, featureColumns: options.features, classes: options.classes }),
+    readCsvFile(path, {
+      labelColumn: options.label,
+      task: options.task,
+      featureColumns: options.features,
+      classes: options.classes,
+    }),
   );
 }
 
@@ -59,7 +64,12 @@ function openCsv(path: string): AsyncIterable<Uint8Array> {
  * that order when `features` is given, else every column except `ignore` (must number
  * `inputSize`). Other columns (a label, an id) are skipped.
  */
-export async function readFeatureCsv(path: string, inputSize: number, features: string[] | undefined, ignore: string[]): Promise<Dataset> {
+export async function readFeatureCsv(
+  path: string,
+  inputSize: number,
+  features: string[] | undefined,
+  ignore: string[],
+): Promise<Dataset> {
   requireFile(path, 'CSV file');
   return withContext(path, async () => {
     let columns: number[] | undefined;
@@ -75,18 +85,24 @@ export async function readFeatureCsv(path: string, inputSize: number, features: 
         if (features) {
           columns = features.map((name) => {
             const index = names.indexOf(name);
-            if (index === -1) throw new CliError(`CSV line ${line}: feature column '${name}' (which the model was trained on) not found in the header; available columns: ${names.join(', ')}`);
+            if (index === -1)
+              throw new CliError(
+                `CSV line ${line}: feature column '${name}' (which the model was trained on) not found in the header; available columns: ${names.join(', ')}`,
+              );
             return index;
           });
         } else {
           columns = names.map((_, i) => i).filter((i) => !ignore.includes(names[i]));
           if (columns.length !== inputSize) {
-            throw new CliError(`CSV line ${line}: the model takes ${inputSize} features but the file has ${columns.length} columns${ignore.length ? ` besides ${ignore.join(', ')}` : ''}`);
+            throw new CliError(
+              `CSV line ${line}: the model takes ${inputSize} features but the file has ${columns.length} columns${ignore.length ? ` besides ${ignore.join(', ')}` : ''}`,
+            );
           }
         }
         return;
       }
-      if (fields.length !== width) throw new CliError(`CSV line ${line}: expected ${width} fields (as in the header), got ${fields.length}`);
+      if (fields.length !== width)
+        throw new CliError(`CSV line ${line}: expected ${width} fields (as in the header), got ${fields.length}`);
       if ((count + 1) * inputSize > values.length) {
         const grown = new Float32Array(values.length * 2);
         grown.set(values);
@@ -94,7 +110,10 @@ export async function readFeatureCsv(path: string, inputSize: number, features: 
       }
       columns!.forEach((column, j) => {
         const value = parseDecimal(fields[column]);
-        if (Number.isNaN(value)) throw new CliError(`CSV line ${line}: column '${header[column]}' is not a number: ${JSON.stringify(fields[column])}`);
+        if (Number.isNaN(value))
+          throw new CliError(
+            `CSV line ${line}: column '${header[column]}' is not a number: ${JSON.stringify(fields[column])}`,
+          );
         values[count * inputSize + j] = value;
       });
       count++;
@@ -109,7 +128,8 @@ export async function readFeatureCsv(path: string, inputSize: number, features: 
 export async function readIdxImages(path: string): Promise<Dataset> {
   requireFile(path, 'IDX file');
   const images = await withContext(path, () => readIdxFile(path));
-  if (images.shape.length < 2) throw new CliError(`${path}: IDX images must have shape [count, ...features], got [${images.shape.join(', ')}]`);
+  if (images.shape.length < 2)
+    throw new CliError(`${path}: IDX images must have shape [count, ...features], got [${images.shape.join(', ')}]`);
   const count = images.shape[0];
   const inputSize = images.shape.slice(1).reduce((a, b) => a * b, 1);
   if (images.dtype === 'u8') return { count, inputSize, inputs: images.data, inputScale: 1 / 255 };
@@ -120,7 +140,10 @@ export async function readIdxImages(path: string): Promise<Dataset> {
 export async function readIdxPair(imagesPath: string, labelsPath: string): Promise<Dataset> {
   requireFile(imagesPath, 'IDX file');
   requireFile(labelsPath, 'IDX file');
-  const [images, labels] = await Promise.all([withContext(imagesPath, () => readIdxFile(imagesPath)), withContext(labelsPath, () => readIdxFile(labelsPath))]);
+  const [images, labels] = await Promise.all([
+    withContext(imagesPath, () => readIdxFile(imagesPath)),
+    withContext(labelsPath, () => readIdxFile(labelsPath)),
+  ]);
   return withContext(`${imagesPath}, ${labelsPath}`, () => idxToDataset(images, labels));
 }
 

@@ -23,10 +23,15 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
 const USAGE = `usage: simdnet <command> [flags]
 
 commands:
-${Object.values(commands).map((c) => {
-  const [synopsis, summary] = c.usage.split('\n')[0].replace('usage: simdnet ', '').split(/\s{3,}/);
-  return `  ${synopsis.padEnd(44)} ${summary}`;
-}).join('\n')}
+${Object.values(commands)
+  .map((c) => {
+    const [synopsis, summary] = c.usage
+      .split('\n')[0]
+      .replace('usage: simdnet ', '')
+      .split(/\s{3,}/);
+    return `  ${synopsis.padEnd(44)} ${summary}`;
+  })
+  .join('\n')}
 
 Run 'simdnet <command> --help' for a command's flags.`;
 
@@ -41,7 +46,10 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const command = commands[name];
-  if (!command) throw new UsageError(`unknown command '${name}'; commands: ${Object.keys(commands).join(', ')} (see 'simdnet --help')`);
+  if (!command)
+    throw new UsageError(
+      `unknown command '${name}'; commands: ${Object.keys(commands).join(', ')} (see 'simdnet --help')`,
+    );
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.usage);
     return;
@@ -52,7 +60,10 @@ async function main(argv: string[]): Promise<void> {
 /** The error as one line: inner "simdnet: " prefixes dropped, line breaks joined. */
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/(^|: )(simdnet|readCsvDataset): /g, '$1').replace(/\s*\n\s*/g, ' ').trim();
+  return message
+    .replace(/(^|: )(simdnet|readCsvDataset): /g, '$1')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -36,7 +36,8 @@ export interface CliMetadata {
   targetStandardize?: Standardization;
 }
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
 const isNumberArray = (value: unknown, length: number): value is number[] =>
   Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'number' && Number.isFinite(v));
 
@@ -44,7 +45,9 @@ function readStandardization(value: unknown, length: number, key: string): Stand
   if (value === undefined || value === null) return undefined;
   const stats = value as Partial<Standardization>;
   if (!isNumberArray(stats.mean, length) || !isNumberArray(stats.std, length) || stats.std.some((s) => s < 0)) {
-    throw new CliError(`the model's metadata.${key} must hold mean and std arrays of ${length} finite numbers (std ≥ 0)`);
+    throw new CliError(
+      `the model's metadata.${key} must hold mean and std arrays of ${length} finite numbers (std ≥ 0)`,
+    );
   }
   return { mean: stats.mean, std: stats.std };
 }
@@ -52,9 +55,13 @@ function readStandardization(value: unknown, length: number, key: string): Stand
 /** The CLI's view of a model's metadata, checked against the model's shapes. */
 export function readCliMetadata(model: Model): CliMetadata {
   const raw = model.metadata ?? {};
-  const defaultTask: Task = model.loss === 'crossEntropy' || model.loss === 'binaryCrossEntropy' ? 'classification' : 'regression';
+  const defaultTask: Task =
+    model.loss === 'crossEntropy' || model.loss === 'binaryCrossEntropy' ? 'classification' : 'regression';
   const task = raw.task === undefined ? defaultTask : raw.task;
-  if (task !== 'classification' && task !== 'regression') throw new CliError(`the model's metadata.task must be 'classification' or 'regression', got ${JSON.stringify(raw.task)}`);
+  if (task !== 'classification' && task !== 'regression')
+    throw new CliError(
+      `the model's metadata.task must be 'classification' or 'regression', got ${JSON.stringify(raw.task)}`,
+    );
   const meta: CliMetadata = { task };
   if (typeof raw.dataset === 'string') meta.dataset = raw.dataset;
   if (raw.features !== undefined) {

@@ -28,10 +28,15 @@ export function regressionMetrics(predictions: Float32Array, targets: Float32Arr
     absolute += Math.abs(error);
     total += (targets[i] - mean) ** 2;
   }
-  return { mse: squared / n, rmse: Math.sqrt(squared / n), mae: absolute / n, r2: total > 0 ? 1 - squared / total : Number.NaN };
+  return {
+    mse: squared / n,
+    rmse: Math.sqrt(squared / n),
+    mae: absolute / n,
+    r2: total > 0 ? 1 - squared / total : Number.NaN,
+  };
 }
 
-export const percent = (x: number | undefined): string => (x === undefined ? '-' : (x * 100).toFixed(2) + '%');
+export const percent = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(2)}%`);
 
 /** A float written with at most `digits` significant digits and no trailing zeros (f32 holds ~7). */
 export const shortNumber = (x: number, digits = 7): string => String(Number(x.toPrecision(digits)));
@@ -39,4 +44,5 @@ export const shortNumber = (x: number, digits = 7): string => String(Number(x.to
 export const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Seconds as '43.2s', or '3.1ms' below a tenth of a second. */
-export const duration = (seconds: number): string => (seconds >= 0.1 ? `${seconds.toFixed(1)}s` : `${(seconds * 1000).toFixed(1)}ms`);
+export const duration = (seconds: number): string =>
+  seconds >= 0.1 ? `${seconds.toFixed(1)}s` : `${(seconds * 1000).toFixed(1)}ms`;

@@ -34,8 +34,12 @@ input (one of):
 Classifiers write the class and one probability per class; regression models the value.`;
 
 const FLAGS = {
-  csv: { type: 'string' }, label: { type: 'string' }, images: { type: 'string' },
-  limit: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
+  csv: { type: 'string' },
+  label: { type: 'string' },
+  images: { type: 'string' },
+  limit: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 async function readInputs(saved: SavedModel, flags: Flags): Promise<{ dataset: Dataset; source: string }> {
@@ -44,7 +48,15 @@ async function readInputs(saved: SavedModel, flags: Flags): Promise<{ dataset: D
   const images = stringFlag(flags, 'images');
   if (csv !== undefined) {
     const label = stringFlag(flags, 'label') ?? saved.meta.label;
-    return { dataset: await readFeatureCsv(csv, saved.model.inputSize, saved.meta.features, label === undefined ? [] : [label]), source: csv };
+    return {
+      dataset: await readFeatureCsv(
+        csv,
+        saved.model.inputSize,
+        saved.meta.features,
+        label === undefined ? [] : [label],
+      ),
+      source: csv,
+    };
   }
   if (flags.label !== undefined) throw new UsageError('--label applies to --csv only');
   if (images !== undefined) return { dataset: await readIdxImages(images), source: images };
@@ -72,14 +84,19 @@ export async function predictCommand(argv: string[]): Promise<void> {
   if (meta.task === 'classification') {
     const names = classNamesOf(model, meta);
     // One sigmoid output p is the probability of class 1: [1 - p, p].
-    const probabilities = (r: number): number[] => (width === 1 ? [1 - outputs[r], outputs[r]] : Array.from(outputs.subarray(r * width, (r + 1) * width)));
+    const probabilities = (r: number): number[] =>
+      width === 1 ? [1 - outputs[r], outputs[r]] : Array.from(outputs.subarray(r * width, (r + 1) * width));
     if (format === 'csv') lines.push(['class', ...names.map((name) => `p_${name}`)].map(csvField).join(','));
     for (let r = 0; r < data.count; r++) {
       const p = probabilities(r);
       let best = 0;
       for (let j = 1; j < p.length; j++) if (p[j] > p[best]) best = j;
       if (format === 'csv') lines.push([csvField(names[best]), ...p.map((x) => shortNumber(x, 6))].join(','));
-      else rows.push({ class: names[best], probabilities: Object.fromEntries(names.map((name, j) => [name, Number(shortNumber(p[j], 6))])) });
+      else
+        rows.push({
+          class: names[best],
+          probabilities: Object.fromEntries(names.map((name, j) => [name, Number(shortNumber(p[j], 6))])),
+        });
     }
   } else {
     if (meta.targetStandardize) unstandardizeOutputs(outputs, meta.targetStandardize);
@@ -91,7 +108,8 @@ export async function predictCommand(argv: string[]): Promise<void> {
       else rows.push(Object.fromEntries(columns.map((name, j) => [name, Number(values[j])])));
     }
   }
-  const text = format === 'csv' ? lines.join('\n') + '\n' : '[\n' + rows.map((row) => JSON.stringify(row)).join(',\n') + '\n]\n';
+  const text =
+    format === 'csv' ? `${lines.join('\n')}\n` : `[\n${rows.map((row) => JSON.stringify(row)).join(',\n')}\n]\n`;
   if (outPath === undefined) {
     process.stdout.write(text);
   } else {

@@ -80,7 +80,11 @@ export function unstandardizeOutputs(outputs: Float32Array, stats: Standardizati
  *   layer 0:  W'[i, o] = m_i · W[i, o]          b'[o] = b[o] + Σ_i a_i · W[i, o]
  *   last:     W'[i, o] = W[i, o] · std_o        b'[o] = b[o] · std_o + mean_o
  */
-export function foldStandardization(desc: ModelDescription, features?: Standardization, target?: Standardization): ModelDescription {
+export function foldStandardization(
+  desc: ModelDescription,
+  features?: Standardization,
+  target?: Standardization,
+): ModelDescription {
   const layers = desc.layers.map((layer) => ({ ...layer, weights: layer.weights.slice(), bias: layer.bias.slice() }));
   if (features) {
     const { multiplier, addend } = affine(features);
@@ -98,7 +102,8 @@ export function foldStandardization(desc: ModelDescription, features?: Standardi
   }
   if (target) {
     const last = layers[layers.length - 1];
-    if (last.activation !== 'linear') throw new Error(`the target scaling can only be folded into a linear output layer, not ${last.activation}`);
+    if (last.activation !== 'linear')
+      throw new Error(`the target scaling can only be folded into a linear output layer, not ${last.activation}`);
     const units = last.units;
     const scale = target.std.map((s) => (s > 0 ? s : 1));
     const source = desc.layers[layers.length - 1];

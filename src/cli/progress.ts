@@ -13,12 +13,15 @@ export interface EpochProgress {
 
 export function epochProgress(enabled: boolean, label: string, batches: number, withAccuracy = true): EpochProgress {
   if (!enabled || !process.stderr.isTTY) return { onBatch() {}, stop() {} };
-  const bar = new cliProgress.SingleBar({
-    format: `${label} {bar} {percentage}% | loss {loss}${withAccuracy ? ' | acc {acc}' : ''} | {speed} samples/s | {eta_formatted} left`,
-    stream: process.stderr,
-    hideCursor: true,
-    clearOnComplete: true,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} {bar} {percentage}% | loss {loss}${withAccuracy ? ' | acc {acc}' : ''} | {speed} samples/s | {eta_formatted} left`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(batches, 0, { loss: '-', acc: '-', speed: '-' });
   const started = performance.now();
   let samples = 0;
@@ -33,10 +36,12 @@ export function epochProgress(enabled: boolean, label: string, batches: number, 
       const seconds = (performance.now() - started) / 1000;
       bar.update(log.batch + 1, {
         loss: smoothedLoss.toFixed(4),
-        acc: Number.isNaN(smoothedAccuracy) ? '-' : (smoothedAccuracy * 100).toFixed(1) + '%',
+        acc: Number.isNaN(smoothedAccuracy) ? '-' : `${(smoothedAccuracy * 100).toFixed(1)}%`,
         speed: seconds > 0 ? Math.round(samples / seconds).toLocaleString('en-US') : '-',
       });
     },
-    stop() { bar.stop(); },
+    stop() {
+      bar.stop();
+    },
   };
 }

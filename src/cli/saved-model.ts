@@ -27,7 +27,9 @@ export async function openModel(path: string): Promise<SavedModel> {
 /** `dataset` (read from `source`) as the model's input: shape checked, standardized as in training. */
 export function asModelInput({ model, meta }: SavedModel, dataset: Dataset, source: string): Dataset {
   if (dataset.inputSize !== model.inputSize) {
-    throw new CliError(`${source}: the model takes ${model.inputSize} features per sample, the data has ${dataset.inputSize}`);
+    throw new CliError(
+      `${source}: the model takes ${model.inputSize} features per sample, the data has ${dataset.inputSize}`,
+    );
   }
   return meta.standardize ? standardizeInputs(dataset, meta.standardize) : dataset;
 }

@@ -19,12 +19,36 @@ import { trainValidationSplit } from '../data/transform.js';
 import type { EpochLog, FitOptions } from '../train/fit.js';
 import type { ScheduleConfig } from '../train/schedules.js';
 import { saveModelFile } from '../io/node.js';
-import { choiceFlag, exclusiveFlags, intFlag, listFlag, namesFlag, numberFlag, parseFlags, positionalArgs, stringFlag, type Flags } from './args.js';
+import {
+  choiceFlag,
+  exclusiveFlags,
+  intFlag,
+  listFlag,
+  namesFlag,
+  numberFlag,
+  parseFlags,
+  positionalArgs,
+  stringFlag,
+  type Flags,
+} from './args.js';
 import { CliError, UsageError, withContext } from './errors.js';
-import { BUILTIN_DATASETS, builtinClassNames, firstRows, loadBuiltin, readLabelledCsv, type BuiltinDataset } from './inputs.js';
+import {
+  BUILTIN_DATASETS,
+  builtinClassNames,
+  firstRows,
+  loadBuiltin,
+  readLabelledCsv,
+  type BuiltinDataset,
+} from './inputs.js';
 import type { CliMetadata, Standardization, Task } from './metadata.js';
 import { duration, percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
-import { fitStandardization, fitTargetStandardization, standardizeInputs, standardizeTargets, unstandardizeOutputs } from './preprocess.js';
+import {
+  fitStandardization,
+  fitTargetStandardization,
+  standardizeInputs,
+  standardizeTargets,
+  unstandardizeOutputs,
+} from './preprocess.js';
 import { epochProgress } from './progress.js';
 import { openModel } from './saved-model.js';
 
@@ -101,16 +125,45 @@ output:
   --quiet                  no per-epoch lines`;
 
 const FLAGS = {
-  dataset: { type: 'string' }, 'data-dir': { type: 'string' }, csv: { type: 'string' }, label: { type: 'string' },
-  task: { type: 'string' }, features: { type: 'string' }, validation: { type: 'string' }, 'validation-split': { type: 'string' },
-  'no-standardize': { type: 'boolean' }, 'no-standardize-target': { type: 'boolean' }, limit: { type: 'string' }, init: { type: 'string' },
-  layers: { type: 'string' }, activation: { type: 'string' }, loss: { type: 'string' },
-  optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, nesterov: { type: 'boolean' },
-  beta1: { type: 'string' }, beta2: { type: 'string' }, epsilon: { type: 'string' }, 'weight-decay': { type: 'string' },
-  'clip-norm': { type: 'string' }, schedule: { type: 'string' }, 'lr-decay': { type: 'string' }, 'step-size': { type: 'string' },
-  'plateau-patience': { type: 'string' }, 'min-lr': { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
-  'early-stopping': { type: 'string' }, 'min-delta': { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, relaxed: { type: 'boolean' },
-  save: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  dataset: { type: 'string' },
+  'data-dir': { type: 'string' },
+  csv: { type: 'string' },
+  label: { type: 'string' },
+  task: { type: 'string' },
+  features: { type: 'string' },
+  validation: { type: 'string' },
+  'validation-split': { type: 'string' },
+  'no-standardize': { type: 'boolean' },
+  'no-standardize-target': { type: 'boolean' },
+  limit: { type: 'string' },
+  init: { type: 'string' },
+  layers: { type: 'string' },
+  activation: { type: 'string' },
+  loss: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  nesterov: { type: 'boolean' },
+  beta1: { type: 'string' },
+  beta2: { type: 'string' },
+  epsilon: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'clip-norm': { type: 'string' },
+  schedule: { type: 'string' },
+  'lr-decay': { type: 'string' },
+  'step-size': { type: 'string' },
+  'plateau-patience': { type: 'string' },
+  'min-lr': { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'early-stopping': { type: 'string' },
+  'min-delta': { type: 'string' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  relaxed: { type: 'boolean' },
+  save: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
 } as const;
 
 // --- data ---------------------------------------------------------------------------------
@@ -134,7 +187,9 @@ function splitOff(train: Dataset, flags: Flags, seed: number): { train: Dataset;
   if (fraction === 1) throw new UsageError('--validation-split must be below 1');
   const count = Math.round(train.count * fraction);
   if (count < 1 || count >= train.count) {
-    throw new UsageError(`--validation-split ${fraction} of ${train.count} samples leaves ${count} for validation and ${train.count - count} for training; both need at least one`);
+    throw new UsageError(
+      `--validation-split ${fraction} of ${train.count} samples leaves ${count} for validation and ${train.count - count} for training; both need at least one`,
+    );
   }
   return trainValidationSplit(train, { validationFraction: fraction, seed });
 }
@@ -147,44 +202,77 @@ async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefi
   const loaded = await loadBuiltin(name, stringFlag(flags, 'data-dir'));
   const { train, validation } = splitOff(firstRows(loaded.train, limit), flags, seed);
   const classNames = builtinClassNames(name);
-  return { source: name, task: 'classification', train, validation, test: loaded.test, classNames, metadata: { task: 'classification', dataset: name, classNames } };
+  return {
+    source: name,
+    task: 'classification',
+    train,
+    validation,
+    test: loaded.test,
+    classNames,
+    metadata: { task: 'classification', dataset: name, classNames },
+  };
 }
 
 /**
  * `fixed`: the metadata of the model given to --init. Its label, features, classes and
  * scaling are used as they are (the weights were trained for them), never re-fitted.
  */
-async function prepareCsv(flags: Flags, seed: number, limit: number | undefined, fixed?: CliMetadata): Promise<PreparedData> {
+async function prepareCsv(
+  flags: Flags,
+  seed: number,
+  limit: number | undefined,
+  fixed?: CliMetadata,
+): Promise<PreparedData> {
   const path = stringFlag(flags, 'csv')!;
-  if (flags.dataset !== undefined || flags['data-dir'] !== undefined) throw new UsageError('--csv cannot be combined with --dataset or --data-dir');
+  if (flags.dataset !== undefined || flags['data-dir'] !== undefined)
+    throw new UsageError('--csv cannot be combined with --dataset or --data-dir');
   const label = stringFlag(flags, 'label') ?? fixed?.label;
   if (label === undefined) throw new UsageError('--csv needs --label COLUMN naming the column to predict');
   const task = choiceFlag(flags, 'task', ['classification', 'regression'] as const, fixed?.task ?? 'classification');
-  if (fixed && task !== fixed.task) throw new UsageError(`--task ${task} does not match the --init model, a ${fixed.task} model`);
+  if (fixed && task !== fixed.task)
+    throw new UsageError(`--task ${task} does not match the --init model, a ${fixed.task} model`);
   exclusiveFlags(flags, ['validation', 'validation-split']);
-  if (task === 'classification' && flags['no-standardize-target']) throw new UsageError('--no-standardize-target applies to --task regression only');
-  if (fixed) for (const name of ['no-standardize', 'no-standardize-target']) if (flags[name]) throw new UsageError(`--${name} does not apply with --init: the model keeps the scaling it was trained with`);
+  if (task === 'classification' && flags['no-standardize-target'])
+    throw new UsageError('--no-standardize-target applies to --task regression only');
+  if (fixed)
+    for (const name of ['no-standardize', 'no-standardize-target'])
+      if (flags[name])
+        throw new UsageError(`--${name} does not apply with --init: the model keeps the scaling it was trained with`);
 
   const classes = task === 'classification' ? fixed?.classNames : undefined;
-  const read = await readLabelledCsv(path, { label, task, features: namesFlag(flags, 'features') ?? fixed?.features, classes });
+  const read = await readLabelledCsv(path, {
+    label,
+    task,
+    features: namesFlag(flags, 'features') ?? fixed?.features,
+    classes,
+  });
   const classNames = read.classNames;
   if (task === 'classification' && classNames!.length < 2 && !fixed) {
-    throw new CliError(`${path}: the label column '${label}' has only one class (${classNames![0]}); classification needs at least two`);
+    throw new CliError(
+      `${path}: the label column '${label}' has only one class (${classNames![0]}); classification needs at least two`,
+    );
   }
   if (task === 'classification' && classNames!.length > 100 && classNames!.length > read.dataset.count / 2) {
-    console.error(`simdnet: note: '${label}' has ${classNames!.length} distinct values in ${read.dataset.count} rows; for a numeric target use --task regression`);
+    console.error(
+      `simdnet: note: '${label}' has ${classNames!.length} distinct values in ${read.dataset.count} rows; for a numeric target use --task regression`,
+    );
   }
   let { train, validation } = splitOff(firstRows(read.dataset, limit), flags, seed);
   const validationPath = stringFlag(flags, 'validation');
   if (validationPath !== undefined) {
-    const other = await readLabelledCsv(validationPath, { label, task, features: read.featureNames, classes: classNames });
+    const other = await readLabelledCsv(validationPath, {
+      label,
+      task,
+      features: read.featureNames,
+      classes: classNames,
+    });
     validation = other.dataset;
   }
 
   const metadata: CliMetadata = { task, dataset: 'csv', features: read.featureNames, label };
   if (classNames) metadata.classNames = classNames;
   if (fixed ? fixed.standardize : !flags['no-standardize']) {
-    const stats = fixed?.standardize ?? await withContext(path, () => fitStandardization(train));
+    const stats = fixed?.standardize ?? (await withContext(path, () => fitStandardization(train)));
     metadata.standardize = stats;
     train = standardizeInputs(train, stats);
     if (validation) validation = standardizeInputs(validation, stats);
@@ -206,33 +294,57 @@ function hiddenActivations(flags: Flags, hiddenCount: number): Activation[] {
   const names = raw.split(',').map((s) => s.trim());
   for (const name of names) {
     if (!(HIDDEN_ACTIVATIONS as readonly string[]).includes(name)) {
-      throw new UsageError(`--activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')} (or a comma-separated list of them), got '${name}'`);
+      throw new UsageError(
+        `--activation must be one of ${HIDDEN_ACTIVATIONS.join(', ')} (or a comma-separated list of them), got '${name}'`,
+      );
     }
   }
   if (names.length === 1) return Array(hiddenCount).fill(names[0]);
-  if (names.length !== hiddenCount) throw new UsageError(`--activation lists ${names.length} activations for ${hiddenCount} hidden layers; give one, or one per layer`);
+  if (names.length !== hiddenCount)
+    throw new UsageError(
+      `--activation lists ${names.length} activations for ${hiddenCount} hidden layers; give one, or one per layer`,
+    );
   return names as Activation[];
 }
 
-function outputLayer(flags: Flags, task: Task, classCount: number): { units: number; activation: Activation; loss: Loss } {
+function outputLayer(
+  flags: Flags,
+  task: Task,
+  classCount: number,
+): { units: number; activation: Activation; loss: Loss } {
   if (task === 'regression') {
     const loss = choiceFlag(flags, 'loss', ['mse', 'l2'] as const, 'mse');
     return { units: 1, activation: 'linear', loss };
   }
   const loss = choiceFlag(flags, 'loss', ['crossEntropy', 'binaryCrossEntropy', 'mse'] as const, 'crossEntropy');
   if (loss === 'binaryCrossEntropy') {
-    if (classCount !== 2) throw new UsageError(`--loss binaryCrossEntropy needs exactly 2 classes, the data has ${classCount}`);
+    if (classCount !== 2)
+      throw new UsageError(`--loss binaryCrossEntropy needs exactly 2 classes, the data has ${classCount}`);
     return { units: 1, activation: 'sigmoid', loss };
   }
   return { units: classCount, activation: 'softmax', loss };
 }
 
-const OPTIMIZER_FLAGS = ['optimizer', 'lr', 'momentum', 'nesterov', 'beta1', 'beta2', 'epsilon', 'weight-decay', 'clip-norm'];
+const OPTIMIZER_FLAGS = [
+  'optimizer',
+  'lr',
+  'momentum',
+  'nesterov',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'weight-decay',
+  'clip-norm',
+];
 
 function optimizerConfig(flags: Flags, fallback: OptimizerConfig['type'] = 'adam'): OptimizerConfig {
   const type = choiceFlag(flags, 'optimizer', OPTIMIZERS, fallback);
-  if (type !== 'sgd') for (const name of ['momentum', 'nesterov']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer sgd only`);
-  if (type === 'sgd') for (const name of ['beta1', 'beta2', 'epsilon']) if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer adam or adamw only`);
+  if (type !== 'sgd')
+    for (const name of ['momentum', 'nesterov'])
+      if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer sgd only`);
+  if (type === 'sgd')
+    for (const name of ['beta1', 'beta2', 'epsilon'])
+      if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --optimizer adam or adamw only`);
   return {
     type,
     learningRate: numberFlag(flags, 'lr', undefined, { min: 0, exclusive: true }),
@@ -249,27 +361,47 @@ function optimizerConfig(flags: Flags, fallback: OptimizerConfig['type'] = 'adam
 function scheduleConfig(flags: Flags, fallback: (typeof SCHEDULES)[number]): ScheduleConfig | undefined {
   const name = choiceFlag(flags, 'schedule', SCHEDULES, fallback);
   const only = (flag: string, schedules: string[]) => {
-    if (flags[flag] !== undefined && !schedules.includes(name)) throw new UsageError(`--${flag} applies to --schedule ${schedules.join(' or ')} only`);
+    if (flags[flag] !== undefined && !schedules.includes(name))
+      throw new UsageError(`--${flag} applies to --schedule ${schedules.join(' or ')} only`);
   };
   only('lr-decay', ['step', 'exponential', 'plateau']);
   only('step-size', ['step']);
   only('plateau-patience', ['plateau']);
   only('min-lr', ['plateau']);
   switch (name) {
-    case 'none': return undefined;
-    case 'exponential': return { type: 'exponential', gamma: numberFlag(flags, 'lr-decay', 0.8, { min: 0, exclusive: true }) };
-    case 'step': return { type: 'step', stepSize: intFlag(flags, 'step-size', 3), gamma: numberFlag(flags, 'lr-decay', 0.5, { min: 0, exclusive: true }) };
-    case 'plateau': return {
-      type: 'plateau',
-      factor: numberFlag(flags, 'lr-decay', 0.5, { min: 0, max: 1, exclusive: true }),
-      patience: intFlag(flags, 'plateau-patience', 2, 0),
-      minLearningRate: numberFlag(flags, 'min-lr', 0, { min: 0 }),
-    };
+    case 'none':
+      return undefined;
+    case 'exponential':
+      return { type: 'exponential', gamma: numberFlag(flags, 'lr-decay', 0.8, { min: 0, exclusive: true }) };
+    case 'step':
+      return {
+        type: 'step',
+        stepSize: intFlag(flags, 'step-size', 3),
+        gamma: numberFlag(flags, 'lr-decay', 0.5, { min: 0, exclusive: true }),
+      };
+    case 'plateau':
+      return {
+        type: 'plateau',
+        factor: numberFlag(flags, 'lr-decay', 0.5, { min: 0, max: 1, exclusive: true }),
+        patience: intFlag(flags, 'plateau-patience', 2, 0),
+        minLearningRate: numberFlag(flags, 'min-lr', 0, { min: 0 }),
+      };
   }
 }
 
 /** Keys of the results of one training run: a continued model gets the new run's, not stale ones. */
-const RESULT_KEYS = ['trainSamples', 'validationSamples', 'testAccuracy', 'testLoss', 'validationLoss', 'validationAccuracy', 'validationRmse', 'validationMae', 'validationR2', 'trainedAt'];
+const RESULT_KEYS = [
+  'trainSamples',
+  'validationSamples',
+  'testAccuracy',
+  'testLoss',
+  'validationLoss',
+  'validationAccuracy',
+  'validationRmse',
+  'validationMae',
+  'validationR2',
+  'trainedAt',
+];
 
 function withoutResults(metadata: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(metadata).filter(([key]) => !RESULT_KEYS.includes(key)));
@@ -278,11 +410,14 @@ function withoutResults(metadata: Record<string, unknown>): Record<string, unkno
 /** The --init model must fit the data: same feature count, an output for every class. */
 function checkInitModel(model: Model, modelTask: Task, data: PreparedData, path: string): void {
   if (modelTask !== data.task) throw new CliError(`${path} is a ${modelTask} model; the data is for ${data.task}`);
-  if (model.inputSize !== data.train.inputSize) throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.train.inputSize}`);
+  if (model.inputSize !== data.train.inputSize)
+    throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.train.inputSize}`);
   const classes = data.classNames?.length ?? 0;
   const outputs = data.task === 'regression' ? 1 : model.outputSize === 1 ? 2 : model.outputSize;
-  if (data.task === 'classification' && classes > outputs) throw new CliError(`${path} has outputs for ${outputs} classes, the data has ${classes}`);
-  if (data.task === 'regression' && model.outputSize !== 1) throw new CliError(`${path} has ${model.outputSize} outputs; CSV regression trains one`);
+  if (data.task === 'classification' && classes > outputs)
+    throw new CliError(`${path} has outputs for ${outputs} classes, the data has ${classes}`);
+  if (data.task === 'regression' && model.outputSize !== 1)
+    throw new CliError(`${path} has ${model.outputSize} outputs; CSV regression trains one`);
 }
 
 // --- the command --------------------------------------------------------------------------------
@@ -295,11 +430,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   // Every flag is checked before any data is read.
   const seed = intFlag(flags, 'seed', 1, 0);
-  const threads = flags.threads === undefined || flags.threads === 'auto' ? 'auto' as const : intFlag(flags, 'threads', 1, 1);
+  const threads =
+    flags.threads === undefined || flags.threads === 'auto' ? ('auto' as const) : intFlag(flags, 'threads', 1, 1);
   if (seed >= 2 ** 32) throw new UsageError(`--seed must be below 2^32, got ${seed}`);
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const initPath = stringFlag(flags, 'init');
-  if (initPath !== undefined) for (const name of ['layers', 'activation', 'loss']) if (flags[name] !== undefined) throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
+  if (initPath !== undefined)
+    for (const name of ['layers', 'activation', 'loss'])
+      if (flags[name] !== undefined)
+        throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
   // Before any model exists (--init loads one): every model then uses the chosen core.
   if (flags.relaxed) await init({ relaxed: 'auto' });
   const saved = initPath === undefined ? undefined : await openModel(initPath);
@@ -311,11 +450,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const epochs = intFlag(flags, 'epochs', defaults.epochs);
   const patience = flags['early-stopping'] === undefined ? undefined : intFlag(flags, 'early-stopping', 5, 0);
   const minDelta = numberFlag(flags, 'min-delta', 0, { min: 0 });
-  if (flags['min-delta'] !== undefined && patience === undefined) throw new UsageError('--min-delta applies with --early-stopping only');
+  if (flags['min-delta'] !== undefined && patience === undefined)
+    throw new UsageError('--min-delta applies with --early-stopping only');
   const savePath = stringFlag(flags, 'save');
   const json = Boolean(flags.json);
   const quiet = Boolean(flags.quiet);
-  const say = (line: string) => { if (!quiet) (json ? console.error : console.log)(line); };
+  const say = (line: string) => {
+    if (!quiet) (json ? console.error : console.log)(line);
+  };
 
   const data = isCsv ? await prepareCsv(flags, seed, limit, saved?.meta) : await prepareBuiltin(flags, seed, limit);
   const { train, validation, test, task } = data;
@@ -326,13 +468,22 @@ export async function trainCommand(argv: string[]): Promise<void> {
     checkInitModel(model, saved.meta.task, data, initPath!);
     // Explicit optimizer flags replace the saved settings; otherwise its state resumes as saved.
     if (OPTIMIZER_FLAGS.some((name) => flags[name] !== undefined)) {
-      const given = Object.fromEntries(Object.entries(optimizer).filter(([key, value]) => value !== undefined && (key !== 'nesterov' || flags.nesterov)));
+      const given = Object.fromEntries(
+        Object.entries(optimizer).filter(
+          ([key, value]) => value !== undefined && (key !== 'nesterov' || flags.nesterov),
+        ),
+      );
       model.setOptimizer({ ...model.optimizer, ...given });
     }
   } else {
     const output = outputLayer(flags, task, classCount);
-    const layerSpecs = [...hidden.map((units, i) => ({ units, activation: activations[i] })), { units: output.units, activation: output.activation }];
-    model = await withContext('model', () => createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed, threads }));
+    const layerSpecs = [
+      ...hidden.map((units, i) => ({ units, activation: activations[i] })),
+      { units: output.units, activation: output.activation },
+    ];
+    model = await withContext('model', () =>
+      createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed, threads }),
+    );
   }
   const layers = model.layers;
   const isClassifier = task === 'classification';
@@ -340,12 +491,20 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const counts = [`${thousands(train.count)} training samples`];
   if (validation) counts.push(`${thousands(validation.count)} validation`);
   if (test) counts.push(`${thousands(test.count)} test`);
-  say(`${data.source}: ${counts.join(', ')}; ${train.inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`);
+  say(
+    `${data.source}: ${counts.join(', ')}; ${train.inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`,
+  );
   const opt = model.optimizer;
   const from = saved ? `, continuing ${initPath} after ${model.training.epochs} epochs` : '';
-  say(`model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`);
+  say(
+    `model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`,
+  );
   if (model.threading.requested > 1) {
-    say(model.threading.reason ? `threads: 1 of ${model.threading.requested} (${model.threading.reason})` : `threads: ${model.threading.threads}`);
+    say(
+      model.threading.reason
+        ? `threads: 1 of ${model.threading.requested} (${model.threading.reason})`
+        : `threads: ${model.threading.threads}`,
+    );
   }
   if (flags.relaxed) {
     const core = coreInfo();
@@ -357,24 +516,38 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let progress = epochProgress(!quiet, 'epoch 1', batches, isClassifier);
   let trainSeconds = 0;
   const fitOptions: FitOptions = {
-    epochs, batchSize, schedule, validationData: validation,
-    earlyStopping: patience === undefined ? undefined : { patience, minDelta, monitor: validation ? 'valLoss' : 'loss', restoreBestWeights: true },
+    epochs,
+    batchSize,
+    schedule,
+    validationData: validation,
+    earlyStopping:
+      patience === undefined
+        ? undefined
+        : { patience, minDelta, monitor: validation ? 'valLoss' : 'loss', restoreBestWeights: true },
     callbacks: {
       onBatchEnd: (log) => progress.onBatch(log),
       onEpochEnd: (log: EpochLog) => {
         progress.stop();
         trainSeconds += log.seconds;
         const accuracy = isClassifier ? `  acc ${percent(log.accuracy)}` : '';
-        const valPart = log.valLoss === undefined ? '' : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
-        say(`epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`);
-        if (log.epoch - firstEpoch < epochs) progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches, isClassifier);
+        const valPart =
+          log.valLoss === undefined
+            ? ''
+            : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
+        say(
+          `epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`,
+        );
+        if (log.epoch - firstEpoch < epochs)
+          progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches, isClassifier);
       },
     },
   };
   const history = await withContext('training', () => model.fit(train, fitOptions));
   progress.stop();
   if (history.stopReason === 'nonFiniteLoss') {
-    throw new CliError(`training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length}; try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`);
+    throw new CliError(
+      `training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length}; try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`,
+    );
   }
 
   // --- held-out results -------------------------------------------------------------------
@@ -383,24 +556,33 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const result = model.evaluate(test, { batchSize: 1000 });
     results.testAccuracy = result.accuracy;
     results.testLoss = result.loss;
-    say(`test accuracy ${percent(result.accuracy)} (${thousands(test.count)} images), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`);
+    say(
+      `test accuracy ${percent(result.accuracy)} (${thousands(test.count)} images), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
+    );
   } else if (validation) {
     const result = model.evaluate(validation, { batchSize: 1000 });
     results.validationLoss = result.loss;
     if (isClassifier) {
       results.validationAccuracy = result.accuracy;
-      say(`validation accuracy ${percent(result.accuracy)} (${thousands(validation.count)} samples), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`);
+      say(
+        `validation accuracy ${percent(result.accuracy)} (${thousands(validation.count)} samples), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
+      );
     } else {
       const predictions = model.predict(validation);
       if (data.metadata.targetStandardize) unstandardizeOutputs(predictions, data.metadata.targetStandardize);
       const metrics: RegressionMetrics = regressionMetrics(predictions, data.validationTargets!);
       Object.assign(results, { validationRmse: metrics.rmse, validationMae: metrics.mae, validationR2: metrics.r2 });
-      say(`validation rmse ${shortNumber(metrics.rmse, 5)}, mae ${shortNumber(metrics.mae, 5)}, r2 ${metrics.r2.toFixed(4)} (${thousands(validation.count)} samples); stopped: ${history.stopReason}`);
+      say(
+        `validation rmse ${shortNumber(metrics.rmse, 5)}, mae ${shortNumber(metrics.mae, 5)}, r2 ${metrics.r2.toFixed(4)} (${thousands(validation.count)} samples); stopped: ${history.stopReason}`,
+      );
     }
   } else {
-    say(`stopped: ${history.stopReason} (no validation data: add --validation-split X or --validation FILE for held-out results)`);
+    say(
+      `stopped: ${history.stopReason} (no validation data: add --validation-split X or --validation FILE for held-out results)`,
+    );
   }
-  if (history.bestEpoch !== undefined && history.stopReason === 'earlyStopping') say(`kept the weights of epoch ${history.bestEpoch}`);
+  if (history.bestEpoch !== undefined && history.stopReason === 'earlyStopping')
+    say(`kept the weights of epoch ${history.bestEpoch}`);
 
   if (savePath) {
     model.metadata = {
@@ -417,32 +599,34 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   if (json) {
     const trained = history.epochs.length * train.count;
-    console.log(JSON.stringify({
-      dataset: data.metadata.dataset,
-      source: data.source,
-      task,
-      trainSamples: train.count,
-      validationSamples: validation?.count,
-      testSamples: test?.count,
-      classNames: data.classNames,
-      ...results,
-      epochs: history.epochs.length,
-      bestEpoch: history.bestEpoch,
-      stopReason: history.stopReason,
-      trainSamplesPerSec: trained / trainSeconds,
-      trainSeconds,
-      layers: [train.inputSize, ...layers.map((l) => l.units)],
-      init: initPath,
-      activation: stringFlag(flags, 'activation') ?? 'relu',
-      activations: layers.map((l) => l.activation),
-      loss: model.loss,
-      optimizer: model.optimizer,
-      schedule: schedule ?? null,
-      batchSize,
-      seed,
-      simd: coreInfo().simd,
-      saved: savePath,
-      history: history.epochs,
-    }));
+    console.log(
+      JSON.stringify({
+        dataset: data.metadata.dataset,
+        source: data.source,
+        task,
+        trainSamples: train.count,
+        validationSamples: validation?.count,
+        testSamples: test?.count,
+        classNames: data.classNames,
+        ...results,
+        epochs: history.epochs.length,
+        bestEpoch: history.bestEpoch,
+        stopReason: history.stopReason,
+        trainSamplesPerSec: trained / trainSeconds,
+        trainSeconds,
+        layers: [train.inputSize, ...layers.map((l) => l.units)],
+        init: initPath,
+        activation: stringFlag(flags, 'activation') ?? 'relu',
+        activations: layers.map((l) => l.activation),
+        loss: model.loss,
+        optimizer: model.optimizer,
+        schedule: schedule ?? null,
+        batchSize,
+        seed,
+        simd: coreInfo().simd,
+        saved: savePath,
+        history: history.epochs,
+      }),
+    );
   }
 }

@@ -60,7 +60,9 @@ function checkOptions(options: CsvDatasetOptions): void {
     throw new TypeError('readCsvDataset: labelColumn must be a non-empty column name');
   }
   if (options.task !== 'classification' && options.task !== 'regression') {
-    throw new TypeError(`readCsvDataset: task must be 'classification' or 'regression', got ${JSON.stringify(options.task)}`);
+    throw new TypeError(
+      `readCsvDataset: task must be 'classification' or 'regression', got ${JSON.stringify(options.task)}`,
+    );
   }
   if (options.classes !== undefined && options.task !== 'classification') {
     throw new TypeError("readCsvDataset: classes applies only to task 'classification'");
@@ -213,7 +215,8 @@ class CsvDatasetBuilder implements CsvFieldSink {
   private addLabel(text: string, columnName: string, line: number): void {
     if (this.targets) {
       const value = parseDecimalRange(text, 0, text.length);
-      if (Number.isNaN(value)) throw new CsvError(`column '${columnName}' is not a number: ${JSON.stringify(text)}`, line);
+      if (Number.isNaN(value))
+        throw new CsvError(`column '${columnName}' is not a number: ${JSON.stringify(text)}`, line);
       this.targets.push(value);
       return;
     }

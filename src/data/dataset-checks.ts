@@ -21,19 +21,23 @@ export function checkDataset(dataset: Dataset, name = 'dataset'): void {
   if (dataset === null || typeof dataset !== 'object') fail(name, 'expected a Dataset object');
   const { count, inputSize, inputs, inputScale, labels, targets, targetSize } = dataset;
   if (!Number.isInteger(count) || count < 0) fail(name, `count must be a non-negative integer, got ${count}`);
-  if (!Number.isInteger(inputSize) || inputSize < 1) fail(name, `inputSize must be a positive integer, got ${inputSize}`);
+  if (!Number.isInteger(inputSize) || inputSize < 1)
+    fail(name, `inputSize must be a positive integer, got ${inputSize}`);
   if (!(inputs instanceof Float32Array || inputs instanceof Uint8Array)) {
     fail(name, 'inputs must be a Float32Array or a Uint8Array');
   }
   if (inputs.length !== count * inputSize) {
     fail(name, `inputs has length ${inputs.length}, expected count * inputSize = ${count} * ${inputSize}`);
   }
-  if (inputScale !== undefined && !Number.isFinite(inputScale)) fail(name, `inputScale must be finite, got ${inputScale}`);
+  if (inputScale !== undefined && !Number.isFinite(inputScale))
+    fail(name, `inputScale must be finite, got ${inputScale}`);
   if (labels !== undefined && targets !== undefined) fail(name, 'has both labels and targets; use one');
   if (labels !== undefined) {
     const isLabelArray =
-      labels instanceof Uint8Array || labels instanceof Uint16Array ||
-      labels instanceof Int32Array || labels instanceof Uint32Array;
+      labels instanceof Uint8Array ||
+      labels instanceof Uint16Array ||
+      labels instanceof Int32Array ||
+      labels instanceof Uint32Array;
     if (!isLabelArray) fail(name, 'labels must be a Uint8Array, Uint16Array, Int32Array or Uint32Array');
     if (labels.length !== count) fail(name, `labels has length ${labels.length}, expected count = ${count}`);
   }

@@ -81,7 +81,7 @@ function swapBigEndianAndHost(bytes: Uint8Array, width: number): void {
 }
 
 function hexByte(value: number): string {
-  return '0x' + value.toString(16).padStart(2, '0');
+  return `0x${value.toString(16).padStart(2, '0')}`;
 }
 
 function knownDtypeList(): string {
@@ -92,13 +92,19 @@ function dtypeOfArray(data: unknown): DtypeInfo {
   // Node Buffers are Uint8Arrays and encode as u8; Uint8ClampedArray is a different class
   // and is rejected rather than guessed.
   const info =
-    data instanceof Uint8Array ? DTYPES[0]
-    : data instanceof Int8Array ? DTYPES[1]
-    : data instanceof Int16Array ? DTYPES[2]
-    : data instanceof Int32Array ? DTYPES[3]
-    : data instanceof Float32Array ? DTYPES[4]
-    : data instanceof Float64Array ? DTYPES[5]
-    : undefined;
+    data instanceof Uint8Array
+      ? DTYPES[0]
+      : data instanceof Int8Array
+        ? DTYPES[1]
+        : data instanceof Int16Array
+          ? DTYPES[2]
+          : data instanceof Int32Array
+            ? DTYPES[3]
+            : data instanceof Float32Array
+              ? DTYPES[4]
+              : data instanceof Float64Array
+                ? DTYPES[5]
+                : undefined;
   if (!info) {
     const name = (data as object | null)?.constructor?.name ?? typeof data;
     throw new TypeError(

@@ -24,8 +24,16 @@ export type MnistFileRole = keyof typeof MNIST_FILE_NAMES;
 
 /** Fashion-MNIST's class names; index = label. */
 export const FASHION_MNIST_CLASS_NAMES: readonly string[] = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 /** The contents of the four files, each raw IDX or gzipped IDX. */

@@ -9,11 +9,7 @@
  *   Uint8Array                   the whole input as one chunk
  */
 
-export type ByteSource =
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Iterable<Uint8Array>
-  | Uint8Array;
+export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
 
 function isReadableStream(source: unknown): source is ReadableStream<Uint8Array> {
   return typeof (source as ReadableStream | null)?.getReader === 'function';

@@ -130,7 +130,9 @@ export class MinMaxScaler extends AffineScaler {
     super();
     const [low, high] = options.range ?? [0, 1];
     if (!Number.isFinite(low) || !Number.isFinite(high) || !(low < high)) {
-      throw new RangeError(`minMaxScaler: range must be two finite numbers [low, high] with low < high, got [${low}, ${high}]`);
+      throw new RangeError(
+        `minMaxScaler: range must be two finite numbers [low, high] with low < high, got [${low}, ${high}]`,
+      );
     }
     this.low = low;
     this.high = high;
@@ -256,8 +258,10 @@ export function trainValidationSplit(dataset: Dataset, options: SplitOptions): T
 /** A copy of the `count` samples starting at sample `start`. */
 export function subset(dataset: Dataset, start: number, count: number): Dataset {
   checkDataset(dataset, 'subset');
-  if (!Number.isInteger(start) || start < 0) throw new RangeError(`subset: start must be a non-negative integer, got ${start}`);
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`subset: count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(start) || start < 0)
+    throw new RangeError(`subset: start must be a non-negative integer, got ${start}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new RangeError(`subset: count must be a non-negative integer, got ${count}`);
   if (start + count > dataset.count) {
     throw new RangeError(`subset: samples [${start}, ${start + count}) exceed the dataset's ${dataset.count} samples`);
   }

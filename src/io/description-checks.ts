@@ -35,7 +35,9 @@ export function assertValidDescription(desc: ModelDescription, context: string):
       );
     }
     if (!(layer.bias instanceof Float32Array) || layer.bias.length !== layer.units) {
-      throw new Error(`${where}: bias must be a Float32Array of ${layer.units} values, got ${describeArray(layer.bias)}`);
+      throw new Error(
+        `${where}: bias must be a Float32Array of ${layer.units} values, got ${describeArray(layer.bias)}`,
+      );
     }
     inputs = layer.units;
   });

@@ -82,7 +82,9 @@ export function saveModel(model: Model, { optimizerState = true }: SaveOptions =
   view.setUint32(4, FORMAT_VERSION, true);
   view.setUint32(8, headerBytes.length, true);
   bytes.set(headerBytes, 12);
-  buffers.forEach((buffer, i) => bytes.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), dataStart + i * buffer.byteLength));
+  buffers.forEach((buffer, i) =>
+    bytes.set(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), dataStart + i * buffer.byteLength),
+  );
   view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
   return bytes;
 }
@@ -97,24 +99,36 @@ export async function loadModel(source: Uint8Array | ArrayBuffer): Promise<Model
   if (!MAGIC.every((b, i) => bytes[i] === b)) throw corrupt('wrong magic bytes (expected "SDNT")');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION) throw corrupt(`format version ${version}; this simdnet reads version ${FORMAT_VERSION}`);
+  if (version !== FORMAT_VERSION)
+    throw corrupt(`format version ${version}; this simdnet reads version ${FORMAT_VERSION}`);
   const headerLength = view.getUint32(8, true);
-  if (12 + headerLength + 4 > bytes.length) throw corrupt(`truncated: header of ${headerLength} bytes, file of ${bytes.length}`);
+  if (12 + headerLength + 4 > bytes.length)
+    throw corrupt(`truncated: header of ${headerLength} bytes, file of ${bytes.length}`);
   const storedCrc = view.getUint32(bytes.length - 4, true);
   const actualCrc = crc32(bytes.subarray(0, bytes.length - 4));
-  if (storedCrc !== actualCrc) throw corrupt(`checksum mismatch (stored ${storedCrc.toString(16)}, computed ${actualCrc.toString(16)}): the file is truncated or damaged`);
+  if (storedCrc !== actualCrc)
+    throw corrupt(
+      `checksum mismatch (stored ${storedCrc.toString(16)}, computed ${actualCrc.toString(16)}): the file is truncated or damaged`,
+    );
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
   } catch (cause) {
     throw corrupt(`unreadable header (${(cause as Error).message})`);
   }
-  const spec = normalizeSpec({ inputSize: header.inputSize, layers: header.layers, loss: header.loss, optimizer: header.optimizer, seed: header.seed });
+  const spec = normalizeSpec({
+    inputSize: header.inputSize,
+    layers: header.layers,
+    loss: header.loss,
+    optimizer: header.optimizer,
+    seed: header.seed,
+  });
   const model = await createEmptyModel(spec);
   const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
   const count = header.optimizerState ? 3 : 1;
   const paramBytes = model.plan.paramLength * 4;
-  if (header.paramLength !== model.plan.paramLength) throw corrupt(`header says ${header.paramLength} parameters, the architecture needs ${model.plan.paramLength}`);
+  if (header.paramLength !== model.plan.paramLength)
+    throw corrupt(`header says ${header.paramLength} parameters, the architecture needs ${model.plan.paramLength}`);
   if (dataStart + count * paramBytes + 4 !== bytes.length) {
     throw corrupt(`expected ${dataStart + count * paramBytes + 4} bytes for this architecture, got ${bytes.length}`);
   }
@@ -125,7 +139,9 @@ export async function loadModel(source: Uint8Array | ArrayBuffer): Promise<Model
     copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
     return new Float32Array(copy.buffer);
   };
-  model.restore(header.optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) });
+  model.restore(
+    header.optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) },
+  );
   model.metadata = header.metadata ?? {};
   model.training.epochs = header.training.epochs;
   model.setSteps(header.optimizerState ? header.training.steps : 0);

@@ -12,7 +12,10 @@ export async function loadModelFile(path: string): Promise<Model> {
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (cause) {
-    throw new Error(`simdnet: cannot read model file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new Error(
+      `simdnet: cannot read model file ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
+      { cause },
+    );
   }
   try {
     return await loadModel(bytes);

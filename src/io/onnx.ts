@@ -98,7 +98,12 @@ export function toOnnx(desc: ModelDescription, options: OnnxExportOptions = {}):
 
     if (activationOperator !== null) {
       const activationOutput = isLast ? outputName : `${prefix}/${layer.activation}`;
-      const activationNode = node(activationOperator, `${prefix}/${activationOperator}`, [linearOutput], activationOutput);
+      const activationNode = node(
+        activationOperator,
+        `${prefix}/${activationOperator}`,
+        [linearOutput],
+        activationOutput,
+      );
       // Softmax over the features of each row; -1 is also opset 13's default, written for clarity.
       if (activationOperator === 'Softmax') activationNode.message(NodeProtoField.attribute, intAttribute('axis', -1));
       graph.message(GraphProtoField.node, activationNode);
@@ -169,8 +174,10 @@ function intAttribute(name: string, value: number): ProtobufMessage {
  * with the names this exporter gives initializers and intermediate tensors ('dense_<l>/...').
  */
 function assertUsableTensorNames(inputName: string, outputName: string): void {
-  if (typeof inputName !== 'string' || inputName === '') throw new Error('toOnnx: inputName must be a non-empty string');
-  if (typeof outputName !== 'string' || outputName === '') throw new Error('toOnnx: outputName must be a non-empty string');
+  if (typeof inputName !== 'string' || inputName === '')
+    throw new Error('toOnnx: inputName must be a non-empty string');
+  if (typeof outputName !== 'string' || outputName === '')
+    throw new Error('toOnnx: outputName must be a non-empty string');
   if (inputName === outputName) throw new Error(`toOnnx: inputName and outputName are both '${inputName}'`);
   for (const name of [inputName, outputName]) {
     if (/^dense_\d+\//.test(name)) {

@@ -97,7 +97,11 @@ export function toTfjsLayers(desc: ModelDescription, options: TfjsLayersExportOp
 }
 
 /** A Dense config as tfjs-layers serializes it; the first layer also declares the input shape. */
-function denseLayerConfig(name: string, layer: DenseLayerDescription, inputSize: number | null): Record<string, unknown> {
+function denseLayerConfig(
+  name: string,
+  layer: DenseLayerDescription,
+  inputSize: number | null,
+): Record<string, unknown> {
   return {
     units: layer.units,
     activation: layer.activation,
@@ -148,7 +152,11 @@ export function fromTfjsLayers(modelJson: TfjsLayersModelJson | string, weights:
     const kernel = findLayerWeight(decoded, dense.name, 'kernel', where);
     unusedWeights.delete(kernel.name);
     const expectedKernelShape = [inputs, dense.units];
-    if (kernel.shape.length !== 2 || kernel.shape[0] !== expectedKernelShape[0] || kernel.shape[1] !== expectedKernelShape[1]) {
+    if (
+      kernel.shape.length !== 2 ||
+      kernel.shape[0] !== expectedKernelShape[0] ||
+      kernel.shape[1] !== expectedKernelShape[1]
+    ) {
       throw new Error(
         `${where}: kernel '${kernel.name}' has shape [${kernel.shape.join(', ')}] in the weights manifest, ` +
           `but the topology needs [${expectedKernelShape.join(', ')}]`,
@@ -190,9 +198,12 @@ function parseModelJson(modelJson: TfjsLayersModelJson | string, context: string
   if (typeof json !== 'object' || json === null) throw new Error(`${context}: model.json must be an object`);
   const format = (json as TfjsLayersModelJson).format;
   if (format !== undefined && format !== 'layers-model') {
-    throw new Error(`${context}: model.json has format '${format}'; only 'layers-model' (a TF.js layers model) can be read`);
+    throw new Error(
+      `${context}: model.json has format '${format}'; only 'layers-model' (a TF.js layers model) can be read`,
+    );
   }
-  if ((json as TfjsLayersModelJson).modelTopology === undefined) throw new Error(`${context}: model.json has no modelTopology`);
+  if ((json as TfjsLayersModelJson).modelTopology === undefined)
+    throw new Error(`${context}: model.json has no modelTopology`);
   return json as TfjsLayersModelJson;
 }
 
@@ -207,7 +218,12 @@ function weightsManifestOf(json: TfjsLayersModelJson, context: string): TfjsWeig
  * `/<layer>/<kind>` (a scope prefix such as 'sequential/') is accepted if unique.
  * A trailing ':0' (TensorFlow variable names) is ignored.
  */
-function findLayerWeight(weights: DecodedWeight[], layerName: string, kind: 'kernel' | 'bias', where: string): DecodedWeight {
+function findLayerWeight(
+  weights: DecodedWeight[],
+  layerName: string,
+  kind: 'kernel' | 'bias',
+  where: string,
+): DecodedWeight {
   const wanted = `${layerName}/${kind}`;
   const plainName = (weight: DecodedWeight) => weight.name.replace(/:0$/, '');
   const exact = weights.filter((weight) => plainName(weight) === wanted);

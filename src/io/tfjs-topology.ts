@@ -79,7 +79,8 @@ export function readDenseChain(modelTopology: unknown, context: string): DenseCh
     switch (layer.className) {
       case 'InputLayer':
         if (index !== 0) throw new Error(`${context}: InputLayer '${layer.name}' must be the first layer`);
-        if (declared === null) throw new Error(`${context}: InputLayer '${layer.name}' has no batch_input_shape / batch_shape`);
+        if (declared === null)
+          throw new Error(`${context}: InputLayer '${layer.name}' has no batch_input_shape / batch_shape`);
         return;
       case 'Dense': {
         if (currentShape !== null && currentShape.length !== 1) {
@@ -139,7 +140,8 @@ function orderedLayers(model: Record<string, unknown>, context: string): KerasLa
   const layers = rawLayers.map((raw, index) => toKerasLayer(raw, index, context));
 
   if (className === 'Sequential') return layers;
-  if (className === 'Model' || className === 'Functional') return functionalChain(config as Record<string, unknown>, layers, context);
+  if (className === 'Model' || className === 'Functional')
+    return functionalChain(config as Record<string, unknown>, layers, context);
   throw new Error(`${context}: unsupported model class '${className}' (expected Sequential, Model or Functional)`);
 }
 
@@ -147,7 +149,8 @@ function toKerasLayer(raw: unknown, index: number, context: string): KerasLayer 
   if (!isRecord(raw) || typeof raw.class_name !== 'string' || !isRecord(raw.config)) {
     throw new Error(`${context}: layer ${index} has no class_name / config`);
   }
-  const name = typeof raw.config.name === 'string' ? raw.config.name : typeof raw.name === 'string' ? raw.name : `#${index}`;
+  const name =
+    typeof raw.config.name === 'string' ? raw.config.name : typeof raw.name === 'string' ? raw.name : `#${index}`;
   return { className: raw.class_name, name, config: raw.config, raw };
 }
 
@@ -171,7 +174,8 @@ function functionalChain(config: Record<string, unknown>, layers: KerasLayer[], 
   let currentName = outputNames[0];
   for (;;) {
     const layer = byName.get(currentName);
-    if (layer === undefined) throw new Error(`${context}: the functional model refers to a missing layer '${currentName}'`);
+    if (layer === undefined)
+      throw new Error(`${context}: the functional model refers to a missing layer '${currentName}'`);
     if (visited.has(currentName)) throw new Error(`${context}: the functional model has a cycle at '${currentName}'`);
     visited.add(currentName);
     chain.unshift(layer);
@@ -218,7 +222,11 @@ function collectKerasTensorHistories(value: unknown, names: string[]): void {
   if (Array.isArray(value)) {
     for (const item of value) collectKerasTensorHistories(item, names);
   } else if (isRecord(value)) {
-    if (value.class_name === '__keras_tensor__' && isRecord(value.config) && Array.isArray(value.config.keras_history)) {
+    if (
+      value.class_name === '__keras_tensor__' &&
+      isRecord(value.config) &&
+      Array.isArray(value.config.keras_history)
+    ) {
       names.push(String(value.config.keras_history[0]));
       return;
     }
@@ -234,7 +242,8 @@ function readDense(layer: KerasLayer, context: string): DenseLayerTopology {
     throw new Error(`${context}: Dense layer '${layer.name}' has invalid units ${JSON.stringify(units)}`);
   }
   const useBias = layer.config.use_bias ?? true;
-  if (typeof useBias !== 'boolean') throw new Error(`${context}: Dense layer '${layer.name}' has a non-boolean use_bias`);
+  if (typeof useBias !== 'boolean')
+    throw new Error(`${context}: Dense layer '${layer.name}' has a non-boolean use_bias`);
   return { name: layer.name, units, activation: readActivation(layer.config.activation, layer, context), useBias };
 }
 
@@ -244,7 +253,8 @@ function readDense(layer: KerasLayer, context: string): DenseLayerTopology {
  */
 function readActivation(value: unknown, layer: KerasLayer, context: string): Activation {
   if (value === null || value === undefined) return 'linear';
-  const identifier = typeof value === 'string' ? value : isRecord(value) && typeof value.config === 'string' ? value.config : null;
+  const identifier =
+    typeof value === 'string' ? value : isRecord(value) && typeof value.config === 'string' ? value.config : null;
   const activation = identifier === null ? undefined : KERAS_ACTIVATIONS[identifier.toLowerCase()];
   if (activation === undefined) {
     throw new Error(

@@ -65,7 +65,11 @@ export function decodeWeights(
       const count = elementCount(entry, context);
       const byteLength = count * bytesPerElement(entry, context);
       if (entry.group !== 'optimizer') {
-        decoded.push({ name: entry.name, shape: entry.shape.slice(), values: decodeValues(entry, view, offset, count, context) });
+        decoded.push({
+          name: entry.name,
+          shape: entry.shape.slice(),
+          values: decodeValues(entry, view, offset, count, context),
+        });
       }
       offset += byteLength;
     }
@@ -84,7 +88,11 @@ function expectedGroupByteLengths(manifest: TfjsWeightsManifestGroup[], context:
  * One Uint8Array per manifest group. With one buffer per path, each group's files are
  * checked against its own weights; otherwise only the grand total can be checked.
  */
-function splitIntoGroups(manifest: TfjsWeightsManifestGroup[], weightData: TfjsWeightData, context: string): Uint8Array[] {
+function splitIntoGroups(
+  manifest: TfjsWeightsManifestGroup[],
+  weightData: TfjsWeightData,
+  context: string,
+): Uint8Array[] {
   const expected = expectedGroupByteLengths(manifest, context);
   const expectedTotal = expected.reduce((a, b) => a + b, 0);
   const paths = manifest.flatMap((group) => group.paths);
@@ -119,7 +127,13 @@ function splitIntoGroups(manifest: TfjsWeightsManifestGroup[], weightData: TfjsW
   return expected.map((length) => all.subarray(offset, (offset += length)));
 }
 
-function decodeValues(entry: TfjsWeightsManifestEntry, view: DataView, offset: number, count: number, context: string): Float32Array {
+function decodeValues(
+  entry: TfjsWeightsManifestEntry,
+  view: DataView,
+  offset: number,
+  count: number,
+  context: string,
+): Float32Array {
   const values = new Float32Array(count);
   const quantization = entry.quantization;
   if (quantization !== undefined) {
@@ -129,7 +143,9 @@ function decodeValues(entry: TfjsWeightsManifestEntry, view: DataView, offset: n
     }
     const { scale, min } = quantization;
     if (typeof scale !== 'number' || typeof min !== 'number') {
-      throw new Error(`${context}: weight '${entry.name}' is ${quantization.dtype}-quantized but has no numeric scale and min`);
+      throw new Error(
+        `${context}: weight '${entry.name}' is ${quantization.dtype}-quantized but has no numeric scale and min`,
+      );
     }
     if (quantization.dtype === 'uint8') {
       for (let i = 0; i < count; i++) values[i] = view.getUint8(offset + i) * scale + min;
@@ -168,7 +184,9 @@ function bytesPerElement(entry: TfjsWeightsManifestEntry, context: string): numb
       case 'float16':
         return 2;
       default:
-        throw new Error(`${context}: weight '${entry.name}' has unknown quantization dtype '${entry.quantization.dtype}'`);
+        throw new Error(
+          `${context}: weight '${entry.name}' has unknown quantization dtype '${entry.quantization.dtype}'`,
+        );
     }
   }
   switch (entry.dtype) {
@@ -207,7 +225,8 @@ function assertManifestShape(manifest: unknown, context: string): asserts manife
       throw new Error(`${context}: weightsManifest[${index}] must have 'paths' and 'weights' arrays`);
     }
     for (const entry of group.weights) {
-      if (typeof entry?.name !== 'string') throw new Error(`${context}: weightsManifest[${index}] has a weight without a name`);
+      if (typeof entry?.name !== 'string')
+        throw new Error(`${context}: weightsManifest[${index}] has a weight without a name`);
     }
   });
 }

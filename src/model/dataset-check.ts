@@ -18,7 +18,8 @@ function rowsToFloat32(rows: ArrayLike<number>[], what: string): { data: Float32
   const width = rows[0]?.length ?? 0;
   const data = new Float32Array(rows.length * width);
   rows.forEach((row, r) => {
-    if (row.length !== width) throw new Error(`simdnet: ${what} row ${r} has ${row.length} values, but row 0 has ${width}`);
+    if (row.length !== width)
+      throw new Error(`simdnet: ${what} row ${r} has ${row.length} values, but row 0 has ${width}`);
     for (let j = 0; j < width; j++) data[r * width + j] = row[j];
   });
   return { data, width };
@@ -26,19 +27,24 @@ function rowsToFloat32(rows: ArrayLike<number>[], what: string): { data: Float32
 
 /** The Dataset form of `data`, with `inputSize` and `outputSize` filled in where they can be inferred. */
 export function asDataset(data: DatasetLike, inputSize: number, outputSize: number, what = 'data'): Dataset {
-  if (typeof data !== 'object' || data === null || !('inputs' in data)) throw new Error('simdnet: data must be an object with inputs and labels or targets');
+  if (typeof data !== 'object' || data === null || !('inputs' in data))
+    throw new Error('simdnet: data must be an object with inputs and labels or targets');
   if ('count' in data && typeof data.count === 'number') return data as Dataset;
   const literal = data as DatasetLiteral;
   let inputs: InputArray;
   let count: number;
   if (Array.isArray(literal.inputs)) {
     const { data: flat, width } = rowsToFloat32(literal.inputs, 'inputs');
-    if (literal.inputs.length > 0 && width !== inputSize) throw new Error(`simdnet: inputs have ${width} features per sample but the model expects ${inputSize}`);
+    if (literal.inputs.length > 0 && width !== inputSize)
+      throw new Error(`simdnet: inputs have ${width} features per sample but the model expects ${inputSize}`);
     inputs = flat;
     count = literal.inputs.length;
   } else if (literal.inputs instanceof Float32Array || literal.inputs instanceof Uint8Array) {
     inputs = literal.inputs;
-    if (inputs.length % inputSize !== 0) throw new Error(`simdnet: inputs have ${inputs.length} values, not a multiple of the model's ${inputSize} inputs per sample`);
+    if (inputs.length % inputSize !== 0)
+      throw new Error(
+        `simdnet: inputs have ${inputs.length} values, not a multiple of the model's ${inputSize} inputs per sample`,
+      );
     count = inputs.length / inputSize;
   } else {
     throw new Error('simdnet: inputs must be a Float32Array, a Uint8Array or an array of rows');
@@ -54,7 +60,9 @@ export function asDataset(data: DatasetLike, inputSize: number, outputSize: numb
     dataset.labels = Int32Array.from(labels);
   }
   if (literal.targets !== undefined) {
-    dataset.targets = Array.isArray(literal.targets) ? rowsToFloat32(literal.targets, 'targets').data : (literal.targets as Float32Array);
+    dataset.targets = Array.isArray(literal.targets)
+      ? rowsToFloat32(literal.targets, 'targets').data
+      : (literal.targets as Float32Array);
     dataset.targetSize = outputSize;
   }
   return dataset;
@@ -68,7 +76,9 @@ function isClassIndex(label: number, outputSize: number): boolean {
 }
 
 function labelError(what: string, index: number, label: number, outputSize: number): Error {
-  return new Error(`simdnet: ${what}.labels[${index}] = ${label} is not a class index in 0..${classCount(outputSize) - 1} (the model has ${outputSize} output unit${outputSize === 1 ? '' : 's'})`);
+  return new Error(
+    `simdnet: ${what}.labels[${index}] = ${label} is not a class index in 0..${classCount(outputSize) - 1} (the model has ${outputSize} output unit${outputSize === 1 ? '' : 's'})`,
+  );
 }
 
 function firstNonFinite(values: Float32Array): number {
@@ -88,18 +98,31 @@ export interface CheckOptions {
 
 /** The error for a non-finite input value at flat index `index`. */
 export function nonFiniteInputError(data: Dataset, index: number, what: string): Error {
-  return new Error(`simdnet: ${what}.inputs contains ${data.inputs[index]} at sample ${Math.floor(index / data.inputSize)}, feature ${index % data.inputSize}`);
+  return new Error(
+    `simdnet: ${what}.inputs contains ${data.inputs[index]} at sample ${Math.floor(index / data.inputSize)}, feature ${index % data.inputSize}`,
+  );
 }
 
 /** Throws if `data` does not fit a model with these sizes. */
-export function checkDataset(data: Dataset, inputSize: number, outputSize: number, { needTargets, scanInputs = true }: CheckOptions, what = 'data'): void {
+export function checkDataset(
+  data: Dataset,
+  inputSize: number,
+  outputSize: number,
+  { needTargets, scanInputs = true }: CheckOptions,
+  what = 'data',
+): void {
   const { count } = data;
-  if (!Number.isInteger(count) || count < 0) throw new Error(`simdnet: ${what}.count must be a non-negative integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`simdnet: ${what}.count must be a non-negative integer, got ${count}`);
   if (count === 0) throw new Error(`simdnet: ${what} is empty (0 samples)`);
-  if (data.inputSize !== inputSize) throw new Error(`simdnet: ${what} has ${data.inputSize} features per sample but the model expects ${inputSize}`);
-  if (!(data.inputs instanceof Float32Array || data.inputs instanceof Uint8Array)) throw new Error(`simdnet: ${what}.inputs must be a Float32Array or Uint8Array`);
+  if (data.inputSize !== inputSize)
+    throw new Error(`simdnet: ${what} has ${data.inputSize} features per sample but the model expects ${inputSize}`);
+  if (!(data.inputs instanceof Float32Array || data.inputs instanceof Uint8Array))
+    throw new Error(`simdnet: ${what}.inputs must be a Float32Array or Uint8Array`);
   if (data.inputs.length !== count * inputSize) {
-    throw new Error(`simdnet: ${what}.inputs has ${data.inputs.length} values, expected count × inputSize = ${count} × ${inputSize} = ${count * inputSize}`);
+    throw new Error(
+      `simdnet: ${what}.inputs has ${data.inputs.length} values, expected count × inputSize = ${count} × ${inputSize} = ${count * inputSize}`,
+    );
   }
   const scale = data.inputScale ?? 1;
   if (!Number.isFinite(scale)) throw new Error(`simdnet: ${what}.inputScale must be a finite number, got ${scale}`);
@@ -110,7 +133,8 @@ export function checkDataset(data: Dataset, inputSize: number, outputSize: numbe
   if (!needTargets) return;
   if (data.labels && data.targets) throw new Error(`simdnet: ${what} has both labels and targets; give one`);
   if (data.labels) {
-    if (data.labels.length !== count) throw new Error(`simdnet: ${what}.labels has ${data.labels.length} entries for ${count} samples`);
+    if (data.labels.length !== count)
+      throw new Error(`simdnet: ${what}.labels has ${data.labels.length} entries for ${count} samples`);
     for (let i = 0; i < count; i++) {
       if (!isClassIndex(data.labels[i], outputSize)) throw labelError(what, i, data.labels[i], outputSize);
     }
@@ -119,10 +143,15 @@ export function checkDataset(data: Dataset, inputSize: number, outputSize: numbe
       throw new Error(`simdnet: ${what}.targetSize is ${data.targetSize} but the model has ${outputSize} outputs`);
     }
     if (data.targets.length !== count * outputSize) {
-      throw new Error(`simdnet: ${what}.targets has ${data.targets.length} values, expected count × outputs = ${count} × ${outputSize} = ${count * outputSize}`);
+      throw new Error(
+        `simdnet: ${what}.targets has ${data.targets.length} values, expected count × outputs = ${count} × ${outputSize} = ${count * outputSize}`,
+      );
     }
     const bad = firstNonFinite(data.targets);
-    if (bad >= 0) throw new Error(`simdnet: ${what}.targets contains ${data.targets[bad]} at sample ${Math.floor(bad / outputSize)}, output ${bad % outputSize}`);
+    if (bad >= 0)
+      throw new Error(
+        `simdnet: ${what}.targets contains ${data.targets[bad]} at sample ${Math.floor(bad / outputSize)}, output ${bad % outputSize}`,
+      );
   } else {
     throw new Error(`simdnet: ${what} needs labels (class indices) or targets (float rows)`);
   }

@@ -5,7 +5,7 @@
  *   Glorot (the others):   W ~ U(-√(6/(fanIn+fanOut)), +√(6/(fanIn+fanOut)))
  * Biases start at zero.
  */
-import { Xoshiro128StarStar } from '../data/random.js';
+import type { Xoshiro128StarStar } from '../data/random.js';
 import type { Activation } from './description.js';
 
 export function initializationLimit(activation: Activation, fanIn: number, fanOut: number): number {
@@ -14,7 +14,13 @@ export function initializationLimit(activation: Activation, fanIn: number, fanOu
 }
 
 /** Fills weights [fanIn, fanOut] from the generator. */
-export function initializeWeights(weights: Float32Array, activation: Activation, fanIn: number, fanOut: number, random: Xoshiro128StarStar): void {
+export function initializeWeights(
+  weights: Float32Array,
+  activation: Activation,
+  fanIn: number,
+  fanOut: number,
+  random: Xoshiro128StarStar,
+): void {
   const limit = initializationLimit(activation, fanIn, fanOut);
   for (let i = 0; i < fanIn * fanOut; i++) weights[i] = (2 * random.nextFloat() - 1) * limit;
 }

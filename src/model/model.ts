@@ -15,7 +15,15 @@ import type { Activation, ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
 import { alignUp, planMemory, type HelperSlots, type MemoryPlan } from './plan.js';
 import { availableCores, controlBytes, threadSupport, ThreadPool, type RowsKind } from '../runtime/threads.js';
-import { normalizeOptimizer, normalizeSpec, type ModelSpec, type NormalizedOptimizer, type NormalizedSpec, type OptimizerConfig, type OptimizerType } from './spec.js';
+import {
+  normalizeOptimizer,
+  normalizeSpec,
+  type ModelSpec,
+  type NormalizedOptimizer,
+  type NormalizedSpec,
+  type OptimizerConfig,
+  type OptimizerType,
+} from './spec.js';
 import { fit, type FitOptions, type History } from '../train/fit.js';
 import { saveModel, type SaveOptions } from '../io/format.js';
 
@@ -108,19 +116,35 @@ export class Model {
 
   // --- what the model is ------------------------------------------------------
 
-  get inputSize(): number { return this.spec.inputSize; }
-  get outputSize(): number { return this.shapes[this.shapes.length - 1].units; }
-  get layers(): readonly { inSize: number; units: number; activation: Activation }[] { return this.shapes; }
-  get loss(): NormalizedSpec['loss'] { return this.spec.loss; }
-  get optimizer(): NormalizedOptimizer { return { ...this.spec.optimizer }; }
-  get seed(): number { return this.spec.seed; }
+  get inputSize(): number {
+    return this.spec.inputSize;
+  }
+  get outputSize(): number {
+    return this.shapes[this.shapes.length - 1].units;
+  }
+  get layers(): readonly { inSize: number; units: number; activation: Activation }[] {
+    return this.shapes;
+  }
+  get loss(): NormalizedSpec['loss'] {
+    return this.spec.loss;
+  }
+  get optimizer(): NormalizedOptimizer {
+    return { ...this.spec.optimizer };
+  }
+  get seed(): number {
+    return this.spec.seed;
+  }
   /** Trainable parameters (weights and biases). */
-  get parameterCount(): number { return this.shapes.reduce((n, s) => n + s.inSize * s.units + s.units, 0); }
+  get parameterCount(): number {
+    return this.shapes.reduce((n, s) => n + s.inSize * s.units + s.units, 0);
+  }
 
   /** One line per layer, Keras-style. */
   summary(): string {
     const lines = [`input ${this.inputSize}`];
-    this.shapes.forEach((s, i) => lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${s.activation} (${s.inSize * s.units + s.units} parameters)`));
+    this.shapes.forEach((s, i) =>
+      lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${s.activation} (${s.inSize * s.units + s.units} parameters)`),
+    );
     lines.push(`loss ${this.loss}, optimizer ${this.spec.optimizer.type}, ${this.parameterCount} parameters`);
     return lines.join('\n');
   }
@@ -142,14 +166,19 @@ export class Model {
   /** Replaces the weights from a description of the same architecture. */
   setWeights(description: ModelDescription): void {
     if (description.inputSize !== this.inputSize || description.layers.length !== this.shapes.length) {
-      throw new Error(`simdnet: weights for ${description.inputSize}-${description.layers.map((l) => l.units).join('-')} do not fit this ${this.inputSize}-${this.shapes.map((s) => s.units).join('-')} model`);
+      throw new Error(
+        `simdnet: weights for ${description.inputSize}-${description.layers.map((l) => l.units).join('-')} do not fit this ${this.inputSize}-${this.shapes.map((s) => s.units).join('-')} model`,
+      );
     }
     description.layers.forEach((layer, l) => {
       const s = this.shapes[l];
       if (layer.units !== s.units || layer.weights.length !== s.inSize * s.units || layer.bias.length !== s.units) {
-        throw new Error(`simdnet: layer ${l} weights have shape [${layer.weights.length / layer.units}, ${layer.units}] (bias ${layer.bias.length}), expected [${s.inSize}, ${s.units}]`);
+        throw new Error(
+          `simdnet: layer ${l} weights have shape [${layer.weights.length / layer.units}, ${layer.units}] (bias ${layer.bias.length}), expected [${s.inSize}, ${s.units}]`,
+        );
       }
-      for (const v of [...layer.weights, ...layer.bias]) if (!Number.isFinite(v)) throw new Error(`simdnet: layer ${l} weights contain ${v}`);
+      for (const v of [...layer.weights, ...layer.bias])
+        if (!Number.isFinite(v)) throw new Error(`simdnet: layer ${l} weights contain ${v}`);
     });
     const params = this.core.f32(this.plan.params, this.plan.paramLength);
     description.layers.forEach((layer, l) => {
@@ -163,7 +192,8 @@ export class Model {
 
   /** Changes the learning rate from now on (schedules call this between epochs). */
   setLearningRate(learningRate: number): void {
-    if (!(Number.isFinite(learningRate) && learningRate > 0)) throw new Error(`simdnet: learning rate must be a positive number, got ${learningRate}`);
+    if (!(Number.isFinite(learningRate) && learningRate > 0))
+      throw new Error(`simdnet: learning rate must be a positive number, got ${learningRate}`);
     this.training.learningRate = learningRate;
     this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >> 2] = learningRate;
   }
@@ -181,7 +211,8 @@ export class Model {
 
   /** Trains on `data`; see FitOptions. Async: it yields to the event loop between batches. */
   async fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
-    if (this.fitDataEnd) throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    if (this.fitDataEnd)
+      throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
     try {
       return await fit(this, data, options);
     } finally {
@@ -247,13 +278,25 @@ export class Model {
    * is the one-thread result: rows are independent). Returns evaluate's loss summed over
    * rows and its correct count.
    */
-  private inferRows(kind: RowsKind, rows: number, data: LoadedData, start: number, inputRowsAt = 0): { lossSum: number; correct: number } {
+  private inferRows(
+    kind: RowsKind,
+    rows: number,
+    data: LoadedData,
+    start: number,
+    inputRowsAt = 0,
+  ): { lossSum: number; correct: number } {
     const { fn, layout } = this.core;
     const { plan, pool } = this;
     const threads = pool ? pool.size + 1 : 1;
     const run = (context: number, first: number, count: number): number => {
-      if (kind === 'forward') { fn.forward(context, count); return 0; }
-      if (kind === 'predict') { fn.predictRows(context, data.descriptor, first, count); return 0; }
+      if (kind === 'forward') {
+        fn.forward(context, count);
+        return 0;
+      }
+      if (kind === 'predict') {
+        fn.predictRows(context, data.descriptor, first, count);
+        return 0;
+      }
       return fn.evaluateRows(context, data.descriptor, first, count);
     };
     const correctAt = (context: number): number => this.core.view().i32[(context + layout.CTX_STAT_CORRECT) >> 2];
@@ -272,7 +315,8 @@ export class Model {
       const first = Math.min(rows, share * (h + 1));
       const count = Math.min(share, rows - first);
       this.pointRows(helper.context, first);
-      if (kind === 'forward') this.core.view().i32[(helper.context + layout.CTX_X) >> 2] = inputRowsAt + (start + first) * this.inputSize * 4;
+      if (kind === 'forward')
+        this.core.view().i32[(helper.context + layout.CTX_X) >> 2] = inputRowsAt + (start + first) * this.inputSize * 4;
       return { context: helper.context, data: data.descriptor, start: start + first, rows: count };
     });
     pool.dispatchRows(kind, jobs);
@@ -295,7 +339,10 @@ export class Model {
     const n = this.outputSize;
     const classes = new Int32Array(outputs.length / n);
     for (let r = 0; r < classes.length; r++) {
-      if (n === 1) { classes[r] = outputs[r] >= 0.5 ? 1 : 0; continue; }
+      if (n === 1) {
+        classes[r] = outputs[r] >= 0.5 ? 1 : 0;
+        continue;
+      }
       let best = 0;
       for (let j = 1; j < n; j++) if (outputs[r * n + j] > outputs[r * n + best]) best = j;
       classes[r] = best;
@@ -324,7 +371,16 @@ export class Model {
 
   private planFor(capacity: number): MemoryPlan {
     const helpers = this.pool?.size ?? 0;
-    return planMemory(this.core.layout, this.core.heapBase, this.inputSize, this.shapes, capacity, helpers, helpers ? controlBytes(helpers) : 0, gemmScratchBytes(this.core));
+    return planMemory(
+      this.core.layout,
+      this.core.heapBase,
+      this.inputSize,
+      this.shapes,
+      capacity,
+      helpers,
+      helpers ? controlBytes(helpers) : 0,
+      gemmScratchBytes(this.core),
+    );
   }
 
   /** Stops the model's helper threads (threaded mode). The model still predicts; training falls back to one thread. */
@@ -337,7 +393,8 @@ export class Model {
   }
 
   private inferenceRows(count: number, batchSize: number | undefined): number {
-    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`simdnet: batchSize must be a positive integer, got ${batchSize}`);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+      throw new Error(`simdnet: batchSize must be a positive integer, got ${batchSize}`);
     return Math.min(count, batchSize ?? Math.max(this.plan.capacity, DEFAULT_INFERENCE_ROWS));
   }
 
@@ -359,17 +416,29 @@ export class Model {
     const loaded = this.place([dataset], false, this.fitDataEnd || this.plan.dataStart, [this.plan.queryData]).data[0];
     if (dataset.inputs instanceof Float32Array) {
       const inputs = this.core.view().i32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >> 2];
-      const bad = (this.core.fn as unknown as { firstNonFinite(p: number, n: number): number }).firstNonFinite(inputs, dataset.inputs.length);
+      const bad = (this.core.fn as unknown as { firstNonFinite(p: number, n: number): number }).firstNonFinite(
+        inputs,
+        dataset.inputs.length,
+      );
       if (bad >= 0) throw nonFiniteInputError(dataset, bad, what);
     }
     return loaded;
   }
 
-  private place(datasets: Dataset[], withOrder: boolean, start: number, descriptors: number[]): { data: LoadedData[]; end: number } {
+  private place(
+    datasets: Dataset[],
+    withOrder: boolean,
+    start: number,
+    descriptors: number[],
+  ): { data: LoadedData[]; end: number } {
     const { layout } = this.core;
     const out = this.outputSize;
     let cursor = start;
-    const take = (bytes: number) => { const at = cursor; cursor = alignUp(cursor + bytes); return at; };
+    const take = (bytes: number) => {
+      const at = cursor;
+      cursor = alignUp(cursor + bytes);
+      return at;
+    };
     const placed = datasets.map((data, i) => {
       const inputs = take(data.inputs.byteLength);
       const binaryLabels = data.labels !== undefined && out === 1;
@@ -409,14 +478,16 @@ export class Model {
 
   private accuracyKind(data: Dataset): number {
     const { layout } = this.core;
-    if (this.spec.loss === 'binaryCrossEntropy' || (data.labels && this.outputSize === 1)) return layout.ACCURACY_THRESHOLD;
+    if (this.spec.loss === 'binaryCrossEntropy' || (data.labels && this.outputSize === 1))
+      return layout.ACCURACY_THRESHOLD;
     if (data.labels || this.spec.loss === 'crossEntropy') return layout.ACCURACY_ARGMAX;
     return layout.ACCURACY_NONE;
   }
 
   private setAccuracyKind(kind: number): void {
     const { i32 } = this.core.view();
-    for (const context of [this.plan.context, ...this.plan.helpers.map((h) => h.context)]) i32[(context + this.core.layout.CTX_ACCURACY) >> 2] = kind;
+    for (const context of [this.plan.context, ...this.plan.helpers.map((h) => h.context)])
+      i32[(context + this.core.layout.CTX_ACCURACY) >> 2] = kind;
   }
 
   /** @internal One optimizer step on rows order[offset .. offset+count). */
@@ -507,7 +578,8 @@ export class Model {
     }
     const result: EvaluateResult = { loss: lossSum / data.count };
     if (data.accuracyKind !== layout.ACCURACY_NONE) {
-      result.accuracy = correct / (data.count * (data.accuracyKind === layout.ACCURACY_THRESHOLD ? this.outputSize : 1));
+      result.accuracy =
+        correct / (data.count * (data.accuracyKind === layout.ACCURACY_THRESHOLD ? this.outputSize : 1));
     }
     return result;
   }
@@ -636,10 +708,16 @@ export class Model {
     const { i32, f32 } = this.core.view();
     const o = this.plan.optimizer >> 2;
     const opt = this.spec.optimizer;
-    const kind = opt.type === 'adam' ? layout.OPTIMIZER_ADAM
-      : opt.type === 'adamw' ? layout.OPTIMIZER_ADAMW
-      : opt.momentum === 0 ? layout.OPTIMIZER_SGD
-      : opt.nesterov ? layout.OPTIMIZER_NESTEROV : layout.OPTIMIZER_MOMENTUM;
+    const kind =
+      opt.type === 'adam'
+        ? layout.OPTIMIZER_ADAM
+        : opt.type === 'adamw'
+          ? layout.OPTIMIZER_ADAMW
+          : opt.momentum === 0
+            ? layout.OPTIMIZER_SGD
+            : opt.nesterov
+              ? layout.OPTIMIZER_NESTEROV
+              : layout.OPTIMIZER_MOMENTUM;
     i32[o + (layout.OPT_KIND >> 2)] = kind;
     i32[o + (layout.OPT_STEP >> 2)] = this.training.steps;
     f32[o + (layout.OPT_LEARNING_RATE >> 2)] = this.training.learningRate;
@@ -658,19 +736,31 @@ export class Model {
 
 function activationKind(layout: Core['layout'], activation: Activation): number {
   const kinds: Record<Activation, number> = {
-    linear: layout.LINEAR, sigmoid: layout.SIGMOID, tanh: layout.TANH, relu: layout.RELU, softplus: layout.SOFTPLUS, softmax: layout.SOFTMAX,
+    linear: layout.LINEAR,
+    sigmoid: layout.SIGMOID,
+    tanh: layout.TANH,
+    relu: layout.RELU,
+    softplus: layout.SOFTPLUS,
+    softmax: layout.SOFTMAX,
   };
   return kinds[activation];
 }
 
 function lossKind(layout: Core['layout'], loss: NormalizedSpec['loss']): number {
-  const kinds = { mse: layout.MSE, l2: layout.L2, crossEntropy: layout.CROSS_ENTROPY, binaryCrossEntropy: layout.BINARY_CROSS_ENTROPY };
+  const kinds = {
+    mse: layout.MSE,
+    l2: layout.L2,
+    crossEntropy: layout.CROSS_ENTROPY,
+    binaryCrossEntropy: layout.BINARY_CROSS_ENTROPY,
+  };
   return kinds[loss];
 }
 
 /** A new model with seeded initial weights. Loads the WebAssembly core on first use. */
 export async function createModel(spec: ModelSpec): Promise<Model> {
-  const normalized = normalizeSpec(spec.threads === 'auto' ? { ...spec, threads: Math.min(4, availableCores()) } : spec);
+  const normalized = normalizeSpec(
+    spec.threads === 'auto' ? { ...spec, threads: Math.min(4, availableCores()) } : spec,
+  );
   const model = await instantiateModel(normalized);
   model.initializeParameters();
   return model;
@@ -691,7 +781,16 @@ async function instantiateModel(spec: NormalizedSpec): Promise<Model> {
       const { core, module } = await instantiateSharedCore();
       const helpers = spec.threads - 1;
       // The control block's place depends only on the architecture and helper count, not on capacity.
-      const probe = planMemory(core.layout, core.heapBase, spec.inputSize, shapesOf(spec), DEFAULT_INFERENCE_ROWS, helpers, controlBytes(helpers), gemmScratchBytes(core));
+      const probe = planMemory(
+        core.layout,
+        core.heapBase,
+        spec.inputSize,
+        shapesOf(spec),
+        DEFAULT_INFERENCE_ROWS,
+        helpers,
+        controlBytes(helpers),
+        gemmScratchBytes(core),
+      );
       core.ensureBytes(probe.dataStart);
       const pool = await ThreadPool.start(module, core.memory, probe.control, helpers);
       return new Model(core, spec, pool, { threads: spec.threads, requested: spec.threads });
@@ -705,7 +804,10 @@ async function instantiateModel(spec: NormalizedSpec): Promise<Model> {
 /** Scratch per context for the core's packed matrix products (its GEMM_SCRATCH_BYTES export). */
 function gemmScratchBytes(core: Core): number {
   const global = (core.fn as unknown as Record<string, unknown>).GEMM_SCRATCH_BYTES;
-  if (!(global instanceof WebAssembly.Global)) throw new Error('simdnet: the WebAssembly core does not export GEMM_SCRATCH_BYTES; is the .wasm from another version?');
+  if (!(global instanceof WebAssembly.Global))
+    throw new Error(
+      'simdnet: the WebAssembly core does not export GEMM_SCRATCH_BYTES; is the .wasm from another version?',
+    );
   return global.value as number;
 }
 
@@ -717,7 +819,6 @@ function shapesOf(spec: NormalizedSpec): { inSize: number; units: number; activa
     return shape;
   });
 }
-
 
 /**
  * A model with the architecture and weights of a description (from

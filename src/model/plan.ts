@@ -85,7 +85,13 @@ export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to
  * exported GEMM_SCRATCH_BYTES: packed operand blocks, independent of the shapes).
  */
 export function planMemory(
-  layout: Layout, heapBase: number, inputSize: number, layers: LayerShape[], capacity: number, helperThreads = 0, controlBytes = 0,
+  layout: Layout,
+  heapBase: number,
+  inputSize: number,
+  layers: LayerShape[],
+  capacity: number,
+  helperThreads = 0,
+  controlBytes = 0,
   gemmScratchBytes = DEFAULT_GEMM_SCRATCH_BYTES,
 ): MemoryPlan {
   let cursor = alignUp(heapBase, 64);
@@ -130,16 +136,36 @@ export function planMemory(
   const scratchBytes = gemmScratchBytes;
   const scratch = take(scratchBytes);
   // Threaded mode: each layer's deltas packed for the shared weight-gradient products (gemm.ts packPanels).
-  slots.forEach((slot, l) => { slot.packedDeltas = helperThreads ? take(capacity * alignUp(layers[l].units, 16) * 4) : 0; });
+  slots.forEach((slot, l) => {
+    slot.packedDeltas = helperThreads ? take(capacity * alignUp(layers[l].units, 16) * 4) : 0;
+  });
   // Each layer's W packed for the forward product: packed once for inference until W changes;
   // in threaded training, rows re-packed as the second round updates them.
-  slots.forEach((slot, l) => { slot.packedWeights = take(layers[l].inSize * alignUp(layers[l].units, 16) * 4); });
+  slots.forEach((slot, l) => {
+    slot.packedWeights = take(layers[l].inSize * alignUp(layers[l].units, 16) * 4);
+  });
   const helpers = Array.from({ length: helperThreads }, () => ({
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     scratch: take(scratchBytes),
   }));
   return {
-    context, optimizer, trainData, evalData, queryData, params, grads, moment1, moment2, paramLength,
-    capacity, inputs, targets, layers: slots, scratch, helpers, control, dataStart: alignUp(cursor, 64),
+    context,
+    optimizer,
+    trainData,
+    evalData,
+    queryData,
+    params,
+    grads,
+    moment1,
+    moment2,
+    paramLength,
+    capacity,
+    inputs,
+    targets,
+    layers: slots,
+    scratch,
+    helpers,
+    control,
+    dataStart: alignUp(cursor, 64),
   };
 }

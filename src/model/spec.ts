@@ -83,26 +83,42 @@ export function normalizeOptimizer(optimizer: OptimizerType | OptimizerConfig | 
   const nonNegative = (n: number) => n >= 0;
   return {
     type: config.type,
-    learningRate: checkNumber(config.learningRate ?? (isAdam ? 1e-3 : 1e-2), 'optimizer.learningRate', positive, 'a positive number'),
+    learningRate: checkNumber(
+      config.learningRate ?? (isAdam ? 1e-3 : 1e-2),
+      'optimizer.learningRate',
+      positive,
+      'a positive number',
+    ),
     momentum: checkNumber(config.momentum ?? 0, 'optimizer.momentum', unit, 'in [0, 1)'),
     nesterov: Boolean(config.nesterov),
     beta1: checkNumber(config.beta1 ?? 0.9, 'optimizer.beta1', unit, 'in [0, 1)'),
     beta2: checkNumber(config.beta2 ?? 0.999, 'optimizer.beta2', unit, 'in [0, 1)'),
     epsilon: checkNumber(config.epsilon ?? 1e-8, 'optimizer.epsilon', positive, 'a positive number'),
-    weightDecay: checkNumber(config.weightDecay ?? (config.type === 'adamw' ? 0.01 : 0), 'optimizer.weightDecay', nonNegative, 'a non-negative number'),
+    weightDecay: checkNumber(
+      config.weightDecay ?? (config.type === 'adamw' ? 0.01 : 0),
+      'optimizer.weightDecay',
+      nonNegative,
+      'a non-negative number',
+    ),
     clipNorm: checkNumber(config.clipNorm ?? 0, 'optimizer.clipNorm', nonNegative, 'a non-negative number (0 = off)'),
   };
 }
 
 export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
-  if (typeof spec !== 'object' || spec === null) throw new Error('simdnet: a model needs a spec object { inputSize, layers }');
-  if (!isPositiveInteger(spec.inputSize)) throw new Error(`simdnet: inputSize must be a positive integer, got ${String(spec.inputSize)}`);
-  if (!Array.isArray(spec.layers) || spec.layers.length === 0) throw new Error('simdnet: a model needs at least one layer');
+  if (typeof spec !== 'object' || spec === null)
+    throw new Error('simdnet: a model needs a spec object { inputSize, layers }');
+  if (!isPositiveInteger(spec.inputSize))
+    throw new Error(`simdnet: inputSize must be a positive integer, got ${String(spec.inputSize)}`);
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0)
+    throw new Error('simdnet: a model needs at least one layer');
   const layers = spec.layers.map((layer, i) => {
-    if (!isPositiveInteger(layer?.units)) throw new Error(`simdnet: layer ${i} units must be a positive integer, got ${String(layer?.units)}`);
+    if (!isPositiveInteger(layer?.units))
+      throw new Error(`simdnet: layer ${i} units must be a positive integer, got ${String(layer?.units)}`);
     const activation = layer.activation ?? 'linear';
     if (!(ACTIVATIONS as readonly string[]).includes(activation)) {
-      throw new Error(`simdnet: layer ${i} has unknown activation '${String(activation)}'; expected one of ${ACTIVATIONS.join(', ')}`);
+      throw new Error(
+        `simdnet: layer ${i} has unknown activation '${String(activation)}'; expected one of ${ACTIVATIONS.join(', ')}`,
+      );
     }
     if (activation === 'softmax' && i !== spec.layers.length - 1) {
       throw new Error(`simdnet: softmax is supported on the output layer only (layer ${i} is hidden)`);
@@ -110,19 +126,30 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
     return { units: layer.units, activation };
   });
   const output = layers[layers.length - 1];
-  const loss = spec.loss ?? (output.activation === 'softmax' ? 'crossEntropy' : output.activation === 'sigmoid' ? 'binaryCrossEntropy' : 'mse');
-  if (!(LOSSES as readonly string[]).includes(loss)) throw new Error(`simdnet: unknown loss '${String(loss)}'; expected one of ${LOSSES.join(', ')}`);
+  const loss =
+    spec.loss ??
+    (output.activation === 'softmax' ? 'crossEntropy' : output.activation === 'sigmoid' ? 'binaryCrossEntropy' : 'mse');
+  if (!(LOSSES as readonly string[]).includes(loss))
+    throw new Error(`simdnet: unknown loss '${String(loss)}'; expected one of ${LOSSES.join(', ')}`);
   if (loss === 'crossEntropy' && output.activation !== 'softmax') {
-    throw new Error(`simdnet: loss 'crossEntropy' needs a softmax output layer, but the output activation is '${output.activation}'`);
+    throw new Error(
+      `simdnet: loss 'crossEntropy' needs a softmax output layer, but the output activation is '${output.activation}'`,
+    );
   }
-  if (loss === 'crossEntropy' && output.units < 2) throw new Error('simdnet: crossEntropy needs at least 2 output units; use a sigmoid output with binaryCrossEntropy');
+  if (loss === 'crossEntropy' && output.units < 2)
+    throw new Error(
+      'simdnet: crossEntropy needs at least 2 output units; use a sigmoid output with binaryCrossEntropy',
+    );
   if (loss === 'binaryCrossEntropy' && output.activation !== 'sigmoid') {
-    throw new Error(`simdnet: loss 'binaryCrossEntropy' needs a sigmoid output layer, but the output activation is '${output.activation}'`);
+    throw new Error(
+      `simdnet: loss 'binaryCrossEntropy' needs a sigmoid output layer, but the output activation is '${output.activation}'`,
+    );
   }
   const seed = spec.seed ?? 1;
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`simdnet: seed must be an integer in [0, 2^32), got ${seed}`);
-  const threads = spec.threads === 'auto' ? 1 : spec.threads ?? 1; // createModel resolves 'auto' to the core count
-  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw new Error(`simdnet: seed must be an integer in [0, 2^32), got ${seed}`);
+  const threads = spec.threads === 'auto' ? 1 : (spec.threads ?? 1); // createModel resolves 'auto' to the core count
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
   return { inputSize: spec.inputSize, layers, loss, optimizer: normalizeOptimizer(spec.optimizer), seed, threads };
 }
-

@@ -11,6 +11,8 @@ export async function defaultSource(file: CoreFile = 'simdnet.wasm'): Promise<Wa
   try {
     return await readFile(url);
   } catch (error) {
-    throw new Error(`simdnet: could not read the WebAssembly core ${url.href} (${(error as Error).message}); pass the module to init() if it lives elsewhere`);
+    throw new Error(
+      `simdnet: could not read the WebAssembly core ${url.href} (${(error as Error).message}); pass the module to init() if it lives elsewhere`,
+    );
   }
 }

@@ -13,6 +13,7 @@ import type { CoreFile } from './default-source.js';
 
 export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {
   // Workers have no threads (no SharedArrayBuffer across workers): the threaded core is never asked for.
-  if (file === 'simdnet-threads.wasm' || file === 'simdnet-threads-relaxed.wasm') throw new Error('simdnet: Cloudflare Workers have no threads; the threaded core is not bundled');
+  if (file === 'simdnet-threads.wasm' || file === 'simdnet-threads-relaxed.wasm')
+    throw new Error('simdnet: Cloudflare Workers have no threads; the threaded core is not bundled');
   return file === 'simdnet-relaxed.wasm' ? relaxed : baseline;
 }

@@ -19,7 +19,11 @@ import type { WasmSource } from './load.js';
  * The core's file names: the baseline simd128 build, the optional relaxed-SIMD build, and
  * each of them built on a shared memory for the threaded mode.
  */
-export type CoreFile = 'simdnet.wasm' | 'simdnet-relaxed.wasm' | 'simdnet-threads.wasm' | 'simdnet-threads-relaxed.wasm';
+export type CoreFile =
+  | 'simdnet.wasm'
+  | 'simdnet-relaxed.wasm'
+  | 'simdnet-threads.wasm'
+  | 'simdnet-threads-relaxed.wasm';
 
 export async function defaultSource(file: CoreFile = 'simdnet.wasm'): Promise<WasmSource> {
   const candidates = [new URL(`./${file}`, import.meta.url), new URL(`../../build/${file}`, import.meta.url)];
@@ -29,9 +33,13 @@ export async function defaultSource(file: CoreFile = 'simdnet.wasm'): Promise<Wa
     for (const url of candidates) {
       try {
         return await readFile(url);
-      } catch { /* try the next place */ }
+      } catch {
+        /* try the next place */
+      }
     }
-    throw new Error(`simdnet: ${file} not found next to ${import.meta.url}; run \`npm run build\`, or pass the module to init()`);
+    throw new Error(
+      `simdnet: ${file} not found next to ${import.meta.url}; run \`npm run build\`, or pass the module to init()`,
+    );
   }
   return candidates[0];
 }

@@ -63,11 +63,19 @@ let info: CoreInfo = { simd: 'baseline' };
  */
 export function init(sourceOrOptions?: WasmSource | InitOptions): Promise<WebAssembly.Module> {
   const options = isInitOptions(sourceOrOptions) ? sourceOrOptions : { source: sourceOrOptions };
-  if (options.source === undefined && options.relaxed === undefined && options.relaxedSource === undefined && compiled) return compiled;
+  if (options.source === undefined && options.relaxed === undefined && options.relaxedSource === undefined && compiled)
+    return compiled;
   const next = select(options);
   compiled = next.then((chosen) => chosen.module);
   const current = compiled;
-  next.then((chosen) => { if (compiled === current) info = chosen.info; }, () => { if (compiled === current) compiled = undefined; });
+  next.then(
+    (chosen) => {
+      if (compiled === current) info = chosen.info;
+    },
+    () => {
+      if (compiled === current) compiled = undefined;
+    },
+  );
   return compiled;
 }
 
@@ -78,8 +86,18 @@ export function coreInfo(): CoreInfo {
 
 function isInitOptions(value: unknown): value is InitOptions {
   if (typeof value !== 'object' || value === null) return false;
-  if (value instanceof WebAssembly.Module || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || value instanceof URL) return false;
-  if (typeof (value as { then?: unknown }).then === 'function' || typeof (value as { arrayBuffer?: unknown }).arrayBuffer === 'function') return false;
+  if (
+    value instanceof WebAssembly.Module ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value) ||
+    value instanceof URL
+  )
+    return false;
+  if (
+    typeof (value as { then?: unknown }).then === 'function' ||
+    typeof (value as { arrayBuffer?: unknown }).arrayBuffer === 'function'
+  )
+    return false;
   return true;
 }
 
@@ -88,10 +106,14 @@ async function select(options: InitOptions): Promise<{ module: WebAssembly.Modul
   if (relaxed !== false) {
     let reason: string;
     if (!relaxedSimdSupported()) {
-      reason = 'this engine does not support relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; Node 22+ and Chrome 114+ have it)';
+      reason =
+        'this engine does not support relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; Node 22+ and Chrome 114+ have it)';
     } else {
       try {
-        return { module: await compile(options.relaxedSource ?? defaultSource('simdnet-relaxed.wasm')), info: { simd: 'relaxed' } };
+        return {
+          module: await compile(options.relaxedSource ?? defaultSource('simdnet-relaxed.wasm')),
+          info: { simd: 'relaxed' },
+        };
       } catch (error) {
         reason = `the relaxed core could not be loaded: ${(error as Error).message}`;
       }
@@ -110,10 +132,30 @@ export function relaxedSimdSupported(): boolean {
   const zeros = (): number[] => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
   const body = [0x00, ...zeros(), ...zeros(), ...zeros(), 0xfd, 0x85, 0x02, 0x0b]; // no locals, 3 consts, relaxed_madd, end
   const bytes = new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
-    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
-    0x0a, body.length + 2, 0x01, body.length, ...body, // code
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00, // magic, version 1
+    0x01,
+    0x05,
+    0x01,
+    0x60,
+    0x00,
+    0x01,
+    0x7b, // types: () -> v128
+    0x03,
+    0x02,
+    0x01,
+    0x00, // functions: one of type 0
+    0x0a,
+    body.length + 2,
+    0x01,
+    body.length,
+    ...body, // code
   ]);
   try {
     return WebAssembly.validate(bytes);
@@ -125,11 +167,16 @@ export function relaxedSimdSupported(): boolean {
 async function compile(source: WasmSource | Promise<WasmSource>): Promise<WebAssembly.Module> {
   const resolved = await source;
   if (resolved instanceof WebAssembly.Module) return resolved;
-  if (resolved instanceof ArrayBuffer || ArrayBuffer.isView(resolved)) return WebAssembly.compile(resolved as BufferSource);
+  if (resolved instanceof ArrayBuffer || ArrayBuffer.isView(resolved))
+    return WebAssembly.compile(resolved as BufferSource);
   if (typeof resolved === 'string' || resolved instanceof URL) return compile(fetch(resolved));
   const response = resolved as Response;
-  if (!response.ok) throw new Error(`simdnet: could not load the WebAssembly core from ${response.url}: HTTP ${response.status}`);
-  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type')?.startsWith('application/wasm')) {
+  if (!response.ok)
+    throw new Error(`simdnet: could not load the WebAssembly core from ${response.url}: HTTP ${response.status}`);
+  if (
+    typeof WebAssembly.compileStreaming === 'function' &&
+    response.headers.get('content-type')?.startsWith('application/wasm')
+  ) {
     return WebAssembly.compileStreaming(response);
   }
   return WebAssembly.compile(await response.arrayBuffer());
@@ -159,9 +206,13 @@ export async function initThreads(source?: WasmSource): Promise<WebAssembly.Modu
   const kind = info.simd;
   const cached = compiledThreads[kind];
   if (source === undefined && cached) return cached;
-  const next = compile(source ?? defaultSource(kind === 'relaxed' ? 'simdnet-threads-relaxed.wasm' : 'simdnet-threads.wasm'));
+  const next = compile(
+    source ?? defaultSource(kind === 'relaxed' ? 'simdnet-threads-relaxed.wasm' : 'simdnet-threads.wasm'),
+  );
   compiledThreads[kind] = next;
-  next.catch(() => { if (compiledThreads[kind] === next) delete compiledThreads[kind]; });
+  next.catch(() => {
+    if (compiledThreads[kind] === next) delete compiledThreads[kind];
+  });
   return next;
 }
 
@@ -169,9 +220,15 @@ export async function initThreads(source?: WasmSource): Promise<WebAssembly.Modu
 export const SHARED_MEMORY_PAGES = 32768;
 
 /** An instance of the threaded core on a new shared memory, and its module (for the helpers). */
-export async function instantiateSharedCore(initialBytes = 1 << 20): Promise<{ core: Core; module: WebAssembly.Module }> {
+export async function instantiateSharedCore(
+  initialBytes = 1 << 20,
+): Promise<{ core: Core; module: WebAssembly.Module }> {
   const module = await initThreads();
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / 65536)), maximum: SHARED_MEMORY_PAGES, shared: true });
+  const memory = new WebAssembly.Memory({
+    initial: Math.max(1, Math.ceil(initialBytes / 65536)),
+    maximum: SHARED_MEMORY_PAGES,
+    shared: true,
+  });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return { core: new Core(instance, memory), module };
 }

@@ -63,7 +63,7 @@ const SPIN_MS = 0.5;
 const SPIN_CHECK = 256;
 
 /** The helper's whole program. A string, so it needs no file or bundler support: it becomes a Blob URL or an eval'd worker. */
-const HELPER_SOURCE = String.raw`'use strict';
+const HELPER_SOURCE = `'use strict';
 async function start(message, post) {
   const { module, memory, control, index } = message;
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
@@ -136,13 +136,22 @@ const isNodeLike = (): boolean => nodeBuiltins() !== undefined;
 export function threadSupport(): ThreadSupport {
   if (typeof Atomics === 'undefined') return { ok: false, reason: 'Atomics is not available here' };
   if (typeof SharedArrayBuffer === 'undefined') {
-    return { ok: false, reason: 'SharedArrayBuffer is not available here (a browser page needs cross-origin isolation: COOP/COEP headers)' };
+    return {
+      ok: false,
+      reason:
+        'SharedArrayBuffer is not available here (a browser page needs cross-origin isolation: COOP/COEP headers)',
+    };
   }
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
   if (isolated === false) {
-    return { ok: false, reason: 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)' };
+    return {
+      ok: false,
+      reason:
+        'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+    };
   }
-  if (!isNodeLike() && typeof Worker === 'undefined') return { ok: false, reason: 'this runtime has no Worker (e.g. Cloudflare Workers)' };
+  if (!isNodeLike() && typeof Worker === 'undefined')
+    return { ok: false, reason: 'this runtime has no Worker (e.g. Cloudflare Workers)' };
   return { ok: true };
 }
 
@@ -169,7 +178,11 @@ function spawnHelper(): Helper {
     worker.onmessage = () => resolve();
     worker.onerror = (event) => reject(new Error(`simdnet: a helper thread failed to start: ${event.message}`));
   });
-  return { post: (m) => worker.postMessage(m), ready: ready.finally(() => URL.revokeObjectURL(url)), terminate: () => worker.terminate() };
+  return {
+    post: (m) => worker.postMessage(m),
+    ready: ready.finally(() => URL.revokeObjectURL(url)),
+    terminate: () => worker.terminate(),
+  };
 }
 
 /** The first round, run by every thread at once (the core's shareDeltas, see assembly/parallel.ts). */
@@ -207,10 +220,19 @@ export interface SplitUpdateRound {
 export class ThreadPool {
   private mainCanWait = isNodeLike() || typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
-  private constructor(private readonly memory: WebAssembly.Memory, private readonly control: number, private readonly helpers: Helper[]) {}
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly control: number,
+    private readonly helpers: Helper[],
+  ) {}
 
   /** Starts `count` helpers, each with its own instance of `module` on `memory`. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, count: number): Promise<ThreadPool> {
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    control: number,
+    count: number,
+  ): Promise<ThreadPool> {
     const helpers = Array.from({ length: count }, () => spawnHelper());
     try {
       helpers.forEach((helper, index) => helper.post({ module, memory, control, index }));
@@ -236,7 +258,10 @@ export class ThreadPool {
    */
   dispatchDeltas(round: DeltasRound, contexts: number[]): void {
     this.words()[(this.control >> 2) + WORK + 2] = 0;
-    this.dispatch(KIND_DELTAS, contexts.map((context) => this.shareDeltasArgs(round, context)));
+    this.dispatch(
+      KIND_DELTAS,
+      contexts.map((context) => this.shareDeltasArgs(round, context)),
+    );
   }
 
   /** The core's shareDeltas arguments for one thread's context. */
@@ -247,7 +272,10 @@ export class ThreadPool {
   /** Hands one inference job to each helper (jobs.length === size) and returns at once. */
   dispatchRows(kind: RowsKind, jobs: RowsJob[]): void {
     const code = kind === 'forward' ? KIND_FORWARD : kind === 'predict' ? KIND_PREDICT_ROWS : KIND_EVALUATE_ROWS;
-    this.dispatch(code, jobs.map((job) => [job.context, job.data, job.start, job.rows]));
+    this.dispatch(
+      code,
+      jobs.map((job) => [job.context, job.data, job.start, job.rows]),
+    );
   }
 
   /**
@@ -259,7 +287,10 @@ export class ThreadPool {
     const base = this.control >> 2;
     words[base + WORK] = 0;
     words[base + WORK + 1] = 0;
-    this.dispatch(KIND_SPLIT_UPDATE, contexts.map((context) => this.splitUpdateArgs(round, context)));
+    this.dispatch(
+      KIND_SPLIT_UPDATE,
+      contexts.map((context) => this.splitUpdateArgs(round, context)),
+    );
   }
 
   /** Writes each helper's job (its arguments and the kind) into its slot, then starts the round. */
@@ -275,7 +306,15 @@ export class ThreadPool {
 
   /** The core's splitUpdate arguments for one thread's context. */
   splitUpdateArgs(round: SplitUpdateRound, context: number): [number, number, number, number, number, number, number] {
-    return [context, round.mainContext, round.optimizer, round.rows, this.control + WORK * 4, this.helpers.length + 1, round.step];
+    return [
+      context,
+      round.mainContext,
+      round.optimizer,
+      round.rows,
+      this.control + WORK * 4,
+      this.helpers.length + 1,
+      round.step,
+    ];
   }
 
   /** Address (in i32 words) of helper h's job slot. */
@@ -311,7 +350,8 @@ export class ThreadPool {
         }
       }
       // A helper that crashed would leave this loop waiting forever: give up, loudly.
-      if (now - since > JOIN_TIMEOUT_MS) throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
+      if (now - since > JOIN_TIMEOUT_MS)
+        throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
     }
     const floats = new Float64Array(this.memory.buffer);
     return this.helpers.map((_, h) => floats[(this.slot(h) + JOB_LOSS) >> 1]);
@@ -333,5 +373,5 @@ export function availableCores(): number {
   const reported = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   if (reported) return reported;
   const os = nodeBuiltins()?.('node:os') as typeof import('node:os') | undefined;
-  return os ? os.availableParallelism?.() ?? os.cpus().length : 1;
+  return os ? (os.availableParallelism?.() ?? os.cpus().length) : 1;
 }

@@ -89,26 +89,39 @@ const stops = (result: void | boolean | 'stop'): boolean => result === false || 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new Error(`simdnet: ${name} must be a positive integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    throw new Error(`simdnet: ${name} must be a positive integer, got ${String(value)}`);
   return value;
 }
 
 export async function fit(model: Model, data: DatasetLike, options: FitOptions): Promise<History> {
   // --- validate everything before touching the model --------------------------
-  const epochs = options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
+  const epochs =
+    options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
   const train: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
   checkDataset(train, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
-  const validation = options.validationData === undefined ? undefined : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
+  const validation =
+    options.validationData === undefined
+      ? undefined
+      : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
   if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
   const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping
-    ? { monitor: defaultMonitor, patience: 5, minDelta: 0, restoreBestWeights: true, ...(options.earlyStopping === true ? {} : options.earlyStopping) }
+    ? {
+        monitor: defaultMonitor,
+        patience: 5,
+        minDelta: 0,
+        restoreBestWeights: true,
+        ...(options.earlyStopping === true ? {} : options.earlyStopping),
+      }
     : undefined;
-  if (early && !(Number.isInteger(early.patience) && early.patience >= 0)) throw new Error(`simdnet: earlyStopping.patience must be a non-negative integer, got ${early.patience}`);
+  if (early && !(Number.isInteger(early.patience) && early.patience >= 0))
+    throw new Error(`simdnet: earlyStopping.patience must be a non-negative integer, got ${early.patience}`);
   const minGradNorm = options.minGradNorm;
-  if (minGradNorm !== undefined && !(Number.isFinite(minGradNorm) && minGradNorm >= 0)) throw new Error(`simdnet: minGradNorm must be a non-negative number, got ${minGradNorm}`);
+  if (minGradNorm !== undefined && !(Number.isFinite(minGradNorm) && minGradNorm >= 0))
+    throw new Error(`simdnet: minGradNorm must be a non-negative number, got ${minGradNorm}`);
   const yieldEveryMs = options.yieldEveryMs ?? 16;
   const callbacks = options.callbacks ?? {};
   const trackNorm = minGradNorm !== undefined || Boolean(options.trackGradNorm);
@@ -146,12 +159,20 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
       correct += result.correct;
       normSum += result.gradNorm;
       batchesRun++;
-      if (!Number.isFinite(result.loss)) { history.stopReason = 'nonFiniteLoss'; stopRequested = true; break; }
+      if (!Number.isFinite(result.loss)) {
+        history.stopReason = 'nonFiniteLoss';
+        stopRequested = true;
+        break;
+      }
       if (callbacks.onBatchEnd) {
         const log: BatchLog = { epoch: epochIndex + 1, batch: b, batches, size, loss: result.loss };
         if (hasAccuracy) log.accuracy = result.correct / (size * accuracyDenominator);
         if (trackNorm) log.gradNorm = result.gradNorm;
-        if (stops(await callbacks.onBatchEnd(log))) { history.stopReason = 'callback'; stopRequested = true; break; }
+        if (stops(await callbacks.onBatchEnd(log))) {
+          history.stopReason = 'callback';
+          stopRequested = true;
+          break;
+        }
       }
       if (now() - lastYield > yieldEveryMs) {
         await yieldToEventLoop();
@@ -180,8 +201,14 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
     history.epochs.push(log);
     if (stopRequested) break;
 
-    if (callbacks.onEpochEnd && stops(await callbacks.onEpochEnd(log))) { history.stopReason = 'callback'; break; }
-    if (minGradNorm !== undefined && log.gradNorm! < minGradNorm) { history.stopReason = 'minGradNorm'; break; }
+    if (callbacks.onEpochEnd && stops(await callbacks.onEpochEnd(log))) {
+      history.stopReason = 'callback';
+      break;
+    }
+    if (minGradNorm !== undefined && log.gradNorm! < minGradNorm) {
+      history.stopReason = 'minGradNorm';
+      break;
+    }
     if (tracker && early) {
       if (tracker.observe(log)) {
         history.bestEpoch = log.epoch;

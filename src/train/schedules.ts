@@ -15,7 +15,15 @@ import type { EpochLog, MetricName } from './fit.js';
 export type ScheduleConfig =
   | { type: 'step'; stepSize: number; gamma?: number }
   | { type: 'exponential'; gamma: number }
-  | { type: 'plateau'; factor?: number; patience?: number; minDelta?: number; minLearningRate?: number; cooldown?: number; monitor?: MetricName }
+  | {
+      type: 'plateau';
+      factor?: number;
+      patience?: number;
+      minDelta?: number;
+      minLearningRate?: number;
+      cooldown?: number;
+      monitor?: MetricName;
+    }
   | ((epoch: number, learningRate: number) => number);
 
 export interface Scheduler {
@@ -27,13 +35,20 @@ export interface Scheduler {
 
 const positive = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
 
-export function makeScheduler(config: ScheduleConfig | undefined, baseLearningRate: number, defaultMonitor: MetricName): Scheduler {
+export function makeScheduler(
+  config: ScheduleConfig | undefined,
+  baseLearningRate: number,
+  defaultMonitor: MetricName,
+): Scheduler {
   if (config === undefined) return { before: (_, lr) => lr, after: (_, lr) => lr };
   if (typeof config === 'function') {
     return {
       before(epoch, lr) {
         const next = config(epoch, lr);
-        if (!positive(next)) throw new Error(`simdnet: the schedule function returned ${next} for epoch ${epoch}; a learning rate must be a positive number`);
+        if (!positive(next))
+          throw new Error(
+            `simdnet: the schedule function returned ${next} for epoch ${epoch}; a learning rate must be a positive number`,
+          );
         return next;
       },
       after: (_, lr) => lr,
@@ -42,12 +57,17 @@ export function makeScheduler(config: ScheduleConfig | undefined, baseLearningRa
   switch (config.type) {
     case 'step': {
       const gamma = config.gamma ?? 0.1;
-      if (!(Number.isInteger(config.stepSize) && config.stepSize > 0)) throw new Error(`simdnet: schedule.stepSize must be a positive integer (epochs), got ${config.stepSize}`);
+      if (!(Number.isInteger(config.stepSize) && config.stepSize > 0))
+        throw new Error(`simdnet: schedule.stepSize must be a positive integer (epochs), got ${config.stepSize}`);
       if (!positive(gamma)) throw new Error(`simdnet: schedule.gamma must be a positive number, got ${gamma}`);
-      return { before: (epoch) => baseLearningRate * gamma ** Math.floor(epoch / config.stepSize), after: (_, lr) => lr };
+      return {
+        before: (epoch) => baseLearningRate * gamma ** Math.floor(epoch / config.stepSize),
+        after: (_, lr) => lr,
+      };
     }
     case 'exponential': {
-      if (!positive(config.gamma)) throw new Error(`simdnet: schedule.gamma must be a positive number, got ${config.gamma}`);
+      if (!positive(config.gamma))
+        throw new Error(`simdnet: schedule.gamma must be a positive number, got ${config.gamma}`);
       return { before: (epoch) => baseLearningRate * config.gamma ** epoch, after: (_, lr) => lr };
     }
     case 'plateau': {
@@ -58,14 +78,19 @@ export function makeScheduler(config: ScheduleConfig | undefined, baseLearningRa
       const cooldown = config.cooldown ?? 0;
       const monitor = config.monitor ?? defaultMonitor;
       if (!(factor > 0 && factor < 1)) throw new Error(`simdnet: schedule.factor must be in (0, 1), got ${factor}`);
-      if (!(Number.isInteger(patience) && patience >= 0)) throw new Error(`simdnet: schedule.patience must be a non-negative integer, got ${patience}`);
+      if (!(Number.isInteger(patience) && patience >= 0))
+        throw new Error(`simdnet: schedule.patience must be a non-negative integer, got ${patience}`);
       const tracker = new ImprovementTracker(monitor, minDelta);
       let coolingDown = 0;
       return {
         before: (_, lr) => lr,
         after(log, lr) {
           const improved = tracker.observe(log);
-          if (coolingDown > 0) { coolingDown--; tracker.wait = 0; return lr; }
+          if (coolingDown > 0) {
+            coolingDown--;
+            tracker.wait = 0;
+            return lr;
+          }
           if (improved || tracker.wait < patience) return lr;
           tracker.wait = 0;
           coolingDown = cooldown;
@@ -74,7 +99,9 @@ export function makeScheduler(config: ScheduleConfig | undefined, baseLearningRa
       };
     }
     default:
-      throw new Error(`simdnet: unknown schedule type '${String((config as { type?: unknown }).type)}'; expected step, exponential, plateau or a function`);
+      throw new Error(
+        `simdnet: unknown schedule type '${String((config as { type?: unknown }).type)}'; expected step, exponential, plateau or a function`,
+      );
   }
 }
 
@@ -88,14 +115,20 @@ export class ImprovementTracker {
   wait = 0;
   private readonly higherIsBetter: boolean;
 
-  constructor(readonly monitor: MetricName, readonly minDelta: number) {
+  constructor(
+    readonly monitor: MetricName,
+    readonly minDelta: number,
+  ) {
     this.higherIsBetter = monitor === 'accuracy' || monitor === 'valAccuracy';
   }
 
   /** Records an epoch; true when it improved on the best so far. */
   observe(log: EpochLog): boolean {
     const value = log[this.monitor];
-    if (value === undefined) throw new Error(`simdnet: cannot monitor '${this.monitor}': this fit does not produce it${this.monitor.startsWith('val') ? ' (no validationData given)' : ''}`);
+    if (value === undefined)
+      throw new Error(
+        `simdnet: cannot monitor '${this.monitor}': this fit does not produce it${this.monitor.startsWith('val') ? ' (no validationData given)' : ''}`,
+      );
     const gain = this.higherIsBetter ? value - this.best : this.best - value;
     if (Number.isNaN(this.best) || gain > this.minDelta) {
       this.best = value;

@@ -13,7 +13,11 @@ export function makeYielder(): () => Promise<void> {
     const channel = new MessageChannel();
     const waiting: (() => void)[] = [];
     channel.port1.onmessage = () => waiting.shift()?.();
-    return () => new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); });
+    return () =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        channel.port2.postMessage(null);
+      });
   }
   return () => new Promise((resolve) => setTimeout(resolve, 0));
 }

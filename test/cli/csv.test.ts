@@ -32,9 +32,39 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
       rows: holdout.rows.map((row, i) => [row[3], i, row[0], row[2], row[1]]),
     };
     scratch.write('iris-unlabelled.csv', toCsv(shuffled));
-    trainJson = JSON.parse(await runOk(['train', '--csv', 'iris.csv', '--label', 'species', '--validation-split', '0.25',
-      '--layers', '16,16', '--activation', 'tanh,relu', '--epochs', '40', '--batch-size', '16', '--lr', '0.01',
-      '--schedule', 'plateau', '--early-stopping', '8', '--seed', '3', '--save', 'iris.model', '--json'], cwd));
+    trainJson = JSON.parse(
+      await runOk(
+        [
+          'train',
+          '--csv',
+          'iris.csv',
+          '--label',
+          'species',
+          '--validation-split',
+          '0.25',
+          '--layers',
+          '16,16',
+          '--activation',
+          'tanh,relu',
+          '--epochs',
+          '40',
+          '--batch-size',
+          '16',
+          '--lr',
+          '0.01',
+          '--schedule',
+          'plateau',
+          '--early-stopping',
+          '8',
+          '--seed',
+          '3',
+          '--save',
+          'iris.model',
+          '--json',
+        ],
+        cwd,
+      ),
+    );
   });
 
   it('trains with a seeded validation split and reports JSON', async () => {
@@ -50,9 +80,37 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
   });
 
   it('the same seed gives the same model', async () => {
-    const again = JSON.parse(await runOk(['train', '--csv', 'iris.csv', '--label', 'species', '--validation-split', '0.25',
-      '--layers', '16,16', '--activation', 'tanh,relu', '--epochs', '40', '--batch-size', '16', '--lr', '0.01',
-      '--schedule', 'plateau', '--early-stopping', '8', '--seed', '3', '--json'], cwd));
+    const again = JSON.parse(
+      await runOk(
+        [
+          'train',
+          '--csv',
+          'iris.csv',
+          '--label',
+          'species',
+          '--validation-split',
+          '0.25',
+          '--layers',
+          '16,16',
+          '--activation',
+          'tanh,relu',
+          '--epochs',
+          '40',
+          '--batch-size',
+          '16',
+          '--lr',
+          '0.01',
+          '--schedule',
+          'plateau',
+          '--early-stopping',
+          '8',
+          '--seed',
+          '3',
+          '--json',
+        ],
+        cwd,
+      ),
+    );
     expect(again.validationLoss).toBe(trainJson.validationLoss);
     expect(again.history.map((e: any) => e.loss)).toEqual(trainJson.history.map((e: any) => e.loss));
   });
@@ -77,8 +135,9 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
     const result = JSON.parse(await runOk(['evaluate', 'iris.model', '--csv', 'iris-holdout.csv', '--json'], cwd));
     expect(result.samples).toBe(90);
     expect(result.accuracy).toBeGreaterThan(0.85);
-    expect(await runOk(['evaluate', 'iris.model', '--csv', 'iris-holdout.csv', '--label', 'species'], cwd))
-      .toMatch(/^iris-holdout\.csv: 90 samples, accuracy \d+\.\d\d%, loss \d\.\d{4}\n$/);
+    expect(await runOk(['evaluate', 'iris.model', '--csv', 'iris-holdout.csv', '--label', 'species'], cwd)).toMatch(
+      /^iris-holdout\.csv: 90 samples, accuracy \d+\.\d\d%, loss \d\.\d{4}\n$/,
+    );
   });
 
   it('predict writes classes and probabilities as CSV and JSON, reading features by name', async () => {
@@ -89,7 +148,21 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
     expect(correct / 90).toBeGreaterThan(0.85);
     for (const row of csv.rows) expect(row.slice(1).reduce((s, p) => s + Number(p), 0)).toBeCloseTo(1, 4);
 
-    await runOk(['predict', 'iris.model', '--csv', 'iris-holdout.csv', '--format', 'json', '--out', 'predictions.json', '--limit', '5'], cwd);
+    await runOk(
+      [
+        'predict',
+        'iris.model',
+        '--csv',
+        'iris-holdout.csv',
+        '--format',
+        'json',
+        '--out',
+        'predictions.json',
+        '--limit',
+        '5',
+      ],
+      cwd,
+    );
     const json = JSON.parse(readFileSync(join(cwd, 'predictions.json'), 'utf8'));
     expect(json).toHaveLength(5);
     expect(json.map((r: any) => r.class)).toEqual(csv.rows.slice(0, 5).map((row) => row[0]));
@@ -97,10 +170,14 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
   });
 
   it('ONNX and TF.js exports take raw features and match simdnet predict', async () => {
-    const predicted = parseCsv(await runOk(['predict', 'iris.model', '--csv', 'iris-holdout.csv'], cwd)).rows.map((row) => row.slice(1).map(Number));
+    const predicted = parseCsv(await runOk(['predict', 'iris.model', '--csv', 'iris-holdout.csv'], cwd)).rows.map(
+      (row) => row.slice(1).map(Number),
+    );
     const inputs = features(holdout, 4);
 
-    expect(await runOk(['export', 'iris.model', '--format', 'onnx', '--out', 'iris.onnx'], cwd)).toMatch(/^wrote iris\.onnx/);
+    expect(await runOk(['export', 'iris.model', '--format', 'onnx', '--out', 'iris.onnx'], cwd)).toMatch(
+      /^wrote iris\.onnx/,
+    );
     ort.env.wasm.numThreads = 1;
     const session = await ort.InferenceSession.create(readFileSync(join(cwd, 'iris.onnx')));
     const feeds = { input: new ort.Tensor('float32', Float32Array.from(inputs.flat()), [inputs.length, 4]) };
@@ -112,11 +189,13 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
     expect(modelJson.userDefinedMetadata.simdnet.classNames).toEqual(['setosa', 'versicolor', 'virginica']);
     const weights = readFileSync(join(cwd, 'iris-tfjs', 'weights.bin'));
     await tf.setBackend('cpu');
-    const model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology,
-      weightSpecs: modelJson.weightsManifest[0].weights,
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }));
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest[0].weights,
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      }),
+    );
     const tfOut = (model.predict(tf.tensor2d(inputs)) as tf.Tensor).dataSync();
     predicted.forEach((row, r) => row.forEach((p, j) => expect(Math.abs(tfOut[r * 3 + j] - p)).toBeLessThan(2e-5)));
   });
@@ -124,11 +203,15 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
   it('import reads a TF.js export back, with its class names and feature names', async () => {
     const original = await runOk(['predict', 'iris.model', '--csv', 'iris-unlabelled.csv'], cwd);
     // Folded export: the imported model takes raw features (tiny rounding differences only).
-    expect(await runOk(['import', join('iris-tfjs', 'model.json'), '--out', 'imported.model'], cwd)).toMatch(/^wrote imported\.model: 4-16-16-3/);
+    expect(await runOk(['import', join('iris-tfjs', 'model.json'), '--out', 'imported.model'], cwd)).toMatch(
+      /^wrote imported\.model: 4-16-16-3/,
+    );
     const folded = parseCsv(await runOk(['predict', 'imported.model', '--csv', 'iris-unlabelled.csv'], cwd));
     const expected = parseCsv(original);
     expect(folded.header).toEqual(expected.header);
-    folded.rows.forEach((row, r) => row.slice(1).forEach((p, j) => expect(Math.abs(Number(p) - Number(expected.rows[r][j + 1]))).toBeLessThan(2e-5)));
+    folded.rows.forEach((row, r) =>
+      row.slice(1).forEach((p, j) => expect(Math.abs(Number(p) - Number(expected.rows[r][j + 1]))).toBeLessThan(2e-5)),
+    );
     // Unfolded export: the standardization travels in the metadata and predictions are identical.
     await runOk(['export', 'iris.model', '--format', 'tfjs', '--no-fold', '--out', 'iris-tfjs-raw'], cwd);
     await runOk(['import', join('iris-tfjs-raw', 'model.json'), '--out', 'imported-raw.model'], cwd);
@@ -136,15 +219,35 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
   });
 
   it('train --init continues a saved model with its own classes and scaling', async () => {
-    const result = JSON.parse(await runOk(['train', '--init', 'iris.model', '--csv', 'iris-holdout.csv', '--epochs', '5', '--lr', '0.001',
-      '--save', 'iris-tuned.model', '--json', '--quiet'], cwd));
+    const result = JSON.parse(
+      await runOk(
+        [
+          'train',
+          '--init',
+          'iris.model',
+          '--csv',
+          'iris-holdout.csv',
+          '--epochs',
+          '5',
+          '--lr',
+          '0.001',
+          '--save',
+          'iris-tuned.model',
+          '--json',
+          '--quiet',
+        ],
+        cwd,
+      ),
+    );
     expect(result.epochs).toBe(5);
     expect(result.layers).toEqual([4, 16, 16, 3]);
     expect(result.optimizer.learningRate).toBe(0.001);
     const info = JSON.parse(await runOk(['info', 'iris-tuned.model', '--json'], cwd));
     expect(info.training.epochs).toBe(trainJson.epochs + 5);
     expect(info.metadata.fineTunedFrom).toBe('iris.model');
-    expect(info.metadata.standardize).toEqual(JSON.parse(await runOk(['info', 'iris.model', '--json'], cwd)).metadata.standardize);
+    expect(info.metadata.standardize).toEqual(
+      JSON.parse(await runOk(['info', 'iris.model', '--json'], cwd)).metadata.standardize,
+    );
     expect(info.metadata.validationAccuracy).toBeUndefined(); // no stale results from the first run
     const evaluation = JSON.parse(await runOk(['evaluate', 'iris-tuned.model', '--csv', 'iris.csv', '--json'], cwd));
     expect(evaluation.accuracy).toBeGreaterThan(0.85);
@@ -160,9 +263,38 @@ describe('CSV regression', () => {
   });
 
   it('trains on a gzipped CSV with a validation file; errors are reported in dollars', async () => {
-    const result = JSON.parse(await runOk(['train', '--csv', 'houses.csv.gz', '--label', 'price', '--task', 'regression',
-      '--validation', 'houses-valid.csv', '--layers', '32', '--epochs', '60', '--optimizer', 'adamw', '--lr', '0.01',
-      '--schedule', 'step', '--step-size', '20', '--save', 'houses.model', '--json', '--quiet'], cwd));
+    const result = JSON.parse(
+      await runOk(
+        [
+          'train',
+          '--csv',
+          'houses.csv.gz',
+          '--label',
+          'price',
+          '--task',
+          'regression',
+          '--validation',
+          'houses-valid.csv',
+          '--layers',
+          '32',
+          '--epochs',
+          '60',
+          '--optimizer',
+          'adamw',
+          '--lr',
+          '0.01',
+          '--schedule',
+          'step',
+          '--step-size',
+          '20',
+          '--save',
+          'houses.model',
+          '--json',
+          '--quiet',
+        ],
+        cwd,
+      ),
+    );
     expect(result.task).toBe('regression');
     expect(result.validationSamples).toBe(100);
     expect(result.layers).toEqual([3, 32, 1]);
@@ -182,13 +314,17 @@ describe('CSV regression', () => {
     const rmse = Math.sqrt(predicted.reduce((s, p, i) => s + (p - actual[i]) ** 2, 0) / predicted.length);
     expect(rmse).toBeCloseTo(metrics.rmse, -1);
 
-    const json = JSON.parse(await runOk(['predict', 'houses.model', '--csv', 'houses-valid.csv', '--format', 'json', '--limit', '3'], cwd));
+    const json = JSON.parse(
+      await runOk(['predict', 'houses.model', '--csv', 'houses-valid.csv', '--format', 'json', '--limit', '3'], cwd),
+    );
     expect(json).toEqual(predicted.slice(0, 3).map((price) => ({ price })));
 
     await runOk(['export', 'houses.model', '--format', 'onnx', '--out', 'houses.onnx'], cwd);
     const session = await ort.InferenceSession.create(readFileSync(join(cwd, 'houses.onnx')));
     const inputs = features(holdout, 3);
-    const out = (await session.run({ input: new ort.Tensor('float32', Float32Array.from(inputs.flat()), [inputs.length, 3]) })).output.data as Float32Array;
+    const out = (
+      await session.run({ input: new ort.Tensor('float32', Float32Array.from(inputs.flat()), [inputs.length, 3]) })
+    ).output.data as Float32Array;
     predicted.forEach((p, r) => expect(Math.abs(out[r] - p) / Math.abs(p)).toBeLessThan(1e-5));
   });
 });

@@ -24,8 +24,12 @@ export function runCli(args: string[], cwd: string, nodeFlags: string[] = []): P
     const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
@@ -57,7 +61,9 @@ export function scratchDir(): { dir: string; write(name: string, text: string | 
       writeFileSync(join(dir, name), text);
       return join(dir, name);
     },
-    remove() { rmSync(dir, { recursive: true, force: true }); },
+    remove() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -80,7 +86,8 @@ export interface Table {
   rows: (string | number)[][];
 }
 
-export const toCsv = ({ header, rows }: Table): string => [header, ...rows].map((row) => row.join(',')).join('\n') + '\n';
+export const toCsv = ({ header, rows }: Table): string =>
+  `${[header, ...rows].map((row) => row.join(',')).join('\n')}\n`;
 
 /**
  * Iris-like data: three species as Gaussian clusters in four measurements (cm), the
@@ -115,6 +122,9 @@ export function housePrices(count: number, seed: number): Table {
 
 /** Parses the CLI's predict CSV (no quoted fields in these tests). */
 export function parseCsv(text: string): { header: string[]; rows: string[][] } {
-  const [header, ...rows] = text.trim().split('\n').map((line) => line.split(','));
+  const [header, ...rows] = text
+    .trim()
+    .split('\n')
+    .map((line) => line.split(','));
   return { header, rows };
 }

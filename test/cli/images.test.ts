@@ -21,7 +21,9 @@ describe('MNIST', () => {
   let result: Record<string, any>;
   let testLabels: Uint8Array;
   beforeAll(async () => {
-    result = JSON.parse(await runOk(['train', '--limit', '3000', '--epochs', '1', '--json', '--save', 'mnist.model'], cwd));
+    result = JSON.parse(
+      await runOk(['train', '--limit', '3000', '--epochs', '1', '--json', '--save', 'mnist.model'], cwd),
+    );
     // The first 200 test images (gzipped) and labels (plain), as IDX files.
     const images = parseIdxBytes(readFileSync(join(mnistDir, 't10k-images-idx3-ubyte')));
     const labels = parseIdxBytes(readFileSync(join(mnistDir, 't10k-labels-idx1-ubyte')));
@@ -45,8 +47,12 @@ describe('MNIST', () => {
   });
 
   it('evaluate on IDX files equals evaluate on the same slice of the test set', async () => {
-    const fromFiles = JSON.parse(await runOk(['evaluate', 'mnist.model', '--images', 'images.idx.gz', '--labels', 'labels.idx', '--json'], cwd));
-    const fromDataset = JSON.parse(await runOk(['evaluate', 'mnist.model', '--dataset', 'mnist', '--limit', '200', '--json'], cwd));
+    const fromFiles = JSON.parse(
+      await runOk(['evaluate', 'mnist.model', '--images', 'images.idx.gz', '--labels', 'labels.idx', '--json'], cwd),
+    );
+    const fromDataset = JSON.parse(
+      await runOk(['evaluate', 'mnist.model', '--dataset', 'mnist', '--limit', '200', '--json'], cwd),
+    );
     expect(fromFiles.samples).toBe(200);
     expect(fromFiles.accuracy).toBe(fromDataset.accuracy);
     expect(fromFiles.loss).toBe(fromDataset.loss);
@@ -72,17 +78,43 @@ describe('MNIST', () => {
 const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 const haveFashion = existsSync(FASHION_DIR);
 const skipFashion = !haveFashion && process.env.CI !== 'true';
-if (skipFashion) console.warn(`skipping the Fashion-MNIST CLI test: ${FASHION_DIR} is missing (apt-get install dataset-fashion-mnist); CI installs it and fails without it`);
+if (skipFashion)
+  console.warn(
+    `skipping the Fashion-MNIST CLI test: ${FASHION_DIR} is missing (apt-get install dataset-fashion-mnist); CI installs it and fails without it`,
+  );
 
 describe('Fashion-MNIST', () => {
   it.skipIf(skipFashion)('trains one epoch on 5000 images read from the gzipped Debian files', async () => {
-    const result = JSON.parse(await runOk(['train', '--dataset', 'fashion-mnist', '--limit', '5000', '--epochs', '1', '--layers', '256,128', '--json', '--save', 'fashion.model'], cwd));
+    const result = JSON.parse(
+      await runOk(
+        [
+          'train',
+          '--dataset',
+          'fashion-mnist',
+          '--limit',
+          '5000',
+          '--epochs',
+          '1',
+          '--layers',
+          '256,128',
+          '--json',
+          '--save',
+          'fashion.model',
+        ],
+        cwd,
+      ),
+    );
     expect(result.dataset).toBe('fashion-mnist');
     expect(result.trainSamples).toBe(5000);
     expect(result.testSamples).toBe(10000);
     expect(result.testAccuracy).toBeGreaterThan(0.7);
     expect(result.classNames).toContain('Ankle boot');
-    const csv = parseCsv(await runOk(['predict', 'fashion.model', '--images', join(FASHION_DIR, 't10k-images-idx3-ubyte.gz'), '--limit', '3'], cwd));
+    const csv = parseCsv(
+      await runOk(
+        ['predict', 'fashion.model', '--images', join(FASHION_DIR, 't10k-images-idx3-ubyte.gz'), '--limit', '3'],
+        cwd,
+      ),
+    );
     expect(csv.header).toContain('p_Ankle boot');
     expect(csv.rows[0][0]).toBe('Ankle boot'); // the first test image is an ankle boot
   });

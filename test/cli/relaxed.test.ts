@@ -24,7 +24,9 @@ describe('train --relaxed', () => {
     if (relaxedSimdSupported()) {
       expect(output).toMatch(/^core: relaxed SIMD/m);
     } else {
-      expect(output).toMatch(/^core: baseline SIMD \(this engine does not support relaxed SIMD \(Node 20 needs --experimental-wasm-relaxed-simd/m);
+      expect(output).toMatch(
+        /^core: baseline SIMD \(this engine does not support relaxed SIMD \(Node 20 needs --experimental-wasm-relaxed-simd/m,
+      );
     }
     expect(Number(/test accuracy ([\d.]+)%/.exec(output)?.[1])).toBeGreaterThan(60);
   });
@@ -35,7 +37,9 @@ describe('train --relaxed', () => {
       const file = join(scratch.dir, `${name}.simdnet`);
       const result = lastJson(await runOk([...ARGS, '--json', '--save', file, ...extra], scratch.dir, flags));
       const model = await loadModel(readFileSync(file));
-      const bits = model.describe().layers.flatMap((layer) => [...new Uint32Array(Float32Array.from([...layer.weights, ...layer.bias]).buffer)]);
+      const bits = model
+        .describe()
+        .layers.flatMap((layer) => [...new Uint32Array(Float32Array.from([...layer.weights, ...layer.bias]).buffer)]);
       model.dispose();
       return { simd: result.simd, bits };
     };

@@ -11,7 +11,10 @@ afterAll(() => scratch.remove());
 
 describe('train --threads', () => {
   it('trains on 2 threads and reaches the same kind of accuracy', async () => {
-    const output = await runOk(['train', '--limit', '3000', '--epochs', '1', '--layers', '64', '--batch-size', '64', '--threads', '2'], scratch.dir);
+    const output = await runOk(
+      ['train', '--limit', '3000', '--epochs', '1', '--layers', '64', '--batch-size', '64', '--threads', '2'],
+      scratch.dir,
+    );
     expect(output).toMatch(/^threads: 2$/m);
     const accuracy = Number(/test accuracy ([\d.]+)%/.exec(output)?.[1]);
     expect(accuracy).toBeGreaterThan(80);

@@ -29,7 +29,17 @@ beforeAll(async () => {
 const EXACT = new Set<Activation>(['linear', 'relu']);
 
 /** [rows, n]: totals 1, 3, 5, 6, 7, 17, 21, 45, 130 elements. */
-const SHAPES: [number, number][] = [[1, 1], [1, 3], [1, 5], [2, 3], [1, 7], [1, 17], [3, 7], [5, 9], [13, 10]];
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [1, 3],
+  [1, 5],
+  [2, 3],
+  [1, 7],
+  [1, 17],
+  [3, 7],
+  [5, 9],
+  [13, 10],
+];
 
 /** z in [-4, 4), kept at least 1e-3 away from ReLU's kink at 0. */
 function preActivations(seed: number, count: number): Float32Array {
@@ -38,7 +48,13 @@ function preActivations(seed: number, count: number): Float32Array {
 }
 
 /** Float64 g ⊙ σ'(z) (or Jᵀg for softmax) by central differences of the forward pass. */
-function backwardReference(activation: Activation, z: Float64Array, g: Float64Array, rows: number, n: number): Float64Array {
+function backwardReference(
+  activation: Activation,
+  z: Float64Array,
+  g: Float64Array,
+  rows: number,
+  n: number,
+): Float64Array {
   const out = new Float64Array(rows * n);
   for (let r = 0; r < rows; r++) {
     const zRow = z.slice(r * n, (r + 1) * n);
@@ -54,40 +70,56 @@ describe('activationForward: a = σ(z) matches float64', () => {
   for (const activation of ACTIVATIONS) {
     const tolerance: Tolerance = EXACT.has(activation) ? { atol: 0, rtol: 0 } : { atol: 1e-7, rtol: 1e-6 };
     it.each(SHAPES)(`${activation} [%i, %i]`, (rows, n) => {
-      checkOp(core, {
-        buffers: { z: preActivations(rows * 31 + n, rows * n), a: rows * n },
-        run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.z, at.a, rows, n),
-        reference: ({ z }) => ({ a: activate(activation, z, rows, n), z }),
-        tolerance,
-      }, `${activation} forward [${rows}, ${n}]`);
+      checkOp(
+        core,
+        {
+          buffers: { z: preActivations(rows * 31 + n, rows * n), a: rows * n },
+          run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.z, at.a, rows, n),
+          reference: ({ z }) => ({ a: activate(activation, z, rows, n), z }),
+          tolerance,
+        },
+        `${activation} forward [${rows}, ${n}]`,
+      );
     });
 
     it(`${activation} runs in place (z and a the same buffer)`, () => {
       const [rows, n] = [3, 7];
-      checkOp(core, {
-        buffers: { za: preActivations(5, rows * n) },
-        run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.za, at.za, rows, n),
-        reference: ({ za }) => ({ za: activate(activation, za, rows, n) }),
-        tolerance,
-      }, `${activation} forward in place`);
+      checkOp(
+        core,
+        {
+          buffers: { za: preActivations(5, rows * n) },
+          run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.za, at.za, rows, n),
+          reference: ({ za }) => ({ za: activate(activation, za, rows, n) }),
+          tolerance,
+        },
+        `${activation} forward in place`,
+      );
     });
   }
 });
 
-describe('activationBackward: g ← g ⊙ σ\'(z) (softmax: Jᵀg) from the outputs a matches float64 differences', () => {
+describe("activationBackward: g ← g ⊙ σ'(z) (softmax: Jᵀg) from the outputs a matches float64 differences", () => {
   for (const activation of ACTIVATIONS) {
     const tolerance: Tolerance = { atol: 3e-7, rtol: 1e-5 };
     it.each(SHAPES)(`${activation} [%i, %i]`, (rows, n) => {
-      checkOp(core, {
-        buffers: { z: preActivations(rows * 17 + n, rows * n), a: rows * n, g: uniform(seededRandom(rows + 100 * n), rows * n) },
-        run(fn, at, layout) {
-          const kind = activationKind(layout, activation);
-          fn.activationForward(kind, at.z, at.a, rows, n);
-          fn.activationBackward(kind, at.a, at.g, rows, n);
+      checkOp(
+        core,
+        {
+          buffers: {
+            z: preActivations(rows * 17 + n, rows * n),
+            a: rows * n,
+            g: uniform(seededRandom(rows + 100 * n), rows * n),
+          },
+          run(fn, at, layout) {
+            const kind = activationKind(layout, activation);
+            fn.activationForward(kind, at.z, at.a, rows, n);
+            fn.activationBackward(kind, at.a, at.g, rows, n);
+          },
+          reference: ({ z, g }) => ({ g: backwardReference(activation, z, g, rows, n) }),
+          tolerance,
         },
-        reference: ({ z, g }) => ({ g: backwardReference(activation, z, g, rows, n) }),
-        tolerance,
-      }, `${activation} backward [${rows}, ${n}]`);
+        `${activation} backward [${rows}, ${n}]`,
+      );
     });
   }
 

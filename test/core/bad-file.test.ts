@@ -12,8 +12,24 @@ import { createModel } from '../../src/model/model.js';
 
 let file: Uint8Array;
 beforeAll(async () => {
-  const model = await createModel({ inputSize: 3, layers: [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }], seed: 1 });
-  await model.fit({ inputs: [[0, 1, 2], [2, 1, 0]], labels: [0, 1] }, { epochs: 1 });
+  const model = await createModel({
+    inputSize: 3,
+    layers: [
+      { units: 4, activation: 'relu' },
+      { units: 2, activation: 'softmax' },
+    ],
+    seed: 1,
+  });
+  await model.fit(
+    {
+      inputs: [
+        [0, 1, 2],
+        [2, 1, 0],
+      ],
+      labels: [0, 1],
+    },
+    { epochs: 1 },
+  );
   file = saveModel(model);
 });
 
@@ -37,7 +53,9 @@ function withHeader(change: (header: Record<string, unknown>) => unknown): Uint8
   if (json.length > length) throw new Error('test: the edited header must not grow');
   const padded = new Uint8Array(length).fill(0x20);
   padded.set(json);
-  return resealed((bytes) => { bytes.set(padded, 12); });
+  return resealed((bytes) => {
+    bytes.set(padded, 12);
+  });
 }
 
 async function expectRejected(bytes: Uint8Array, message: RegExp): Promise<void> {
@@ -64,34 +82,67 @@ describe('loadModel rejects', () => {
   });
 
   it('wrong magic bytes', async () => {
-    await expectRejected(resealed((bytes) => { bytes.set([0x50, 0x4b, 0x03, 0x04], 0); }), /wrong magic bytes \(expected "SDNT"\)/);
+    await expectRejected(
+      resealed((bytes) => {
+        bytes.set([0x50, 0x4b, 0x03, 0x04], 0);
+      }),
+      /wrong magic bytes \(expected "SDNT"\)/,
+    );
   });
 
   it('a future format version, even with a valid checksum', async () => {
-    const future = resealed((bytes) => { view(bytes).setUint32(4, FORMAT_VERSION + 1, true); });
-    await expectRejected(future, new RegExp(`format version ${FORMAT_VERSION + 1}; this simdnet reads version ${FORMAT_VERSION}`));
+    const future = resealed((bytes) => {
+      view(bytes).setUint32(4, FORMAT_VERSION + 1, true);
+    });
+    await expectRejected(
+      future,
+      new RegExp(`format version ${FORMAT_VERSION + 1}; this simdnet reads version ${FORMAT_VERSION}`),
+    );
   });
 
   it('a header length pointing past the end of the file', async () => {
-    await expectRejected(resealed((bytes) => { view(bytes).setUint32(8, 1 << 30, true); }), /truncated: header of 1073741824 bytes/);
+    await expectRejected(
+      resealed((bytes) => {
+        view(bytes).setUint32(8, 1 << 30, true);
+      }),
+      /truncated: header of 1073741824 bytes/,
+    );
   });
 
   it('a header that is not JSON', async () => {
-    await expectRejected(resealed((bytes) => { bytes[12] = 0x7b; bytes[13] = 0x7b; }), /unreadable header/);
+    await expectRejected(
+      resealed((bytes) => {
+        bytes[12] = 0x7b;
+        bytes[13] = 0x7b;
+      }),
+      /unreadable header/,
+    );
   });
 
   it('a header naming an unknown activation', async () => {
-    await expectRejected(withHeader((h) => { (h.layers as { activation: string }[])[0].activation = 'gelu'; }), /unknown activation 'gelu'/);
+    await expectRejected(
+      withHeader((h) => {
+        (h.layers as { activation: string }[])[0].activation = 'gelu';
+      }),
+      /unknown activation 'gelu'/,
+    );
   });
 
   it('a header whose parameter count disagrees with its architecture', async () => {
-    await expectRejected(withHeader((h) => { h.paramLength = (h.paramLength as number) + 4; }), /header says \d+ parameters, the architecture needs \d+/);
+    await expectRejected(
+      withHeader((h) => {
+        h.paramLength = (h.paramLength as number) + 4;
+      }),
+      /header says \d+ parameters, the architecture needs \d+/,
+    );
   });
 
   it('a header claiming optimizer state the file does not hold', async () => {
     const light = saveModel(await loadModel(file), { optimizerState: false });
     const length = view(light).getUint32(8, true);
-    const header = new TextDecoder().decode(light.subarray(12, 12 + length)).replace('"optimizerState":false', '"optimizerState":true ');
+    const header = new TextDecoder()
+      .decode(light.subarray(12, 12 + length))
+      .replace('"optimizerState":false', '"optimizerState":true ');
     const edited = light.slice();
     edited.set(new TextEncoder().encode(header), 12);
     view(edited).setUint32(edited.length - 4, crc32(edited.subarray(0, edited.length - 4)), true);

@@ -21,24 +21,38 @@ const all = blobs(224, 6, 3, 1);
 const train = { inputs: all.inputs.slice(0, 200 * 6), labels: all.labels.slice(0, 200) };
 const validation = { inputs: all.inputs.slice(200 * 6), labels: all.labels.slice(200) };
 const flip = seededRandom(3);
-for (let i = 0; i < validation.labels.length; i++) if (flip() < 0.3) validation.labels[i] = (validation.labels[i] + 1) % 3;
+for (let i = 0; i < validation.labels.length; i++)
+  if (flip() < 0.3) validation.labels[i] = (validation.labels[i] + 1) % 3;
 
-const newModel = (learningRate = 0.01): Promise<Model> => createModel({
-  inputSize: 6,
-  layers: [{ units: 32, activation: 'relu' }, { units: 3, activation: 'softmax' }],
-  optimizer: { type: 'adam', learningRate },
-  seed: 1,
-});
+const newModel = (learningRate = 0.01): Promise<Model> =>
+  createModel({
+    inputSize: 6,
+    layers: [
+      { units: 32, activation: 'relu' },
+      { units: 3, activation: 'softmax' },
+    ],
+    optimizer: { type: 'adam', learningRate },
+    seed: 1,
+  });
 
 /** Fits with early stopping, keeping a copy of the weights at the end of every epoch. */
-async function fitWatching(model: Model, earlyStopping: EarlyStoppingOptions | boolean, epochs = 15, withValidation = true) {
+async function fitWatching(
+  model: Model,
+  earlyStopping: EarlyStoppingOptions | boolean,
+  epochs = 15,
+  withValidation = true,
+) {
   const weightsAtEpoch = new Map<number, Float32Array>();
   const history = await model.fit(train, {
     epochs,
     batchSize: 16,
     validationData: withValidation ? validation : undefined,
     earlyStopping,
-    callbacks: { onEpochEnd: (log) => { weightsAtEpoch.set(log.epoch, flatWeights(model)); } },
+    callbacks: {
+      onEpochEnd: (log) => {
+        weightsAtEpoch.set(log.epoch, flatWeights(model));
+      },
+    },
   });
   return { history, weightsAtEpoch };
 }
@@ -50,7 +64,10 @@ const argmin = (values: number[]) => values.indexOf(Math.min(...values));
  * minDelta (the first epoch always does); training stops once `patience` epochs in a row
  * have not improved. Returns the 1-based stopping epoch (undefined: never) and best epoch.
  */
-function applyEarlyStoppingRule(values: number[], { patience, minDelta, higherIsBetter }: { patience: number; minDelta: number; higherIsBetter: boolean }) {
+function applyEarlyStoppingRule(
+  values: number[],
+  { patience, minDelta, higherIsBetter }: { patience: number; minDelta: number; higherIsBetter: boolean },
+) {
   let best = NaN;
   let bestEpoch = 0;
   let wait = 0;
@@ -68,7 +85,7 @@ function applyEarlyStoppingRule(values: number[], { patience, minDelta, higherIs
 }
 
 describe('early stopping on validation loss', () => {
-  it('stops `patience` epochs after the best epoch and restores that epoch\'s weights exactly', async () => {
+  it("stops `patience` epochs after the best epoch and restores that epoch's weights exactly", async () => {
     const model = await newModel();
     const patience = 3;
     const { history, weightsAtEpoch } = await fitWatching(model, { patience });
@@ -86,11 +103,15 @@ describe('early stopping on validation loss', () => {
     expect(model.evaluate(validation).loss).toBeCloseTo(valLosses[best - 1], 10);
   });
 
-  it('with restoreBestWeights: false the model keeps the last epoch\'s weights', async () => {
+  it("with restoreBestWeights: false the model keeps the last epoch's weights", async () => {
     const model = await newModel();
     const { history, weightsAtEpoch } = await fitWatching(model, { patience: 3, restoreBestWeights: false });
     expect(history.stopReason).toBe('earlyStopping');
-    expectBitEqual(flatWeights(model), weightsAtEpoch.get(history.epochs.length)!, 'weights after stopping vs the last epoch');
+    expectBitEqual(
+      flatWeights(model),
+      weightsAtEpoch.get(history.epochs.length)!,
+      'weights after stopping vs the last epoch',
+    );
   });
 
   it('patience 0 stops at the first epoch that does not improve', async () => {
@@ -137,7 +158,7 @@ describe('minDelta', () => {
     expect(history.bestEpoch).toBe(8);
   });
 
-  it('a minDelta just above an epoch\'s improvement turns it into a non-improvement', async () => {
+  it("a minDelta just above an epoch's improvement turns it into a non-improvement", async () => {
     const plain = await fitWatching(await newModel(0.002), { monitor: 'loss', patience: 1 }, 8, false);
     const losses = plain.history.epochs.map((e) => e.loss);
     const gains = losses.slice(1).map((loss, i) => losses[i] - loss);
@@ -155,6 +176,8 @@ describe('minDelta', () => {
 describe('monitoring what the fit does not produce', () => {
   it('monitor valLoss without validationData is an error naming the metric', async () => {
     const model = await newModel();
-    await expect(model.fit(train, { epochs: 2, earlyStopping: { monitor: 'valLoss' } })).rejects.toThrow(/valLoss.*no validationData/);
+    await expect(model.fit(train, { epochs: 2, earlyStopping: { monitor: 'valLoss' } })).rejects.toThrow(
+      /valLoss.*no validationData/,
+    );
   });
 });

@@ -16,12 +16,16 @@ import { flatWeights } from '../helpers/model-state.js';
 import { predict as referencePredict, referenceNetwork } from '../helpers/reference.js';
 
 const data = blobs(100, 4, 3, 9);
-const newModel = (): Promise<Model> => createModel({
-  inputSize: 4,
-  layers: [{ units: 8, activation: 'tanh' }, { units: 3, activation: 'softmax' }],
-  optimizer: { type: 'adam', learningRate: 0.01 },
-  seed: 3,
-});
+const newModel = (): Promise<Model> =>
+  createModel({
+    inputSize: 4,
+    layers: [
+      { units: 8, activation: 'tanh' },
+      { units: 3, activation: 'softmax' },
+    ],
+    optimizer: { type: 'adam', learningRate: 0.01 },
+    seed: 3,
+  });
 
 describe('logs', () => {
   it('one batch log per batch (the last one partial), an epoch log whose loss is the size-weighted mean of the batch losses', async () => {
@@ -31,12 +35,25 @@ describe('logs', () => {
     const history = await model.fit(data, {
       epochs: 2,
       batchSize: 32,
-      callbacks: { onBatchEnd: (log) => { batches.push(log); }, onEpochEnd: (log) => { epochs.push(log); } },
+      callbacks: {
+        onBatchEnd: (log) => {
+          batches.push(log);
+        },
+        onEpochEnd: (log) => {
+          epochs.push(log);
+        },
+      },
     });
     // 100 rows in batches of 32: 32, 32, 32, 4.
     expect(batches.map((b) => [b.epoch, b.batch, b.batches, b.size])).toEqual([
-      [1, 0, 4, 32], [1, 1, 4, 32], [1, 2, 4, 32], [1, 3, 4, 4],
-      [2, 0, 4, 32], [2, 1, 4, 32], [2, 2, 4, 32], [2, 3, 4, 4],
+      [1, 0, 4, 32],
+      [1, 1, 4, 32],
+      [1, 2, 4, 32],
+      [1, 3, 4, 4],
+      [2, 0, 4, 32],
+      [2, 1, 4, 32],
+      [2, 2, 4, 32],
+      [2, 3, 4, 4],
     ]);
     expect(history.epochs).toEqual(epochs);
     for (const epoch of epochs) {
@@ -57,8 +74,14 @@ describe('logs', () => {
     const validation = blobs(30, 4, 3, 10);
     const evaluated: { loss: number; accuracy?: number }[] = [];
     const history = await model.fit(data, {
-      epochs: 2, batchSize: 16, validationData: validation,
-      callbacks: { onEpochEnd: () => { evaluated.push(model.evaluate(validation)); } },
+      epochs: 2,
+      batchSize: 16,
+      validationData: validation,
+      callbacks: {
+        onEpochEnd: () => {
+          evaluated.push(model.evaluate(validation));
+        },
+      },
     });
     history.epochs.forEach((log, i) => {
       expect(log.valLoss).toBeCloseTo(evaluated[i].loss, 12);
@@ -75,33 +98,48 @@ describe('logs', () => {
 });
 
 describe('callbacks stop training', () => {
-  it.each([false, 'stop'] as const)('onBatchEnd returning %o stops after that batch; the partial epoch is logged over the batches run, not counted', async (result) => {
-    const model = await newModel();
-    const seen: BatchLog[] = [];
-    const history = await model.fit(data, {
-      epochs: 5, batchSize: 10,
-      callbacks: { onBatchEnd: (log) => { seen.push(log); return log.batch === 3 ? result : undefined; } },
-    });
-    expect(seen.map((log) => log.batch)).toEqual([0, 1, 2, 3]);
-    expect(model.training.steps).toBe(4);
-    expect(history.stopReason).toBe('callback');
-    expect(history.epochs.length).toBe(1);
-    const [partial] = history.epochs;
-    expect(partial.partial).toBe(true);
-    expect(partial.loss).toBeCloseTo(seen.reduce((s, log) => s + log.loss, 0) / 4, 12);
-    expect(partial.accuracy).toBeCloseTo(seen.reduce((s, log) => s + log.accuracy!, 0) / 4, 12);
-    // Only whole epochs count: the next fit starts epoch 1 again (and shuffles as epoch 1).
-    expect(model.training.epochs).toBe(0);
-    const next = await model.fit(data, { epochs: 1, batchSize: 10 });
-    expect(next.epochs[0].epoch).toBe(1);
-    expect(next.epochs[0].partial).toBeUndefined();
-  });
+  it.each([false, 'stop'] as const)(
+    'onBatchEnd returning %o stops after that batch; the partial epoch is logged over the batches run, not counted',
+    async (result) => {
+      const model = await newModel();
+      const seen: BatchLog[] = [];
+      const history = await model.fit(data, {
+        epochs: 5,
+        batchSize: 10,
+        callbacks: {
+          onBatchEnd: (log) => {
+            seen.push(log);
+            return log.batch === 3 ? result : undefined;
+          },
+        },
+      });
+      expect(seen.map((log) => log.batch)).toEqual([0, 1, 2, 3]);
+      expect(model.training.steps).toBe(4);
+      expect(history.stopReason).toBe('callback');
+      expect(history.epochs.length).toBe(1);
+      const [partial] = history.epochs;
+      expect(partial.partial).toBe(true);
+      expect(partial.loss).toBeCloseTo(seen.reduce((s, log) => s + log.loss, 0) / 4, 12);
+      expect(partial.accuracy).toBeCloseTo(seen.reduce((s, log) => s + log.accuracy!, 0) / 4, 12);
+      // Only whole epochs count: the next fit starts epoch 1 again (and shuffles as epoch 1).
+      expect(model.training.epochs).toBe(0);
+      const next = await model.fit(data, { epochs: 1, batchSize: 10 });
+      expect(next.epochs[0].epoch).toBe(1);
+      expect(next.epochs[0].partial).toBeUndefined();
+    },
+  );
 
   it('onEpochEnd returning false stops after that epoch; an async callback is awaited', async () => {
     const model = await newModel();
     const history = await model.fit(data, {
-      epochs: 10, batchSize: 25,
-      callbacks: { onEpochEnd: async (log) => { await new Promise((resolve) => setTimeout(resolve, 1)); return log.epoch < 3; } },
+      epochs: 10,
+      batchSize: 25,
+      callbacks: {
+        onEpochEnd: async (log) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          return log.epoch < 3;
+        },
+      },
     });
     expect(history.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
     expect(history.stopReason).toBe('callback');
@@ -111,7 +149,14 @@ describe('callbacks stop training', () => {
   it('onTrainEnd receives the history, once, at the end', async () => {
     const model = await newModel();
     const calls: unknown[] = [];
-    const history = await model.fit(data, { epochs: 2, callbacks: { onTrainEnd: (h) => { calls.push(h); } } });
+    const history = await model.fit(data, {
+      epochs: 2,
+      callbacks: {
+        onTrainEnd: (h) => {
+          calls.push(h);
+        },
+      },
+    });
     expect(calls).toEqual([history]);
   });
 });
@@ -119,7 +164,8 @@ describe('callbacks stop training', () => {
 describe('minGradNorm', () => {
   // Full-batch linear regression y = 2x - 1 (one batch per epoch): the gradient norm falls towards 0.
   const line = curve((x) => 2 * x - 1, 32, -1, 1);
-  const linearModel = () => createModel({ inputSize: 1, layers: [{ units: 1 }], optimizer: { type: 'sgd', learningRate: 0.5 }, seed: 1 });
+  const linearModel = () =>
+    createModel({ inputSize: 1, layers: [{ units: 1 }], optimizer: { type: 'sgd', learningRate: 0.5 }, seed: 1 });
 
   it('stops at the first epoch whose mean gradient norm is below the threshold', async () => {
     const model = await linearModel();
@@ -154,7 +200,12 @@ describe('non-finite loss', () => {
     const random = seededRandom(4);
     const inputs = uniform(random, 64 * 3, -100, 100);
     const targets = uniform(random, 64, -100, 100);
-    const model = await createModel({ inputSize: 3, layers: [{ units: 1 }], optimizer: { type: 'sgd', learningRate: 10 }, seed: 1 });
+    const model = await createModel({
+      inputSize: 3,
+      layers: [{ units: 1 }],
+      optimizer: { type: 'sgd', learningRate: 10 },
+      seed: 1,
+    });
     const history = await model.fit({ inputs, targets }, { epochs: 50, batchSize: 8 });
     expect(history.stopReason).toBe('nonFiniteLoss');
     expect(history.epochs.length).toBeLessThan(50);
@@ -167,8 +218,12 @@ describe('yielding to the event loop', () => {
     const epochs = 20;
     let timeoutSawEpochs = -1;
     let immediateSawEpochs = -1;
-    setTimeout(() => { timeoutSawEpochs = model.training.epochs; }, 0);
-    setImmediate(() => { immediateSawEpochs = model.training.epochs; });
+    setTimeout(() => {
+      timeoutSawEpochs = model.training.epochs;
+    }, 0);
+    setImmediate(() => {
+      immediateSawEpochs = model.training.epochs;
+    });
     await model.fit(data, { epochs, batchSize: 50 });
     expect(immediateSawEpochs).toBeGreaterThanOrEqual(1);
     expect(immediateSawEpochs).toBeLessThan(epochs);
@@ -179,7 +234,9 @@ describe('yielding to the event loop', () => {
   it('during long training, a timer runs between batches (yieldEveryMs: 0)', async () => {
     const model = await newModel();
     let timerSawSteps = -1;
-    setTimeout(() => { timerSawSteps = model.training.steps; }, 0);
+    setTimeout(() => {
+      timerSawSteps = model.training.steps;
+    }, 0);
     // 3,000 one-row steps: long enough that the timer's 1 ms has passed before the end
     // even on a fast, idle machine (a 100-step run could finish within it).
     await model.fit(data, { epochs: 30, batchSize: 1, yieldEveryMs: 0 });
@@ -201,7 +258,8 @@ describe('predict and evaluate during fit', () => {
     let predictions = 0;
     const memoryBefore = busy.core.memory.buffer.byteLength;
     const busyHistory = await busy.fit(data, {
-      epochs: 3, batchSize: 16,
+      epochs: 3,
+      batchSize: 16,
       callbacks: {
         onBatchEnd: (log) => {
           if (log.batch !== 2) return;
@@ -210,7 +268,9 @@ describe('predict and evaluate during fit', () => {
           expectClose(outputs.subarray(0, 9), expected, { atol: 1e-6, rtol: 1e-5 }, 'predictions during fit');
           predictions++;
         },
-        onEpochEnd: () => { busy.evaluate(validation); },
+        onEpochEnd: () => {
+          busy.evaluate(validation);
+        },
       },
     });
     expect(predictions).toBe(3);
@@ -245,14 +305,30 @@ describe('shuffling', () => {
    * change, so each batch's loss is exactly its sample's loss under the initial weights.
    */
   async function visitOrders(options: { shuffle?: boolean; seed?: number }, epochs = 3): Promise<number[][]> {
-    const model = await createModel({ inputSize: 4, layers: [{ units: 3, activation: 'softmax' }], optimizer: { type: 'sgd', learningRate: 1e-30 }, seed: options.seed ?? 3 });
-    const sampleLosses = Array.from({ length: 20 }, (_, r) => model.evaluate({ inputs: data.inputs.subarray(r * 4, (r + 1) * 4), labels: data.labels.subarray(r, r + 1) }).loss);
+    const model = await createModel({
+      inputSize: 4,
+      layers: [{ units: 3, activation: 'softmax' }],
+      optimizer: { type: 'sgd', learningRate: 1e-30 },
+      seed: options.seed ?? 3,
+    });
+    const sampleLosses = Array.from(
+      { length: 20 },
+      (_, r) =>
+        model.evaluate({ inputs: data.inputs.subarray(r * 4, (r + 1) * 4), labels: data.labels.subarray(r, r + 1) })
+          .loss,
+    );
     expect(new Set(sampleLosses).size, 'per-sample losses identify the samples').toBe(20);
     const orders: number[][] = [];
     const subset = { inputs: data.inputs.subarray(0, 20 * 4), labels: data.labels.subarray(0, 20) };
     await model.fit(subset, {
-      epochs, batchSize: 1, shuffle: options.shuffle,
-      callbacks: { onBatchEnd: (log) => { (orders[log.epoch - 1] ??= []).push(sampleLosses.indexOf(log.loss)); } },
+      epochs,
+      batchSize: 1,
+      shuffle: options.shuffle,
+      callbacks: {
+        onBatchEnd: (log) => {
+          (orders[log.epoch - 1] ??= []).push(sampleLosses.indexOf(log.loss));
+        },
+      },
     });
     return orders;
   }
@@ -266,7 +342,7 @@ describe('shuffling', () => {
     expect(orders[2]).not.toEqual(orders[1]);
   });
 
-  it('the orders depend on the seed, and shuffle: false keeps the data\'s order', async () => {
+  it("the orders depend on the seed, and shuffle: false keeps the data's order", async () => {
     expect(await visitOrders({ seed: 4 })).not.toEqual(await visitOrders({ seed: 3 }));
     expect(await visitOrders({ shuffle: false }, 2)).toEqual([identity, identity]);
   });

@@ -36,7 +36,11 @@ beforeAll(async () => {
   core = await instantiateCore();
   fn = core.fn as unknown as Fn;
   const exports = core.fn as unknown as Record<string, WebAssembly.Global>;
-  constants = Object.fromEntries(['GEMM_SCRATCH_BYTES', 'GEMM_SPARSE_A', 'GEMM_PREPACKED_B', 'FINISH_NONE', 'FINISH_RELU', 'FINISH_RELU_MASK'].map((name) => [name, exports[name].value as number]));
+  constants = Object.fromEntries(
+    ['GEMM_SCRATCH_BYTES', 'GEMM_SPARSE_A', 'GEMM_PREPACKED_B', 'FINISH_NONE', 'FINISH_RELU', 'FINISH_RELU_MASK'].map(
+      (name) => [name, exports[name].value as number],
+    ),
+  );
 });
 
 type Layout = 'forward' | 'inputDelta' | 'weightGrad';
@@ -44,7 +48,9 @@ type Finish = 'none' | 'relu' | 'mask';
 type BSource = 'strided' | 'prepacked' | 'prepackedInTwo';
 
 interface PackedCase {
-  m: number; n: number; k: number;
+  m: number;
+  n: number;
+  k: number;
   layout: Layout;
   finish: Finish;
   withBias: boolean;
@@ -73,8 +79,13 @@ function checkPacked(c: PackedCase, seed: number): void {
 
   const arena = new Arena(core);
   const at = {
-    a: arena.place(aValues), b: arena.place(bValues), bRowMajor: arena.place(bRowMajor),
-    bias: arena.place(bias), mask: arena.place(mask), c: arena.place(m * n), cReference: arena.place(m * n),
+    a: arena.place(aValues),
+    b: arena.place(bValues),
+    bRowMajor: arena.place(bRowMajor),
+    bias: arena.place(bias),
+    mask: arena.place(mask),
+    c: arena.place(m * n),
+    cReference: arena.place(m * n),
     scratch: arena.place(constants.GEMM_SCRATCH_BYTES / 4),
     panels: arena.place(Math.ceil(n / 16) * 16 * k),
   };
@@ -88,9 +99,41 @@ function checkPacked(c: PackedCase, seed: number): void {
     b = at.panels;
     flags |= constants.GEMM_PREPACKED_B;
   }
-  const finishKind = { none: constants.FINISH_NONE, relu: constants.FINISH_RELU, mask: constants.FINISH_RELU_MASK }[finish];
-  fn.gemmPacked(m, n, k, at.a, aRowStride, aKStride, b, bKStride, bNStride, at.c, n, withBias ? at.bias : 0, finishKind, finish === 'mask' ? at.mask : 0, flags, at.scratch);
-  fn.referenceGemm(m, n, k, at.a, aRowStride, aKStride, at.bRowMajor, n, at.cReference, n, withBias ? at.bias : 0, finish === 'relu' ? 1 : 0);
+  const finishKind = { none: constants.FINISH_NONE, relu: constants.FINISH_RELU, mask: constants.FINISH_RELU_MASK }[
+    finish
+  ];
+  fn.gemmPacked(
+    m,
+    n,
+    k,
+    at.a,
+    aRowStride,
+    aKStride,
+    b,
+    bKStride,
+    bNStride,
+    at.c,
+    n,
+    withBias ? at.bias : 0,
+    finishKind,
+    finish === 'mask' ? at.mask : 0,
+    flags,
+    at.scratch,
+  );
+  fn.referenceGemm(
+    m,
+    n,
+    k,
+    at.a,
+    aRowStride,
+    aKStride,
+    at.bRowMajor,
+    n,
+    at.cReference,
+    n,
+    withBias ? at.bias : 0,
+    finish === 'relu' ? 1 : 0,
+  );
   arena.expectGuardsIntact(label);
 
   const actual = arena.read(at.c, m * n);
@@ -116,8 +159,17 @@ function checkPacked(c: PackedCase, seed: number): void {
 
 /** [M, N, K] across the blocking boundaries (see the header). */
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [2, 16, 8], [3, 17, 5], [7, 10, 33], [64, 32, 16], [65, 48, 9], [130, 20, 40],
-  [5, 300, 12], [9, 33, 785], [4, 16, 1100], [33, 128, 256],
+  [1, 1, 1],
+  [2, 16, 8],
+  [3, 17, 5],
+  [7, 10, 33],
+  [64, 32, 16],
+  [65, 48, 9],
+  [130, 20, 40],
+  [5, 300, 12],
+  [9, 33, 785],
+  [4, 16, 1100],
+  [33, 128, 256],
 ];
 
 describe('gemmPacked: the packed engine matches the scalar reference exactly and float64 closely', () => {
@@ -125,7 +177,8 @@ describe('gemmPacked: the packed engine matches the scalar reference exactly and
     it.each(SHAPES)(`${layout}: M=%i N=%i K=%i, every finish, with and without bias`, (m, n, k) => {
       let seed = m * 1_000_003 + n * 1009 + k;
       for (const finish of ['none', 'relu', 'mask'] as const) {
-        for (const withBias of [false, true]) checkPacked({ m, n, k, layout, finish, withBias, zeros: 0, bSource: 'strided' }, seed++);
+        for (const withBias of [false, true])
+          checkPacked({ m, n, k, layout, finish, withBias, zeros: 0, bSource: 'strided' }, seed++);
       }
     });
   }
@@ -133,7 +186,8 @@ describe('gemmPacked: the packed engine matches the scalar reference exactly and
   it.each(SHAPES)('sparse A (most steps all zero), rows and transposed: M=%i N=%i K=%i', (m, n, k) => {
     let seed = 77 + m + n * 31 + k * 977;
     for (const layout of ['forward', 'weightGrad'] as const) {
-      for (const zeros of [0.6, 0.95]) checkPacked({ m, n, k, layout, finish: 'relu', withBias: true, zeros, bSource: 'strided' }, seed++);
+      for (const zeros of [0.6, 0.95])
+        checkPacked({ m, n, k, layout, finish: 'relu', withBias: true, zeros, bSource: 'strided' }, seed++);
     }
   });
 

@@ -35,13 +35,23 @@ const SHAPES: [number, number, number][] = [
   ...AWKWARD.map((s): [number, number, number] => [s, 7, 5]),
   ...AWKWARD.map((s): [number, number, number] => [5, s, 9]),
   ...AWKWARD.map((s): [number, number, number] => [6, 9, s]),
-  [1, 1, 1], [3, 3, 3], [8, 8, 8], [12, 16, 4], [13, 17, 9], [17, 127, 9], [127, 17, 785], [9, 785, 17], [785, 3, 7],
+  [1, 1, 1],
+  [3, 3, 3],
+  [8, 8, 8],
+  [12, 16, 4],
+  [13, 17, 9],
+  [17, 127, 9],
+  [127, 17, 785],
+  [9, 785, 17],
+  [785, 3, 7],
 ];
 
 type ALayout = 'rows' | 'transposed';
 
 interface GemmCase {
-  m: number; n: number; k: number;
+  m: number;
+  n: number;
+  k: number;
   aLayout: ALayout;
   withBias: boolean;
   relu: boolean;
@@ -61,34 +71,38 @@ function checkGemm({ m, n, k, aLayout, withBias, relu, padding }: GemmCase, seed
   const ldc = n + padding;
   const tolerance = { atol: 2e-7 * k, rtol: 1e-6 };
   const label = `gemm M=${m} N=${n} K=${k} A=${aLayout} bias=${withBias} relu=${relu} pad=${padding} misalign=${misalignFloats}`;
-  const { after } = checkOp(core, {
-    misalignFloats,
-    buffers: {
-      a: uniform(random, aLength),
-      b: uniform(random, k * ldb),
-      bias: uniform(random, n),
-      c: m * ldc,
-      cReference: m * ldc,
-    },
-    run(fn, at) {
-      const bias = withBias ? at.bias : 0;
-      fn.gemm(m, n, k, at.a, aRowStride, aKStride, at.b, ldb, at.c, ldc, bias, relu ? 1 : 0);
-      fn.referenceGemm(m, n, k, at.a, aRowStride, aKStride, at.b, ldb, at.cReference, ldc, bias, relu ? 1 : 0);
-    },
-    reference({ a, b, bias }) {
-      // Padding columns of C are never written: they keep their NaN fill.
-      const c = new Float64Array(m * ldc).fill(NaN);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let sum = withBias ? bias[j] : 0;
-          for (let p = 0; p < k; p++) sum += a[i * aRowStride + p * aKStride] * b[p * ldb + j];
-          c[i * ldc + j] = relu ? Math.max(sum, 0) : sum;
+  const { after } = checkOp(
+    core,
+    {
+      misalignFloats,
+      buffers: {
+        a: uniform(random, aLength),
+        b: uniform(random, k * ldb),
+        bias: uniform(random, n),
+        c: m * ldc,
+        cReference: m * ldc,
+      },
+      run(fn, at) {
+        const bias = withBias ? at.bias : 0;
+        fn.gemm(m, n, k, at.a, aRowStride, aKStride, at.b, ldb, at.c, ldc, bias, relu ? 1 : 0);
+        fn.referenceGemm(m, n, k, at.a, aRowStride, aKStride, at.b, ldb, at.cReference, ldc, bias, relu ? 1 : 0);
+      },
+      reference({ a, b, bias }) {
+        // Padding columns of C are never written: they keep their NaN fill.
+        const c = new Float64Array(m * ldc).fill(NaN);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let sum = withBias ? bias[j] : 0;
+            for (let p = 0; p < k; p++) sum += a[i * aRowStride + p * aKStride] * b[p * ldb + j];
+            c[i * ldc + j] = relu ? Math.max(sum, 0) : sum;
+          }
         }
-      }
-      return { c, cReference: c };
+        return { c, cReference: c };
+      },
+      tolerance,
     },
-    tolerance,
-  }, label);
+    label,
+  );
   expectClose(after.c, after.cReference, { atol: 0, rtol: 0 }, `${label}: SIMD vs scalar reference`);
 }
 
@@ -102,13 +116,22 @@ describe('gemm: C = A·B (+ bias) (+ ReLU) matches the scalar reference exactly 
     });
   }
 
-  it.each([[13, 17, 9], [6, 8, 5], [7, 5, 3], [1, 12, 127]])('row strides larger than the width (ldb, ldc = N + 3): M=%i N=%i K=%i', (m, n, k) => {
+  it.each([
+    [13, 17, 9],
+    [6, 8, 5],
+    [7, 5, 3],
+    [1, 12, 127],
+  ])('row strides larger than the width (ldb, ldc = N + 3): M=%i N=%i K=%i', (m, n, k) => {
     checkGemm({ m, n, k, aLayout: 'rows', withBias: true, relu: false, padding: 3 }, 42);
     checkGemm({ m, n, k, aLayout: 'rows', withBias: false, relu: true, padding: 3 }, 43);
   });
 
   it.each([1, 2, 3])('buffers %i float(s) off 16-byte alignment', (misalign) => {
-    for (const [m, n, k] of [[13, 17, 9], [6, 12, 7], [5, 3, 785]] as const) {
+    for (const [m, n, k] of [
+      [13, 17, 9],
+      [6, 12, 7],
+      [5, 3, 785],
+    ] as const) {
       checkGemm({ m, n, k, aLayout: 'rows', withBias: true, relu: true, padding: 0 }, 7 + misalign, misalign);
       checkGemm({ m, n, k, aLayout: 'transposed', withBias: false, relu: false, padding: 0 }, 9 + misalign, misalign);
     }
@@ -117,12 +140,18 @@ describe('gemm: C = A·B (+ bias) (+ ReLU) matches the scalar reference exactly 
   it('K = 0 leaves C = bias (or 0), after ReLU', () => {
     const bias = [0.5, -0.25, 2, -1, 3, 0.125, -7, 1, 4];
     for (const relu of [false, true]) {
-      checkOp(core, {
-        buffers: { a: 4, b: 4, bias, c: 7 * 9 },
-        run: (fn, at) => fn.gemm(7, 9, 0, at.a, 0, 1, at.b, 9, at.c, 9, at.bias, relu ? 1 : 0),
-        reference: () => ({ c: Array.from({ length: 7 * 9 }, (_, i) => (relu ? Math.max(bias[i % 9], 0) : bias[i % 9])) }),
-        tolerance: { atol: 0, rtol: 0 },
-      }, `K=0 relu=${relu}`);
+      checkOp(
+        core,
+        {
+          buffers: { a: 4, b: 4, bias, c: 7 * 9 },
+          run: (fn, at) => fn.gemm(7, 9, 0, at.a, 0, 1, at.b, 9, at.c, 9, at.bias, relu ? 1 : 0),
+          reference: () => ({
+            c: Array.from({ length: 7 * 9 }, (_, i) => (relu ? Math.max(bias[i % 9], 0) : bias[i % 9])),
+          }),
+          tolerance: { atol: 0, rtol: 0 },
+        },
+        `K=0 relu=${relu}`,
+      );
     }
   });
 
@@ -141,17 +170,30 @@ describe('gemm: C = A·B (+ bias) (+ ReLU) matches the scalar reference exactly 
 });
 
 describe('transpose: dst[cols, rows] = srcᵀ, exactly', () => {
-  it.each([[1, 1], [1, 7], [7, 1], [3, 5], [4, 4], [17, 9], [127, 6], [785, 3]])('%i x %i', (rows, cols) => {
-    checkOp(core, {
-      buffers: { src: uniform(seededRandom(rows * 100 + cols), rows * cols), dst: rows * cols },
-      run: (fn, at) => fn.transpose(at.src, rows, cols, at.dst),
-      reference({ src }) {
-        const dst = new Float64Array(rows * cols);
-        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
-        return { dst };
+  it.each([
+    [1, 1],
+    [1, 7],
+    [7, 1],
+    [3, 5],
+    [4, 4],
+    [17, 9],
+    [127, 6],
+    [785, 3],
+  ])('%i x %i', (rows, cols) => {
+    checkOp(
+      core,
+      {
+        buffers: { src: uniform(seededRandom(rows * 100 + cols), rows * cols), dst: rows * cols },
+        run: (fn, at) => fn.transpose(at.src, rows, cols, at.dst),
+        reference({ src }) {
+          const dst = new Float64Array(rows * cols);
+          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+          return { dst };
+        },
+        tolerance: { atol: 0, rtol: 0 },
       },
-      tolerance: { atol: 0, rtol: 0 },
-    }, `transpose ${rows}x${cols}`);
+      `transpose ${rows}x${cols}`,
+    );
   });
 });
 
@@ -159,16 +201,20 @@ describe('columnSums: out[N] = Σ_rows X[rows, N] (bias gradients)', () => {
   const cases: [number, number][] = [];
   for (const rows of [1, 6, 13, 785]) for (const n of [1, 3, 4, 5, 7, 8, 9, 17, 127]) cases.push([rows, n]);
   it.each(cases)('rows=%i N=%i', (rows, n) => {
-    checkOp(core, {
-      buffers: { x: uniform(seededRandom(rows * 1000 + n), rows * n), out: n },
-      run: (fn, at) => fn.columnSums(at.x, rows, n, at.out),
-      reference({ x }) {
-        const out = new Float64Array(n);
-        for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) out[j] += x[r * n + j];
-        return { out };
+    checkOp(
+      core,
+      {
+        buffers: { x: uniform(seededRandom(rows * 1000 + n), rows * n), out: n },
+        run: (fn, at) => fn.columnSums(at.x, rows, n, at.out),
+        reference({ x }) {
+          const out = new Float64Array(n);
+          for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) out[j] += x[r * n + j];
+          return { out };
+        },
+        // f32 accumulation of `rows` terms in [-1, 1).
+        tolerance: { atol: 2e-7 * rows, rtol: 1e-6 },
       },
-      // f32 accumulation of `rows` terms in [-1, 1).
-      tolerance: { atol: 2e-7 * rows, rtol: 1e-6 },
-    }, `columnSums ${rows}x${n}`);
+      `columnSums ${rows}x${n}`,
+    );
   });
 });

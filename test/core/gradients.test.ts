@@ -37,9 +37,12 @@ function batchFor(model: Model, batch: number, seed: number): { inputs: Float32A
   const random = seededRandom(seed);
   const inputs = uniform(random, batch * model.inputSize);
   const n = model.outputSize;
-  const targets = model.loss === 'crossEntropy' ? Float32Array.from(oneHot(integers(random, batch, n), n))
-    : model.loss === 'binaryCrossEntropy' ? Float32Array.from(integers(random, batch * n, 2))
-    : uniform(random, batch * n, -1, 1);
+  const targets =
+    model.loss === 'crossEntropy'
+      ? Float32Array.from(oneHot(integers(random, batch, n), n))
+      : model.loss === 'binaryCrossEntropy'
+        ? Float32Array.from(integers(random, batch * n, 2))
+        : uniform(random, batch * n, -1, 1);
   return { inputs, targets };
 }
 
@@ -68,7 +71,9 @@ async function checkGradients(testCase: NetworkCase): Promise<void> {
   const model = await modelFor(testCase);
   const { inputs, targets } = batchFor(model, testCase.batch, testCase.seed + 2);
   // A perturbation of h = 1e-6 moves any z by far less than 1e-4.
-  expect(reluKinkMargin(model, inputs, testCase.batch), 'distance of ReLU pre-activations from 0').toBeGreaterThan(1e-4);
+  expect(reluKinkMargin(model, inputs, testCase.batch), 'distance of ReLU pre-activations from 0').toBeGreaterThan(
+    1e-4,
+  );
   const analytic = coreGradients(model, inputs, targets, testCase.batch);
   const numeric = numericGradients(model, inputs, targets, testCase.batch);
   expectClose([analytic.loss], [numeric.loss], { atol: 0, rtol: 2e-6 }, `${testCase.name}: loss`);
@@ -86,15 +91,29 @@ const HIDDEN: Activation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softplus'];
 describe('each activation, as a hidden and as the output layer (MSE)', () => {
   it.each(HIDDEN)('%s: 4 -> 6 -> 3, batch 5', async (activation) => {
     await checkGradients({
-      name: activation, inputSize: 4, batch: 5, seed: 11, loss: 'mse',
-      layers: [{ units: 6, activation }, { units: 3, activation }],
+      name: activation,
+      inputSize: 4,
+      batch: 5,
+      seed: 11,
+      loss: 'mse',
+      layers: [
+        { units: 6, activation },
+        { units: 3, activation },
+      ],
     });
   });
 
   it('softmax as the output layer with MSE (backward through the softmax Jacobian): 4 -> 6 tanh -> 5 softmax', async () => {
     await checkGradients({
-      name: 'softmax+mse', inputSize: 4, batch: 5, seed: 12, loss: 'mse',
-      layers: [{ units: 6, activation: 'tanh' }, { units: 5, activation: 'softmax' }],
+      name: 'softmax+mse',
+      inputSize: 4,
+      batch: 5,
+      seed: 12,
+      loss: 'mse',
+      layers: [
+        { units: 6, activation: 'tanh' },
+        { units: 5, activation: 'softmax' },
+      ],
     });
   });
 });
@@ -108,7 +127,11 @@ describe('each loss: 5 -> 7 tanh -> output, batch 6', () => {
   };
   it.each(Object.keys(outputs) as Loss[])('%s', async (loss) => {
     await checkGradients({
-      name: loss, inputSize: 5, batch: 6, seed: 21, loss,
+      name: loss,
+      inputSize: 5,
+      batch: 6,
+      seed: 21,
+      loss,
       layers: [{ units: 7, activation: 'tanh' }, outputs[loss]],
     });
   });
@@ -117,22 +140,46 @@ describe('each loss: 5 -> 7 tanh -> output, batch 6', () => {
 describe('three-layer networks (every GEMM path: 6-row tiles, row tails, 4- and 1-column panels)', () => {
   it('9 -> 17 tanh -> 10 relu -> 5 softmax, cross-entropy, batch 13', async () => {
     await checkGradients({
-      name: '3-layer classifier', inputSize: 9, batch: 13, seed: 31, loss: 'crossEntropy',
-      layers: [{ units: 17, activation: 'tanh' }, { units: 10, activation: 'relu' }, { units: 5, activation: 'softmax' }],
+      name: '3-layer classifier',
+      inputSize: 9,
+      batch: 13,
+      seed: 31,
+      loss: 'crossEntropy',
+      layers: [
+        { units: 17, activation: 'tanh' },
+        { units: 10, activation: 'relu' },
+        { units: 5, activation: 'softmax' },
+      ],
     });
   });
 
   it('7 -> 8 sigmoid -> 6 softplus -> 3 linear, MSE, batch 8', async () => {
     await checkGradients({
-      name: '3-layer regression', inputSize: 7, batch: 8, seed: 41, loss: 'mse',
-      layers: [{ units: 8, activation: 'sigmoid' }, { units: 6, activation: 'softplus' }, { units: 3, activation: 'linear' }],
+      name: '3-layer regression',
+      inputSize: 7,
+      batch: 8,
+      seed: 41,
+      loss: 'mse',
+      layers: [
+        { units: 8, activation: 'sigmoid' },
+        { units: 6, activation: 'softplus' },
+        { units: 3, activation: 'linear' },
+      ],
     });
   });
 
   it('a batch of one row: 3 -> 5 relu -> 4 tanh -> 1 sigmoid, binary cross-entropy', async () => {
     await checkGradients({
-      name: 'single row', inputSize: 3, batch: 1, seed: 51, loss: 'binaryCrossEntropy',
-      layers: [{ units: 5, activation: 'relu' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+      name: 'single row',
+      inputSize: 3,
+      batch: 1,
+      seed: 51,
+      loss: 'binaryCrossEntropy',
+      layers: [
+        { units: 5, activation: 'relu' },
+        { units: 4, activation: 'tanh' },
+        { units: 1, activation: 'sigmoid' },
+      ],
     });
   });
 });

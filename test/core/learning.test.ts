@@ -14,7 +14,10 @@ describe('XOR', () => {
     it.each([1, 2, 3, 4, 5])(`2 -> 4 ${activation} -> 1 sigmoid learns XOR (seed %i)`, async (seed) => {
       const model = await createModel({
         inputSize: 2,
-        layers: [{ units: 4, activation }, { units: 1, activation: 'sigmoid' }],
+        layers: [
+          { units: 4, activation },
+          { units: 1, activation: 'sigmoid' },
+        ],
         optimizer: { type: 'adam', learningRate: 0.1 },
         seed,
       });
@@ -34,7 +37,12 @@ describe('regression with MSE', () => {
     const inputs = uniform(seededRandom(8), count * 2);
     const targets = new Float32Array(count);
     for (let r = 0; r < count; r++) targets[r] = 3 * inputs[2 * r] - 2 * inputs[2 * r + 1] + 0.5;
-    const model = await createModel({ inputSize: 2, layers: [{ units: 1 }], optimizer: { type: 'sgd', learningRate: 0.1 }, seed: 3 });
+    const model = await createModel({
+      inputSize: 2,
+      layers: [{ units: 1 }],
+      optimizer: { type: 'sgd', learningRate: 0.1 },
+      seed: 3,
+    });
     const history = await model.fit({ inputs, targets }, { epochs: 300, batchSize: 16 });
     const [layer] = model.describe().layers;
     expect(layer.weights[0]).toBeCloseTo(3, 3);
@@ -49,7 +57,12 @@ describe('regression with MSE', () => {
     // Held out: points halfway between training points.
     const step = (2 * Math.PI) / 255;
     const heldOut = curve(Math.sin, 255, -Math.PI + step / 2, Math.PI - step / 2);
-    const model = await createModel({ inputSize: 1, layers: [{ units: 16, activation: 'tanh' }, { units: 1 }], optimizer: { type: 'adam', learningRate: 0.01 }, seed: 1 });
+    const model = await createModel({
+      inputSize: 1,
+      layers: [{ units: 16, activation: 'tanh' }, { units: 1 }],
+      optimizer: { type: 'adam', learningRate: 0.01 },
+      seed: 1,
+    });
     const history = await model.fit(train, { epochs: 200, batchSize: 32 });
     expect(history.epochs[0].loss).toBeGreaterThan(0.05);
     expect(history.epochs.at(-1)!.loss).toBeLessThan(0.01);
@@ -67,7 +80,10 @@ describe('MNIST', () => {
     const { train, test } = await mnistOnce();
     const model = await createModel({
       inputSize: 784,
-      layers: [{ units: 64, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+      layers: [
+        { units: 64, activation: 'relu' },
+        { units: 10, activation: 'softmax' },
+      ],
       optimizer: { type: 'adam', learningRate: 2e-3 },
       seed: 1,
     });

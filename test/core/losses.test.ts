@@ -38,9 +38,17 @@ interface LossCase {
 }
 
 const CASES: LossCase[] = [
-  ...(['linear', 'sigmoid', 'tanh', 'relu', 'softplus', 'softmax'] as const).map((activation) => ({ loss: 'mse' as const, activation, targets: 'real' as const })),
+  ...(['linear', 'sigmoid', 'tanh', 'relu', 'softplus', 'softmax'] as const).map((activation) => ({
+    loss: 'mse' as const,
+    activation,
+    targets: 'real' as const,
+  })),
   { loss: 'mse', activation: 'softmax', targets: 'one-hot' },
-  ...(['linear', 'sigmoid', 'tanh', 'softmax'] as const).map((activation) => ({ loss: 'l2' as const, activation, targets: 'real' as const })),
+  ...(['linear', 'sigmoid', 'tanh', 'softmax'] as const).map((activation) => ({
+    loss: 'l2' as const,
+    activation,
+    targets: 'real' as const,
+  })),
   { loss: 'crossEntropy', activation: 'softmax', targets: 'one-hot' },
   { loss: 'crossEntropy', activation: 'softmax', targets: 'soft' },
   // Targets whose rows do not sum to 1: δ_j = a_j Σt - t_j, not a - t.
@@ -49,15 +57,26 @@ const CASES: LossCase[] = [
   { loss: 'binaryCrossEntropy', activation: 'sigmoid', targets: 'soft' },
 ];
 
-const SHAPES: [number, number][] = [[1, 2], [1, 3], [4, 5], [7, 10], [13, 1], [3, 17]];
+const SHAPES: [number, number][] = [
+  [1, 2],
+  [1, 3],
+  [4, 5],
+  [7, 10],
+  [13, 1],
+  [3, 17],
+];
 
 function makeTargets(kind: TargetKind, rows: number, n: number, seed: number): Float64Array {
   const random = seededRandom(seed);
   switch (kind) {
-    case 'one-hot': return oneHot(integers(random, rows, n), n);
-    case 'binary': return Float64Array.from(integers(random, rows * n, 2));
-    case 'real': return Float64Array.from(uniform(random, rows * n, -1, 1));
-    case 'unnormalised': return Float64Array.from(uniform(random, rows * n, 0, 1));
+    case 'one-hot':
+      return oneHot(integers(random, rows, n), n);
+    case 'binary':
+      return Float64Array.from(integers(random, rows * n, 2));
+    case 'real':
+      return Float64Array.from(uniform(random, rows * n, -1, 1));
+    case 'unnormalised':
+      return Float64Array.from(uniform(random, rows * n, 0, 1));
     case 'soft': {
       // Rows of non-negative values summing to 1 (for BCE: probabilities in [0, 1]).
       const t = Float64Array.from(uniform(random, rows * n, 0, 1));
@@ -77,54 +96,107 @@ function logits(rows: number, n: number, seed: number): Float32Array {
 
 describe('lossAndDelta: the loss and δ = ∂L/∂z match float64 and its finite differences', () => {
   for (const { loss, activation, targets } of CASES) {
-    const applicable = SHAPES.filter(([, n]) => !(loss === 'crossEntropy' && n < 2) && !(activation === 'softmax' && n < 2));
+    const applicable = SHAPES.filter(
+      ([, n]) => !(loss === 'crossEntropy' && n < 2) && !(activation === 'softmax' && n < 2),
+    );
     it.each(applicable)(`${loss} with ${activation} output, ${targets} targets [%i, %i]`, (rows, n) => {
-      checkOp(core, {
-        buffers: { zd: logits(rows, n, rows * 7 + n), a: rows * n, t: Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)) },
-        run(fn, at, layout) {
-          fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
-          return fn.lossAndDelta(lossKind(layout, loss), activationKind(layout, activation), at.zd, at.a, at.t, rows, n, 1, rows);
+      checkOp(
+        core,
+        {
+          buffers: {
+            zd: logits(rows, n, rows * 7 + n),
+            a: rows * n,
+            t: Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)),
+          },
+          run(fn, at, layout) {
+            fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+            return fn.lossAndDelta(
+              lossKind(layout, loss),
+              activationKind(layout, activation),
+              at.zd,
+              at.a,
+              at.t,
+              rows,
+              n,
+              1,
+              rows,
+            );
+          },
+          reference({ zd: z, t }) {
+            const f = () => lossOfLogits(loss, activation, z, t, rows, n);
+            return { returned: f(), zd: centralDifferences(f, z) };
+          },
+          tolerance: DELTA_TOLERANCE,
         },
-        reference({ zd: z, t }) {
-          const f = () => lossOfLogits(loss, activation, z, t, rows, n);
-          return { returned: f(), zd: centralDifferences(f, z) };
-        },
-        tolerance: DELTA_TOLERANCE,
-      }, `${loss}/${activation} [${rows}, ${n}]`);
+        `${loss}/${activation} [${rows}, ${n}]`,
+      );
       // The value on its own, at its tighter tolerance.
       const z = Float64Array.from(logits(rows, n, rows * 7 + n));
       const t = Float64Array.from(Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)));
       const expected = lossOfLogits(loss, activation, z, t, rows, n);
-      const result = checkOp(core, {
-        buffers: { zd: z, a: rows * n, t },
-        run(fn, at, layout) {
-          fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
-          return fn.lossAndDelta(lossKind(layout, loss), activationKind(layout, activation), at.zd, at.a, at.t, rows, n, 0, rows);
+      const result = checkOp(
+        core,
+        {
+          buffers: { zd: z, a: rows * n, t },
+          run(fn, at, layout) {
+            fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+            return fn.lossAndDelta(
+              lossKind(layout, loss),
+              activationKind(layout, activation),
+              at.zd,
+              at.a,
+              at.t,
+              rows,
+              n,
+              0,
+              rows,
+            );
+          },
+          // writeDelta = 0: z is left as it was.
+          reference: ({ zd }) => ({ returned: expected, zd }),
+          tolerance: LOSS_TOLERANCE,
         },
-        // writeDelta = 0: z is left as it was.
-        reference: ({ zd }) => ({ returned: expected, zd }),
-        tolerance: LOSS_TOLERANCE,
-      }, `${loss}/${activation} value`);
+        `${loss}/${activation} value`,
+      );
       expect(Number.isFinite(result.returned)).toBe(true);
     });
   }
 
   it.each(['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as const)(
-    '%s: a batch split into parts (batchRows = the whole batch) gives the parts\' losses summing to the whole and the same δ rows',
+    "%s: a batch split into parts (batchRows = the whole batch) gives the parts' losses summing to the whole and the same δ rows",
     (loss) => {
-      const activation: Activation = loss === 'crossEntropy' ? 'softmax' : loss === 'binaryCrossEntropy' ? 'sigmoid' : 'tanh';
+      const activation: Activation =
+        loss === 'crossEntropy' ? 'softmax' : loss === 'binaryCrossEntropy' ? 'sigmoid' : 'tanh';
       const [rows, n, split] = [7, 5, 3];
       const z = logits(rows, n, 99);
-      const t = Float32Array.from(makeTargets(loss === 'crossEntropy' ? 'one-hot' : loss === 'binaryCrossEntropy' ? 'binary' : 'real', rows, n, 98));
-      const run = (from: number, to: number) => checkOp(core, {
-        buffers: { zd: z.subarray(from * n, to * n), a: (to - from) * n, t: t.subarray(from * n, to * n) },
-        run(fn, at, layout) {
-          fn.activationForward(activationKind(layout, activation), at.zd, at.a, to - from, n);
-          return fn.lossAndDelta(lossKind(layout, loss), activationKind(layout, activation), at.zd, at.a, at.t, to - from, n, 1, rows);
-        },
-        reference: () => ({}),
-        tolerance: LOSS_TOLERANCE,
-      });
+      const t = Float32Array.from(
+        makeTargets(
+          loss === 'crossEntropy' ? 'one-hot' : loss === 'binaryCrossEntropy' ? 'binary' : 'real',
+          rows,
+          n,
+          98,
+        ),
+      );
+      const run = (from: number, to: number) =>
+        checkOp(core, {
+          buffers: { zd: z.subarray(from * n, to * n), a: (to - from) * n, t: t.subarray(from * n, to * n) },
+          run(fn, at, layout) {
+            fn.activationForward(activationKind(layout, activation), at.zd, at.a, to - from, n);
+            return fn.lossAndDelta(
+              lossKind(layout, loss),
+              activationKind(layout, activation),
+              at.zd,
+              at.a,
+              at.t,
+              to - from,
+              n,
+              1,
+              rows,
+            );
+          },
+          reference: () => ({}),
+          tolerance: LOSS_TOLERANCE,
+        });
       const whole = run(0, rows);
       const first = run(0, split);
       const second = run(split, rows);
@@ -135,7 +207,7 @@ describe('lossAndDelta: the loss and δ = ∂L/∂z match float64 and its finite
 });
 
 describe('countCorrect', () => {
-  it('argmax: rows whose largest output is at the target\'s largest entry (first index on ties)', () => {
+  it("argmax: rows whose largest output is at the target's largest entry (first index on ties)", () => {
     const [rows, n] = [9, 4];
     const a = uniform(seededRandom(5), rows * n, 0, 1);
     a.set([0.5, 0.5, 0.1, 0.1], 0); // a tie: index 0 wins
@@ -160,7 +232,7 @@ describe('countCorrect', () => {
   it('threshold: elements on the same side of 0.5 as the target (0.5 counts as positive)', () => {
     const a = [0.1, 0.5, 0.49, 0.9, 0.7, 0.2, 0.5000001];
     const t = [0, 1, 1, 1, 0, 0, 1];
-    const expected = a.filter((v, i) => (v >= 0.5) === (t[i] >= 0.5)).length;
+    const expected = a.filter((v, i) => v >= 0.5 === t[i] >= 0.5).length;
     checkOp(core, {
       buffers: { a, t },
       run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_THRESHOLD, at.a, at.t, 1, a.length),

@@ -42,22 +42,30 @@ describe('SGD', () => {
   it('p ← p - lr·g', () => {
     const lr = f32(0.1);
     const [g] = gradients();
-    checkOp(core, {
-      buffers: { p: params(), g },
-      run: (fn, at) => fn.sgdStep(at.p, at.g, N, lr, 0, 1),
-      reference: ({ p, g: grad }) => ({ p: p.map((v, i) => v - lr * grad[i]), g: grad }),
-      tolerance: TOLERANCE,
-    }, 'sgd');
+    checkOp(
+      core,
+      {
+        buffers: { p: params(), g },
+        run: (fn, at) => fn.sgdStep(at.p, at.g, N, lr, 0, 1),
+        reference: ({ p, g: grad }) => ({ p: p.map((v, i) => v - lr * grad[i]), g: grad }),
+        tolerance: TOLERANCE,
+      },
+      'sgd',
+    );
   });
 
   it('with L2 weight decay λ: p ← p - lr·(g + λ·p)', () => {
     const [lr, decay] = [f32(0.1), f32(0.05)];
-    checkOp(core, {
-      buffers: { p: params(), g: gradients()[0] },
-      run: (fn, at) => fn.sgdStep(at.p, at.g, N, lr, decay, 1),
-      reference: ({ p, g }) => ({ p: p.map((v, i) => v - lr * (g[i] + decay * v)) }),
-      tolerance: TOLERANCE,
-    }, 'sgd + L2');
+    checkOp(
+      core,
+      {
+        buffers: { p: params(), g: gradients()[0] },
+        run: (fn, at) => fn.sgdStep(at.p, at.g, N, lr, decay, 1),
+        reference: ({ p, g }) => ({ p: p.map((v, i) => v - lr * (g[i] + decay * v)) }),
+        tolerance: TOLERANCE,
+      },
+      'sgd + L2',
+    );
   });
 
   it('a zero gradient and no decay leave the parameters bit-identical', () => {
@@ -75,43 +83,53 @@ describe('momentum (PyTorch: v ← μ·v + g, dampening 0)', () => {
     it(`${nesterov ? 'Nesterov' : 'heavy ball'}: two steps from v = 0, with L2 decay`, () => {
       const [lr, mu, decay] = [f32(0.1), f32(0.9), f32(0.01)];
       const [g1, g2] = gradients();
-      checkOp(core, {
-        buffers: { p: params(), g1, g2, v: new Float32Array(N) },
-        run(fn, at) {
-          fn.momentumStep(at.p, at.g1, at.v, N, lr, mu, nesterov ? 1 : 0, decay, 1);
-          fn.momentumStep(at.p, at.g2, at.v, N, lr, mu, nesterov ? 1 : 0, decay, 1);
-        },
-        reference({ p: p0, g1: grad1, g2: grad2 }) {
-          const p = Float64Array.from(p0);
-          const v = new Float64Array(N);
-          for (const grad of [grad1, grad2]) {
-            for (let i = 0; i < N; i++) {
-              const g = grad[i] + decay * p[i];
-              v[i] = mu * v[i] + g;
-              p[i] -= lr * (nesterov ? g + mu * v[i] : v[i]);
+      checkOp(
+        core,
+        {
+          buffers: { p: params(), g1, g2, v: new Float32Array(N) },
+          run(fn, at) {
+            fn.momentumStep(at.p, at.g1, at.v, N, lr, mu, nesterov ? 1 : 0, decay, 1);
+            fn.momentumStep(at.p, at.g2, at.v, N, lr, mu, nesterov ? 1 : 0, decay, 1);
+          },
+          reference({ p: p0, g1: grad1, g2: grad2 }) {
+            const p = Float64Array.from(p0);
+            const v = new Float64Array(N);
+            for (const grad of [grad1, grad2]) {
+              for (let i = 0; i < N; i++) {
+                const g = grad[i] + decay * p[i];
+                v[i] = mu * v[i] + g;
+                p[i] -= lr * (nesterov ? g + mu * v[i] : v[i]);
+              }
             }
-          }
-          return { p, v };
+            return { p, v };
+          },
+          tolerance: TOLERANCE,
         },
-        tolerance: TOLERANCE,
-      }, nesterov ? 'nesterov' : 'momentum');
+        nesterov ? 'nesterov' : 'momentum',
+      );
     });
   }
 
   it('the first step of momentum equals an SGD step (v starts at 0, so v₁ = g)', () => {
     const [g] = gradients();
-    const run = (momentum: boolean) => checkOp(core, {
-      buffers: { p: params(), g, v: new Float32Array(N) },
-      run: (fn, at) => (momentum ? fn.momentumStep(at.p, at.g, at.v, N, 0.1, 0.9, 0, 0, 1) : fn.sgdStep(at.p, at.g, N, 0.1, 0, 1)),
-      reference: () => ({}),
-      tolerance: TOLERANCE,
-    }).after.p;
+    const run = (momentum: boolean) =>
+      checkOp(core, {
+        buffers: { p: params(), g, v: new Float32Array(N) },
+        run: (fn, at) =>
+          momentum ? fn.momentumStep(at.p, at.g, at.v, N, 0.1, 0.9, 0, 0, 1) : fn.sgdStep(at.p, at.g, N, 0.1, 0, 1),
+        reference: () => ({}),
+        tolerance: TOLERANCE,
+      }).after.p;
     expect(Array.from(run(true))).toEqual(Array.from(run(false)));
   });
 });
 
 /** Float64 Adam/AdamW over successive gradients, from m = v = 0, steps t = 1, 2, ... */
-function adamReference(p0: Float64Array, grads: Float64Array[], o: { lr: number; beta1: number; beta2: number; epsilon: number; decay: number; decoupled: boolean }) {
+function adamReference(
+  p0: Float64Array,
+  grads: Float64Array[],
+  o: { lr: number; beta1: number; beta2: number; epsilon: number; decay: number; decoupled: boolean },
+) {
   const p = Float64Array.from(p0);
   const m = new Float64Array(N);
   const v = new Float64Array(N);
@@ -135,58 +153,87 @@ describe('Adam and AdamW', () => {
 
   it('step 1: bias correction makes m̂ = g and v̂ = g², so p moves by lr·g/(|g| + ε) ≈ lr·sign(g)', () => {
     const [g] = gradients();
-    const { after } = checkOp(core, {
-      buffers: { p: params(), g, m: new Float32Array(N), v: new Float32Array(N) },
-      run: (fn, at) => fn.adamStep(at.p, at.g, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, 1, 1),
-      reference({ p, g: grad }) {
-        // m = (1-β1)·g and v = (1-β2)·g² before correction.
-        return {
-          p: p.map((v, i) => v - (base.lr * grad[i]) / (Math.abs(grad[i]) + base.epsilon)),
-          m: grad.map((x) => (1 - base.beta1) * x),
-          v: grad.map((x) => (1 - base.beta2) * x * x),
-        };
+    const { after } = checkOp(
+      core,
+      {
+        buffers: { p: params(), g, m: new Float32Array(N), v: new Float32Array(N) },
+        run: (fn, at) =>
+          fn.adamStep(at.p, at.g, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, 1, 1),
+        reference({ p, g: grad }) {
+          // m = (1-β1)·g and v = (1-β2)·g² before correction.
+          return {
+            p: p.map((v, i) => v - (base.lr * grad[i]) / (Math.abs(grad[i]) + base.epsilon)),
+            m: grad.map((x) => (1 - base.beta1) * x),
+            v: grad.map((x) => (1 - base.beta2) * x * x),
+          };
+        },
+        tolerance: TOLERANCE,
       },
-      tolerance: TOLERANCE,
-    }, 'adam step 1');
+      'adam step 1',
+    );
     const p0 = params();
     for (let i = 0; i < N; i++) expect(Math.abs(after.p[i] - p0[i])).toBeCloseTo(base.lr, 6);
   });
 
   it('step 2: m̂ = m/(1-β1²), v̂ = v/(1-β2²)', () => {
     const [g1, g2] = gradients();
-    checkOp(core, {
-      buffers: { p: params(), g1, g2, m: new Float32Array(N), v: new Float32Array(N) },
-      run(fn, at) {
-        fn.adamStep(at.p, at.g1, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, 1, 1);
-        fn.adamStep(at.p, at.g2, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, 2, 1);
+    checkOp(
+      core,
+      {
+        buffers: { p: params(), g1, g2, m: new Float32Array(N), v: new Float32Array(N) },
+        run(fn, at) {
+          fn.adamStep(at.p, at.g1, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, 1, 1);
+          fn.adamStep(at.p, at.g2, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, 2, 1);
+        },
+        reference({ p, g1: a, g2: b }) {
+          // Written out for t = 2 without the loop in adamReference:
+          const expected = p.map((p0, i) => {
+            const p1 = p0 - (base.lr * a[i]) / (Math.abs(a[i]) + base.epsilon);
+            const m = base.beta1 * (1 - base.beta1) * a[i] + (1 - base.beta1) * b[i];
+            const v = base.beta2 * (1 - base.beta2) * a[i] ** 2 + (1 - base.beta2) * b[i] ** 2;
+            return p1 - (base.lr * (m / (1 - base.beta1 ** 2))) / (Math.sqrt(v / (1 - base.beta2 ** 2)) + base.epsilon);
+          });
+          const { m, v } = adamReference(p, [a, b], { ...base, decay: 0, decoupled: false });
+          return { p: expected, m, v };
+        },
+        tolerance: TOLERANCE,
       },
-      reference({ p, g1: a, g2: b }) {
-        // Written out for t = 2 without the loop in adamReference:
-        const expected = p.map((p0, i) => {
-          const p1 = p0 - (base.lr * a[i]) / (Math.abs(a[i]) + base.epsilon);
-          const m = base.beta1 * (1 - base.beta1) * a[i] + (1 - base.beta1) * b[i];
-          const v = base.beta2 * (1 - base.beta2) * a[i] ** 2 + (1 - base.beta2) * b[i] ** 2;
-          return p1 - (base.lr * (m / (1 - base.beta1 ** 2))) / (Math.sqrt(v / (1 - base.beta2 ** 2)) + base.epsilon);
-        });
-        const { m, v } = adamReference(p, [a, b], { ...base, decay: 0, decoupled: false });
-        return { p: expected, m, v };
-      },
-      tolerance: TOLERANCE,
-    }, 'adam step 2');
+      'adam step 2',
+    );
   });
 
   for (const decoupled of [false, true]) {
     it(`${decoupled ? 'AdamW: decoupled decay p ← p·(1 - lr·λ)' : 'Adam with L2: g ← g + λ·p'}, three steps`, () => {
       const decay = f32(0.1);
       const [g1, g2] = gradients();
-      checkOp(core, {
-        buffers: { p: params(), g1, g2, m: new Float32Array(N), v: new Float32Array(N) },
-        run(fn, at) {
-          [at.g1, at.g2, at.g1].forEach((g, index) => fn.adamStep(at.p, g, at.m, at.v, N, base.lr, base.beta1, base.beta2, base.epsilon, decay, decoupled ? 1 : 0, index + 1, 1));
+      checkOp(
+        core,
+        {
+          buffers: { p: params(), g1, g2, m: new Float32Array(N), v: new Float32Array(N) },
+          run(fn, at) {
+            [at.g1, at.g2, at.g1].forEach((g, index) =>
+              fn.adamStep(
+                at.p,
+                g,
+                at.m,
+                at.v,
+                N,
+                base.lr,
+                base.beta1,
+                base.beta2,
+                base.epsilon,
+                decay,
+                decoupled ? 1 : 0,
+                index + 1,
+                1,
+              ),
+            );
+          },
+          reference: ({ p, g1: a, g2: b }) => adamReference(p, [a, b, a], { ...base, decay, decoupled }),
+          tolerance: TOLERANCE,
         },
-        reference: ({ p, g1: a, g2: b }) => adamReference(p, [a, b, a], { ...base, decay, decoupled }),
-        tolerance: TOLERANCE,
-      }, decoupled ? 'adamw' : 'adam + L2');
+        decoupled ? 'adamw' : 'adam + L2',
+      );
     });
   }
 
@@ -194,7 +241,16 @@ describe('Adam and AdamW', () => {
     // Scaling by 0.5 is exact in f32, so both paths (the scaled loop and the plain one) see the same g.
     const [g] = gradients();
     const { after } = checkOp(core, {
-      buffers: { p1: params(), p2: params(), g, half: g.map((x) => x * 0.5), m1: new Float32Array(N), m2: new Float32Array(N), v1: new Float32Array(N), v2: new Float32Array(N) },
+      buffers: {
+        p1: params(),
+        p2: params(),
+        g,
+        half: g.map((x) => x * 0.5),
+        m1: new Float32Array(N),
+        m2: new Float32Array(N),
+        v1: new Float32Array(N),
+        v2: new Float32Array(N),
+      },
       run: (fn, at) => {
         for (let t = 1; t <= 3; t++) {
           fn.adamStep(at.p1, at.g, at.m1, at.v1, N, base.lr, base.beta1, base.beta2, base.epsilon, 0, 0, t, 0.5);
@@ -210,12 +266,16 @@ describe('Adam and AdamW', () => {
   });
 
   it('AdamW and Adam-with-L2 differ for the same λ (the decay is not the same thing)', () => {
-    const run = (decoupled: boolean) => checkOp(core, {
-      buffers: { p: params(), g: gradients()[1], m: new Float32Array(N), v: new Float32Array(N) },
-      run: (fn, at) => { for (let t = 1; t <= 3; t++) fn.adamStep(at.p, at.g, at.m, at.v, N, 0.01, 0.9, 0.999, 1e-8, 0.1, decoupled ? 1 : 0, t, 1); },
-      reference: () => ({}),
-      tolerance: TOLERANCE,
-    }).after.p;
+    const run = (decoupled: boolean) =>
+      checkOp(core, {
+        buffers: { p: params(), g: gradients()[1], m: new Float32Array(N), v: new Float32Array(N) },
+        run: (fn, at) => {
+          for (let t = 1; t <= 3; t++)
+            fn.adamStep(at.p, at.g, at.m, at.v, N, 0.01, 0.9, 0.999, 1e-8, 0.1, decoupled ? 1 : 0, t, 1);
+        },
+        reference: () => ({}),
+        tolerance: TOLERANCE,
+      }).after.p;
     const [coupled, decoupled] = [run(false), run(true)];
     expect(Math.max(...coupled.map((v, i) => Math.abs(v - decoupled[i])))).toBeGreaterThan(1e-4);
   });
@@ -223,20 +283,31 @@ describe('Adam and AdamW', () => {
 
 describe('sumOfSquares (the global gradient norm²), accumulated per block in f64', () => {
   it.each([0, 1, 3, 4, 5, 17, 1023, 1024, 1025, 4099])('n = %i', (n) => {
-    checkOp(core, {
-      buffers: { x: uniform(seededRandom(n + 5), Math.max(n, 1), -3, 3) },
-      run: (fn, at) => fn.sumOfSquares(at.x, n),
-      reference: ({ x }) => ({ returned: x.subarray(0, n).reduce((s, v) => s + v * v, 0) }),
-      // f32 sums over blocks of 1024 values.
-      tolerance: { atol: 0, rtol: 1e-5 },
-    }, `sumOfSquares n=${n}`);
+    checkOp(
+      core,
+      {
+        buffers: { x: uniform(seededRandom(n + 5), Math.max(n, 1), -3, 3) },
+        run: (fn, at) => fn.sumOfSquares(at.x, n),
+        reference: ({ x }) => ({ returned: x.subarray(0, n).reduce((s, v) => s + v * v, 0) }),
+        // f32 sums over blocks of 1024 values.
+        tolerance: { atol: 0, rtol: 1e-5 },
+      },
+      `sumOfSquares n=${n}`,
+    );
   });
 });
 
 describe('optimizerStep: one update from a descriptor (clip, decay, step counter, norm)', () => {
   interface Descriptor {
     kind: 'OPTIMIZER_SGD' | 'OPTIMIZER_MOMENTUM' | 'OPTIMIZER_NESTEROV' | 'OPTIMIZER_ADAM' | 'OPTIMIZER_ADAMW';
-    lr: number; beta1?: number; beta2?: number; epsilon?: number; decay?: number; clipNorm?: number; trackNorm?: boolean; step?: number;
+    lr: number;
+    beta1?: number;
+    beta2?: number;
+    epsilon?: number;
+    decay?: number;
+    clipNorm?: number;
+    trackNorm?: boolean;
+    step?: number;
   }
 
   /** Places a context header and an optimizer descriptor over p, g, m1, m2; runs `steps` optimizerSteps. */
@@ -244,8 +315,12 @@ describe('optimizerStep: one update from a descriptor (clip, decay, step counter
     const arena = new Arena(core);
     const { layout } = core;
     const at = {
-      p: arena.place(p), g: arena.place(g), m1: arena.place(new Float32Array(N)), m2: arena.place(new Float32Array(N)),
-      ctx: arena.place(new Float32Array(layout.CTX_HEADER_BYTES / 4)), opt: arena.place(new Float32Array(layout.OPT_BYTES / 4)),
+      p: arena.place(p),
+      g: arena.place(g),
+      m1: arena.place(new Float32Array(N)),
+      m2: arena.place(new Float32Array(N)),
+      ctx: arena.place(new Float32Array(layout.CTX_HEADER_BYTES / 4)),
+      opt: arena.place(new Float32Array(layout.OPT_BYTES / 4)),
     };
     const { i32, f32: floats } = core.view();
     const o = at.opt >> 2;
@@ -271,7 +346,9 @@ describe('optimizerStep: one update from a descriptor (clip, decay, step counter
       norms,
       recordedNorm: view.f64[(at.ctx + layout.CTX_STAT_GRAD_NORM) >> 3],
       step: view.i32[o + (layout.OPT_STEP >> 2)],
-      p: arena.read(at.p, N), m1: arena.read(at.m1, N), m2: arena.read(at.m2, N),
+      p: arena.read(at.p, N),
+      m1: arena.read(at.m1, N),
+      m2: arena.read(at.m2, N),
     };
   }
 
@@ -314,7 +391,10 @@ describe('optimizerStep: one update from a descriptor (clip, decay, step counter
   it('the norm is -1 (not computed) unless clipping or tracking asks for it', () => {
     const [g] = gradients();
     expect(runOptimizer({ kind: 'OPTIMIZER_SGD', lr: 0.1 }, params(), g).norms[0]).toBe(-1);
-    expect(runOptimizer({ kind: 'OPTIMIZER_SGD', lr: 0.1, trackNorm: true }, params(), g).norms[0]).toBeCloseTo(norm(g), 6);
+    expect(runOptimizer({ kind: 'OPTIMIZER_SGD', lr: 0.1, trackNorm: true }, params(), g).norms[0]).toBeCloseTo(
+      norm(g),
+      6,
+    );
   });
 
   it('each call increments the step counter, which Adam uses as t for bias correction', () => {
@@ -323,7 +403,11 @@ describe('optimizerStep: one update from a descriptor (clip, decay, step counter
     const adam = { lr: f32(0.01), beta1: f32(0.9), beta2: f32(0.999), epsilon: f32(1e-8) };
     const result = runOptimizer({ kind: 'OPTIMIZER_ADAM', ...adam }, p, g, 3);
     expect(result.step).toBe(3);
-    const expected = adamReference(Float64Array.from(p), [g, g, g].map((x) => Float64Array.from(x)), { ...adam, decay: 0, decoupled: false });
+    const expected = adamReference(
+      Float64Array.from(p),
+      [g, g, g].map((x) => Float64Array.from(x)),
+      { ...adam, decay: 0, decoupled: false },
+    );
     for (let i = 0; i < N; i++) expect(result.p[i]).toBeCloseTo(expected.p[i], 6);
     // Resuming from a stored step count continues the bias-correction schedule.
     const resumed = runOptimizer({ kind: 'OPTIMIZER_ADAM', ...adam, step: 41 }, p, g);
@@ -344,15 +428,24 @@ describe('optimizerStep: one update from a descriptor (clip, decay, step counter
     }
     const adamw = { lr: f32(0.01), beta1: f32(0.9), beta2: f32(0.999), epsilon: f32(1e-8), decay: f32(0.1) };
     const result = runOptimizer({ kind: 'OPTIMIZER_ADAMW', ...adamw }, p, g, 2);
-    const expected = adamReference(Float64Array.from(p), [g, g].map((x) => Float64Array.from(x)), { ...adamw, decoupled: true });
+    const expected = adamReference(
+      Float64Array.from(p),
+      [g, g].map((x) => Float64Array.from(x)),
+      { ...adamw, decoupled: true },
+    );
     for (let i = 0; i < N; i++) expect(result.p[i]).toBeCloseTo(expected.p[i], 6);
   });
 });
 
-describe('through a Model: one full-batch step equals the rule applied to the core\'s gradient', () => {
+describe("through a Model: one full-batch step equals the rule applied to the core's gradient", () => {
   const inputs = uniform(seededRandom(11), 8 * 3);
   const targets = uniform(seededRandom(12), 8 * 2);
-  const spec = (optimizer: OptimizerConfig) => ({ inputSize: 3, layers: [{ units: 4, activation: 'tanh' as const }, { units: 2 }], optimizer, seed: 5 });
+  const spec = (optimizer: OptimizerConfig) => ({
+    inputSize: 3,
+    layers: [{ units: 4, activation: 'tanh' as const }, { units: 2 }],
+    optimizer,
+    seed: 5,
+  });
 
   /** Parameters before and after one step on all 8 rows, and the gradient at the start. */
   async function oneStep(optimizer: OptimizerConfig) {
@@ -370,14 +463,24 @@ describe('through a Model: one full-batch step equals the rule applied to the co
     const gradientNorm = Math.hypot(...gradient);
     expect(gradientNorm).toBeGreaterThan(clipNorm);
     const step = Array.from(after, (p, i) => p - before[i]);
-    expectClose(step, gradient.map((g) => (-lr * clipNorm * g) / gradientNorm), { atol: 2e-7, rtol: 1e-3 }, 'clipped step');
+    expectClose(
+      step,
+      gradient.map((g) => (-lr * clipNorm * g) / gradientNorm),
+      { atol: 2e-7, rtol: 1e-3 },
+      'clipped step',
+    );
     expect(Math.hypot(...step)).toBeCloseTo(lr * clipNorm, 6);
   });
 
   it('weightDecay with SGD: the step is -lr·(g + λ·p)', async () => {
     const [lr, decay] = [f32(0.1), f32(0.3)];
     const { before, after, gradient } = await oneStep({ type: 'sgd', learningRate: lr, weightDecay: decay });
-    expectClose(Array.from(after, (p, i) => p - before[i]), gradient.map((g, i) => -lr * (g + decay * before[i])), { atol: 2e-7, rtol: 1e-4 }, 'decayed step');
+    expectClose(
+      Array.from(after, (p, i) => p - before[i]),
+      gradient.map((g, i) => -lr * (g + decay * before[i])),
+      { atol: 2e-7, rtol: 1e-4 },
+      'decayed step',
+    );
   });
 
   it('setOptimizer switches the rule and restarts its state (moments zero, step 0, the new rate)', async () => {
@@ -393,6 +496,11 @@ describe('through a Model: one full-batch step equals the rule applied to the co
     const gradient = flatGradient(coreGradients(model, inputs, targets, 8));
     const before = flatWeights(model);
     await model.fit({ inputs, targets }, { epochs: 1, batchSize: 8, shuffle: false });
-    expectClose(Array.from(flatWeights(model), (p, i) => p - before[i]), gradient.map((g) => -f32(0.2) * g), { atol: 2e-7, rtol: 1e-4 }, 'first step after the switch');
+    expectClose(
+      Array.from(flatWeights(model), (p, i) => p - before[i]),
+      gradient.map((g) => -f32(0.2) * g),
+      { atol: 2e-7, rtol: 1e-4 },
+      'first step after the switch',
+    );
   });
 });

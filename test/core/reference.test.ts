@@ -6,7 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { activate, centralDifferences, logSumExp, lossOfLogits, networkLoss, predict, sigmoid, softplus } from '../helpers/reference.js';
+import {
+  activate,
+  centralDifferences,
+  logSumExp,
+  lossOfLogits,
+  networkLoss,
+  predict,
+  sigmoid,
+  softplus,
+} from '../helpers/reference.js';
 
 describe('the float64 reference', () => {
   it('activations: closed forms at simple points', () => {
@@ -38,7 +47,18 @@ describe('the float64 reference', () => {
   });
 
   it('a network: one layer 2 -> 1 with W = [2, -1], b = 0.5 maps [3, 4] to 2.5', () => {
-    const network = { inputSize: 2, layers: [{ inSize: 2, units: 1, activation: 'linear' as const, weights: Float64Array.of(2, -1), bias: Float64Array.of(0.5) }] };
+    const network = {
+      inputSize: 2,
+      layers: [
+        {
+          inSize: 2,
+          units: 1,
+          activation: 'linear' as const,
+          weights: Float64Array.of(2, -1),
+          bias: Float64Array.of(0.5),
+        },
+      ],
+    };
     expect(Array.from(predict(network, [3, 4], 1))).toEqual([2.5]);
     expect(networkLoss(network, 'mse', [3, 4], [0.5], 1)).toBe(4);
   });

@@ -14,7 +14,11 @@ import { flatWeights } from '../helpers/model-state.js';
 
 const spec = (seed: number): ModelSpec => ({
   inputSize: 6,
-  layers: [{ units: 12, activation: 'relu' }, { units: 9, activation: 'tanh' }, { units: 4, activation: 'softmax' }],
+  layers: [
+    { units: 12, activation: 'relu' },
+    { units: 9, activation: 'tanh' },
+    { units: 4, activation: 'softmax' },
+  ],
   optimizer: { type: 'adam', learningRate: 0.01 },
   seed,
 });
@@ -57,7 +61,7 @@ describe('seeds', () => {
     expect(differsInBits(flatWeights(a.model), flatWeights(b.model))).toBe(true);
   });
 
-  it('the seed also fixes the shuffling: the same initial weights with another seed\'s order train differently', async () => {
+  it("the seed also fixes the shuffling: the same initial weights with another seed's order train differently", async () => {
     const a = await createModel(spec(9));
     const b = await createModel(spec(10));
     b.setWeights(a.describe());

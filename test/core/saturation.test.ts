@@ -69,7 +69,12 @@ describe('activations at ±300 and beyond', () => {
     expect(a[0]).toBe(0);
     expect(Array.from(a).every((v) => v >= 0)).toBe(true);
     // Against float64 where the value is representable: softplus(-20) ≈ 2.06e-9, softplus(20) = 20 + 2e-9.
-    expectClose([a[4], a[5], a[6]], [softplus(-20), softplus(20), softplus(88.8)].map(Math.fround), { atol: 0, rtol: 1e-6 }, 'softplus');
+    expectClose(
+      [a[4], a[5], a[6]],
+      [softplus(-20), softplus(20), softplus(88.8)].map(Math.fround),
+      { atol: 0, rtol: 1e-6 },
+      'softplus',
+    );
     // σ'(z) = sigmoid(z): 1 at the top, 0 at the bottom.
     expect(g[8]).toBe(1);
     expect(g[1]).toBe(0);
@@ -100,15 +105,29 @@ describe('fused losses at extreme logits', () => {
   function lossAt(loss: 'crossEntropy' | 'binaryCrossEntropy', z: number[], t: number[], rows: number) {
     const n = z.length / rows;
     const activation = loss === 'crossEntropy' ? 'softmax' : 'sigmoid';
-    return checkOp(core, {
-      buffers: { zd: z, a: z.length, t },
-      run(fn, at, layout) {
-        fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
-        return fn.lossAndDelta(lossKind(layout, loss), activationKind(layout, activation), at.zd, at.a, at.t, rows, n, 1, rows);
+    return checkOp(
+      core,
+      {
+        buffers: { zd: z, a: z.length, t },
+        run(fn, at, layout) {
+          fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+          return fn.lossAndDelta(
+            lossKind(layout, loss),
+            activationKind(layout, activation),
+            at.zd,
+            at.a,
+            at.t,
+            rows,
+            n,
+            1,
+            rows,
+          );
+        },
+        reference: ({ zd, t: targets }) => ({ returned: lossOfLogits(loss, activation, zd, targets, rows, n) }),
+        tolerance: { atol: 0, rtol: 1e-6 },
       },
-      reference: ({ zd, t: targets }) => ({ returned: lossOfLogits(loss, activation, zd, targets, rows, n) }),
-      tolerance: { atol: 0, rtol: 1e-6 },
-    }, `${loss} at extreme logits`);
+      `${loss} at extreme logits`,
+    );
   }
 
   it('cross-entropy with logits ~1e4 is finite and equals the float64 log-sum-exp value', () => {
@@ -139,7 +158,10 @@ describe('fused losses at extreme logits', () => {
 describe('a model with enormous logits still predicts and evaluates finite values', () => {
   it('1 -> 3 softmax with weights of ±1e4: outputs are one-hot, cross-entropy is finite and exact', async () => {
     const model = await createModel({ inputSize: 1, layers: [{ units: 3, activation: 'softmax' }] });
-    model.setWeights({ inputSize: 1, layers: [{ units: 3, activation: 'softmax', weights: Float32Array.of(1e4, -1e4, 0), bias: new Float32Array(3) }] });
+    model.setWeights({
+      inputSize: 1,
+      layers: [{ units: 3, activation: 'softmax', weights: Float32Array.of(1e4, -1e4, 0), bias: new Float32Array(3) }],
+    });
     const outputs = model.predict([[1], [-1]]);
     expect(Array.from(outputs)).toEqual([1, 0, 0, 0, 1, 0]);
     // Labels that are as wrong as possible: the loss is the logit gap, 2e4 (row 1) and 1e4 (row 2).

@@ -21,7 +21,11 @@ import { flatWeights, modelState } from '../helpers/model-state.js';
 const data = blobs(120, 5, 3, 21);
 const spec = (optimizer: ModelSpec['optimizer']): ModelSpec => ({
   inputSize: 5,
-  layers: [{ units: 10, activation: 'tanh' }, { units: 7, activation: 'relu' }, { units: 3, activation: 'softmax' }],
+  layers: [
+    { units: 10, activation: 'tanh' },
+    { units: 7, activation: 'relu' },
+    { units: 3, activation: 'softmax' },
+  ],
   optimizer,
   seed: 4,
 });
@@ -53,7 +57,9 @@ describe('save -> load', () => {
       await saveModelFile(model, path);
       const loaded = await loadModelFile(path);
       expectBitEqual(loaded.predict(data.inputs), model.predict(data.inputs), 'predictions');
-      await expect(loadModelFile(join(dir, 'missing.sdnt'))).rejects.toThrow(/cannot read model file .*missing\.sdnt.*ENOENT/);
+      await expect(loadModelFile(join(dir, 'missing.sdnt'))).rejects.toThrow(
+        /cannot read model file .*missing\.sdnt.*ENOENT/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -65,8 +71,16 @@ describe('resumed training equals uninterrupted training, bit for bit', () => {
     ['Adam (moments and step count)', { type: 'adam', learningRate: 0.01 }, {}],
     ['AdamW', { type: 'adamw', learningRate: 0.01, weightDecay: 0.05 }, {}],
     ['SGD with Nesterov momentum (velocity)', { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true }, {}],
-    ['Adam with a step schedule (the rate falls at global epoch 3)', { type: 'adam', learningRate: 0.01 }, { schedule: { type: 'step', stepSize: 3, gamma: 0.1 } }],
-    ['SGD with an exponential schedule', { type: 'sgd', learningRate: 0.05 }, { schedule: { type: 'exponential', gamma: 0.5 } }],
+    [
+      'Adam with a step schedule (the rate falls at global epoch 3)',
+      { type: 'adam', learningRate: 0.01 },
+      { schedule: { type: 'step', stepSize: 3, gamma: 0.1 } },
+    ],
+    [
+      'SGD with an exponential schedule',
+      { type: 'sgd', learningRate: 0.05 },
+      { schedule: { type: 'exponential', gamma: 0.5 } },
+    ],
   ];
   it.each(optimizers)('%s: 2 epochs, save, load, 2 more == 4 epochs', async (_, optimizer, options) => {
     const fitOptions: FitOptions = { batchSize: 16, ...options };
@@ -81,7 +95,9 @@ describe('resumed training equals uninterrupted training, bit for bit', () => {
     expectBitEqual(flatWeights(resumed), flatWeights(straight), 'weights after 4 epochs');
     expect(resumedHistory.epochs.map((e) => e.epoch)).toEqual([3, 4]);
     expect(resumedHistory.epochs.map((e) => e.loss)).toEqual(straightHistory.epochs.slice(2).map((e) => e.loss));
-    expect(resumedHistory.epochs.map((e) => e.learningRate)).toEqual(straightHistory.epochs.slice(2).map((e) => e.learningRate));
+    expect(resumedHistory.epochs.map((e) => e.learningRate)).toEqual(
+      straightHistory.epochs.slice(2).map((e) => e.learningRate),
+    );
     expect(resumed.training).toEqual(straight.training);
   });
 

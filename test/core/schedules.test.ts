@@ -17,12 +17,16 @@ import { blobs } from '../helpers/datasets.js';
 import { flatWeights } from '../helpers/model-state.js';
 
 const data = blobs(64, 4, 3, 5);
-const newModel = (learningRate: number, type: 'sgd' | 'adam' = 'sgd'): Promise<Model> => createModel({
-  inputSize: 4,
-  layers: [{ units: 8, activation: 'tanh' }, { units: 3, activation: 'softmax' }],
-  optimizer: { type, learningRate },
-  seed: 2,
-});
+const newModel = (learningRate: number, type: 'sgd' | 'adam' = 'sgd'): Promise<Model> =>
+  createModel({
+    inputSize: 4,
+    layers: [
+      { units: 8, activation: 'tanh' },
+      { units: 3, activation: 'softmax' },
+    ],
+    optimizer: { type, learningRate },
+    seed: 2,
+  });
 
 async function rates(schedule: ScheduleConfig, epochs: number, learningRate = 0.1): Promise<number[]> {
   const history = await (await newModel(learningRate)).fit(data, { epochs, batchSize: 16, schedule });
@@ -45,12 +49,19 @@ describe('step and exponential schedules', () => {
 
   it('a function gets (epoch, current rate) and its result is used', async () => {
     const calls: [number, number][] = [];
-    const result = await rates((epoch, lr) => { calls.push([epoch, lr]); return 0.2 / (epoch + 1); }, 3);
+    const result = await rates((epoch, lr) => {
+      calls.push([epoch, lr]);
+      return 0.2 / (epoch + 1);
+    }, 3);
     expect(result).toEqual([0.2, 0.1, 0.2 / 3]);
-    expect(calls).toEqual([[0, 0.1], [1, 0.2], [2, 0.1]]);
+    expect(calls).toEqual([
+      [0, 0.1],
+      [1, 0.2],
+      [2, 0.1],
+    ]);
   });
 
-  it('the scheduled rate is the one the core uses: same weights as setting each epoch\'s rate by hand', async () => {
+  it("the scheduled rate is the one the core uses: same weights as setting each epoch's rate by hand", async () => {
     const scheduled = await newModel(0.1);
     await scheduled.fit(data, { epochs: 4, batchSize: 16, schedule: { type: 'step', stepSize: 1, gamma: 0.5 } });
     const manual = await newModel(0.1);
@@ -70,7 +81,11 @@ describe('plateau', () => {
   const stalled = { learningRate: 1e-7 };
 
   it('halves the rate after `patience` epochs without improvement, again after each further `patience` epochs', async () => {
-    const history = await (await newModel(stalled.learningRate)).fit(data, { epochs: 8, batchSize: 16, schedule: { type: 'plateau', patience: 2, factor: 0.5 } });
+    const history = await (await newModel(stalled.learningRate)).fit(data, {
+      epochs: 8,
+      batchSize: 16,
+      schedule: { type: 'plateau', patience: 2, factor: 0.5 },
+    });
     const losses = history.epochs.map((e) => e.loss);
     for (let i = 1; i < losses.length; i++) expect(Math.abs(losses[i] - losses[i - 1])).toBeLessThan(1e-4);
     // Epoch 1 sets the best; epochs 2 and 3 do not improve -> halve after 3; 4, 5 -> halve after 5; ...
@@ -80,19 +95,31 @@ describe('plateau', () => {
 
   it('never goes below minLearningRate', async () => {
     const lr = stalled.learningRate;
-    const history = await (await newModel(lr)).fit(data, { epochs: 7, batchSize: 16, schedule: { type: 'plateau', patience: 1, factor: 0.5, minLearningRate: lr * 0.3 } });
+    const history = await (await newModel(lr)).fit(data, {
+      epochs: 7,
+      batchSize: 16,
+      schedule: { type: 'plateau', patience: 1, factor: 0.5, minLearningRate: lr * 0.3 },
+    });
     expect(history.epochs.map((e) => e.learningRate)).toEqual([lr, lr, lr / 2, lr * 0.3, lr * 0.3, lr * 0.3, lr * 0.3]);
   });
 
   it('waits `cooldown` epochs after a reduction before counting again', async () => {
     const lr = stalled.learningRate;
-    const history = await (await newModel(lr)).fit(data, { epochs: 8, batchSize: 16, schedule: { type: 'plateau', patience: 1, factor: 0.5, cooldown: 2 } });
+    const history = await (await newModel(lr)).fit(data, {
+      epochs: 8,
+      batchSize: 16,
+      schedule: { type: 'plateau', patience: 1, factor: 0.5, cooldown: 2 },
+    });
     // Reduce after epoch 2; epochs 3 and 4 cool down; epoch 5 is 1 epoch without improvement -> reduce after it.
     expect(history.epochs.map((e) => e.learningRate)).toEqual([lr, lr, lr / 2, lr / 2, lr / 2, lr / 4, lr / 4, lr / 4]);
   });
 
   it('leaves the rate alone while the loss keeps improving', async () => {
-    const history = await (await newModel(0.05)).fit(data, { epochs: 8, batchSize: 16, schedule: { type: 'plateau', patience: 1 } });
+    const history = await (await newModel(0.05)).fit(data, {
+      epochs: 8,
+      batchSize: 16,
+      schedule: { type: 'plateau', patience: 1 },
+    });
     const losses = history.epochs.map((e) => e.loss);
     losses.slice(1).forEach((loss, i) => expect(losses[i] - loss).toBeGreaterThan(1e-4));
     expect(new Set(history.epochs.map((e) => e.learningRate))).toEqual(new Set([0.05]));
@@ -114,6 +141,8 @@ describe('bad schedules are errors before training', () => {
   });
 
   it('a function returning a non-positive rate stops fit with an error naming the epoch', async () => {
-    await expect((await newModel(0.1)).fit(data, { epochs: 3, schedule: (epoch) => (epoch === 1 ? 0 : 0.1) })).rejects.toThrow(/returned 0 for epoch 1/);
+    await expect(
+      (await newModel(0.1)).fit(data, { epochs: 3, schedule: (epoch) => (epoch === 1 ? 0 : 0.1) }),
+    ).rejects.toThrow(/returned 0 for epoch 1/);
   });
 });

@@ -59,7 +59,10 @@ async function expectCsvError(promise: Promise<unknown>, line: number, pattern: 
 
 describe('CSV tokenizer', () => {
   it('splits plain fields and records', async () => {
-    expect(await records('a,b,c\n1,2,3\n')).toEqual([['a', 'b', 'c'], ['1', '2', '3']]);
+    expect(await records('a,b,c\n1,2,3\n')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '2', '3'],
+    ]);
   });
 
   it('handles quoted fields with delimiters, doubled quotes and line breaks', async () => {
@@ -72,11 +75,20 @@ describe('CSV tokenizer', () => {
   });
 
   it('keeps empty fields, including trailing ones', async () => {
-    expect(await records('a,,c\n,,\n')).toEqual([['a', '', 'c'], ['', '', '']]);
+    expect(await records('a,,c\n,,\n')).toEqual([
+      ['a', '', 'c'],
+      ['', '', ''],
+    ]);
   });
 
   it('treats \\r\\n, \\n and a lone \\r as record ends, keeping \\r\\n inside quotes', async () => {
-    expect(await records('a,b\r\n1,2\r\n3,4\n5,6\r7,8')).toEqual([['a', 'b'], ['1', '2'], ['3', '4'], ['5', '6'], ['7', '8']]);
+    expect(await records('a,b\r\n1,2\r\n3,4\n5,6\r7,8')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+      ['5', '6'],
+      ['7', '8'],
+    ]);
     expect(await records('"x\r\ny",z\r\n')).toEqual([['x\r\ny', 'z']]);
   });
 
@@ -92,7 +104,10 @@ describe('CSV tokenizer', () => {
 
   it('drops a UTF-8 byte order mark and decodes characters split across chunks', async () => {
     const text = '\uFEFFnom,été\n1,ñ€😀\n';
-    expect(await records(text, 1)).toEqual([['nom', 'été'], ['1', 'ñ€😀']]);
+    expect(await records(text, 1)).toEqual([
+      ['nom', 'été'],
+      ['1', 'ñ€😀'],
+    ]);
   });
 
   it('gives the same records for every chunking of the same text', async () => {
@@ -120,8 +135,14 @@ describe('CSV tokenizer', () => {
     fromRanges.pop();
     const fromCallback: Array<[string[], number]> = [];
     await tokenizeCsv(chunked(text, 3), (fields, line) => fromCallback.push([fields, line]));
-    expect(fromRanges).toEqual([['a', 'b "q"', 'c'], ['long-unquoted', 'x', '']]);
-    expect(fromCallback).toEqual([[fromRanges[0], 1], [fromRanges[1], 2]]);
+    expect(fromRanges).toEqual([
+      ['a', 'b "q"', 'c'],
+      ['long-unquoted', 'x', ''],
+    ]);
+    expect(fromCallback).toEqual([
+      [fromRanges[0], 1],
+      [fromRanges[1], 2],
+    ]);
   });
 
   it('a tokenizer fed text directly gives the same records wherever the text is split', () => {
@@ -134,7 +155,10 @@ describe('CSV tokenizer', () => {
       return out;
     };
     const whole = collect([text]);
-    expect(whole).toEqual([['x', 'y\r\n"z"'], ['1', '2']]);
+    expect(whole).toEqual([
+      ['x', 'y\r\n"z"'],
+      ['1', '2'],
+    ]);
     for (let cut = 0; cut <= text.length; cut++) expect(collect([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
   });
 
@@ -143,7 +167,10 @@ describe('CSV tokenizer', () => {
     for await (const record of readCsvRecords([encoder.encode('a;b\n"1;2";3\n')], { delimiter: ';' })) {
       result.push(record.fields);
     }
-    expect(result).toEqual([['a', 'b'], ['1;2', '3']]);
+    expect(result).toEqual([
+      ['a', 'b'],
+      ['1;2', '3'],
+    ]);
   });
 });
 
@@ -175,7 +202,10 @@ describe('readCsvDataset: classification', () => {
 
   it('sorts string labels by code units, not by first appearance', async () => {
     const text = 'x,y\n1,zebra\n2,Apple\n3,apple\n4,zebra\n';
-    const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], { labelColumn: 'y', task: 'classification' });
+    const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], {
+      labelColumn: 'y',
+      task: 'classification',
+    });
     expect(classNames).toEqual(['Apple', 'apple', 'zebra']);
     expect(Array.from(dataset.labels!)).toEqual([2, 0, 1, 2]);
   });
@@ -192,14 +222,20 @@ describe('readCsvDataset: classification', () => {
 
   it('keeps integer labels as class indices', async () => {
     const text = 'a,label\n0.5,3\n1.5,0\n2.5,1\n';
-    const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], { labelColumn: 'label', task: 'classification' });
+    const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], {
+      labelColumn: 'label',
+      task: 'classification',
+    });
     expect(Array.from(dataset.labels!)).toEqual([3, 0, 1]);
     expect(classNames).toEqual(['0', '1', '2', '3']);
   });
 
   it('ranks labels that are numbers but not class indices numerically', async () => {
     const text = 'a,label\n1,1\n2,-1\n3,10\n4,-1\n5,2\n';
-    const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], { labelColumn: 'label', task: 'classification' });
+    const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], {
+      labelColumn: 'label',
+      task: 'classification',
+    });
     expect(classNames).toEqual(['-1', '1', '2', '10']);
     expect(Array.from(dataset.labels!)).toEqual([1, 0, 3, 0, 2]);
   });
@@ -229,8 +265,9 @@ describe('readCsvDataset: classification', () => {
 
   it('gives the same dataset from 1-byte chunks, one chunk, and a ReadableStream', async () => {
     const rows = ['f0,f1,f2,cls'];
-    for (let i = 0; i < 500; i++) rows.push(`${i * 0.5},${-i},"${(i % 7) / 3}",${['cat', 'dog', '"bird, small"'][i % 3]}`);
-    const text = rows.join('\r\n') + '\r\n';
+    for (let i = 0; i < 500; i++)
+      rows.push(`${i * 0.5},${-i},"${(i % 7) / 3}",${['cat', 'dog', '"bird, small"'][i % 3]}`);
+    const text = `${rows.join('\r\n')}\r\n`;
     const options: CsvDatasetOptions = { labelColumn: 'cls', task: 'classification' };
     const whole = await readCsvDataset([encoder.encode(text)], options);
     const byteByByte = await readCsvDataset(chunked(text, 1), options);
@@ -249,7 +286,10 @@ describe('readCsvDataset: classification', () => {
   it('grows past its initial capacity and trims the result', async () => {
     const rows = ['x,y,label'];
     for (let i = 0; i < 40_000; i++) rows.push(`${i},${i * 2},${i % 3}`);
-    const { dataset } = await readCsvDataset(chunked(rows.join('\n'), 65_536), { labelColumn: 'label', task: 'classification' });
+    const { dataset } = await readCsvDataset(chunked(rows.join('\n'), 65_536), {
+      labelColumn: 'label',
+      task: 'classification',
+    });
     expect(dataset.count).toBe(40_000);
     expect(dataset.inputs.length).toBe(80_000);
     expect(dataset.inputs[2 * 39_999 + 1]).toBe(79_998);
@@ -295,7 +335,11 @@ describe('readCsvDataset: errors name the line and the problem', () => {
   });
 
   it('label column not found lists the available columns', async () => {
-    await expectCsvError(classify('a,b,target\n1,2,3\n'), 1, /label column 'y' not found.*available columns: a, b, target/);
+    await expectCsvError(
+      classify('a,b,target\n1,2,3\n'),
+      1,
+      /label column 'y' not found.*available columns: a, b, target/,
+    );
   });
 
   it('feature column not found', async () => {
@@ -310,7 +354,11 @@ describe('readCsvDataset: errors name the line and the problem', () => {
   });
 
   it('label not among the given classes, and an empty label', async () => {
-    await expectCsvError(classify('a,y\n1,cat\n2,cow\n', { classes: ['cat', 'dog'] }), 3, /"cow" in column 'y' is not one of the given classes: cat, dog/);
+    await expectCsvError(
+      classify('a,y\n1,cat\n2,cow\n', { classes: ['cat', 'dog'] }),
+      3,
+      /"cow" in column 'y' is not one of the given classes: cat, dog/,
+    );
     await expectCsvError(classify('a,y\n1,cat\n2, \n'), 3, /empty label in column 'y'/);
   });
 
@@ -321,12 +369,18 @@ describe('readCsvDataset: errors name the line and the problem', () => {
   it('invalid options are rejected before reading', async () => {
     const text = encoder.encode('a,y\n1,2\n');
     await expect(readCsvDataset([text], { labelColumn: '', task: 'classification' })).rejects.toThrow(/labelColumn/);
-    await expect(readCsvDataset([text], { labelColumn: 'y', task: 'ranking' as 'regression' })).rejects.toThrow(/task must be/);
-    await expect(readCsvDataset([text], { labelColumn: 'y', task: 'regression', classes: ['a'] })).rejects.toThrow(/classes applies only/);
+    await expect(readCsvDataset([text], { labelColumn: 'y', task: 'ranking' as 'regression' })).rejects.toThrow(
+      /task must be/,
+    );
+    await expect(readCsvDataset([text], { labelColumn: 'y', task: 'regression', classes: ['a'] })).rejects.toThrow(
+      /classes applies only/,
+    );
     await expect(
       readCsvDataset([text], { labelColumn: 'y', task: 'classification', featureColumns: ['a', 'y'] }),
     ).rejects.toThrow(/cannot also be a feature column/);
-    await expect(readCsvDataset([text], { labelColumn: 'y', task: 'classification', classes: ['a', 'a'] })).rejects.toThrow(/twice/);
+    await expect(
+      readCsvDataset([text], { labelColumn: 'y', task: 'classification', classes: ['a', 'a'] }),
+    ).rejects.toThrow(/twice/);
   });
 
   it('stops reading a ReadableStream at the first error and cancels it', async () => {

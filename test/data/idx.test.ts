@@ -14,8 +14,13 @@ const cases: { dtype: string; code: number; data: IdxData; shape: number[] }[] =
   { dtype: 'u8', code: 0x08, data: new Uint8Array([0, 1, 127, 128, 254, 255]), shape: [2, 3] },
   { dtype: 'i8', code: 0x09, data: new Int8Array([-128, -1, 0, 1, 127, 42]), shape: [3, 2] },
   { dtype: 'i16', code: 0x0b, data: new Int16Array([-32768, -2, 0, 1, 258, 32767]), shape: [6] },
-  { dtype: 'i32', code: 0x0c, data: new Int32Array([-2147483648, -1, 0, 16909060, 2147483647, 7, 8, 9]), shape: [2, 2, 2] },
-  { dtype: 'f32', code: 0x0d, data: new Float32Array([-1.5, 0, 3.1415927, 1e-38, -Infinity, 65504]), shape: [1, 6] },
+  {
+    dtype: 'i32',
+    code: 0x0c,
+    data: new Int32Array([-2147483648, -1, 0, 16909060, 2147483647, 7, 8, 9]),
+    shape: [2, 2, 2],
+  },
+  { dtype: 'f32', code: 0x0d, data: new Float32Array([-1.5, 0, Math.PI, 1e-38, -Infinity, 65504]), shape: [1, 6] },
   { dtype: 'f64', code: 0x0e, data: new Float64Array([Math.PI, -0, 1e308, 5e-324, Number.NaN, -2.5]), shape: [2, 3] },
 ];
 
@@ -81,7 +86,9 @@ describe('IDX byte order (hand-written big-endian files)', () => {
 
   it('writes big-endian', () => {
     expect([...encodeIdx(new Int16Array([1, -2]), [2])]).toEqual([0, 0, 0x0b, 1, 0, 0, 0, 2, 0x00, 0x01, 0xff, 0xfe]);
-    expect([...encodeIdx(new Float32Array([1.5]), [1, 1])]).toEqual([0, 0, 0x0d, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x3f, 0xc0, 0, 0]);
+    expect([...encodeIdx(new Float32Array([1.5]), [1, 1])]).toEqual([
+      0, 0, 0x0d, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x3f, 0xc0, 0, 0,
+    ]);
   });
 });
 
@@ -146,7 +153,9 @@ describe('corrupt IDX input', () => {
 
   it('truncated header', () => {
     expect(() => parseIdxBytes(new Uint8Array([0, 0]))).toThrow(/truncated header/);
-    expect(() => parseIdxBytes(valid.subarray(0, 10))).toThrow(/truncated header: 2 dimensions need 12 header bytes, got 10/);
+    expect(() => parseIdxBytes(valid.subarray(0, 10))).toThrow(
+      /truncated header: 2 dimensions need 12 header bytes, got 10/,
+    );
   });
 
   it('truncated data names expected and actual byte counts', () => {

@@ -124,10 +124,10 @@ describe('loading a directory of small IDX files, plain and gzipped', () => {
     };
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
-    writeFileSync(join(dir, MNIST_FILE_NAMES.trainImages + '.gz'), gzipSync(files.trainImages));
+    writeFileSync(join(dir, `${MNIST_FILE_NAMES.trainImages}.gz`), gzipSync(files.trainImages));
     writeFileSync(join(dir, MNIST_FILE_NAMES.trainLabels), files.trainLabels);
     writeFileSync(join(dir, MNIST_FILE_NAMES.testImages), files.testImages);
-    writeFileSync(join(dir, MNIST_FILE_NAMES.testLabels + '.gz'), gzipSync(files.testLabels));
+    writeFileSync(join(dir, `${MNIST_FILE_NAMES.testLabels}.gz`), gzipSync(files.testLabels));
 
     for (const loaded of [await loadMnist({ dir }), await loadFashionMnist({ dir })]) {
       expect(loaded.train.count).toBe(3);
@@ -147,7 +147,12 @@ describe('loading a directory of small IDX files, plain and gzipped', () => {
     const good = encodeIdx(new Uint8Array([1]), [1]);
     const broken = good.slice(0, good.length - 1);
     await expect(
-      mnistFromFiles({ trainImages: encodeIdx(new Uint8Array(4), [1, 4]), trainLabels: good, testImages: good, testLabels: broken }),
+      mnistFromFiles({
+        trainImages: encodeIdx(new Uint8Array(4), [1, 4]),
+        trainLabels: good,
+        testImages: good,
+        testLabels: broken,
+      }),
     ).rejects.toThrow(/t10k-labels-idx1-ubyte: IDX: truncated data/);
   });
 
@@ -163,7 +168,8 @@ describe('loading a directory of small IDX files, plain and gzipped', () => {
 // which installs it, so a missing package there fails instead of silently skipping.
 
 const fashionFilesPresent = Object.values(MNIST_FILE_NAMES).every(
-  (name) => existsSync(join(FASHION_MNIST_DEBIAN_DIR, name)) || existsSync(join(FASHION_MNIST_DEBIAN_DIR, `${name}.gz`)),
+  (name) =>
+    existsSync(join(FASHION_MNIST_DEBIAN_DIR, name)) || existsSync(join(FASHION_MNIST_DEBIAN_DIR, `${name}.gz`)),
 );
 const runningOnCi = process.env.CI === 'true';
 const skipFashion = !fashionFilesPresent && !runningOnCi;
@@ -193,8 +199,11 @@ describe('readCsvFile', () => {
     const rows = ['x1,x2,kind'];
     for (let i = 0; i < 5000; i++) rows.push(`${i},${i / 4},${i % 2 === 0 ? 'even' : 'odd'}`);
     const path = join(scratchDir, 'numbers.csv');
-    writeFileSync(path, rows.join('\n') + '\n');
-    const { dataset, featureNames, classNames } = await readCsvFile(path, { labelColumn: 'kind', task: 'classification' });
+    writeFileSync(path, `${rows.join('\n')}\n`);
+    const { dataset, featureNames, classNames } = await readCsvFile(path, {
+      labelColumn: 'kind',
+      task: 'classification',
+    });
     expect(featureNames).toEqual(['x1', 'x2']);
     expect(classNames).toEqual(['even', 'odd']);
     expect(dataset.count).toBe(5000);
@@ -217,7 +226,11 @@ describe('readCsvFile', () => {
     const error = await readCsvFile(path, { labelColumn: 't', task: 'regression' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CsvError);
     expect((error as CsvError).line).toBe(3);
-    await expect(readCsvFile(join(scratchDir, 'absent.csv'), { labelColumn: 't', task: 'regression' })).rejects.toThrow(/ENOENT/);
-    await expect(readCsvFile(join(scratchDir, 'absent.csv.gz'), { labelColumn: 't', task: 'regression' })).rejects.toThrow(/ENOENT/);
+    await expect(readCsvFile(join(scratchDir, 'absent.csv'), { labelColumn: 't', task: 'regression' })).rejects.toThrow(
+      /ENOENT/,
+    );
+    await expect(
+      readCsvFile(join(scratchDir, 'absent.csv.gz'), { labelColumn: 't', task: 'regression' }),
+    ).rejects.toThrow(/ENOENT/);
   });
 });

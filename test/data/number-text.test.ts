@@ -5,13 +5,51 @@ import { Xoshiro128StarStar } from '../../src/data/random.js';
 
 describe('parseDecimal', () => {
   it('accepts the decimal forms and agrees with Number()', () => {
-    for (const text of ['0', '-0', '+7', '42', '3.25', '-0.5', '.5', '5.', '1e3', '1E-3', '-2.5e+10', '007', '0.1', '0.3', ' 12 ', '\t-1.5\t']) {
+    for (const text of [
+      '0',
+      '-0',
+      '+7',
+      '42',
+      '3.25',
+      '-0.5',
+      '.5',
+      '5.',
+      '1e3',
+      '1E-3',
+      '-2.5e+10',
+      '007',
+      '0.1',
+      '0.3',
+      ' 12 ',
+      '\t-1.5\t',
+    ]) {
       expect(Object.is(parseDecimal(text), Number(text.trim())), text).toBe(true);
     }
   });
 
   it('rejects what Number() would wrongly accept or what is not a decimal', () => {
-    for (const text of ['', ' ', '0x1f', '0b11', 'Infinity', '-Infinity', 'NaN', '1e', '1e+', 'e5', '.', '-', '+.', '1.2.3', '1,5', '12abc', '--1', '1 2', '1e400', '-1e309']) {
+    for (const text of [
+      '',
+      ' ',
+      '0x1f',
+      '0b11',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+      '1e',
+      '1e+',
+      'e5',
+      '.',
+      '-',
+      '+.',
+      '1.2.3',
+      '1,5',
+      '12abc',
+      '--1',
+      '1 2',
+      '1e400',
+      '-1e309',
+    ]) {
       expect(parseDecimal(text), JSON.stringify(text)).toBeNaN();
     }
   });
@@ -23,7 +61,7 @@ describe('parseDecimal', () => {
     for (let i = 0; i < 20_000; i++) {
       const sign = ['', '-', '+'][random.nextInt(3)];
       const whole = digits(random.nextInt(12));
-      const fraction = random.nextInt(2) ? '.' + digits(1 + random.nextInt(20)) : '';
+      const fraction = random.nextInt(2) ? `.${digits(1 + random.nextInt(20))}` : '';
       const exponent = random.nextInt(3) === 0 ? `e${random.nextInt(2) ? '-' : ''}${random.nextInt(40)}` : '';
       const text = sign + (whole === '' && fraction === '' ? '0' : whole) + fraction + exponent;
       if (!Object.is(parseDecimal(text), Number(text))) mismatches.push(text);

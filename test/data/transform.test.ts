@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Dataset } from '../../src/data/dataset.js';
-import {
-  minMaxScaler,
-  oneHot,
-  standardScaler,
-  subset,
-  trainValidationSplit,
-} from '../../src/data/transform.js';
+import { minMaxScaler, oneHot, standardScaler, subset, trainValidationSplit } from '../../src/data/transform.js';
 
 /** A float dataset with rows given literally and labels 0..count-1 mod 3. */
 function floatDataset(rows: number[][]): Dataset {
@@ -81,7 +75,9 @@ describe('minMaxScaler', () => {
   it('maps a constant feature to the low end instead of dividing by zero', () => {
     const scaled = minMaxScaler().fit(train).transform(test);
     expect(column(scaled, 2)).toEqual([0, 0]);
-    const ranged = minMaxScaler({ range: [-1, 1] }).fit(train).transform(train);
+    const ranged = minMaxScaler({ range: [-1, 1] })
+      .fit(train)
+      .transform(train);
     expect(column(ranged, 0)).toEqual([-1, 0, 1]);
     expect(column(ranged, 2)).toEqual([-1, -1, -1]);
   });
@@ -147,8 +143,11 @@ describe('scalers do not mutate their inputs and return new arrays', () => {
     it(`${makeScaler().constructor.name}`, () => {
       const train = indexedDataset(20, 3);
       const targetsDataset: Dataset = {
-        count: 2, inputSize: 3, inputs: new Float32Array([1, 2, 3, 4, 5, 6]),
-        targets: new Float32Array([0.5, -0.5]), targetSize: 1,
+        count: 2,
+        inputSize: 3,
+        inputs: new Float32Array([1, 2, 3, 4, 5, 6]),
+        targets: new Float32Array([0.5, -0.5]),
+        targetSize: 1,
       };
       const before = snapshot(train);
       const beforeTargets = snapshot(targetsDataset);
@@ -171,10 +170,14 @@ describe('scalers do not mutate their inputs and return new arrays', () => {
 describe('scaler argument checks', () => {
   it('transform before fit, wrong inputSize, empty or non-finite training data', () => {
     expect(() => standardScaler().transform(indexedDataset(2, 2))).toThrow(/call fit/);
-    expect(() => minMaxScaler().fit(indexedDataset(3, 2)).transform(indexedDataset(3, 4))).toThrow(/fitted on 2 features, the dataset has 4/);
+    expect(() => minMaxScaler().fit(indexedDataset(3, 2)).transform(indexedDataset(3, 4))).toThrow(
+      /fitted on 2 features, the dataset has 4/,
+    );
     expect(() => standardScaler().fit({ count: 0, inputSize: 2, inputs: new Float32Array(0) })).toThrow(/no samples/);
     expect(() => standardScaler().fit(floatDataset([[1, Number.NaN]]))).toThrow(/feature 1 of sample 0 is NaN/);
-    expect(() => minMaxScaler().fit({ count: 2, inputSize: 2, inputs: new Float32Array(3) })).toThrow(/inputs has length 3, expected count \* inputSize/);
+    expect(() => minMaxScaler().fit({ count: 2, inputSize: 2, inputs: new Float32Array(3) })).toThrow(
+      /inputs has length 3, expected count \* inputSize/,
+    );
   });
 });
 
@@ -223,7 +226,8 @@ describe('trainValidationSplit', () => {
 
   it('splits regression targets row by row', () => {
     const regression: Dataset = {
-      count: 10, inputSize: 1,
+      count: 10,
+      inputSize: 1,
       inputs: new Float32Array(Array.from({ length: 10 }, (_, i) => i)),
       targets: new Float32Array(Array.from({ length: 20 }, (_, k) => Math.floor(k / 2) * 10 + (k % 2))),
       targetSize: 2,

@@ -17,7 +17,16 @@ import { startDemoServer, type DemoServer } from '../../demo/serve.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCREENSHOT = join(ROOT, 'test-output', 'demo.png');
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
 const IN_CI = process.env.CI === 'true';
 
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`;
@@ -39,7 +48,9 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('console', (message) => { if (message.type() === 'error') pageErrors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
 });
 
 afterAll(async () => {
@@ -50,9 +61,15 @@ afterAll(async () => {
 const bodyNumber = (name: string) => page.evaluate((key) => Number(document.body.dataset[key]), name);
 const chartPoints = () => page.evaluate(() => Number(document.getElementById('chart')!.dataset.points));
 const state = () => page.evaluate(() => document.body.dataset.state);
-const waitFor = (condition: string, timeout = 30_000) => page.waitForFunction(condition, undefined, { timeout, polling: 50 });
+const waitFor = (condition: string, timeout = 30_000) =>
+  page.waitForFunction(condition, undefined, { timeout, polling: 50 });
 
-interface Prediction { digit: number; probabilities: number[]; shown: string; best: string[] }
+interface Prediction {
+  digit: number;
+  probabilities: number[];
+  shown: string;
+  best: string[];
+}
 
 async function prediction(): Promise<Prediction> {
   await waitFor(`document.getElementById('prediction').dataset.class !== ''`, 5_000);
@@ -87,70 +104,80 @@ async function stroke(points: [number, number][]): Promise<void> {
 }
 
 describe('browser demo (headless Chromium)', () => {
-  it.skipIf(skip)('trains with a live chart, stops mid-training, and predicts a drawn digit', { timeout: 60_000 }, async () => {
-    // --- the page loads MNIST, cross-origin isolated -----------------------------------
-    const response = await page.goto(`${server!.url}/?train=10000`);
-    expect(response!.headers()['cross-origin-opener-policy']).toBe('same-origin');
-    expect(response!.headers()['cross-origin-embedder-policy']).toBe('require-corp');
-    await waitFor(`document.body.dataset.state === 'ready' || document.body.dataset.state === 'error'`, 40_000);
-    expect(await page.textContent('#error')).toBe('');
-    expect(await state()).toBe('ready');
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(await page.textContent('#data-note')).toContain('60,000 training and 10,000 test images');
+  it.skipIf(skip)(
+    'trains with a live chart, stops mid-training, and predicts a drawn digit',
+    { timeout: 60_000 },
+    async () => {
+      // --- the page loads MNIST, cross-origin isolated -----------------------------------
+      const response = await page.goto(`${server!.url}/?train=10000`);
+      expect(response!.headers()['cross-origin-opener-policy']).toBe('same-origin');
+      expect(response!.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+      await waitFor(`document.body.dataset.state === 'ready' || document.body.dataset.state === 'error'`, 40_000);
+      expect(await page.textContent('#error')).toBe('');
+      expect(await state()).toBe('ready');
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      expect(await page.textContent('#data-note')).toContain('60,000 training and 10,000 test images');
 
-    // --- training: counters and chart grow, the first epoch is evaluated on the test set ---
-    await page.selectOption('#epochs', '20');
-    await page.click('#train');
-    await waitFor(`Number(document.getElementById('chart').dataset.points) >= 3`);
-    const pointsBefore = await chartPoints();
-    await waitFor(`Number(document.getElementById('chart').dataset.points) > ${pointsBefore}`);
-    expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
-    await waitFor(`Number(document.body.dataset.epochs) >= 1`);
-    const testAccuracy = parseFloat((await page.textContent('#stat-test-accuracy'))!);
-    expect(testAccuracy).toBeGreaterThan(80); // one epoch on 10,000 images: about 90%
+      // --- training: counters and chart grow, the first epoch is evaluated on the test set ---
+      await page.selectOption('#epochs', '20');
+      await page.click('#train');
+      await waitFor(`Number(document.getElementById('chart').dataset.points) >= 3`);
+      const pointsBefore = await chartPoints();
+      await waitFor(`Number(document.getElementById('chart').dataset.points) > ${pointsBefore}`);
+      expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
+      await waitFor(`Number(document.body.dataset.epochs) >= 1`);
+      const testAccuracy = parseFloat((await page.textContent('#stat-test-accuracy'))!);
+      expect(testAccuracy).toBeGreaterThan(80); // one epoch on 10,000 images: about 90%
 
-    // --- Stop, mid-training: the click is handled promptly and the counters freeze --------
-    expect(await state()).toBe('training');
-    const batchesBeforeStop = await bodyNumber('batches');
-    expect(batchesBeforeStop).toBeGreaterThan(0);
-    await page.click('#stop');
-    await waitFor(`document.body.dataset.state === 'stopped'`, 10_000);
-    const inputDelay = await bodyNumber('stopInputDelayMs');
-    const stopMs = await bodyNumber('stopMs');
-    console.log(`demo: Stop click handled after ${inputDelay} ms; training ended ${stopMs} ms after the click`);
-    expect(inputDelay).toBeLessThan(STOP_INPUT_DELAY_BOUND_MS);
-    const batchesAtStop = await bodyNumber('batches');
-    expect(await bodyNumber('epochs')).toBeLessThan(20); // it really stopped mid-training
-    await page.waitForTimeout(750);
-    expect(await bodyNumber('batches')).toBe(batchesAtStop);
-    expect(await page.isEnabled('#train')).toBe(true);
-    expect(await page.isDisabled('#stop')).toBe(true);
+      // --- Stop, mid-training: the click is handled promptly and the counters freeze --------
+      expect(await state()).toBe('training');
+      const batchesBeforeStop = await bodyNumber('batches');
+      expect(batchesBeforeStop).toBeGreaterThan(0);
+      await page.click('#stop');
+      await waitFor(`document.body.dataset.state === 'stopped'`, 10_000);
+      const inputDelay = await bodyNumber('stopInputDelayMs');
+      const stopMs = await bodyNumber('stopMs');
+      console.log(`demo: Stop click handled after ${inputDelay} ms; training ended ${stopMs} ms after the click`);
+      expect(inputDelay).toBeLessThan(STOP_INPUT_DELAY_BOUND_MS);
+      const batchesAtStop = await bodyNumber('batches');
+      expect(await bodyNumber('epochs')).toBeLessThan(20); // it really stopped mid-training
+      await page.waitForTimeout(750);
+      expect(await bodyNumber('batches')).toBe(batchesAtStop);
+      expect(await page.isEnabled('#train')).toBe(true);
+      expect(await page.isDisabled('#stop')).toBe(true);
 
-    // --- draw a '1' (a vertical stroke): a prediction with 10 probabilities ---------------
-    await stroke([[140, 40], [140, 140], [140, 240]]);
-    const one = await prediction();
-    expectValidPrediction(one);
-    console.log(`demo: a vertical stroke is predicted ${one.digit} (${(one.probabilities[one.digit] * 100).toFixed(1)}%)`);
-    // Seeded weights and shuffling, and a whole epoch seen: a clean stroke is a confident '1'
-    // (about 97%) once the drawing is prepared the way MNIST's digits were.
-    expect(one.digit).toBe(1);
+      // --- draw a '1' (a vertical stroke): a prediction with 10 probabilities ---------------
+      await stroke([
+        [140, 40],
+        [140, 140],
+        [140, 240],
+      ]);
+      const one = await prediction();
+      expectValidPrediction(one);
+      console.log(
+        `demo: a vertical stroke is predicted ${one.digit} (${(one.probabilities[one.digit] * 100).toFixed(1)}%)`,
+      );
+      // Seeded weights and shuffling, and a whole epoch seen: a clean stroke is a confident '1'
+      // (about 97%) once the drawing is prepared the way MNIST's digits were.
+      expect(one.digit).toBe(1);
 
-    // --- Clear, then a '0' (a circle) ------------------------------------------------------
-    await page.click('#clear');
-    await waitFor(`document.getElementById('prediction').dataset.class === ''`, 5_000);
-    const circle: [number, number][] = [];
-    for (let step = 0; step <= 24; step++) {
-      const angle = (step / 24) * 2 * Math.PI;
-      circle.push([140 + 70 * Math.sin(angle), 140 - 95 * Math.cos(angle)]);
-    }
-    await stroke(circle);
-    const zero = await prediction();
-    expectValidPrediction(zero);
-    console.log(`demo: a circle is predicted ${zero.digit} (${(zero.probabilities[zero.digit] * 100).toFixed(1)}%)`);
-    expect(zero.digit).toBe(0);
+      // --- Clear, then a '0' (a circle) ------------------------------------------------------
+      await page.click('#clear');
+      await waitFor(`document.getElementById('prediction').dataset.class === ''`, 5_000);
+      const circle: [number, number][] = [];
+      for (let step = 0; step <= 24; step++) {
+        const angle = (step / 24) * 2 * Math.PI;
+        circle.push([140 + 70 * Math.sin(angle), 140 - 95 * Math.cos(angle)]);
+      }
+      await stroke(circle);
+      const zero = await prediction();
+      expectValidPrediction(zero);
+      console.log(`demo: a circle is predicted ${zero.digit} (${(zero.probabilities[zero.digit] * 100).toFixed(1)}%)`);
+      expect(zero.digit).toBe(0);
 
-    mkdirSync(dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    expect(pageErrors).toEqual([]);
-  });
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(pageErrors).toEqual([]);
+    },
+  );
 });

@@ -11,21 +11,33 @@ const PAD = 280;
 
 /** Centre of mass in pixel indices (pixel i's centre is i). */
 function centreOfMass(pixels: ArrayLike<number>, side: number): { x: number; y: number } {
-  let mass = 0, x = 0, y = 0;
-  for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) {
-    const v = pixels[r * side + c];
-    mass += v; x += v * c; y += v * r;
-  }
+  let mass = 0,
+    x = 0,
+    y = 0;
+  for (let r = 0; r < side; r++)
+    for (let c = 0; c < side; c++) {
+      const v = pixels[r * side + c];
+      mass += v;
+      x += v * c;
+      y += v * r;
+    }
   return { x: x / mass, y: y / mass };
 }
 
 /** Rows and columns holding ink above `threshold`. */
 function extent(pixels: ArrayLike<number>, side: number, threshold: number): { width: number; height: number } {
-  let left = side, right = -1, top = side, bottom = -1;
-  for (let r = 0; r < side; r++) for (let c = 0; c < side; c++) {
-    if (pixels[r * side + c] <= threshold) continue;
-    left = Math.min(left, c); right = Math.max(right, c); top = Math.min(top, r); bottom = Math.max(bottom, r);
-  }
+  let left = side,
+    right = -1,
+    top = side,
+    bottom = -1;
+  for (let r = 0; r < side; r++)
+    for (let c = 0; c < side; c++) {
+      if (pixels[r * side + c] <= threshold) continue;
+      left = Math.min(left, c);
+      right = Math.max(right, c);
+      top = Math.min(top, r);
+      bottom = Math.max(bottom, r);
+    }
   return { width: right - left + 1, height: bottom - top + 1 };
 }
 
@@ -39,16 +51,27 @@ function rectangle(left: number, top: number, width: number, height: number): In
 /** An MNIST digit drawn 10x larger on the pad (each pixel a 10 x 10 square). */
 function enlarged(digit: Uint8Array): InkImage {
   const ink = new Uint8Array(PAD * PAD);
-  for (let y = 0; y < PAD; y++) for (let x = 0; x < PAD; x++) ink[y * PAD + x] = digit[Math.floor(y / 10) * MNIST_SIDE + Math.floor(x / 10)];
+  for (let y = 0; y < PAD; y++)
+    for (let x = 0; x < PAD; x++) ink[y * PAD + x] = digit[Math.floor(y / 10) * MNIST_SIDE + Math.floor(x / 10)];
   return { width: PAD, height: PAD, ink };
 }
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i] / n; mb += b[i] / n; }
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < n; i++) { ab += (a[i] - ma) * (b[i] - mb); aa += (a[i] - ma) ** 2; bb += (b[i] - mb) ** 2; }
+  let ma = 0,
+    mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
   return ab / Math.sqrt(aa * bb);
 }
 

@@ -21,14 +21,20 @@ export interface Mismatch {
 }
 
 /** Every element outside the tolerance (empty when all are within). */
-export function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol, rtol }: Tolerance): Mismatch[] {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected length ${expected.length}`);
+export function mismatches(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  { atol, rtol }: Tolerance,
+): Mismatch[] {
+  if (actual.length !== expected.length)
+    throw new Error(`length ${actual.length} != expected length ${expected.length}`);
   const bad: Mismatch[] = [];
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];
     const e = expected[i];
     if (!Number.isFinite(e)) {
-      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) bad.push({ index: i, actual: a, expected: e, error: Infinity, allowed: 0 });
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e)))
+        bad.push({ index: i, actual: a, expected: e, error: Infinity, allowed: 0 });
       continue;
     }
     const error = Math.abs(a - e);
@@ -39,12 +45,24 @@ export function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number
 }
 
 /** Asserts closeness, reporting the count of bad elements and the worst few. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: Tolerance, label = 'values'): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: Tolerance,
+  label = 'values',
+): void {
   const bad = mismatches(actual, expected, tolerance);
   if (bad.length > 0) {
-    const worst = [...bad].sort((x, y) => y.error / (y.allowed || 1e-300) - x.error / (x.allowed || 1e-300)).slice(0, 5);
-    const lines = worst.map((m) => `  [${m.index}] got ${m.actual}, expected ${m.expected} (error ${m.error.toExponential(2)} > allowed ${m.allowed.toExponential(2)})`);
-    expect.fail(`${label}: ${bad.length} of ${actual.length} elements outside atol=${tolerance.atol}, rtol=${tolerance.rtol}\n${lines.join('\n')}`);
+    const worst = [...bad]
+      .sort((x, y) => y.error / (y.allowed || 1e-300) - x.error / (x.allowed || 1e-300))
+      .slice(0, 5);
+    const lines = worst.map(
+      (m) =>
+        `  [${m.index}] got ${m.actual}, expected ${m.expected} (error ${m.error.toExponential(2)} > allowed ${m.allowed.toExponential(2)})`,
+    );
+    expect.fail(
+      `${label}: ${bad.length} of ${actual.length} elements outside atol=${tolerance.atol}, rtol=${tolerance.rtol}\n${lines.join('\n')}`,
+    );
   }
 }
 
@@ -61,7 +79,10 @@ export function expectBitEqual(actual: Float32Array, expected: Float32Array, lab
   const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
   const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
   for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) expect.fail(`${label}: first difference at [${i}]: ${actual[i]} (0x${a[i].toString(16)}) vs ${expected[i]} (0x${e[i].toString(16)})`);
+    if (a[i] !== e[i])
+      expect.fail(
+        `${label}: first difference at [${i}]: ${actual[i]} (0x${a[i].toString(16)}) vs ${expected[i]} (0x${e[i].toString(16)})`,
+      );
   }
 }
 

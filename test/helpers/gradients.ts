@@ -64,7 +64,13 @@ export function coreGradients(model: Model, inputs: Float32Array, targets: Float
 }
 
 /** Central differences (step h) of the float64 reference loss at the model's weights. */
-export function numericGradients(model: Model, inputs: Float32Array, targets: Float32Array, count: number, h = 1e-6): Gradients {
+export function numericGradients(
+  model: Model,
+  inputs: Float32Array,
+  targets: Float32Array,
+  count: number,
+  h = 1e-6,
+): Gradients {
   const network = referenceNetwork(model.describe());
   const loss = () => networkLoss(network, model.loss, inputs, targets, count);
   return {

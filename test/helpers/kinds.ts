@@ -8,14 +8,22 @@ export const LOSSES: readonly Loss[] = ['mse', 'l2', 'crossEntropy', 'binaryCros
 
 export function activationKind(layout: Layout, activation: Activation): number {
   const kinds: Record<Activation, number> = {
-    linear: layout.LINEAR, sigmoid: layout.SIGMOID, tanh: layout.TANH, relu: layout.RELU, softplus: layout.SOFTPLUS, softmax: layout.SOFTMAX,
+    linear: layout.LINEAR,
+    sigmoid: layout.SIGMOID,
+    tanh: layout.TANH,
+    relu: layout.RELU,
+    softplus: layout.SOFTPLUS,
+    softmax: layout.SOFTMAX,
   };
   return kinds[activation];
 }
 
 export function lossKind(layout: Layout, loss: Loss): number {
   const kinds: Record<Loss, number> = {
-    mse: layout.MSE, l2: layout.L2, crossEntropy: layout.CROSS_ENTROPY, binaryCrossEntropy: layout.BINARY_CROSS_ENTROPY,
+    mse: layout.MSE,
+    l2: layout.L2,
+    crossEntropy: layout.CROSS_ENTROPY,
+    binaryCrossEntropy: layout.BINARY_CROSS_ENTROPY,
   };
   return kinds[loss];
 }

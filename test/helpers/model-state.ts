@@ -29,6 +29,9 @@ export function flatWeights(model: Model): Float32Array {
   const parts = model.describe().layers.flatMap((layer) => [layer.weights, layer.bias]);
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
-  for (const part of parts) { out.set(part, offset); offset += part.length; }
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
   return out;
 }

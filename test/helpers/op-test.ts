@@ -25,7 +25,10 @@ export class Arena {
   private cursor: number;
   private readonly guards: number[] = [];
 
-  constructor(readonly core: Core, readonly misalignFloats = 0) {
+  constructor(
+    readonly core: Core,
+    readonly misalignFloats = 0,
+  ) {
     this.cursor = Math.ceil(core.heapBase / 64) * 64;
   }
 
@@ -61,7 +64,8 @@ export class Arena {
     const { u32 } = this.core.view();
     for (const guard of this.guards) {
       for (let i = 0; i < GUARD_FLOATS; i++) {
-        if (u32[(guard >> 2) + i] !== GUARD_BITS) expect.fail(`${label}: wrote past the end of a buffer (guard at byte ${guard + 4 * i})`);
+        if (u32[(guard >> 2) + i] !== GUARD_BITS)
+          expect.fail(`${label}: wrote past the end of a buffer (guard at byte ${guard + 4 * i})`);
       }
     }
   }

@@ -58,11 +58,16 @@ export function activate(activation: Activation, z: Values, rows: number, n: num
 
 function elementwise(activation: Exclude<Activation, 'softmax'>): (z: number) => number {
   switch (activation) {
-    case 'linear': return (z) => z;
-    case 'sigmoid': return sigmoid;
-    case 'tanh': return Math.tanh;
-    case 'relu': return (z) => Math.max(z, 0);
-    case 'softplus': return softplus;
+    case 'linear':
+      return (z) => z;
+    case 'sigmoid':
+      return sigmoid;
+    case 'tanh':
+      return Math.tanh;
+    case 'relu':
+      return (z) => Math.max(z, 0);
+    case 'softplus':
+      return softplus;
   }
 }
 
@@ -72,7 +77,14 @@ function elementwise(activation: Exclude<Activation, 'softmax'>): (z: number) =>
  * The batch's mean loss as a function of the output layer's pre-activations z (the
  * fused losses need z; mse and l2 go through a = σ(z)). `targets` is [rows, n].
  */
-export function lossOfLogits(loss: Loss, outputActivation: Activation, z: Values, targets: Values, rows: number, n: number): number {
+export function lossOfLogits(
+  loss: Loss,
+  outputActivation: Activation,
+  z: Values,
+  targets: Values,
+  rows: number,
+  n: number,
+): number {
   let total = 0;
   switch (loss) {
     case 'mse':
@@ -90,8 +102,10 @@ export function lossOfLogits(loss: Loss, outputActivation: Activation, z: Values
       return total / rows;
     }
     case 'binaryCrossEntropy': {
-      if (outputActivation !== 'sigmoid') throw new Error('reference: binaryCrossEntropy is defined with a sigmoid output');
-      for (let i = 0; i < rows * n; i++) total += Math.max(z[i], 0) - z[i] * targets[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
+      if (outputActivation !== 'sigmoid')
+        throw new Error('reference: binaryCrossEntropy is defined with a sigmoid output');
+      for (let i = 0; i < rows * n; i++)
+        total += Math.max(z[i], 0) - z[i] * targets[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
       return total / (rows * n);
     }
   }
@@ -127,7 +141,13 @@ export function referenceNetwork(description: ModelDescription): ReferenceNetwor
   return {
     inputSize: description.inputSize,
     layers: description.layers.map((layer) => {
-      const converted = { inSize, units: layer.units, activation: layer.activation, weights: Float64Array.from(layer.weights), bias: Float64Array.from(layer.bias) };
+      const converted = {
+        inSize,
+        units: layer.units,
+        activation: layer.activation,
+        weights: Float64Array.from(layer.weights),
+        bias: Float64Array.from(layer.bias),
+      };
       inSize = layer.units;
       return converted;
     }),
@@ -176,7 +196,13 @@ export function predict(network: ReferenceNetwork, inputs: Values, rows: number)
 }
 
 /** The batch's mean loss for `loss` with targets [rows, outputSize]. */
-export function networkLoss(network: ReferenceNetwork, loss: Loss, inputs: Values, targets: Values, rows: number): number {
+export function networkLoss(
+  network: ReferenceNetwork,
+  loss: Loss,
+  inputs: Values,
+  targets: Values,
+  rows: number,
+): number {
   const { preActivations } = forwardPass(network, inputs, rows);
   const output = network.layers[network.layers.length - 1];
   return lossOfLogits(loss, output.activation, preActivations[preActivations.length - 1], targets, rows, output.units);
@@ -189,7 +215,12 @@ export function networkLoss(network: ReferenceNetwork, loss: Loss, inputs: Value
  * perturbed in place and restored. Truncation error is O(h²·f'''), rounding error
  * O(ε·|f|/h): with h = 1e-6 and |f| ~ 1 both are around 1e-10.
  */
-export function centralDifferences(f: () => number, x: Float64Array, h = 1e-6, indices?: Iterable<number>): Float64Array {
+export function centralDifferences(
+  f: () => number,
+  x: Float64Array,
+  h = 1e-6,
+  indices?: Iterable<number>,
+): Float64Array {
   const gradient = new Float64Array(x.length);
   for (const i of indices ?? x.keys()) {
     const saved = x[i];

@@ -30,7 +30,9 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  console.log(`onnx: largest |onnxruntime - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`);
+  console.log(
+    `onnx: largest |onnxruntime - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`,
+  );
 });
 
 async function runInOnnxRuntime(
@@ -124,13 +126,26 @@ describe('toOnnx in onnxruntime-web', () => {
   });
 
   it('honours custom input and output names', async () => {
-    const desc = randomDescription(41, 3, [{ units: 4, activation: 'relu' }, { units: 2, activation: 'linear' }]);
+    const desc = randomDescription(41, 3, [
+      { units: 4, activation: 'relu' },
+      { units: 2, activation: 'linear' },
+    ]);
     const bytes = toOnnx(desc, { inputName: 'features', outputName: 'scores', producerName: 'test', graphName: 'g' });
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toEqual(['features']);
     expect(session.outputNames).toEqual(['scores']);
-    expect(session.inputMetadata[0]).toMatchObject({ name: 'features', isTensor: true, type: 'float32', shape: ['batch', 3] });
-    expect(session.outputMetadata[0]).toMatchObject({ name: 'scores', isTensor: true, type: 'float32', shape: ['batch', 2] });
+    expect(session.inputMetadata[0]).toMatchObject({
+      name: 'features',
+      isTensor: true,
+      type: 'float32',
+      shape: ['batch', 3],
+    });
+    expect(session.outputMetadata[0]).toMatchObject({
+      name: 'scores',
+      isTensor: true,
+      type: 'float32',
+      shape: ['batch', 2],
+    });
     await session.release();
     const input = randomFloats(seededRandom(5), 2 * 3);
     const actual = await runInOnnxRuntime(bytes, input, 2, 3, { input: 'features', output: 'scores' });
@@ -162,7 +177,8 @@ describe('the comparison would catch a wrong export', () => {
     const square = randomDescription(47, 4, [{ units: 4, activation: 'linear' }]);
     const { actual, input } = await compareWithReference(square, 7, 502);
     const transposed = cloneDescription(square);
-    for (let i = 0; i < 4; i++) for (let o = 0; o < 4; o++) transposed.layers[0].weights[o * 4 + i] = square.layers[0].weights[i * 4 + o];
+    for (let i = 0; i < 4; i++)
+      for (let o = 0; o < 4; o++) transposed.layers[0].weights[o * 4 + i] = square.layers[0].weights[i * 4 + o];
     expect(maxAbsDifference(actual, referenceForward(transposed, input, 7))).toBeGreaterThan(TOLERANCE);
   });
 });

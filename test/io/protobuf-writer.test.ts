@@ -44,7 +44,7 @@ describe('ProtobufMessage', () => {
     expect(hex(new ProtobufMessage().string(2, 'testing').toBytes())).toBe('12 07 74 65 73 74 69 6e 67');
   });
 
-  it('nests a message as a length-delimited field (the guide\'s Test3 example)', () => {
+  it("nests a message as a length-delimited field (the guide's Test3 example)", () => {
     const inner = new ProtobufMessage().int64(1, 150);
     expect(hex(new ProtobufMessage().message(3, inner).toBytes())).toBe('1a 03 08 96 01');
   });

@@ -15,7 +15,7 @@ function randomInputs(count: number, width: number, seed: number): Float32Array 
   let state = seed >>> 0;
   return Float32Array.from({ length: count * width }, () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 * 4 - 2;
+    return (state / 2 ** 32) * 4 - 2;
   });
 }
 
@@ -29,13 +29,23 @@ function maxAbsDifference(a: Float32Array, b: Float32Array): number {
 async function trainedModel(hidden: Activation, output: Activation) {
   const model = await createModel({
     inputSize: 6,
-    layers: [{ units: 9, activation: hidden }, { units: 7, activation: 'tanh' }, { units: 3, activation: output }],
+    layers: [
+      { units: 9, activation: hidden },
+      { units: 7, activation: 'tanh' },
+      { units: 3, activation: output },
+    ],
     loss: output === 'softmax' ? 'crossEntropy' : 'mse',
     seed: 4,
   });
   const inputs = randomInputs(64, 6, 1);
-  const labels = Int32Array.from({ length: 64 }, (_, i) => (inputs[i * 6] > 0 ? 1 : 0) + (inputs[i * 6 + 1] > 0 ? 1 : 0));
-  const data = output === 'softmax' ? { count: 64, inputSize: 6, inputs, labels } : { count: 64, inputSize: 6, inputs, targets: randomInputs(64, 3, 9), targetSize: 3 };
+  const labels = Int32Array.from(
+    { length: 64 },
+    (_, i) => (inputs[i * 6] > 0 ? 1 : 0) + (inputs[i * 6 + 1] > 0 ? 1 : 0),
+  );
+  const data =
+    output === 'softmax'
+      ? { count: 64, inputSize: 6, inputs, labels }
+      : { count: 64, inputSize: 6, inputs, targets: randomInputs(64, 3, 9), targetSize: 3 };
   await model.fit(data, { epochs: 3, batchSize: 16 });
   return model;
 }
@@ -46,7 +56,11 @@ beforeAll(async () => {
 });
 
 describe('simdnet -> ONNX Runtime', () => {
-  for (const [hidden, output] of [['relu', 'softmax'], ['sigmoid', 'linear'], ['softplus', 'sigmoid']] as [Activation, Activation][]) {
+  for (const [hidden, output] of [
+    ['relu', 'softmax'],
+    ['sigmoid', 'linear'],
+    ['softplus', 'sigmoid'],
+  ] as [Activation, Activation][]) {
     it(`${hidden} hidden, ${output} output: ORT outputs equal simdnet's`, async () => {
       const model = await trainedModel(hidden, output);
       const inputs = randomInputs(11, 6, 7);
@@ -79,11 +93,16 @@ describe('TensorFlow.js <-> simdnet', () => {
       ],
     });
     let saved: tf.io.ModelArtifacts | undefined;
-    await keras.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const json = { modelTopology: saved!.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: saved!.weightSpecs! }] };
+    await keras.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const json = {
+      modelTopology: saved!.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: saved!.weightSpecs! }],
+    };
     const model = await modelFromDescription(fromTfjsLayers(json, saved!.weightData as ArrayBuffer));
     const inputs = randomInputs(9, 5, 3);
     const expected = (keras.predict(tf.tensor2d(inputs, [9, 5])) as tf.Tensor).dataSync() as Float32Array;

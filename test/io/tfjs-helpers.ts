@@ -40,7 +40,10 @@ export async function saveArtifacts(model: tf.LayersModel): Promise<tf.io.ModelA
  * The model.json + weights.bin a file save would produce from those artifacts:
  * one manifest group, one weight file holding artifacts.weightData.
  */
-export function artifactsToFiles(artifacts: tf.io.ModelArtifacts): { modelJson: TfjsLayersModelJson; weightsBin: Uint8Array } {
+export function artifactsToFiles(artifacts: tf.io.ModelArtifacts): {
+  modelJson: TfjsLayersModelJson;
+  weightsBin: Uint8Array;
+} {
   const weightData = artifacts.weightData!;
   const buffers = Array.isArray(weightData) ? weightData : [weightData];
   const weightsBin = new Uint8Array(buffers.reduce((sum, b) => sum + b.byteLength, 0));

@@ -13,7 +13,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromTfjsLayers, toTfjsLayers, type TfjsLayersModelJson } from '../../src/io/tfjs-layers.js';
 import type { ModelDescription } from '../../src/model/description.js';
-import { maxAbsDifference, randomDescription, randomFloats, referenceForward, seededRandom } from './reference-model.js';
+import {
+  maxAbsDifference,
+  randomDescription,
+  randomFloats,
+  referenceForward,
+  seededRandom,
+} from './reference-model.js';
 import { predict, useCpuBackend } from './tfjs-helpers.js';
 
 beforeAll(useCpuBackend);
@@ -40,12 +46,20 @@ function manifest(nameOf: (layer: string, kind: string) => string = (layer, kind
   return [{ paths: ['group1-shard1of1.bin'], weights }];
 }
 
-function converterModelJson(modelConfig: object, generatedBy: string, nameOf?: (layer: string, kind: string) => string): TfjsLayersModelJson {
+function converterModelJson(
+  modelConfig: object,
+  generatedBy: string,
+  nameOf?: (layer: string, kind: string) => string,
+): TfjsLayersModelJson {
   return {
     format: 'layers-model',
     generatedBy,
     convertedBy: 'TensorFlow.js Converter v4.22.0',
-    modelTopology: { keras_version: generatedBy.replace('keras v', ''), backend: 'tensorflow', model_config: modelConfig },
+    modelTopology: {
+      keras_version: generatedBy.replace('keras v', ''),
+      backend: 'tensorflow',
+      model_config: modelConfig,
+    },
     weightsManifest: manifest(nameOf),
   };
 }
@@ -98,9 +112,17 @@ function keras3Dense(index: number, inputs: number) {
       dtype: keras3Dtype,
       units: desc.layers[index].units,
       // Keras 3 may serialize an activation as a function reference; use that form once.
-      activation: index === 1 ? { module: 'keras.activations', class_name: 'function', config: activation, registered_name: 'function' } : activation,
+      activation:
+        index === 1
+          ? { module: 'keras.activations', class_name: 'function', config: activation, registered_name: 'function' }
+          : activation,
       use_bias: true,
-      kernel_initializer: { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null },
+      kernel_initializer: {
+        module: 'keras.initializers',
+        class_name: 'GlorotUniform',
+        config: { seed: null },
+        registered_name: null,
+      },
       bias_initializer: { module: 'keras.initializers', class_name: 'Zeros', config: {}, registered_name: null },
       kernel_regularizer: null,
       bias_regularizer: null,
@@ -134,7 +156,10 @@ const keras3Sequential = {
 };
 
 function keras3Tensor(layer: string, shape: number[]) {
-  return { class_name: '__keras_tensor__', config: { shape: [null, ...shape], dtype: 'float32', keras_history: [layer, 0, 0] } };
+  return {
+    class_name: '__keras_tensor__',
+    config: { shape: [null, ...shape], dtype: 'float32', keras_history: [layer, 0, 0] },
+  };
 }
 
 const keras3Functional = {
@@ -145,7 +170,11 @@ const keras3Functional = {
     trainable: true,
     layers: [
       { ...keras3InputLayer, name: 'input_layer', inbound_nodes: [] },
-      { ...keras3Dense(0, 3), name: 'dense', inbound_nodes: [{ args: [keras3Tensor('input_layer', [3])], kwargs: {} }] },
+      {
+        ...keras3Dense(0, 3),
+        name: 'dense',
+        inbound_nodes: [{ args: [keras3Tensor('input_layer', [3])], kwargs: {} }],
+      },
       { ...keras3Dense(1, 5), name: 'dense_1', inbound_nodes: [{ args: [keras3Tensor('dense', [5])], kwargs: {} }] },
       { ...keras3Dense(2, 4), name: 'dense_2', inbound_nodes: [{ args: [keras3Tensor('dense_1', [4])], kwargs: {} }] },
     ],
@@ -190,7 +219,10 @@ describe('fromTfjsLayers on Keras-written model.json files', () => {
 
   it('pre-2.2.3 Sequential whose config is the layer list, input shape on the first Dense', () => {
     const first = keras2Dense(0);
-    const old = { class_name: 'Sequential', config: [{ ...first, config: { ...first.config, batch_input_shape: [null, 3] } }, keras2Dense(1), keras2Dense(2)] };
+    const old = {
+      class_name: 'Sequential',
+      config: [{ ...first, config: { ...first.config, batch_input_shape: [null, 3] } }, keras2Dense(1), keras2Dense(2)],
+    };
     expect(fromTfjsLayers(converterModelJson(old, 'keras v2.1.6'), weightsBin)).toEqual(desc);
   });
 
@@ -203,13 +235,20 @@ describe('fromTfjsLayers on Keras-written model.json files', () => {
   });
 
   it('scoped weight names and TensorFlow ":0" suffixes', () => {
-    const scoped = converterModelJson(keras3Sequential, 'keras v3.13.2', (layer, kind) => `sequential/${layer}/${kind}:0`);
+    const scoped = converterModelJson(
+      keras3Sequential,
+      'keras v3.13.2',
+      (layer, kind) => `sequential/${layer}/${kind}:0`,
+    );
     expect(fromTfjsLayers(scoped, weightsBin)).toEqual(desc);
   });
 
   it('no declared input shape: the first kernel gives the input size', () => {
     const bare: ModelDescription = fromTfjsLayers(
-      converterModelJson({ class_name: 'Sequential', config: { name: 's', layers: [keras2Dense(0), keras2Dense(1), keras2Dense(2)] } }, 'keras v2.15.0'),
+      converterModelJson(
+        { class_name: 'Sequential', config: { name: 's', layers: [keras2Dense(0), keras2Dense(1), keras2Dense(2)] } },
+        'keras v2.15.0',
+      ),
       weightsBin,
     );
     expect(bare).toEqual(desc);
@@ -222,14 +261,24 @@ describe('fromTfjsLayers on Keras-written model.json files', () => {
     weights.push({ name: 'b/dense/kernel', shape: [1], dtype: 'float32' });
     const longer = new Uint8Array(weightsBin.byteLength + 4);
     longer.set(weightsBin);
-    expect(() => fromTfjsLayers(json, longer)).toThrow(/several weights match 'dense\/kernel': a\/dense\/kernel, b\/dense\/kernel/);
+    expect(() => fromTfjsLayers(json, longer)).toThrow(
+      /several weights match 'dense\/kernel': a\/dense\/kernel, b\/dense\/kernel/,
+    );
   });
 
   it('an unknown model class or a nested model is an error naming it', () => {
-    expect(() => fromTfjsLayers(converterModelJson({ class_name: 'Graph', config: { layers: [] } }, 'keras v2.15.0'), weightsBin)).toThrow(
-      /unsupported model class 'Graph'/,
+    expect(() =>
+      fromTfjsLayers(converterModelJson({ class_name: 'Graph', config: { layers: [] } }, 'keras v2.15.0'), weightsBin),
+    ).toThrow(/unsupported model class 'Graph'/);
+    const nested = {
+      class_name: 'Sequential',
+      config: {
+        name: 'outer',
+        layers: [{ ...keras2Sequential, config: { ...keras2Sequential.config, name: 'inner' } }],
+      },
+    };
+    expect(() => fromTfjsLayers(converterModelJson(nested, 'keras v2.15.0'), weightsBin)).toThrow(
+      /unsupported layer Sequential 'inner'/,
     );
-    const nested = { class_name: 'Sequential', config: { name: 'outer', layers: [{ ...keras2Sequential, config: { ...keras2Sequential.config, name: 'inner' } }] } };
-    expect(() => fromTfjsLayers(converterModelJson(nested, 'keras v2.15.0'), weightsBin)).toThrow(/unsupported layer Sequential 'inner'/);
   });
 });

@@ -23,7 +23,9 @@ let largestDifferenceSeen = 0;
 
 beforeAll(useCpuBackend);
 afterAll(() => {
-  console.log(`tfjs export: largest |tfjs - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`);
+  console.log(
+    `tfjs export: largest |tfjs - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`,
+  );
 });
 
 async function tfjsPredictions(desc: ModelDescription, batch: number, seed: number) {
@@ -70,7 +72,10 @@ describe('toTfjsLayers in @tensorflow/tfjs', () => {
   });
 
   it('writes the model.json layout tfjs writes', () => {
-    const desc = randomDescription(71, 3, [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
+    const desc = randomDescription(71, 3, [
+      { units: 4, activation: 'relu' },
+      { units: 2, activation: 'softmax' },
+    ]);
     const { modelJson, weightsBin } = toTfjsLayers(desc);
     expect(modelJson.format).toBe('layers-model');
     expect(modelJson.generatedBy).toBe('simdnet');
@@ -85,9 +90,17 @@ describe('toTfjsLayers in @tensorflow/tfjs', () => {
         ],
       },
     ]);
-    const topology = modelJson.modelTopology as { class_name: string; config: { layers: { config: Record<string, unknown> }[] } };
+    const topology = modelJson.modelTopology as {
+      class_name: string;
+      config: { layers: { config: Record<string, unknown> }[] };
+    };
     expect(topology.class_name).toBe('Sequential');
-    expect(topology.config.layers[0].config).toMatchObject({ units: 4, activation: 'relu', use_bias: true, batch_input_shape: [null, 3] });
+    expect(topology.config.layers[0].config).toMatchObject({
+      units: 4,
+      activation: 'relu',
+      use_bias: true,
+      batch_input_shape: [null, 3],
+    });
     expect(topology.config.layers[1].config).toMatchObject({ units: 2, activation: 'softmax', name: 'dense_2' });
     expect(weightsBin.byteLength).toBe((3 * 4 + 4 + 4 * 2 + 2) * 4);
     // Little-endian float32, kernel first: the first four bytes are W[0][0].
@@ -95,7 +108,10 @@ describe('toTfjsLayers in @tensorflow/tfjs', () => {
   });
 
   it('round-trips through fromTfjsLayers bit for bit', () => {
-    const desc = randomDescription(73, 7, [{ units: 5, activation: 'softplus' }, { units: 3, activation: 'sigmoid' }]);
+    const desc = randomDescription(73, 7, [
+      { units: 5, activation: 'softplus' },
+      { units: 3, activation: 'sigmoid' },
+    ]);
     const { modelJson, weightsBin } = toTfjsLayers(desc);
     expect(fromTfjsLayers(JSON.stringify(modelJson), weightsBin)).toEqual(desc);
   });
@@ -111,12 +127,17 @@ describe('toTfjsLayers in @tensorflow/tfjs', () => {
   it('rejects an invalid description, naming the layer', () => {
     const bad = randomDescription(83, 3, [{ units: 2, activation: 'relu' }]);
     bad.layers[0].bias = new Float32Array(3);
-    expect(() => toTfjsLayers(bad)).toThrow(/toTfjsLayers: layer 0: bias must be a Float32Array of 2 values, got 3 values/);
+    expect(() => toTfjsLayers(bad)).toThrow(
+      /toTfjsLayers: layer 0: bias must be a Float32Array of 2 values, got 3 values/,
+    );
   });
 });
 
 describe('the tfjs comparison would catch a wrong export', () => {
-  const desc = randomDescription(89, 5, [{ units: 8, activation: 'relu' }, { units: 4, activation: 'softmax' }]);
+  const desc = randomDescription(89, 5, [
+    { units: 8, activation: 'relu' },
+    { units: 4, activation: 'softmax' },
+  ]);
 
   it('a weight perturbed by 1e-3 breaks equality', async () => {
     const { actual, input } = await tfjsPredictions(desc, 7, 800);

@@ -16,11 +16,18 @@ let largestDifferenceSeen = 0;
 
 beforeAll(useCpuBackend);
 afterAll(() => {
-  console.log(`tfjs import: largest |tfjs - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`);
+  console.log(
+    `tfjs import: largest |tfjs - reference| seen in passing checks: ${largestDifferenceSeen.toExponential(2)}`,
+  );
 });
 
 /** A seeded Dense layer with random (non-zero) biases, so bias handling is exercised. */
-function dense(units: number, activation: Activation, seed: number, extra: Omit<Parameters<typeof tf.layers.dense>[0], 'units'> = {}) {
+function dense(
+  units: number,
+  activation: Activation,
+  seed: number,
+  extra: Omit<Parameters<typeof tf.layers.dense>[0], 'units'> = {},
+) {
   return tf.layers.dense({
     units,
     activation,
@@ -113,7 +120,9 @@ describe('fromTfjsLayers on tf.model (functional) chains', () => {
     const merged = tf.layers.concatenate({ name: 'merge' }).apply([left, right]) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: merged });
     const { modelJson, weightsBin } = artifactsToFiles(await saveArtifacts(model));
-    expect(() => fromTfjsLayers(modelJson, weightsBin)).toThrow(/Concatenate layer 'merge' is not a single call on one tensor/);
+    expect(() => fromTfjsLayers(modelJson, weightsBin)).toThrow(
+      /Concatenate layer 'merge' is not a single call on one tensor/,
+    );
     model.dispose();
   });
 });
@@ -142,12 +151,16 @@ describe('fromTfjsLayers rejects what a dense network cannot represent', () => {
   });
 
   it('an LSTM model, naming the layer class and name', async () => {
-    const model = tf.sequential({ layers: [tf.layers.lstm({ inputShape: [5, 3], units: 4, name: 'my_lstm' }), tf.layers.dense({ units: 1 })] });
+    const model = tf.sequential({
+      layers: [tf.layers.lstm({ inputShape: [5, 3], units: 4, name: 'my_lstm' }), tf.layers.dense({ units: 1 })],
+    });
     expect(await importError(model)).toMatch(/unsupported layer LSTM 'my_lstm'/);
   });
 
   it('an unsupported activation, naming the layer', async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'elu', name: 'elu_dense' })] });
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'elu', name: 'elu_dense' })],
+    });
     expect(await importError(model)).toMatch(/Dense layer 'elu_dense' has unsupported activation "elu"/);
   });
 
@@ -158,8 +171,13 @@ describe('fromTfjsLayers rejects what a dense network cannot represent', () => {
 
   it('an Activation after a non-linear Dense (two activations in a row)', async () => {
     const model = tf.sequential({
-      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'relu' }), tf.layers.activation({ activation: 'tanh', name: 'act' })],
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 2, activation: 'relu' }),
+        tf.layers.activation({ activation: 'tanh', name: 'act' }),
+      ],
     });
-    expect(await importError(model)).toMatch(/Activation layer 'act' \(tanh\) must directly follow a Dense layer with a linear activation/);
+    expect(await importError(model)).toMatch(
+      /Activation layer 'act' \(tanh\) must directly follow a Dense layer with a linear activation/,
+    );
   });
 });

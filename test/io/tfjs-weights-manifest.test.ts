@@ -6,20 +6,30 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fromTfjsLayers, toTfjsLayers, type TfjsLayersModelJson, type TfjsWeightsManifestEntry } from '../../src/io/tfjs-layers.js';
+import {
+  fromTfjsLayers,
+  toTfjsLayers,
+  type TfjsLayersModelJson,
+  type TfjsWeightsManifestEntry,
+} from '../../src/io/tfjs-layers.js';
 import { float16ToFloat32 } from '../../src/io/tfjs-weights.js';
 import { randomDescription } from './reference-model.js';
 import { useCpuBackend } from './tfjs-helpers.js';
 
 beforeAll(useCpuBackend);
 
-const desc = randomDescription(101, 3, [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }]);
+const desc = randomDescription(101, 3, [
+  { units: 4, activation: 'relu' },
+  { units: 2, activation: 'softmax' },
+]);
 const exported = toTfjsLayers(desc);
 /** dense_1/kernel 48 B, dense_1/bias 16 B, dense_2/kernel 32 B, dense_2/bias 8 B: 104 bytes. */
 const bin = exported.weightsBin;
 const specs = exported.modelJson.weightsManifest[0].weights;
 
-function withManifest(weightsManifest: { paths: string[]; weights: TfjsWeightsManifestEntry[] }[]): TfjsLayersModelJson {
+function withManifest(
+  weightsManifest: { paths: string[]; weights: TfjsWeightsManifestEntry[] }[],
+): TfjsLayersModelJson {
   return { ...structuredClone(exported.modelJson), weightsManifest };
 }
 
@@ -51,10 +61,12 @@ describe('weights split across files and groups', () => {
     );
     const longer = new Uint8Array(108);
     longer.set(bin);
-    expect(() => fromTfjsLayers(exported.modelJson, longer)).toThrow(/holds 108 bytes but the weights manifest describes 104/);
+    expect(() => fromTfjsLayers(exported.modelJson, longer)).toThrow(
+      /holds 108 bytes but the weights manifest describes 104/,
+    );
   });
 
-  it('a short file among several is an error naming its group\'s files', () => {
+  it("a short file among several is an error naming its group's files", () => {
     const json = withManifest([
       { paths: ['a.bin'], weights: specs.slice(0, 2) },
       { paths: ['b.bin'], weights: specs.slice(2) },
@@ -97,18 +109,24 @@ describe('manifest and topology must agree', () => {
 
   it('a missing weight, listing what the manifest has', () => {
     const json = withSpecs((s) => (s[3].name = 'other/bias'));
-    expect(() => fromTfjsLayers(json, bin)).toThrow(/Dense layer 'dense_2': no weight 'dense_2\/bias' in the weights manifest \(it has: .*other\/bias\)/);
+    expect(() => fromTfjsLayers(json, bin)).toThrow(
+      /Dense layer 'dense_2': no weight 'dense_2\/bias' in the weights manifest \(it has: .*other\/bias\)/,
+    );
   });
 
   it('a weight no layer uses', () => {
-    const json = withManifest([{ paths: ['weights.bin'], weights: [...specs, { name: 'stray/w', shape: [1], dtype: 'float32' }] }]);
+    const json = withManifest([
+      { paths: ['weights.bin'], weights: [...specs, { name: 'stray/w', shape: [1], dtype: 'float32' }] },
+    ]);
     const longer = new Uint8Array(bin.byteLength + 4);
     longer.set(bin);
     expect(() => fromTfjsLayers(json, longer)).toThrow(/weights \[stray\/w\] in the manifest belong to no Dense layer/);
   });
 
   it('not a layers model, or not a model.json at all', () => {
-    expect(() => fromTfjsLayers({ ...exported.modelJson, format: 'graph-model' }, bin)).toThrow(/format 'graph-model'; only 'layers-model'/);
+    expect(() => fromTfjsLayers({ ...exported.modelJson, format: 'graph-model' }, bin)).toThrow(
+      /format 'graph-model'; only 'layers-model'/,
+    );
     expect(() => fromTfjsLayers('{not json', bin)).toThrow(/model.json is not valid JSON/);
     expect(() => fromTfjsLayers({ format: 'layers-model' } as TfjsLayersModelJson, bin)).toThrow(/no modelTopology/);
     const { weightsManifest, ...noManifest } = exported.modelJson;
@@ -128,9 +146,17 @@ describe('weight encodings', () => {
   it('uint8 / float16 / uint16 quantization and int32 decode exactly as tf.io.decodeWeights does', () => {
     // dense_1/kernel: 6 uint8 codes, value = q * scale + min; dense_1/bias: 2 float16 halves.
     const kernelSpec: TfjsWeightsManifestEntry = {
-      name: 'dense_1/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.01, min: -1.2 },
+      name: 'dense_1/kernel',
+      shape: [3, 2],
+      dtype: 'float32',
+      quantization: { dtype: 'uint8', scale: 0.01, min: -1.2 },
     };
-    const biasSpec: TfjsWeightsManifestEntry = { name: 'dense_1/bias', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } };
+    const biasSpec: TfjsWeightsManifestEntry = {
+      name: 'dense_1/bias',
+      shape: [2],
+      dtype: 'float32',
+      quantization: { dtype: 'float16' },
+    };
     const bytes = Uint8Array.of(0, 7, 128, 200, 255, 31, /* 1.5 */ 0x00, 0x3e, /* -0.333 */ 0x55, 0xb5);
     const imported = tinyModel(kernelSpec, biasSpec, bytes);
     const reference = tf.io.decodeWeights(bytes.slice().buffer, [kernelSpec, biasSpec] as tf.io.WeightsManifestEntry[]);
@@ -139,7 +165,10 @@ describe('weight encodings', () => {
     expect(imported.layers[0].bias[0]).toBe(1.5);
 
     const uint16Kernel: TfjsWeightsManifestEntry = {
-      name: 'dense_1/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint16', scale: 1e-4, min: -3 },
+      name: 'dense_1/kernel',
+      shape: [3, 2],
+      dtype: 'float32',
+      quantization: { dtype: 'uint16', scale: 1e-4, min: -3 },
     };
     const int32Bias: TfjsWeightsManifestEntry = { name: 'dense_1/bias', shape: [2], dtype: 'int32' };
     const bytes2 = new Uint8Array(6 * 2 + 2 * 4);
@@ -148,7 +177,10 @@ describe('weight encodings', () => {
     view.setInt32(12, -7, true);
     view.setInt32(16, 42, true);
     const imported2 = tinyModel(uint16Kernel, int32Bias, bytes2);
-    const reference2 = tf.io.decodeWeights(bytes2.slice().buffer, [uint16Kernel, int32Bias] as tf.io.WeightsManifestEntry[]);
+    const reference2 = tf.io.decodeWeights(bytes2.slice().buffer, [
+      uint16Kernel,
+      int32Bias,
+    ] as tf.io.WeightsManifestEntry[]);
     expect(imported2.layers[0].weights).toEqual(reference2['dense_1/kernel'].dataSync());
     expect(Array.from(imported2.layers[0].bias)).toEqual([-7, 42]);
   });
@@ -156,7 +188,9 @@ describe('weight encodings', () => {
   it('a plain float16 dtype is read as half floats', () => {
     const bytes = new Uint8Array(8 * 2);
     const view = new DataView(bytes.buffer);
-    [0x3c00, 0xc000, 0x3800, 0, 0x7bff, 0x0001, /* bias */ 0x3400, 0xb400].forEach((h, i) => view.setUint16(2 * i, h, true));
+    [0x3c00, 0xc000, 0x3800, 0, 0x7bff, 0x0001, /* bias */ 0x3400, 0xb400].forEach((h, i) =>
+      view.setUint16(2 * i, h, true),
+    );
     const imported = tinyModel(
       { name: 'dense_1/kernel', shape: [3, 2], dtype: 'float16' },
       { name: 'dense_1/bias', shape: [2], dtype: 'float16' },

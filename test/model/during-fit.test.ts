@@ -8,7 +8,7 @@ import { createModel } from '../../src/index.js';
 
 function blobs(count: number, seed: number) {
   let state = seed;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const inputs = new Float32Array(count * 4);
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
@@ -20,7 +20,10 @@ function blobs(count: number, seed: number) {
 
 const spec = () => ({
   inputSize: 4,
-  layers: [{ units: 16, activation: 'relu' as const }, { units: 3, activation: 'softmax' as const }],
+  layers: [
+    { units: 16, activation: 'relu' as const },
+    { units: 3, activation: 'softmax' as const },
+  ],
   optimizer: { type: 'adam' as const, learningRate: 0.01 },
   seed: 7,
 });
@@ -37,8 +40,13 @@ describe('during fit', () => {
       epochs: 3,
       batchSize: 32,
       callbacks: {
-        onBatchEnd: () => { seen.push(busy.predict(probe.inputs)[0]); },
-        onEpochEnd: () => { expect(busy.isTraining).toBe(true); busy.evaluate(probe); },
+        onBatchEnd: () => {
+          seen.push(busy.predict(probe.inputs)[0]);
+        },
+        onEpochEnd: () => {
+          expect(busy.isTraining).toBe(true);
+          busy.evaluate(probe);
+        },
       },
     });
     expect(seen.length).toBe(30);

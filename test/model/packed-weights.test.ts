@@ -14,7 +14,10 @@ async function model(threads = 1, seed = 3) {
   // 40 units: two whole 16-column panels and a partial one.
   const m = await createModel({
     inputSize: 20,
-    layers: [{ units: 40, activation: 'relu' }, { units: 3, activation: 'softmax' }],
+    layers: [
+      { units: 40, activation: 'relu' },
+      { units: 3, activation: 'softmax' },
+    ],
     optimizer: { type: 'adam', learningRate: 0.02 },
     seed,
     threads,
@@ -23,8 +26,11 @@ async function model(threads = 1, seed = 3) {
   return m;
 }
 /** Whether the model's forward reads the packed weights (its context's CTX_PACKED_WEIGHTS). */
-const packedInUse = (m: Model): boolean => m.core.view().i32[(m.plan.context + m.core.layout.CTX_PACKED_WEIGHTS) >> 2] === 1;
-afterEach(() => { models.splice(0).forEach((m) => m.dispose()); });
+const packedInUse = (m: Model): boolean =>
+  m.core.view().i32[(m.plan.context + m.core.layout.CTX_PACKED_WEIGHTS) >> 2] === 1;
+afterEach(() => {
+  models.splice(0).forEach((m) => m.dispose());
+});
 
 const data = { count: 300, inputSize: 20, ...blobs(300, 20, 3, 11) };
 const probe = data.inputs.subarray(0, 50 * 20);

@@ -11,7 +11,7 @@ import { createModel, type Model, type ModelSpec } from '../../src/index.js';
 
 function blobs(count: number) {
   let state = 3;
-  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const inputs = new Float32Array(count * 8);
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
@@ -25,7 +25,11 @@ const models: Model[] = [];
 async function model(threads: number, overrides: Partial<ModelSpec> = {}) {
   const m = await createModel({
     inputSize: 8,
-    layers: [{ units: 32, activation: 'relu' }, { units: 16, activation: 'tanh' }, { units: 4, activation: 'softmax' }],
+    layers: [
+      { units: 32, activation: 'relu' },
+      { units: 16, activation: 'tanh' },
+      { units: 4, activation: 'softmax' },
+    ],
     optimizer: { type: 'adam', learningRate: 0.01 },
     seed: 5,
     threads,
@@ -40,7 +44,9 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
 };
-afterEach(() => { models.splice(0).forEach((m) => m.dispose()); });
+afterEach(() => {
+  models.splice(0).forEach((m) => m.dispose());
+});
 
 /** Fits each model in turn on the same data with the same options; their histories. */
 async function fitEach(each: Model[], data: Parameters<Model['fit']>[0], options: Parameters<Model['fit']>[1]) {
@@ -65,7 +71,7 @@ describe('threaded mode', () => {
     expect(b.epochs[2].accuracy).toBeGreaterThan(0.95);
   });
 
-  it('one step with 2 and 3 threads: every layer\'s update is the single-thread one bit for bit', async () => {
+  it("one step with 2 and 3 threads: every layer's update is the single-thread one bit for bit", async () => {
     // Plain SGD: after one step W = W0 - lr·g, so equal weights mean equal gradients.
     // 7 inputs x 5 units: W0 has 35 floats (padding), shares of 4 input rows.
     const data = blobs(60);
@@ -73,7 +79,11 @@ describe('threaded mode', () => {
     for (let r = 0; r < 60; r++) for (let j = 0; j < 7; j++) narrow.inputs[r * 7 + j] = data.inputs[r * 8 + j];
     const spec: Partial<ModelSpec> = {
       inputSize: 7,
-      layers: [{ units: 5, activation: 'relu' }, { units: 6, activation: 'sigmoid' }, { units: 4, activation: 'softmax' }],
+      layers: [
+        { units: 5, activation: 'relu' },
+        { units: 6, activation: 'sigmoid' },
+        { units: 4, activation: 'softmax' },
+      ],
       optimizer: { type: 'sgd', learningRate: 0.5 },
     };
     const single = await model(1, spec);
@@ -95,7 +105,10 @@ describe('threaded mode', () => {
 
   it('a single-layer model (no later layers to reduce) trains on 2 threads exactly like on one', async () => {
     // One layer: the whole gradient is the first layer's, computed over the whole batch.
-    const spec: Partial<ModelSpec> = { layers: [{ units: 4, activation: 'softmax' }], optimizer: { type: 'adam', learningRate: 0.05 } };
+    const spec: Partial<ModelSpec> = {
+      layers: [{ units: 4, activation: 'softmax' }],
+      optimizer: { type: 'adam', learningRate: 0.05 },
+    };
     const data = blobs(300);
     const single = await model(1, spec);
     const double = await model(2, spec);
@@ -142,7 +155,12 @@ describe('threaded mode', () => {
     expect(parallel.describe().layers).toEqual(single.describe().layers);
     // Early stopping's restore of the best weights (the later epochs made worse on purpose: a huge rate).
     for (const m of [single, parallel]) m.setLearningRate(5);
-    const options = { epochs: 4, batchSize: 64, validationData: blobs(200), earlyStopping: { patience: 1, restoreBestWeights: true } };
+    const options = {
+      epochs: 4,
+      batchSize: 64,
+      validationData: blobs(200),
+      earlyStopping: { patience: 1, restoreBestWeights: true },
+    };
     const [a, b] = await fitEach([single, parallel], even, options);
     expect(b.stopReason).toBe('earlyStopping');
     expect(a.stopReason).toBe('earlyStopping');
@@ -157,7 +175,12 @@ describe('threaded mode', () => {
     // Float32 rows (read in place), in calls of 257 rows: uneven slices of 86, 86 and 85.
     expect(parallel.predict(data.inputs, { batchSize: 257 })).toEqual(single.predict(data.inputs, { batchSize: 257 }));
     // Byte rows with a scale (gathered and widened by each thread into its own rows).
-    const bytes = { count: 1001, inputSize: 8, inputs: Uint8Array.from(data.inputs, (v) => Math.round((v + 1) * 60)), inputScale: 1 / 60 };
+    const bytes = {
+      count: 1001,
+      inputSize: 8,
+      inputs: Uint8Array.from(data.inputs, (v) => Math.round((v + 1) * 60)),
+      inputScale: 1 / 60,
+    };
     const expected = single.predict(bytes);
     expect(expected.some((v, i) => v !== single.predict(data.inputs)[i])).toBe(true); // really other inputs
     expect(parallel.predict(bytes)).toEqual(expected);
@@ -176,7 +199,11 @@ describe('threaded mode', () => {
       epochs: 2,
       batchSize: 64,
       validationData: blobs(200),
-      callbacks: { onBatchEnd: () => { seen.push(probed.predict(data.inputs.subarray(0, 80 * 8))[0]); } },
+      callbacks: {
+        onBatchEnd: () => {
+          seen.push(probed.predict(data.inputs.subarray(0, 80 * 8))[0]);
+        },
+      },
     });
     expect(seen.length).toBeGreaterThan(10);
     expect(probed.describe().layers.map((l) => l.weights)).toEqual(plain.describe().layers.map((l) => l.weights));

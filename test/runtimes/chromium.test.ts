@@ -17,9 +17,23 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, pageResult, roundTripProblems, scratchProject, serveStatic, skipReason, type RoundTripResult, type ScratchProject, type StaticServer } from './helpers.js';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  pageResult,
+  roundTripProblems,
+  scratchProject,
+  serveStatic,
+  skipReason,
+  type RoundTripResult,
+  type ScratchProject,
+  type StaticServer,
+} from './helpers.js';
 
-const skip = skipReason('Chromium', existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`);
+const skip = skipReason(
+  'Chromium',
+  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install chromium)`,
+);
 
 let project: ScratchProject;
 let server: StaticServer;
@@ -32,7 +46,12 @@ let threadsPage: string;
 async function browserEntry(dir: string): Promise<string> {
   const { metafile } = await build({
     stdin: { contents: "import 'simdnet';", resolveDir: dir, loader: 'js' },
-    bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'error',
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'error',
   });
   const entry = Object.keys(metafile!.inputs).find((path) => path.includes('node_modules/simdnet/'));
   if (!entry) throw new Error(`'simdnet' did not resolve for the browser: ${Object.keys(metafile!.inputs).join(', ')}`);
@@ -44,7 +63,9 @@ beforeAll(async () => {
   project = await scratchProject();
   const entry = await browserEntry(project.dir);
   page = `roundtrip-${process.pid}.html`;
-  writeFileSync(join(project.dir, page), `<!doctype html>
+  writeFileSync(
+    join(project.dir, page),
+    `<!doctype html>
 <meta charset="utf-8">
 <title>simdnet round trip</title>
 <script type="importmap">${JSON.stringify({ imports: { simdnet: `/${entry}` } })}</script>
@@ -54,9 +75,12 @@ beforeAll(async () => {
     .then((result) => ({ ...result, crossOriginIsolated: self.crossOriginIsolated }))
     .catch((error) => ({ error: String(error?.stack ?? error) }));
 </script>
-`);
+`,
+  );
   threadsPage = `threads-${process.pid}.html`;
-  writeFileSync(join(project.dir, threadsPage), `<!doctype html>
+  writeFileSync(
+    join(project.dir, threadsPage),
+    `<!doctype html>
 <meta charset="utf-8">
 <title>simdnet threads</title>
 <script type="importmap">${JSON.stringify({ imports: { simdnet: `/${entry}` } })}</script>
@@ -66,7 +90,8 @@ beforeAll(async () => {
     .then((result) => ({ ...result, crossOriginIsolated: self.crossOriginIsolated }))
     .catch((error) => ({ error: String(error?.stack ?? error) }));
 </script>
-`);
+`,
+  );
   server = await serveStatic(project.dir);
   isolatedServer = await serveStatic(project.dir, () => CROSS_ORIGIN_ISOLATION);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -91,8 +116,14 @@ async function runPage(origin: StaticServer): Promise<RoundTripResult & { crossO
   const tab = await browser.newPage();
   try {
     const started = Date.now();
-    const result = await pageResult<RoundTripResult & { crossOriginIsolated: boolean }>(tab, `${origin.url}/${page}`, 'roundtripResult');
-    console.log(`chromium (crossOriginIsolated ${result.crossOriginIsolated}): ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, page ${Date.now() - started} ms`);
+    const result = await pageResult<RoundTripResult & { crossOriginIsolated: boolean }>(
+      tab,
+      `${origin.url}/${page}`,
+      'roundtripResult',
+    );
+    console.log(
+      `chromium (crossOriginIsolated ${result.crossOriginIsolated}): ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, page ${Date.now() - started} ms`,
+    );
     return result;
   } finally {
     await tab.close();
@@ -130,7 +161,9 @@ async function runThreadsPage(origin: StaticServer): Promise<ThreadsResult> {
   const tab = await browser.newPage();
   try {
     const result = await pageResult<ThreadsResult>(tab, `${origin.url}/${threadsPage}`, 'threadsResult');
-    console.log(`chromium threads (crossOriginIsolated ${result.crossOriginIsolated}): ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`);
+    console.log(
+      `chromium threads (crossOriginIsolated ${result.crossOriginIsolated}): ${JSON.stringify(result.threading)}, accuracy ${result.accuracy}, ${result.milliseconds} ms, same weights as 1 thread: ${result.identical}`,
+    );
     return result;
   } finally {
     await tab.close();

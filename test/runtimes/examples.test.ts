@@ -17,7 +17,9 @@ const skipBun = skipReason('Bun (examples)', bun ? undefined : 'node_modules/.bi
 const skipWorkerd = skipReason('workerd (examples)', workerd ? undefined : 'node_modules/.bin/workerd is missing');
 
 const stops: (() => Promise<void>)[] = [];
-afterAll(async () => { for (const stop of stops) await stop(); });
+afterAll(async () => {
+  for (const stop of stops) await stop();
+});
 
 describe('examples/', () => {
   it('xor.mjs learns XOR and reloads identically (Node)', async () => {
@@ -48,7 +50,11 @@ describe('examples/', () => {
 
   it.skipIf(skipWorkerd)('worker/ serves training results with its workerd config', async () => {
     const port = await freePort();
-    const server = startProcess(workerd!, ['serve', join('examples', 'worker', 'config.capnp'), `--socket-addr=http=127.0.0.1:${port}`], REPO);
+    const server = startProcess(
+      workerd!,
+      ['serve', join('examples', 'worker', 'config.capnp'), `--socket-addr=http=127.0.0.1:${port}`],
+      REPO,
+    );
     stops.push(server.stop);
     const deadline = Date.now() + 30_000;
     let response: Response | undefined;
@@ -57,11 +63,12 @@ describe('examples/', () => {
       try {
         response = await fetch(`http://127.0.0.1:${port}/?epochs=200`);
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`workerd did not answer: ${(error as Error).message}\n${server.output()}`);
+        if (Date.now() > deadline)
+          throw new Error(`workerd did not answer: ${(error as Error).message}\n${server.output()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const result = await response.json() as { epochs: number; accuracy: number; predictions: unknown[] };
+    const result = (await response.json()) as { epochs: number; accuracy: number; predictions: unknown[] };
     expect(result.epochs).toBe(200);
     expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
     expect(result.predictions).toHaveLength(3);

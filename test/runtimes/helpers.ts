@@ -55,16 +55,34 @@ export interface RoundTripResult {
 
 // --- child processes ---------------------------------------------------------
 
-export interface RunResult { stdout: string; stderr: string; milliseconds: number }
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  milliseconds: number;
+}
 
 /** Runs a command to completion; rejects with its output on a non-zero exit or after `timeoutMs`. */
-export function run(command: string, args: string[], options: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    execFile(command, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed in ${options.cwd}: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-      else resolvePromise({ stdout, stderr, milliseconds: Date.now() - started });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `${command} ${args.join(' ')} failed in ${options.cwd}: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+            ),
+          );
+        else resolvePromise({ stdout, stderr, milliseconds: Date.now() - started });
+      },
+    );
   });
 }
 
@@ -90,9 +108,17 @@ export interface ThreadedResult {
  * Runs fixtures/threads.mjs (60 epochs) in the scratch project with a runtime's command
  * (`args` before the script's file name) and returns its result.
  */
-export async function runThreadedFixture(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<ThreadedResult> {
+export async function runThreadedFixture(
+  command: string,
+  args: string[],
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ThreadedResult> {
   const file = `threads-run-${process.pid}.mjs`;
-  writeFileSync(join(dir, file), "import { threaded } from './threads.mjs';\nconsole.log(JSON.stringify(await threaded({ epochs: 60 })));\n");
+  writeFileSync(
+    join(dir, file),
+    "import { threaded } from './threads.mjs';\nconsole.log(JSON.stringify(await threaded({ epochs: 60 })));\n",
+  );
   try {
     return lastJsonLine<ThreadedResult>((await run(command, [...args, file], { cwd: dir, env })).stdout);
   } finally {
@@ -148,8 +174,16 @@ export function scratchProject(): Promise<ScratchProject> {
 }
 
 async function makeOrReuseScratchProject(): Promise<ScratchProject> {
-  for (const required of ['dist/index.node.js', 'dist/index.web.js', 'dist/index.workerd.js', 'dist/index.inline.js', 'dist/simdnet.wasm', 'dist/types/index.d.ts']) {
-    if (!existsSync(join(REPO, required))) throw new Error(`${required} is missing: run \`npm run build\` (npm test does it first)`);
+  for (const required of [
+    'dist/index.node.js',
+    'dist/index.web.js',
+    'dist/index.workerd.js',
+    'dist/index.inline.js',
+    'dist/simdnet.wasm',
+    'dist/types/index.d.ts',
+  ]) {
+    if (!existsSync(join(REPO, required)))
+      throw new Error(`${required} is missing: run \`npm run build\` (npm test does it first)`);
   }
   const root = join(tmpdir(), 'simdnet-runtime-tests');
   mkdirSync(root, { recursive: true });
@@ -163,8 +197,10 @@ async function makeOrReuseScratchProject(): Promise<ScratchProject> {
       mkdirSync(lock);
     } catch {
       // Another test process is making it; a lock older than 5 minutes is a crashed run's.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (another test run making the scratch project)`);
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000)
+        rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${lock} (another test run making the scratch project)`);
       await sleep(250);
       continue;
     }
@@ -182,16 +218,24 @@ async function makeScratchProject(dir: string, ready: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // npm pack without scripts: `npm test` has just built dist/ (pretest), and prepack would build again.
-  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO, timeoutMs: 120_000 });
+  const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: REPO,
+    timeoutMs: 120_000,
+  });
   const [{ filename }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string }[];
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'simdnet-scratch', private: true, type: 'module' }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'simdnet-scratch', private: true, type: 'module' }, null, 2)}\n`,
+  );
   const installArgs = ['install', '--no-audit', '--no-fund', '--no-package-lock', `./${filename}`];
   let install: RunResult;
   try {
     install = await run('npm', [...installArgs, '--offline'], { cwd: dir, timeoutMs: 120_000 });
   } catch (error) {
     // The tarball's one dependency (cli-progress, for the CLI) is not in npm's cache.
-    console.warn(`npm install --offline failed; retrying with --prefer-offline\n${(error as Error).message.split('\n')[0]}`);
+    console.warn(
+      `npm install --offline failed; retrying with --prefer-offline\n${(error as Error).message.split('\n')[0]}`,
+    );
     install = await run('npm', [...installArgs, '--prefer-offline'], { cwd: dir, timeoutMs: 120_000 });
   }
   cpSync(FIXTURES, dir, { recursive: true });
@@ -224,12 +268,16 @@ function removeOldProjects(root: string, keep: string): void {
 export function roundTripProblems(result: RoundTripResult, reference: RoundTripResult): string[] {
   const problems: string[] = [];
   if (!result.initCompiledModule) problems.push('init() with no argument did not give a compiled WebAssembly.Module');
-  if (!result.reachedThreshold) problems.push(`accuracy ${result.accuracy} is below the threshold after ${result.epochs} epochs`);
+  if (!result.reachedThreshold)
+    problems.push(`accuracy ${result.accuracy} is below the threshold after ${result.epochs} epochs`);
   if (!result.predictionsIdentical) problems.push('the loaded model predicts differently from the trained one');
   if (!result.resavedIdentical) problems.push('the loaded model saves to different bytes');
-  if (result.loadedAccuracy !== result.accuracy) problems.push(`the loaded model's accuracy ${result.loadedAccuracy} differs from ${result.accuracy}`);
+  if (result.loadedAccuracy !== result.accuracy)
+    problems.push(`the loaded model's accuracy ${result.loadedAccuracy} differs from ${result.accuracy}`);
   if (result.fingerprint !== reference.fingerprint || result.loss !== reference.loss) {
-    problems.push(`predictions differ from Node's (fingerprint ${result.fingerprint} vs ${reference.fingerprint}, loss ${result.loss} vs ${reference.loss})`);
+    problems.push(
+      `predictions differ from Node's (fingerprint ${result.fingerprint} vs ${reference.fingerprint}, loss ${result.loss} vs ${reference.loss})`,
+    );
   }
   return problems;
 }
@@ -238,21 +286,35 @@ export function roundTripProblems(result: RoundTripResult, reference: RoundTripR
 
 /** Debian's chromium; CHROMIUM_PATH points elsewhere (another machine's Chrome or Chromium). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
 
 /** Opens `url` and returns what the page stored in window[name] (awaited), with the page's errors on failure. */
 export async function pageResult<T>(page: Page, url: string, name: string, timeoutMs = 60_000): Promise<T> {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
   await page.goto(url);
   try {
     await page.waitForFunction((key) => key in window, name, { timeout: timeoutMs });
   } catch (error) {
-    throw new Error(`${url} never set window.${name}: ${(error as Error).message}\npage errors: ${errors.join('\n') || 'none'}`);
+    throw new Error(
+      `${url} never set window.${name}: ${(error as Error).message}\npage errors: ${errors.join('\n') || 'none'}`,
+    );
   }
   const result = await page.evaluate((key) => (window as unknown as Record<string, unknown>)[key], name);
-  if (result && typeof result === 'object' && 'error' in result) throw new Error(`${url}: ${(result as { error: string }).error}`);
+  if (result && typeof result === 'object' && 'error' in result)
+    throw new Error(`${url}: ${(result as { error: string }).error}`);
   return result as T;
 }
 
@@ -290,7 +352,10 @@ export interface StaticServer {
  * Serves `root` on 127.0.0.1 (a free port). `headersFor(path)` adds response
  * headers, e.g. cross-origin isolation for some pages.
  */
-export function serveStatic(root: string, headersFor: (path: string) => Record<string, string> = () => ({})): Promise<StaticServer> {
+export function serveStatic(
+  root: string,
+  headersFor: (path: string) => Record<string, string> = () => ({}),
+): Promise<StaticServer> {
   const requests: string[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
@@ -314,18 +379,30 @@ export function serveStatic(root: string, headersFor: (path: string) => Record<s
       resolvePromise({
         url: `http://127.0.0.1:${port}`,
         requests,
-        close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
 }
 
 /** Starts a long-running process; its output is kept for error messages. */
-export function startProcess(command: string, args: string[], cwd: string): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
+export function startProcess(
+  command: string,
+  args: string[],
+  cwd: string,
+): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
   const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk) => { output += chunk; });
-  child.stderr?.on('data', (chunk) => { output += chunk; });
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   return {
     child,

@@ -11,10 +11,20 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relaxedSimdSupported } from '../../src/runtime/load.js';
-import { REPO, lastJsonLine, roundTripProblems, run, scratchProject, type RoundTripResult, type ScratchProject } from './helpers.js';
+import {
+  REPO,
+  lastJsonLine,
+  roundTripProblems,
+  run,
+  scratchProject,
+  type RoundTripResult,
+  type ScratchProject,
+} from './helpers.js';
 
 let project: ScratchProject;
-beforeAll(async () => { project = await scratchProject(); });
+beforeAll(async () => {
+  project = await scratchProject();
+});
 
 describe('Node, from the packed tarball', () => {
   it('installs with no install scripts, no native add-on, and one dependency (for the CLI)', () => {
@@ -24,7 +34,14 @@ describe('Node, from the packed tarball', () => {
     expect(Object.keys(manifest.dependencies ?? {})).toEqual(['cli-progress']);
     const files = readdirSync(installed, { recursive: true, encoding: 'utf8' });
     expect(files.filter((name) => name.endsWith('.node') || name.endsWith('binding.gyp'))).toEqual([]);
-    for (const file of ['dist/simdnet.wasm', 'dist/index.node.js', 'dist/index.web.js', 'dist/index.workerd.js', 'dist/index.inline.js', 'dist/types/index.d.ts']) {
+    for (const file of [
+      'dist/simdnet.wasm',
+      'dist/index.node.js',
+      'dist/index.web.js',
+      'dist/index.workerd.js',
+      'dist/index.inline.js',
+      'dist/types/index.d.ts',
+    ]) {
       expect(existsSync(join(installed, file)), file).toBe(true);
     }
   });
@@ -32,7 +49,9 @@ describe('Node, from the packed tarball', () => {
   it('trains, saves and loads with identical predictions (node export)', async () => {
     const { stdout, milliseconds } = await run(process.execPath, ['run.mjs'], { cwd: project.dir });
     const result = lastJsonLine<RoundTripResult>(stdout);
-    console.log(`node: ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, process ${milliseconds} ms`);
+    console.log(
+      `node: ${result.runtime}, accuracy ${result.accuracy}, round trip ${result.milliseconds} ms, process ${milliseconds} ms`,
+    );
     expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
   });
 
@@ -61,7 +80,12 @@ describe('Node, from the packed tarball', () => {
     // Node 20 validates relaxed SIMD only with this flag (Node 22+ without it).
     const flags = relaxedSimdSupported() ? [] : ['--experimental-wasm-relaxed-simd'];
     const result = lastJsonLine<{
-      relaxedInfo: unknown; baselineInfo: unknown; threading: unknown; relaxedIdentical: boolean; baselineIdentical: boolean; fused: boolean;
+      relaxedInfo: unknown;
+      baselineInfo: unknown;
+      threading: unknown;
+      relaxedIdentical: boolean;
+      baselineIdentical: boolean;
+      fused: boolean;
     }>((await run(process.execPath, [...flags, 'relaxed.mjs'], { cwd: project.dir })).stdout);
     expect(result.relaxedInfo).toEqual({ simd: 'relaxed' });
     expect(result.baselineInfo).toEqual({ simd: 'baseline' });
@@ -75,7 +99,8 @@ describe('Node, from the packed tarball', () => {
   });
 
   it("shares one library between 'simdnet' and 'simdnet/node', and the CLI runs", async () => {
-    const script = "const a = await import('simdnet'); const b = await import('simdnet/node'); console.log(JSON.stringify({ same: a.Model === b.Model && a.init === b.init, loadMnist: typeof b.loadMnist }));";
+    const script =
+      "const a = await import('simdnet'); const b = await import('simdnet/node'); console.log(JSON.stringify({ same: a.Model === b.Model && a.init === b.init, loadMnist: typeof b.loadMnist }));";
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: project.dir });
     expect(lastJsonLine(stdout)).toEqual({ same: true, loadMnist: 'function' });
     const help = await run(join(project.dir, 'node_modules', '.bin', 'simdnet'), ['--help'], { cwd: project.dir });
@@ -83,28 +108,49 @@ describe('Node, from the packed tarball', () => {
   });
 
   it('type-checks a TypeScript user of both entries against the installed declarations', async () => {
-    writeFileSync(join(project.dir, 'check.ts'), [
-      "import { createModel, saveModel, loadModel, init, type ModelSpec, type History } from 'simdnet';",
-      "import { loadMnist, saveModelFile } from 'simdnet/node';",
-      "const spec: ModelSpec = { inputSize: 2, layers: [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }] };",
-      'export async function main(): Promise<number> {',
-      '  await init();',
-      '  const model = await createModel(spec);',
-      '  const history: History = await model.fit({ inputs: [[0, 1], [1, 0]], labels: [0, 1] }, { epochs: 1 });',
-      '  const copy = await loadModel(saveModel(model));',
-      '  void loadMnist; void saveModelFile;',
-      '  // @ts-expect-error: an unknown activation is a type error',
-      "  await createModel({ inputSize: 1, layers: [{ units: 1, activation: 'swish' }] });",
-      '  return history.epochs.length + copy.predict([[0, 1]]).length;',
-      '}',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(project.dir, 'check.ts'),
+      [
+        "import { createModel, saveModel, loadModel, init, type ModelSpec, type History } from 'simdnet';",
+        "import { loadMnist, saveModelFile } from 'simdnet/node';",
+        "const spec: ModelSpec = { inputSize: 2, layers: [{ units: 4, activation: 'relu' }, { units: 2, activation: 'softmax' }] };",
+        'export async function main(): Promise<number> {',
+        '  await init();',
+        '  const model = await createModel(spec);',
+        '  const history: History = await model.fit({ inputs: [[0, 1], [1, 0]], labels: [0, 1] }, { epochs: 1 });',
+        '  const copy = await loadModel(saveModel(model));',
+        '  void loadMnist; void saveModelFile;',
+        '  // @ts-expect-error: an unknown activation is a type error',
+        "  await createModel({ inputSize: 1, layers: [{ units: 1, activation: 'swish' }] });",
+        '  return history.epochs.length + copy.predict([[0, 1]]).length;',
+        '}',
+        '',
+      ].join('\n'),
+    );
     // --skipLibCheck keeps this to seconds (checking @types/node takes half a minute); the
     // declarations themselves are checked when tsc emits them (npm run build).
-    await run(process.execPath, [
-      join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022',
-      '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,dom',
-      '--typeRoots', join(REPO, 'node_modules', '@types'), '--types', 'node', 'check.ts',
-    ], { cwd: project.dir });
+    await run(
+      process.execPath,
+      [
+        join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--lib',
+        'es2022,dom',
+        '--typeRoots',
+        join(REPO, 'node_modules', '@types'),
+        '--types',
+        'node',
+        'check.ts',
+      ],
+      { cwd: project.dir },
+    );
   });
 });

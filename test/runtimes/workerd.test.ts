@@ -12,7 +12,16 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, repoBinary, roundTripProblems, scratchProject, skipReason, startProcess, type RoundTripResult, type ScratchProject } from './helpers.js';
+import {
+  freePort,
+  repoBinary,
+  roundTripProblems,
+  scratchProject,
+  skipReason,
+  startProcess,
+  type RoundTripResult,
+  type ScratchProject,
+} from './helpers.js';
 
 const workerd = repoBinary('workerd');
 const skip = skipReason('workerd', workerd ? undefined : 'node_modules/.bin/workerd is missing (npm install)');
@@ -56,17 +65,19 @@ beforeAll(async () => {
     conditions: ['workerd', 'worker', 'browser'],
     outfile: join(dir, 'worker.js'),
     logLevel: 'error',
-    plugins: [{
-      name: 'wasm-modules',
-      setup(plugin) {
-        plugin.onResolve({ filter: /\.wasm$/ }, (args) => {
-          const file = basename(args.path);
-          copyFileSync(resolve(args.resolveDir, args.path), join(dir, file));
-          wasmFiles.push(file);
-          return { path: `./${file}`, external: true };
-        });
+    plugins: [
+      {
+        name: 'wasm-modules',
+        setup(plugin) {
+          plugin.onResolve({ filter: /\.wasm$/ }, (args) => {
+            const file = basename(args.path);
+            copyFileSync(resolve(args.resolveDir, args.path), join(dir, file));
+            wasmFiles.push(file);
+            return { path: `./${file}`, external: true };
+          });
+        },
       },
-    }],
+    ],
   });
   writeFileSync(join(dir, 'config.capnp'), config(wasmFiles));
   const port = await freePort();
@@ -83,11 +94,13 @@ afterAll(async () => {
 async function fetchWhenUp(url: string, timeoutMs = 30_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (server!.child.exitCode !== null) throw new Error(`workerd exited (${server!.child.exitCode}):\n${server!.output()}`);
+    if (server!.child.exitCode !== null)
+      throw new Error(`workerd exited (${server!.child.exitCode}):\n${server!.output()}`);
     try {
       return await fetch(url);
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`workerd did not answer at ${url}: ${(error as Error).message}\n${server!.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`workerd did not answer at ${url}: ${(error as Error).message}\n${server!.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -106,7 +119,9 @@ describe('Cloudflare Workers (workerd), from the packed tarball', () => {
     const body = await response.text();
     expect(response.status, body).toBe(200);
     const result = JSON.parse(body) as RoundTripResult;
-    console.log(`workerd: ${result.runtime}, accuracy ${result.accuracy}, request ${Date.now() - started} ms (with start-up)`);
+    console.log(
+      `workerd: ${result.runtime}, accuracy ${result.accuracy}, request ${Date.now() - started} ms (with start-up)`,
+    );
     expect(result.runtime).toBe('Cloudflare-Workers');
     expect(roundTripProblems(result, project.nodeReference)).toEqual([]);
   });
