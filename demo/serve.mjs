@@ -182,7 +182,7 @@ export async function startDemoServer({ port = 8000, host = '127.0.0.1', buildCo
       throw new Error(`port ${port} on ${host} is in use: pass --port <n> (0 picks a free port)`);
     throw error;
   });
-  const actualPort = server.address().port;
+  const actualPort = /** @type {import("node:net").AddressInfo} */ (server.address()).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${actualPort}`,

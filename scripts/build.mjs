@@ -49,6 +49,7 @@ function defaultSourceFor(variant) {
 
 // No source maps: the bundles are readable, unminified ESM (esbuild marks each source file in
 // a comment), and maps of four bundles of the same sources would triple the package's size.
+/** @type {import("esbuild").BuildOptions} */
 const common = {
   bundle: true,
   format: 'esm',

@@ -53,6 +53,7 @@ const entries = {
   "'simdnet' default (core inlined)": pkg.exports['.'].default,
   "'simdnet/node'": pkg.exports['./node'].default,
 };
+/** @type {{ name: string, files: number, bytes: number, gzipBytes: number, minifiedGzipBytes?: number }[]} */
 const rows = [];
 for (const [name, path] of Object.entries(entries)) {
   const entry = path.replace(/^\.\//, '');
