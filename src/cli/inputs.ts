@@ -10,7 +10,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { tokenizeCsv, type CsvTask } from '../data/csv.js';
+import { columnList, headerColumnIndex, tokenizeCsv, type CsvTask } from '../data/csv.js';
 import type { Dataset } from '../data/dataset.js';
 import { idxToDataset } from '../data/idx.js';
 import { FASHION_MNIST_CLASS_NAMES, type TrainTestDatasets } from '../data/mnist.js';
@@ -74,54 +74,71 @@ export async function readFeatureCsv(
   return withContext(path, async () => {
     let columns: number[] | undefined;
     let header: string[] = [];
-    let width = 0;
     let count = 0;
     let values = new Float32Array(1 << 16);
     await tokenizeCsv(openCsv(path), (fields, line) => {
       if (!columns) {
-        const names = fields.map((name) => name.trim());
-        header = names;
-        width = names.length;
-        if (features) {
-          columns = features.map((name) => {
-            const index = names.indexOf(name);
-            if (index === -1)
-              throw new CliError(
-                `CSV line ${line}: feature column '${name}' (which the model was trained on) not found in the header; available columns: ${names.join(', ')}`,
-              );
-            return index;
-          });
-        } else {
-          columns = names.map((_, i) => i).filter((i) => !ignore.includes(names[i]));
-          if (columns.length !== inputSize) {
-            throw new CliError(
-              `CSV line ${line}: the model takes ${inputSize} features but the file has ${columns.length} columns${ignore.length ? ` besides ${ignore.join(', ')}` : ''}`,
-            );
-          }
-        }
+        header = fields.map((name) => name.trim());
+        columns = featureColumns(header, line, inputSize, features, ignore);
         return;
       }
-      if (fields.length !== width)
-        throw new CliError(`CSV line ${line}: expected ${width} fields (as in the header), got ${fields.length}`);
+      if (fields.length !== header.length)
+        throw new CliError(
+          `CSV line ${line}: expected ${header.length} fields (as in the header), got ${fields.length}`,
+        );
       if ((count + 1) * inputSize > values.length) {
-        const grown = new Float32Array(values.length * 2);
+        const grown = new Float32Array(Math.max(values.length * 2, (count + 1) * inputSize));
         grown.set(values);
         values = grown;
       }
-      columns!.forEach((column, j) => {
+      const row = count * inputSize;
+      for (let j = 0; j < inputSize; j++) {
+        const column = columns[j];
         const value = parseDecimal(fields[column]);
         if (Number.isNaN(value))
           throw new CliError(
             `CSV line ${line}: column '${header[column]}' is not a number: ${JSON.stringify(fields[column])}`,
           );
-        values[count * inputSize + j] = value;
-      });
+        values[row + j] = value;
+      }
       count++;
     });
     if (!columns) throw new CliError('CSV line 1: the file is empty: expected a header row');
     if (count === 0) throw new CliError('the file has a header row but no data rows');
     return { count, inputSize, inputs: values.slice(0, count * inputSize) };
   });
+}
+
+/**
+ * The header's column index of each model input: `features` looked up by name (one Map
+ * built from the header, so linear in the column count), else every column not in `ignore`.
+ */
+function featureColumns(
+  header: string[],
+  line: number,
+  inputSize: number,
+  features: string[] | undefined,
+  ignore: string[],
+): number[] {
+  const index = headerColumnIndex(header, line);
+  if (features) {
+    return features.map((name) => {
+      const column = index.get(name);
+      if (column === undefined)
+        throw new CliError(
+          `CSV line ${line}: feature column '${name}' (which the model was trained on) not found in the header; available columns: ${columnList(header)}`,
+        );
+      return column;
+    });
+  }
+  const ignored = new Set(ignore);
+  const columns = header.map((_, i) => i).filter((i) => !ignored.has(header[i]));
+  if (columns.length !== inputSize) {
+    throw new CliError(
+      `CSV line ${line}: the model takes ${inputSize} features but the file has ${columns.length} columns${ignore.length ? ` besides ${ignore.join(', ')}` : ''}`,
+    );
+  }
+  return columns;
 }
 
 /** IDX images [count, ...features] as inputs; u8 pixels get inputScale 1/255 as in MNIST training. */

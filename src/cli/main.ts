@@ -1,7 +1,8 @@
 /**
  * The simdnet command line: `simdnet <command> [flags]`.
  * Every failure is one line on stderr and a non-zero exit (2 for a wrong command
- * line, 1 for bad input), never a stack trace (set SIMDNET_DEBUG=1 to see one).
+ * line, 1 for bad input), never a stack trace (set SIMDNET_DEBUG=1 to see one). A closed
+ * stdout (the reader of a pipe exited) is not a failure: see ignoreClosedPipe.
  */
 import { UsageError } from './errors.js';
 import { evaluateCommand, EVALUATE_USAGE } from './evaluate.js';
@@ -65,6 +66,25 @@ function oneLine(error: unknown): string {
     .replace(/\s*\n\s*/g, ' ')
     .trim();
 }
+
+/**
+ * A reader that goes away (`simdnet predict ... | head -1`) makes the next write to stdout or
+ * stderr fail with EPIPE. That is not the command's failure: the stream is dropped (later
+ * writes to it do nothing) and the command runs on to its end, so every file it was asked to
+ * write (--save, --out) is still written, and exits as it would have.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') {
+      stream.destroy();
+      return;
+    }
+    throw error;
+  });
+}
+
+ignoreClosedPipe(process.stdout);
+ignoreClosedPipe(process.stderr);
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (process.env.SIMDNET_DEBUG) console.error(error);

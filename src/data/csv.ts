@@ -11,7 +11,9 @@
  *
  * Every problem in the file is a CsvError carrying the 1-based line number: ragged rows,
  * non-numeric cells (naming the column and text), unknown label classes, an empty file or
- * one with a header but no rows. A missing column lists the available ones.
+ * one with a header but no rows, a header naming one column twice. A missing column lists
+ * the available ones. Columns are found by name through one Map built from the header, so
+ * reading is linear in the number of columns.
  */
 
 import { ClassLabelCollector } from './class-labels.js';
@@ -70,8 +72,11 @@ function checkOptions(options: CsvDatasetOptions): void {
   if (options.featureColumns !== undefined) {
     const names = options.featureColumns.map((name) => name.trim());
     if (names.length === 0) throw new RangeError('readCsvDataset: featureColumns must not be empty');
-    const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-    if (duplicate !== undefined) throw new RangeError(`readCsvDataset: featureColumns lists '${duplicate}' twice`);
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (seen.has(name)) throw new RangeError(`readCsvDataset: featureColumns lists '${name}' twice`);
+      seen.add(name);
+    }
     if (names.includes(options.labelColumn.trim())) {
       throw new RangeError(`readCsvDataset: the label column '${options.labelColumn}' cannot also be a feature column`);
     }
@@ -87,27 +92,58 @@ interface ColumnPlan {
   headerLine: number;
 }
 
-/** Finds `name` among the header's columns; throws if it is missing or appears twice. */
-function findColumn(columnNames: string[], name: string, role: string, line: number): number {
+/**
+ * The header's column names (trimmed) -> their 0-based index, built once in one pass.
+ * A name given to two columns is a CsvError naming it and both columns (1-based), since a
+ * model trained on such a file could never find its inputs by name again.
+ */
+export function headerColumnIndex(names: readonly string[], line: number): Map<string, number> {
+  const index = new Map<string, number>();
+  for (let column = 0; column < names.length; column++) {
+    const name = names[column];
+    const first = index.get(name);
+    if (first !== undefined) {
+      throw new CsvError(
+        `the header names column ${JSON.stringify(name)} twice (columns ${first + 1} and ${column + 1})`,
+        line,
+      );
+    }
+    index.set(name, column);
+  }
+  return index;
+}
+
+/** The first 20 names, joined for an error message, and how many more there are. */
+export function columnList(names: readonly string[]): string {
+  const shown = names.slice(0, 20).join(', ');
+  return names.length > 20 ? `${shown}, ... (${names.length - 20} more)` : shown;
+}
+
+/** Finds `name` among the header's columns; throws if it is missing. */
+function findColumn(
+  columns: Map<string, number>,
+  columnNames: string[],
+  name: string,
+  role: string,
+  line: number,
+): number {
   const wanted = name.trim();
-  const index = columnNames.indexOf(wanted);
-  if (index === -1) {
+  const index = columns.get(wanted);
+  if (index === undefined) {
     throw new CsvError(
-      `${role} '${wanted}' not found in the header; available columns: ${columnNames.join(', ')}`,
+      `${role} '${wanted}' not found in the header; available columns: ${columnList(columnNames)}`,
       line,
     );
-  }
-  if (columnNames.indexOf(wanted, index + 1) !== -1) {
-    throw new CsvError(`${role} '${wanted}' appears more than once in the header`, line);
   }
   return index;
 }
 
 function planColumns(header: string[], options: CsvDatasetOptions, line: number): ColumnPlan {
   const columnNames = header.map((name) => name.trim());
-  const labelIndex = findColumn(columnNames, options.labelColumn, 'label column', line);
+  const columns = headerColumnIndex(columnNames, line);
+  const labelIndex = findColumn(columns, columnNames, options.labelColumn, 'label column', line);
   const featureIndices = options.featureColumns
-    ? options.featureColumns.map((name) => findColumn(columnNames, name, 'feature column', line))
+    ? options.featureColumns.map((name) => findColumn(columns, columnNames, name, 'feature column', line))
     : columnNames.map((_, index) => index).filter((index) => index !== labelIndex);
   if (featureIndices.length === 0) {
     throw new CsvError(`no feature columns: the header has only the label column '${columnNames[labelIndex]}'`, line);
