@@ -60,7 +60,10 @@ export interface LoadedData {
   count: number;
   /** Byte address of an Int32 row-order buffer [count] (training data only). */
   order: number;
+  /** The core's accuracy kind for this data (ACCURACY_*). */
   accuracyKind: number;
+  /** Outputs scored per row: 0 (no accuracy), 1 (argmax: one per row) or outputSize (threshold: each output). */
+  accuracyUnits: number;
 }
 
 export interface BatchResult {
@@ -379,7 +382,6 @@ export class Model {
       capacity,
       helpers,
       helpers ? controlBytes(helpers) : 0,
-      gemmScratchBytes(this.core),
     );
   }
 
@@ -416,10 +418,7 @@ export class Model {
     const loaded = this.place([dataset], false, this.fitDataEnd || this.plan.dataStart, [this.plan.queryData]).data[0];
     if (dataset.inputs instanceof Float32Array) {
       const inputs = this.core.view().i32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >> 2];
-      const bad = (this.core.fn as unknown as { firstNonFinite(p: number, n: number): number }).firstNonFinite(
-        inputs,
-        dataset.inputs.length,
-      );
+      const bad = this.core.fn.firstNonFinite(inputs, dataset.inputs.length);
       if (bad >= 0) throw nonFiniteInputError(dataset, bad, what);
     }
     return loaded;
@@ -471,7 +470,10 @@ export class Model {
       i32[d + (layout.DATA_TARGETS >> 2)] = targets;
       i32[d + (layout.DATA_TARGET_KIND >> 2)] = targetKind;
       i32[d + (layout.DATA_COUNT >> 2)] = data.count;
-      return { descriptor, count: data.count, order, accuracyKind: this.accuracyKind(data) };
+      const accuracyKind = this.accuracyKind(data);
+      const accuracyUnits =
+        accuracyKind === layout.ACCURACY_NONE ? 0 : accuracyKind === layout.ACCURACY_THRESHOLD ? out : 1;
+      return { descriptor, count: data.count, order, accuracyKind, accuracyUnits };
     });
     return { data, end: cursor };
   }
@@ -566,7 +568,6 @@ export class Model {
 
   /** @internal Mean loss and accuracy over loaded data. */
   evaluateLoaded(data: LoadedData): EvaluateResult {
-    const { layout } = this.core;
     this.setAccuracyKind(data.accuracyKind);
     let lossSum = 0;
     let correct = 0;
@@ -577,10 +578,7 @@ export class Model {
       correct += slice.correct;
     }
     const result: EvaluateResult = { loss: lossSum / data.count };
-    if (data.accuracyKind !== layout.ACCURACY_NONE) {
-      result.accuracy =
-        correct / (data.count * (data.accuracyKind === layout.ACCURACY_THRESHOLD ? this.outputSize : 1));
-    }
+    if (data.accuracyUnits > 0) result.accuracy = correct / (data.count * data.accuracyUnits);
     return result;
   }
 
@@ -789,26 +787,15 @@ async function instantiateModel(spec: NormalizedSpec): Promise<Model> {
         DEFAULT_INFERENCE_ROWS,
         helpers,
         controlBytes(helpers),
-        gemmScratchBytes(core),
       );
       core.ensureBytes(probe.dataStart);
-      const pool = await ThreadPool.start(module, core.memory, probe.control, helpers);
+      const pool = await ThreadPool.start(module, core.memory, probe.control, helpers, core.layout);
       return new Model(core, spec, pool, { threads: spec.threads, requested: spec.threads });
     } catch (error) {
       reason = `threads could not start: ${(error as Error).message}`;
     }
   }
   return new Model(await instantiateCore(), spec, undefined, { threads: 1, requested: spec.threads, reason });
-}
-
-/** Scratch per context for the core's packed matrix products (its GEMM_SCRATCH_BYTES export). */
-function gemmScratchBytes(core: Core): number {
-  const global = (core.fn as unknown as Record<string, unknown>).GEMM_SCRATCH_BYTES;
-  if (!(global instanceof WebAssembly.Global))
-    throw new Error(
-      'simdnet: the WebAssembly core does not export GEMM_SCRATCH_BYTES; is the .wasm from another version?',
-    );
-  return global.value as number;
 }
 
 function shapesOf(spec: NormalizedSpec): { inSize: number; units: number; activation: Activation }[] {

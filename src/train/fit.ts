@@ -134,8 +134,8 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
   let best: ReturnType<Model['snapshot']> | undefined;
   const yieldToEventLoop = makeYielder();
   const history: History = { epochs: [], stopReason: 'completed' };
-  const hasAccuracy = loadedTrain.accuracyKind !== 0;
-  const accuracyDenominator = loadedTrain.accuracyKind === 2 ? model.outputSize : 1;
+  const hasAccuracy = loadedTrain.accuracyUnits > 0;
+  const accuracyDenominator = loadedTrain.accuracyUnits;
   const batches = Math.ceil(train.count / batchSize);
 
   for (let e = 0; e < epochs; e++) {
