@@ -376,7 +376,8 @@ interface StepResult {
 }
 
 async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<StepResult[]> {
-  const { createModel } = await import('../src/model/model');
+  const { createModel } = await import('../src/model/factories');
+  const { engineOf } = await import('../src/model/model');
   const { init } = await import('../src/runtime/load');
   const { loadMnist } = await import('./common');
   await init(bytes);
@@ -384,17 +385,19 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
   const count = 16384;
   const results: StepResult[] = [];
   for (const batch of [64, 256]) {
-    const model = await createModel({
-      inputSize: 784,
-      layers: [
-        { units: 128, activation: 'relu' },
-        { units: 64, activation: 'relu' },
-        { units: 10, activation: 'softmax' },
-      ],
-      loss: 'crossEntropy',
-      optimizer: { type: 'adam', learningRate: 1e-3 },
-      seed: 1,
-    } as never);
+    const model = engineOf(
+      await createModel({
+        inputSize: 784,
+        layers: [
+          { units: 128, activation: 'relu' },
+          { units: 64, activation: 'relu' },
+          { units: 10, activation: 'softmax' },
+        ],
+        loss: 'crossEntropy',
+        optimizer: { type: 'adam', learningRate: 1e-3 },
+        seed: 1,
+      } as never),
+    );
     model.ensureCapacity(batch);
     const [loaded] = model.loadData(
       [

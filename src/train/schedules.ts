@@ -10,21 +10,9 @@
  *                `cooldown` epochs before watching again)
  *   a function   lr = f(epoch, currentLr)
  */
-import type { EpochLog, MetricName } from './fit.js';
+import type { EpochLog, MetricName, ScheduleConfig } from './types.js';
 
-export type ScheduleConfig =
-  | { type: 'step'; stepSize: number; gamma?: number }
-  | { type: 'exponential'; gamma: number }
-  | {
-      type: 'plateau';
-      factor?: number;
-      patience?: number;
-      minDelta?: number;
-      minLearningRate?: number;
-      cooldown?: number;
-      monitor?: MetricName;
-    }
-  | ((epoch: number, learningRate: number) => number);
+export type { ScheduleConfig } from './types.js';
 
 export interface Scheduler {
   /** The learning rate for `epoch` (0-based, global), before it runs. */
