@@ -16,6 +16,7 @@
  */
 import type { Activation } from '../model/description.js';
 import { type Loss, type NormalizedSpec, normalizeSpec, type OptimizerConfig } from '../model/spec.js';
+import { checkOptionKeys } from '../options.js';
 import type { ParameterSnapshot, TrainingState } from '../train/types.js';
 
 const MAGIC = [0x53, 0x44, 0x4e, 0x54]; // "SDNT"
@@ -82,7 +83,9 @@ export interface SaveOptions {
 }
 
 /** A model file's bytes for a model's state (see the header for the layout). */
-export function encodeModel(model: ModelState, { optimizerState = true }: SaveOptions = {}): Uint8Array {
+export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8Array {
+  checkOptionKeys(options, ['optimizerState'], 'save');
+  const { optimizerState = true } = options;
   if (!littleEndian) throw new Error('simdnet: saving needs a little-endian platform');
   const state = model.snapshot(optimizerState);
   const header: Header = {

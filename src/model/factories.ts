@@ -3,6 +3,7 @@
  * weights), or empty (for loadModel to fill). Each gets its own WebAssembly instance,
  * and helper threads where the spec asks for them and the runtime allows.
  */
+import { checkOptionKeys } from '../options.js';
 import { instantiateCore, instantiateSharedCore } from '../runtime/load.js';
 import { availableCores, controlBytes, ThreadPool, threadSupport } from '../runtime/threads.js';
 import type { ModelDescription } from './description.js';
@@ -34,6 +35,7 @@ export async function modelFromDescription(
   description: ModelDescription,
   options: Pick<ModelSpec, 'loss' | 'optimizer' | 'seed'> = {},
 ): Promise<Model> {
+  checkOptionKeys(options, ['loss', 'optimizer', 'seed'], 'modelFromDescription');
   const spec = normalizeSpec({
     inputSize: description.inputSize,
     layers: description.layers.map(({ units, activation }) => ({ units, activation })),

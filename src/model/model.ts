@@ -7,6 +7,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { encodeModel, type SaveOptions } from '../io/format.js';
+import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
@@ -22,6 +23,9 @@ import {
 
 export type { Threading } from './engine.js';
 export type { EvaluateResult, TrainingState } from '../train/types.js';
+
+/** The options of predict(), predictClasses() and evaluate(). */
+const INFERENCE_KEYS = ['batchSize'];
 
 /** Wraps an engine in the public class (the factories and loadModel use it). */
 let wrap: (engine: ModelEngine) => Model;
@@ -161,6 +165,7 @@ export class Model {
 
   /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
   predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
+    checkOptionKeys(options, INFERENCE_KEYS, 'predict');
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false, scanInputs: false }, 'inputs');
     return this.#engine.predict(dataset, options.batchSize);
@@ -185,6 +190,7 @@ export class Model {
 
   /** Mean loss (and accuracy where defined) over a dataset, without training. */
   evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
+    checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
     const dataset = asDataset(data, this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
     return this.#engine.evaluate(dataset, options.batchSize);

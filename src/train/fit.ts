@@ -6,9 +6,13 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { asDataset, checkDataset, type DatasetLike } from '../model/dataset-check.js';
+import { sliceRows } from '../data/rows.js';
+import { checkOptionKeys, keysOf } from '../options.js';
 import { ImprovementTracker, makeScheduler } from './schedules.js';
 import type {
   BatchLog,
+  Callbacks,
+  EarlyStoppingOptions,
   EpochLog,
   FitOptions,
   History,
@@ -38,19 +42,64 @@ function positiveInteger(value: unknown, name: string): number {
   return value;
 }
 
+const FIT_KEYS = keysOf<FitOptions>({
+  epochs: true,
+  batchSize: true,
+  shuffle: true,
+  validationData: true,
+  validationSplit: true,
+  callbacks: true,
+  earlyStopping: true,
+  schedule: true,
+  minGradNorm: true,
+  trackGradNorm: true,
+  yieldEveryMs: true,
+});
+const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
+  monitor: true,
+  patience: true,
+  minDelta: true,
+  restoreBestWeights: true,
+});
+const CALLBACK_KEYS = keysOf<Callbacks>({ onBatchEnd: true, onEpochEnd: true, onTrainEnd: true });
+
+/**
+ * Keras's validation_split: training keeps rows [0, ⌊count · (1 - split)⌋) and validation
+ * the rest, in their given order.
+ */
+function splitLastRows(data: Dataset, split: number): [Dataset, Dataset] {
+  if (!(typeof split === 'number' && split > 0 && split < 1))
+    throw new Error(`simdnet: validationSplit must be a number in (0, 1), got ${String(split)}`);
+  const trainRows = Math.floor(data.count * (1 - split));
+  if (trainRows < 1 || trainRows >= data.count)
+    throw new Error(
+      `simdnet: validationSplit ${split} of ${data.count} rows leaves no ${trainRows < 1 ? 'training' : 'validation'} rows`,
+    );
+  return [sliceRows(data, 0, trainRows), sliceRows(data, trainRows, data.count - trainRows)];
+}
+
 /** Trains `model` on `data` (see FitOptions); the caller releases the data afterwards. */
 export async function fit(model: TrainableModel, data: DatasetLike, options: FitOptions): Promise<History> {
   // --- validate everything before touching the model --------------------------
+  checkOptionKeys(options, FIT_KEYS, 'fit');
+  if (typeof options.earlyStopping === 'object')
+    checkOptionKeys(options.earlyStopping, EARLY_STOPPING_KEYS, 'earlyStopping');
+  checkOptionKeys(options.callbacks, CALLBACK_KEYS, 'callbacks');
   const epochs =
     options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
-  const train: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
-  checkDataset(train, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
-  const validation =
+  const given: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
+  checkDataset(given, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
+  let train = given;
+  let validation =
     options.validationData === undefined
       ? undefined
       : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
   if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
+  if (options.validationSplit !== undefined) {
+    if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
+    [train, validation] = splitLastRows(given, options.validationSplit);
+  }
   const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping

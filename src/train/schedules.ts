@@ -10,6 +10,7 @@
  *                `cooldown` epochs before watching again)
  *   a function   lr = f(epoch, currentLr)
  */
+import { checkOptionKeys } from '../options.js';
 import type { EpochLog, MetricName, ScheduleConfig } from './types.js';
 
 export type { ScheduleConfig } from './types.js';
@@ -44,6 +45,7 @@ export function makeScheduler(
   }
   switch (config.type) {
     case 'step': {
+      checkOptionKeys(config, ['type', 'stepSize', 'gamma'], 'step schedule');
       const gamma = config.gamma ?? 0.1;
       if (!(Number.isInteger(config.stepSize) && config.stepSize > 0))
         throw new Error(`simdnet: schedule.stepSize must be a positive integer (epochs), got ${config.stepSize}`);
@@ -54,11 +56,17 @@ export function makeScheduler(
       };
     }
     case 'exponential': {
+      checkOptionKeys(config, ['type', 'gamma'], 'exponential schedule');
       if (!positive(config.gamma))
         throw new Error(`simdnet: schedule.gamma must be a positive number, got ${config.gamma}`);
       return { before: (epoch) => baseLearningRate * config.gamma ** epoch, after: (_, lr) => lr };
     }
     case 'plateau': {
+      checkOptionKeys(
+        config,
+        ['type', 'factor', 'patience', 'minDelta', 'minLearningRate', 'cooldown', 'monitor'],
+        'plateau schedule',
+      );
       const factor = config.factor ?? 0.5;
       const patience = config.patience ?? 2;
       const minDelta = config.minDelta ?? 1e-4;

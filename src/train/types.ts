@@ -62,6 +62,12 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Rows to evaluate after every epoch (valLoss, valAccuracy); not trained on. */
   validationData?: DatasetLike;
+  /**
+   * Fraction in (0, 1) of the training rows to hold out as validation data instead:
+   * the LAST rows, taken before any shuffling (as Keras does), so shuffle the data
+   * first if its order is meaningful. Not together with validationData.
+   */
+  validationSplit?: number;
   callbacks?: Callbacks;
   earlyStopping?: EarlyStoppingOptions | boolean;
   schedule?: ScheduleConfig;
