@@ -23,13 +23,9 @@ export class Core {
 
   constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory) {
     const exports = instance.exports;
-    const fn: Partial<Record<keyof CoreFunctions, unknown>> = {};
-    for (const name of Object.keys(CORE_FUNCTION_ARITY) as (keyof CoreFunctions)[]) {
-      const value = exports[name];
-      if (typeof value !== 'function') throw missingExport(name);
-      fn[name] = value;
-    }
-    this.fn = fn as CoreFunctions;
+    // The exports object itself, not a copy: the per-batch calls look their functions up there.
+    if (!hasCoreFunctions(exports)) throw missingExport(missingFunction(exports));
+    this.fn = exports;
     this.memory = memory;
     const layout: Partial<Layout> = {};
     for (const name of CORE_CONSTANT_NAMES) {
@@ -76,6 +72,16 @@ export class Core {
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
+}
+
+/** The first declared function the exports lack (or have as something else). */
+function missingFunction(exports: WebAssembly.Exports): string {
+  return Object.keys(CORE_FUNCTION_ARITY).find((name) => typeof exports[name] !== 'function') ?? '';
+}
+
+/** Whether `exports` has every function of the core (CORE_FUNCTION_ARITY names them all). */
+function hasCoreFunctions(exports: WebAssembly.Exports): exports is WebAssembly.Exports & CoreFunctions {
+  return missingFunction(exports) === '';
 }
 
 function missingExport(name: string): Error {
