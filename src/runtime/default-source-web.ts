@@ -7,7 +7,7 @@
  * bundlers (Vite, webpack 5, Parcel, Rollup plugins) recognise that pattern and
  * copy the file into the application's output.
  */
-import type { WasmSource } from './load.js';
+import type { WasmSource } from './source.js';
 import type { CoreFile } from './default-source.js';
 
 export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {

@@ -23,17 +23,11 @@
  */
 import { checkOptionKeys, keysOf } from '../options.js';
 import { Core } from './core.js';
+import type { WasmSource } from './source.js';
+export type { WasmSource } from './source.js';
+
 // Swapped per runtime by scripts/build.mjs (node, web, workerd, inline); see default-source.ts.
 import { defaultSource } from './default-source.js';
-
-export type WasmSource =
-  | WebAssembly.Module
-  | ArrayBuffer
-  | ArrayBufferView
-  | URL
-  | string
-  | Response
-  | PromiseLike<Response>;
 
 export interface InitOptions {
   /** The baseline core (default: the runtime's simdnet.wasm). */
