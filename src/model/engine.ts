@@ -62,6 +62,7 @@ export function shapesOf(spec: NormalizedSpec): LayerShape[] {
   });
 }
 
+/** One model's instance, memory plan, threads and training state, and the operations over them. */
 export class ModelEngine implements TrainableModel, ModelState {
   readonly core: Core;
   plan: MemoryPlan;
