@@ -12,8 +12,8 @@
 // The ABI: offsets, work counters, kind codes, GEMM constants.
 export * from './abi';
 
-// Steps: one call per batch (network.ts), and their parts.
-export * from './network';
+// Steps: one call per batch (network.ts), and their parts (for tests and bench/kernels.ts).
+export { trainStep, evaluateRows, predictRows, packWeights, forward, backward, gatherBatch, gradientStep, optimizerStep } from './network';
 
 // The threaded rounds.
 export { shareDeltas, splitUpdate } from './parallel';

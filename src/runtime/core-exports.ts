@@ -86,8 +86,6 @@ export interface CoreFunctions {
   ): void;
   /** assembly/network/evaluateRows */
   evaluateRows(ctx: number, data: number, start: number, count: number): number;
-  /** assembly/network/field */
-  field(record: number, offset: number): number;
   /** assembly/simd/firstNonFinite */
   firstNonFinite(p: number, n: number): number;
   /** assembly/network/forward */
@@ -139,8 +137,6 @@ export interface CoreFunctions {
   ): number;
   /** assembly/index/heapBase */
   heapBase(): number;
-  /** assembly/network/layerRecord */
-  layerRecord(ctx: number, l: number): number;
   /** assembly/losses/lossAndDelta */
   lossAndDelta(
     loss: number,
@@ -173,8 +169,6 @@ export interface CoreFunctions {
   packWeights(ctx: number): void;
   /** assembly/bench/peakMaddChains */
   peakMaddChains(iterations: number, chains: number, seed: number): number;
-  /** assembly/network/pointer */
-  pointer(record: number, offset: number): number;
   /** assembly/network/predictRows */
   predictRows(ctx: number, data: number, start: number, count: number): void;
   /** assembly/reference/referenceGemm */
@@ -212,8 +206,6 @@ export interface CoreFunctions {
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
   /** assembly/gemm/transpose */
   transpose(src: number, rows: number, cols: number, dst: number): void;
-  /** assembly/network/updateRange */
-  updateRange(opt: number, start: number, count: number, step: number, gradScale: number): void;
 }
 
 /** Each exported function and its parameter count. */
@@ -229,7 +221,6 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   denseInputDelta: 8,
   denseWeightGradient: 9,
   evaluateRows: 4,
-  field: 2,
   firstNonFinite: 2,
   forward: 2,
   gatherBatch: 5,
@@ -237,14 +228,12 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   gemmPacked: 16,
   gradientStep: 6,
   heapBase: 0,
-  layerRecord: 2,
   lossAndDelta: 9,
   momentumStep: 9,
   optimizerStep: 2,
   packPanels: 6,
   packWeights: 1,
   peakMaddChains: 3,
-  pointer: 2,
   predictRows: 4,
   referenceGemm: 12,
   sgdStep: 6,
@@ -253,7 +242,6 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   sumOfSquares: 2,
   trainStep: 5,
   transpose: 4,
-  updateRange: 5,
 };
 
 /** Every constant the core exports as a global (assembly/abi.ts): offsets, counters, kinds, GEMM constants. */
