@@ -437,7 +437,7 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
         name: 'loss',
         flops: 0,
         run: () => {
-          fn.countCorrect(1, outA, T, batch, 10);
+          fn.countCorrect(layout.ACCURACY_ARGMAX, outA, T, batch, 10);
           fn.lossAndDelta(layout.CROSS_ENTROPY, layout.SOFTMAX, outD, outA, T, batch, 10, 1, batch);
         },
         samples: [],
