@@ -14,14 +14,10 @@
  * burning its time slice; the main thread spins, then waits (where the runtime
  * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
  *
- * A batch is two rounds (assembly/parallel.ts): the threads run forward, loss
- * and backward on chunks of the batch's rows, computing every layer's deltas (no
- * weight gradients) and packing them into a shared copy (shareDeltas); then they
- * compute every layer's weight gradient by input rows over the whole batch, which
- * needs no reduction, and update those rows, then the biases (splitUpdate). In
- * both rounds they take the work in chunks from shared counters, so a thread that
- * runs slower takes less of it. Each gradient is the one-thread gradient bit for
- * bit. Predict and evaluate hand each helper a slice of the rows (one round).
+ * How the threads share a batch (two rounds, work taken from shared counters, each
+ * gradient the one-thread gradient bit for bit) is told once, in assembly/parallel.ts;
+ * the main thread's side of each round is src/model/rounds.ts. Predict and evaluate
+ * hand each helper a slice of the rows (one round).
  *
  * Control block (i32 words at `control`):
  *   0 generation   bumped by the main thread to hand out a round of jobs
