@@ -13,12 +13,7 @@
 // Buffers are [rows, n] row-major; forward may run in place (z == a).
 // -----------------------------------------------------------------------------
 
-export const LINEAR: i32 = 0;
-export const SIGMOID: i32 = 1;
-export const TANH: i32 = 2;
-export const RELU: i32 = 3;
-export const SOFTPLUS: i32 = 4;
-export const SOFTMAX: i32 = 5;
+import { LINEAR, SIGMOID, TANH, RELU, SOFTPLUS, SOFTMAX } from './abi';
 
 // @ts-ignore: decorator
 @inline export function sigmoid(z: f32): f32 {

@@ -4,26 +4,32 @@
 // The interface is pointers and numbers only (no strings, arrays or v128 cross
 // the boundary), over one linear memory that the host plans: it writes the layer
 // table, dataset and optimizer descriptors described in network.ts, then calls
-// one function per batch. The module allocates nothing.
+// one function per batch. The module allocates nothing. Every constant the host
+// reads is in abi.ts. src/runtime/core-exports.ts is generated from this file's
+// exports (scripts/core-interface.mjs), so the host declares each of them once.
 // -----------------------------------------------------------------------------
 
-export * from './network';
-export { gemm, gemmPacked, packPanels, transpose, columnSums, denseForward, denseInputDelta, denseWeightGradient, GEMM_SCRATCH_BYTES, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE, FINISH_RELU, FINISH_RELU_MASK } from './gemm';
+// The ABI: offsets, work counters, kind codes, GEMM constants.
+export * from './abi';
+
+// Steps: one call per batch (network.ts), and their parts (for tests and bench/kernels.ts).
+export { trainStep, evaluateRows, predictRows, packWeights, forward, backward, gatherBatch, gradientStep, optimizerStep } from './network';
+
+// The threaded rounds.
+export { shareDeltas, splitUpdate } from './parallel';
+
+// Kernels, exported for the op tests.
+export { gemm, gemmPacked, packPanels, transpose, columnSums, denseForward, denseInputDelta, denseWeightGradient } from './gemm';
 export { activationForward, activationBackward } from './activations';
 export { lossAndDelta, countCorrect } from './losses';
 export { sgdStep, momentumStep, adamStep, adamUpdate, sumOfSquares } from './optimizers';
 export { referenceGemm } from './reference';
+export { firstNonFinite } from './simd';
 
 /** First byte the host may use: everything below belongs to the module's static data. */
 export function heapBase(): usize {
   return __heap_base;
 }
 
-// Kinds the host names in descriptors and tests.
-export { LINEAR, SIGMOID, TANH, RELU, SOFTPLUS, SOFTMAX } from './activations';
-export { MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_ARGMAX, ACCURACY_THRESHOLD } from './losses';
-
 // Micro-benchmark support (bench/kernels.ts): the arithmetic peak of this engine.
 export { peakMaddChains } from './bench';
-export { firstNonFinite } from './simd';
-export { shareDeltas, splitUpdate } from './parallel';

@@ -17,16 +17,10 @@
 // it holds δ. `a` holds the outputs σ(z); `t` the targets, all [rows, n].
 // -----------------------------------------------------------------------------
 
-import { activationBackward, SIGMOID, SOFTMAX } from './activations';
-
-export const MSE: i32 = 0;
-export const L2: i32 = 1;
-export const CROSS_ENTROPY: i32 = 2;
-export const BINARY_CROSS_ENTROPY: i32 = 3;
-
-export const ACCURACY_NONE: i32 = 0;
-export const ACCURACY_ARGMAX: i32 = 1;
-export const ACCURACY_THRESHOLD: i32 = 2;
+import { activationBackward } from './activations';
+import {
+  SIGMOID, SOFTMAX, MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_ARGMAX, ACCURACY_THRESHOLD,
+} from './abi';
 
 /** The rows' share of the batch's mean loss; writes δ into zd when writeDelta. */
 export function lossAndDelta(

@@ -25,76 +25,13 @@
 // -----------------------------------------------------------------------------
 
 import { denseForward, denseInputDelta, denseWeightGradient, packPanels } from './gemm';
-import { activationForward, activationBackward, RELU } from './activations';
+import { activationForward, activationBackward } from './activations';
 import { lossAndDelta, countCorrect } from './losses';
 import { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
-
-// --- context header ---------------------------------------------------------
-export const CTX_NUM_LAYERS: i32 = 0;
-export const CTX_INPUT_SIZE: i32 = 4;
-export const CTX_OUTPUT_SIZE: i32 = 8;
-export const CTX_LOSS: i32 = 12;
-export const CTX_ACCURACY: i32 = 16;
-export const CTX_CAPACITY: i32 = 20;
-export const CTX_X: i32 = 24;
-export const CTX_T: i32 = 28;
-export const CTX_SCRATCH: i32 = 32;
-/** Non-zero while every layer's PW holds its current weights (the forward reads PW): after packWeights, or a threaded update. */
-export const CTX_PACKED_WEIGHTS: i32 = 36;
-export const CTX_STAT_LOSS: i32 = 40;       // f64
-export const CTX_STAT_CORRECT: i32 = 48;    // i32
-export const CTX_STAT_GRAD_NORM: i32 = 56;  // f64
-/** Threaded mode: the batch row this context's rows of X, T, A and D start at. */
-export const CTX_FIRST_ROW: i32 = 64;
-export const CTX_HEADER_BYTES: i32 = 72;
-// --- one layer record, following the header ---------------------------------
-export const LAYER_IN: i32 = 0;
-export const LAYER_OUT: i32 = 4;
-export const LAYER_ACTIVATION: i32 = 8;
-export const LAYER_W: i32 = 12;
-export const LAYER_B: i32 = 16;
-export const LAYER_GW: i32 = 20;
-export const LAYER_GB: i32 = 24;
-export const LAYER_A: i32 = 28;
-export const LAYER_D: i32 = 32;
-/** Threaded mode: the layer's δ for the whole batch, packed for GEMM_PREPACKED_B (0: none). */
-export const LAYER_PD: i32 = 40;
-/** The layer's W packed for the forward product (packPanels' layout; 0: none); see CTX_PACKED_WEIGHTS. */
-export const LAYER_PW: i32 = 44;
-export const LAYER_BYTES: i32 = 48;
-// --- dataset descriptor -----------------------------------------------------
-export const DATA_INPUTS: i32 = 0;
-export const DATA_INPUT_KIND: i32 = 4;      // INPUT_F32 | INPUT_U8
-export const DATA_INPUT_SCALE: i32 = 8;     // f32, multiplies every input
-export const DATA_TARGETS: i32 = 12;
-export const DATA_TARGET_KIND: i32 = 16;    // TARGET_LABELS (i32) | TARGET_ROWS (f32)
-export const DATA_COUNT: i32 = 20;
-export const DATA_BYTES: i32 = 24;
-export const INPUT_F32: i32 = 0;
-export const INPUT_U8: i32 = 1;
-export const TARGET_LABELS: i32 = 0;
-export const TARGET_ROWS: i32 = 1;
-// --- optimizer descriptor ---------------------------------------------------
-export const OPT_KIND: i32 = 0;
-export const OPT_STEP: i32 = 4;             // i32, steps taken so far
-export const OPT_LEARNING_RATE: i32 = 8;    // f32 ...
-export const OPT_BETA1: i32 = 12;           // Adam β1, or SGD momentum μ
-export const OPT_BETA2: i32 = 16;
-export const OPT_EPSILON: i32 = 20;
-export const OPT_WEIGHT_DECAY: i32 = 24;
-export const OPT_CLIP_NORM: i32 = 28;       // 0 = no clipping
-export const OPT_TRACK_NORM: i32 = 32;      // i32 flag: compute the gradient norm every step
-export const OPT_PARAMS: i32 = 36;
-export const OPT_GRADS: i32 = 40;
-export const OPT_MOMENT1: i32 = 44;         // Adam m, or SGD velocity
-export const OPT_MOMENT2: i32 = 48;         // Adam v
-export const OPT_LENGTH: i32 = 52;          // floats in each flat buffer
-export const OPT_BYTES: i32 = 56;
-export const OPTIMIZER_SGD: i32 = 0;
-export const OPTIMIZER_MOMENTUM: i32 = 1;
-export const OPTIMIZER_NESTEROV: i32 = 2;
-export const OPTIMIZER_ADAM: i32 = 3;
-export const OPTIMIZER_ADAMW: i32 = 4;
+import {
+  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_CAPACITY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, DATA_COUNT, DATA_BYTES, INPUT_F32, INPUT_U8, TARGET_LABELS, TARGET_ROWS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_BYTES, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW,
+  RELU,
+} from './abi';
 
 // @ts-ignore: decorator
 @inline export function layerRecord(ctx: usize, l: i32): usize {

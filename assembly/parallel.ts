@@ -26,16 +26,15 @@
 // -----------------------------------------------------------------------------
 
 import { gemmPacked, columnSums, packPanels, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
+import { layerRecord, field, pointer, updateRange, gradientStep } from './network';
 import {
-  layerRecord, field, pointer, updateRange, gradientStep, CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_X, CTX_T,
+  WORK_NEXT_ROW, WORK_NEXT_ITEM, WORK_NEXT_BATCH_ROW, CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_X, CTX_T,
   CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
   LAYER_GB, OPT_GRADS,
-} from './network';
+} from './abi';
 
 // --- the first round, shared out as it goes --------------------------------------
 
-/** Work counter of shareDeltas: the next batch row (i32). */
-export const WORK_NEXT_BATCH_ROW: i32 = 8;
 
 /**
  * A thread's part of the first round: chunks of rows [r₀, r₁) of the batch of `batchRows`
@@ -79,9 +78,6 @@ function moveRows(ctx: usize, row: i32): void {
 
 // --- the second round, shared out as it goes ------------------------------------
 
-/** Work counters of splitUpdate: next weight row (over all layers' input rows), next bias item (i32 each). */
-export const WORK_NEXT_ROW: i32 = 0;
-export const WORK_NEXT_ITEM: i32 = 4;
 
 /**
  * A thread's part of the second round (the gradient steps ran with deltasOnly). Every

@@ -29,7 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Core } from '../src/runtime/core';
+import { Core, type CoreFunctions } from '../src/runtime/core';
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -190,9 +190,9 @@ async function main(): Promise<void> {
   };
   const totalBytes = Object.values(floats).reduce((sum, n) => sum + n * 4 + 64, 0) + (1 << 16);
   const core = await loadCore(bytes, totalBytes);
-  const fn = core.fn as unknown as Record<string, (...args: number[]) => number>;
+  const fn = core.fn;
   if (scratchGlobal) {
-    const need = ((core.fn as unknown as Record<string, WebAssembly.Global>).GEMM_SCRATCH_BYTES.value as number) / 4;
+    const need = core.layout.GEMM_SCRATCH_BYTES / 4;
     if (need > floats.scratch)
       throw new Error(`GEMM scratch of ${need} floats does not fit the ${floats.scratch} planned`);
   }
@@ -294,7 +294,7 @@ const PEAK_ITERATIONS = 200_000;
 
 /** Probes for the three GEMMs of a dense layer in:out at B rows, as the network runs them. */
 function layerProbes(
-  fn: Record<string, (...args: number[]) => number>,
+  fn: CoreFunctions,
   at: Record<string, number>,
   B: number,
   IN: number,
@@ -376,7 +376,8 @@ interface StepResult {
 }
 
 async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<StepResult[]> {
-  const { createModel } = await import('../src/model/model');
+  const { createModel } = await import('../src/model/factories');
+  const { engineOf } = await import('../src/model/model');
   const { init } = await import('../src/runtime/load');
   const { loadMnist } = await import('./common');
   await init(bytes);
@@ -384,17 +385,19 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
   const count = 16384;
   const results: StepResult[] = [];
   for (const batch of [64, 256]) {
-    const model = await createModel({
-      inputSize: 784,
-      layers: [
-        { units: 128, activation: 'relu' },
-        { units: 64, activation: 'relu' },
-        { units: 10, activation: 'softmax' },
-      ],
-      loss: 'crossEntropy',
-      optimizer: { type: 'adam', learningRate: 1e-3 },
-      seed: 1,
-    } as never);
+    const model = engineOf(
+      await createModel({
+        inputSize: 784,
+        layers: [
+          { units: 128, activation: 'relu' },
+          { units: 64, activation: 'relu' },
+          { units: 10, activation: 'softmax' },
+        ],
+        loss: 'crossEntropy',
+        optimizer: { type: 'adam', learningRate: 1e-3 },
+        seed: 1,
+      } as never),
+    );
     model.ensureCapacity(batch);
     const [loaded] = model.loadData(
       [
@@ -410,7 +413,6 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
     );
     model.shuffle(loaded, 0);
     const { fn, layout } = model.core;
-    const raw = fn as unknown as Record<string, (...args: number[]) => number>;
     const plan = model.plan;
     const ctx = plan.context;
     const view = model.core.view();
@@ -435,8 +437,8 @@ async function trainStepBreakdown(bytes: Uint8Array, options: Options): Promise<
         name: 'loss',
         flops: 0,
         run: () => {
-          raw.countCorrect(1, outA, T, batch, 10);
-          raw.lossAndDelta(layout.CROSS_ENTROPY, layout.SOFTMAX, outD, outA, T, batch, 10, 1, batch);
+          fn.countCorrect(layout.ACCURACY_ARGMAX, outA, T, batch, 10);
+          fn.lossAndDelta(layout.CROSS_ENTROPY, layout.SOFTMAX, outD, outA, T, batch, 10, 1, batch);
         },
         samples: [],
       },

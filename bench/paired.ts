@@ -13,7 +13,7 @@
  *
  *   threads    the MNIST MLP 784-128-64-10 (Adam) trained with 2 threads against 1 thread,
  *              both on the default (baseline SIMD) core, the same per-batch call as the
- *              table's (Model.trainBatch over a seeded shuffle of the 60,000 images);
+ *              table's (the model engine's trainBatch over a seeded shuffle of the 60,000 images);
  *   inference  simdnet's predict() against TensorFlow.js on its wasm backend (the table's
  *              tfjs runner set-up: tensor2d from the Float32Array, predict with batchSize
  *              1000, output read back with data()), on the same 1,000 test images: both
@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { createModel, init, type Model } from '../src/index';
 import { loadMnist } from '../src/data/node';
+import { engineOf } from '../src/model/model';
 import { referenceModel, useTfjsBackend } from './peers/tfjs-setup';
 
 interface Options {
@@ -169,12 +170,13 @@ async function threadContender(
   const model = await mnistModel(threads);
   if (model.threading.threads !== threads)
     throw new Error(`asked for ${threads} threads, got ${model.threading.threads}: ${model.threading.reason}`);
-  model.ensureCapacity(batch);
-  const [loaded] = model.loadData([train], true);
-  model.shuffle(loaded, 0);
+  const engine = engineOf(model);
+  engine.ensureCapacity(batch);
+  const [loaded] = engine.loadData([train], true);
+  engine.shuffle(loaded, 0);
   const batches = Math.floor(train.count / batch);
   let next = 0;
-  const run = (): void => void model.trainBatch(loaded, (next++ % batches) * batch, batch);
+  const run = (): void => void engine.trainBatch(loaded, (next++ % batches) * batch, batch);
   for (let i = 0; i < 20; i++) run(); // warm-up
   return { contender: { name: `simdnet ${threads}t`, run, itemsPerRun: batch }, model };
 }

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createModel, init, type Model } from '../src/index';
 import { loadMnist } from '../src/data/node';
+import { engineOf } from '../src/model/model';
 import {
   emitResult,
   packageVersion,
@@ -106,11 +107,12 @@ async function measure(config: Config): Promise<void> {
   });
 
   const batch = options.batch;
-  model.ensureCapacity(batch);
-  const [loaded] = model.loadData([train], true);
-  model.shuffle(loaded, 0);
+  const engine = engineOf(model);
+  engine.ensureCapacity(batch);
+  const [loaded] = engine.loadData([train], true);
+  engine.shuffle(loaded, 0);
   const batchesPerEpoch = Math.floor(train.count / batch);
-  const training = await timeTraining((i) => model.trainBatch(loaded, (i % batchesPerEpoch) * batch, batch).loss, {
+  const training = await timeTraining((i) => engine.trainBatch(loaded, (i % batchesPerEpoch) * batch, batch).loss, {
     batch,
     warmup: options.warmup,
     seconds: options.seconds,
@@ -119,7 +121,7 @@ async function measure(config: Config): Promise<void> {
 
   // As after fit(): the training data let go, so predict sizes its row buffers for the call
   // (while the data is held they stay at the training batch and 1000 rows run in chunks of it).
-  model.releaseData();
+  engine.releaseData();
   const rows = options.inferBatch;
   const inferInputs = new Float32Array(rows * 784);
   for (let i = 0; i < inferInputs.length; i++) inferInputs[i] = test.inputs[i] / 255;

@@ -15,12 +15,15 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeCoreInterface } from './core-interface.mjs';
 
 mkdirSync('dist', { recursive: true });
 for (const file of ['simdnet.wasm', 'simdnet-relaxed.wasm', 'simdnet-threads.wasm', 'simdnet-threads-relaxed.wasm']) {
   if (existsSync(`build/${file}`)) copyFileSync(`build/${file}`, `dist/${file}`);
 }
 if (!existsSync('dist/simdnet.wasm')) throw new Error('build/simdnet.wasm is missing: run `npm run build:wasm` first');
+// The host's declaration of the core's exports, from the release build's bindings.
+writeCoreInterface();
 
 /** esbuild plugin: bundle with src/runtime/default-source-<variant>.ts in place of default-source.ts. */
 function defaultSourceFor(variant) {

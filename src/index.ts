@@ -10,7 +10,8 @@ export {
   type InitOptions,
   type CoreInfo,
 } from './runtime/load.js';
-export { createModel, modelFromDescription, Model, type TrainingState, type EvaluateResult } from './model/model.js';
+export { createModel, modelFromDescription } from './model/factories.js';
+export { Model, type TrainingState, type EvaluateResult } from './model/model.js';
 export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss } from './model/spec.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
 export {
@@ -30,9 +31,10 @@ export type {
   EarlyStoppingOptions,
   MetricName,
   StopReason,
-} from './train/fit.js';
-export type { ScheduleConfig } from './train/schedules.js';
-export { saveModel, loadModel, type SaveOptions } from './io/format.js';
+  ScheduleConfig,
+} from './train/types.js';
+export { saveModel, loadModel } from './model/persist.js';
+export type { SaveOptions } from './io/format.js';
 export { toOnnx, ONNX_OPSET_VERSION, type OnnxExportOptions } from './io/onnx.js';
 export {
   toTfjsLayers,

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { camelCase, closestKey } from '../options.js';
 import { UsageError } from './errors.js';
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -23,8 +24,18 @@ export function parseFlags(
     // parseArgs explains on up to three lines; keep it on one, without the hint about
     // positionals after '--' (the commands take no such positionals), and point at --help.
     const message = (error as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\. To specify a positional.*$/, '');
-    throw new UsageError(`${message.replace(/\.$/, '')} (see 'simdnet ${command} --help')`);
+    const unknown = message.match(/^Unknown option '--([^'=]+)'/);
+    const meant = unknown ? closestFlag(unknown[1], Object.keys(options)) : undefined;
+    const hint = meant ? `; did you mean '--${meant}'?` : '';
+    throw new UsageError(`${message.replace(/\.$/, '')}${hint} (see 'simdnet ${command} --help')`);
   }
+}
+
+/** The flag `name` probably meant among `flags` (kebab-case), by the library's rule for option keys. */
+function closestFlag(name: string, flags: string[]): string | undefined {
+  const byCamel = new Map(flags.map((flag) => [camelCase(flag), flag]));
+  const meant = closestKey(camelCase(name), [...byCamel.keys()]);
+  return meant === undefined ? undefined : byCamel.get(meant);
 }
 
 /** Exactly `count` positionals (e.g. the MODEL path), else a UsageError naming `names`. */

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fromTfjsLayers } from '../io/tfjs-layers.js';
 import { saveModelFile } from '../io/node.js';
-import { createModel } from '../model/model.js';
+import { createModel } from '../model/factories.js';
 import { LOSSES, type Loss } from '../model/spec.js';
 import { choiceFlag, parseFlags, positionalArgs, requireFile, stringFlag } from './args.js';
 import { CliError, UsageError, withContext } from './errors.js';

@@ -10,7 +10,8 @@
  *   fit         the library's fit loop with schedule, early stopping, a progress bar
  *   report      one line per epoch, then test (builtin) or validation results; --json
  */
-import { createModel, type Model } from '../model/model.js';
+import { createModel } from '../model/factories.js';
+import type { Model } from '../model/model.js';
 import { coreInfo, init } from '../runtime/load.js';
 import { ACTIVATIONS, type Activation } from '../model/description.js';
 import { OPTIMIZERS, type Loss, type OptimizerConfig } from '../model/spec.js';

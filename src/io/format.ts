@@ -14,10 +14,10 @@
  *
  * Loading checks each of these and names what is wrong with a file.
  */
-import type { Model, TrainingState } from '../model/model.js';
-import { createEmptyModel } from '../model/model.js';
-import { normalizeSpec, type Loss, type OptimizerConfig } from '../model/spec.js';
 import type { Activation } from '../model/description.js';
+import { type Loss, type NormalizedSpec, normalizeSpec, type OptimizerConfig } from '../model/spec.js';
+import { checkOptionKeys } from '../options.js';
+import type { ParameterSnapshot, TrainingState } from '../train/types.js';
 
 const MAGIC = [0x53, 0x44, 0x4e, 0x54]; // "SDNT"
 export const FORMAT_VERSION = 1;
@@ -52,12 +52,40 @@ export function crc32(bytes: Uint8Array): number {
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** What the file holds of a model: its architecture, training state, metadata and flat buffers. */
+export interface ModelState {
+  readonly inputSize: number;
+  readonly layers: readonly { units: number; activation: Activation }[];
+  readonly loss: Loss;
+  readonly optimizer: OptimizerConfig;
+  readonly seed: number;
+  readonly training: TrainingState;
+  readonly metadata: Record<string, unknown>;
+  /** Copies of the parameters (and the optimizer moments, with `withMoments`), in the model's flat layout. */
+  snapshot(withMoments: boolean): ParameterSnapshot;
+}
+
+/** A model file read back: the spec to build the model from, then what to restore into it. */
+export interface DecodedModel {
+  spec: NormalizedSpec;
+  training: TrainingState;
+  metadata: Record<string, unknown>;
+  /** Whether the file holds the optimizer's moments (training resumes exactly). */
+  optimizerState: boolean;
+  /** The flat buffers, checked against `paramLength`: the length the architecture needs. */
+  buffers(paramLength: number): ParameterSnapshot;
+}
+
+/** Options of saveModel() and Model.save(). */
 export interface SaveOptions {
   /** Include Adam/momentum state so training resumes exactly. Default true. */
   optimizerState?: boolean;
 }
 
-export function saveModel(model: Model, { optimizerState = true }: SaveOptions = {}): Uint8Array {
+/** A model file's bytes for a model's state (see the header for the layout). */
+export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8Array {
+  checkOptionKeys(options, ['optimizerState'], 'save');
+  const { optimizerState = true } = options;
   if (!littleEndian) throw new Error('simdnet: saving needs a little-endian platform');
   const state = model.snapshot(optimizerState);
   const header: Header = {
@@ -93,7 +121,8 @@ function corrupt(reason: string): Error {
   return new Error(`simdnet: not a valid simdnet model file: ${reason}`);
 }
 
-export async function loadModel(source: Uint8Array | ArrayBuffer): Promise<Model> {
+/** Reads a model file's header and checks its framing (magic, version, length, checksum); the buffers on demand. */
+export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
   const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
   if (bytes.length < 16) throw corrupt(`only ${bytes.length} bytes`);
   if (!MAGIC.every((b, i) => bytes[i] === b)) throw corrupt('wrong magic bytes (expected "SDNT")');
@@ -123,28 +152,31 @@ export async function loadModel(source: Uint8Array | ArrayBuffer): Promise<Model
     optimizer: header.optimizer,
     seed: header.seed,
   });
-  const model = await createEmptyModel(spec);
   const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
-  const count = header.optimizerState ? 3 : 1;
-  const paramBytes = model.plan.paramLength * 4;
-  if (header.paramLength !== model.plan.paramLength)
-    throw corrupt(`header says ${header.paramLength} parameters, the architecture needs ${model.plan.paramLength}`);
-  if (dataStart + count * paramBytes + 4 !== bytes.length) {
-    throw corrupt(`expected ${dataStart + count * paramBytes + 4} bytes for this architecture, got ${bytes.length}`);
-  }
-  // Copies (not bytes.slice: on a Node Buffer that returns a view, whose .buffer is the whole
-  // file, or Node's shared pool for a small one).
-  const floats = (i: number) => {
-    const copy = new Uint8Array(paramBytes);
-    copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
-    return new Float32Array(copy.buffer);
+  const optimizerState = Boolean(header.optimizerState);
+  return {
+    spec,
+    training: header.training,
+    metadata: header.metadata ?? {},
+    optimizerState,
+    buffers(paramLength: number): ParameterSnapshot {
+      const count = optimizerState ? 3 : 1;
+      const paramBytes = paramLength * 4;
+      if (header.paramLength !== paramLength)
+        throw corrupt(`header says ${header.paramLength} parameters, the architecture needs ${paramLength}`);
+      if (dataStart + count * paramBytes + 4 !== bytes.length) {
+        throw corrupt(
+          `expected ${dataStart + count * paramBytes + 4} bytes for this architecture, got ${bytes.length}`,
+        );
+      }
+      // Copies (not bytes.slice: on a Node Buffer that returns a view, whose .buffer is the whole
+      // file, or Node's shared pool for a small one).
+      const floats = (i: number) => {
+        const copy = new Uint8Array(paramBytes);
+        copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
+        return new Float32Array(copy.buffer);
+      };
+      return optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) };
+    },
   };
-  model.restore(
-    header.optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) },
-  );
-  model.metadata = header.metadata ?? {};
-  model.training.epochs = header.training.epochs;
-  model.setSteps(header.optimizerState ? header.training.steps : 0);
-  model.setLearningRate(header.training.learningRate);
-  return model;
 }

@@ -1,7 +1,8 @@
 /** Model files on disk (Node, Deno, Bun). */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Model } from '../model/model.js';
-import { loadModel, saveModel, type SaveOptions } from './format.js';
+import { loadModel, saveModel } from '../model/persist.js';
+import type { SaveOptions } from './format.js';
 
 export async function saveModelFile(model: Model, path: string, options?: SaveOptions): Promise<void> {
   await writeFile(path, saveModel(model, options));

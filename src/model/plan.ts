@@ -76,13 +76,11 @@ export interface HelperSlots {
 }
 
 const ALIGN = 16;
-/** assembly/gemm.ts's GEMM_SCRATCH_BYTES when this was written; models pass the value their core exports. */
-const DEFAULT_GEMM_SCRATCH_BYTES = 721_408;
 export const alignUp = (n: number, to = ALIGN): number => Math.ceil(n / to) * to;
 
 /**
- * `gemmScratchBytes`: the scratch the core's matrix products need per context (its
- * exported GEMM_SCRATCH_BYTES: packed operand blocks, independent of the shapes).
+ * The scratch each context gets for the core's matrix products is its exported
+ * GEMM_SCRATCH_BYTES (packed operand blocks, independent of the shapes).
  */
 export function planMemory(
   layout: Layout,
@@ -92,7 +90,6 @@ export function planMemory(
   capacity: number,
   helperThreads = 0,
   controlBytes = 0,
-  gemmScratchBytes = DEFAULT_GEMM_SCRATCH_BYTES,
 ): MemoryPlan {
   let cursor = alignUp(heapBase, 64);
   const take = (bytes: number): number => {
@@ -133,7 +130,7 @@ export function planMemory(
     packedDeltas: 0,
     packedWeights: 0,
   }));
-  const scratchBytes = gemmScratchBytes;
+  const scratchBytes = layout.GEMM_SCRATCH_BYTES;
   const scratch = take(scratchBytes);
   // Threaded mode: each layer's deltas packed for the shared weight-gradient products (gemm.ts packPanels).
   slots.forEach((slot, l) => {

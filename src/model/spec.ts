@@ -3,6 +3,7 @@
  * normalised form. Every bad name or number is rejected here, before any memory
  * is touched, with an Error that names the problem.
  */
+import { checkOptionKeys, keysOf } from '../options.js';
 import { ACTIVATIONS, type Activation } from './description.js';
 
 export const LOSSES = ['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as const;
@@ -53,6 +54,27 @@ export interface ModelSpec {
 
 export type NormalizedOptimizer = Required<OptimizerConfig>;
 
+const SPEC_KEYS = keysOf<ModelSpec>({
+  inputSize: true,
+  layers: true,
+  loss: true,
+  optimizer: true,
+  seed: true,
+  threads: true,
+});
+const LAYER_KEYS = keysOf<LayerSpec>({ units: true, activation: true });
+const OPTIMIZER_KEYS = keysOf<OptimizerConfig>({
+  type: true,
+  learningRate: true,
+  momentum: true,
+  nesterov: true,
+  beta1: true,
+  beta2: true,
+  epsilon: true,
+  weightDecay: true,
+  clipNorm: true,
+});
+
 export interface NormalizedSpec {
   inputSize: number;
   layers: { units: number; activation: Activation }[];
@@ -77,6 +99,7 @@ export function normalizeOptimizer(optimizer: OptimizerType | OptimizerConfig | 
     const name = typeof config === 'object' ? config.type : config;
     throw new Error(`simdnet: unknown optimizer '${String(name)}'; expected one of ${OPTIMIZERS.join(', ')}`);
   }
+  checkOptionKeys(config, OPTIMIZER_KEYS, 'optimizer');
   const isAdam = config.type !== 'sgd';
   const positive = (n: number) => n > 0;
   const unit = (n: number) => n >= 0 && n < 1;
@@ -107,11 +130,13 @@ export function normalizeOptimizer(optimizer: OptimizerType | OptimizerConfig | 
 export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   if (typeof spec !== 'object' || spec === null)
     throw new Error('simdnet: a model needs a spec object { inputSize, layers }');
+  checkOptionKeys(spec, SPEC_KEYS, 'model spec');
   if (!isPositiveInteger(spec.inputSize))
     throw new Error(`simdnet: inputSize must be a positive integer, got ${String(spec.inputSize)}`);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0)
     throw new Error('simdnet: a model needs at least one layer');
   const layers = spec.layers.map((layer, i) => {
+    checkOptionKeys(layer, LAYER_KEYS, `layers[${i}]`);
     if (!isPositiveInteger(layer?.units))
       throw new Error(`simdnet: layer ${i} units must be a positive integer, got ${String(layer?.units)}`);
     const activation = layer.activation ?? 'linear';

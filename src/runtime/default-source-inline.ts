@@ -6,7 +6,7 @@
  * Cloudflare Workers, which forbid compiling bytes (use the `workerd` entry).
  */
 import coreBase64 from 'simdnet-inline:simdnet.wasm';
-import type { WasmSource } from './load.js';
+import type { WasmSource } from './source.js';
 import type { CoreFile } from './default-source.js';
 
 export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {

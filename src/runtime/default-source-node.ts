@@ -3,7 +3,7 @@
  * Replaces default-source.ts in dist/index.node.js and dist/node.js (see that file).
  */
 import { readFile } from 'node:fs/promises';
-import type { WasmSource } from './load.js';
+import type { WasmSource } from './source.js';
 import type { CoreFile } from './default-source.js';
 
 export async function defaultSource(file: CoreFile = 'simdnet.wasm'): Promise<WasmSource> {

@@ -14,7 +14,7 @@
  * content type). A response of another content type holding WebAssembly bytes is compiled.
  */
 import type { CoreFile } from './default-source.js';
-import type { WasmSource } from './load.js';
+import type { WasmSource } from './source.js';
 
 /** What the error says to do when the core cannot be fetched. */
 const RECIPE = "When a bundler moves simdnet's files, pass init({ source: ... }) or see docs/bundlers.md";

@@ -8,7 +8,7 @@
  */
 import baseline from './simdnet.wasm';
 import relaxed from './simdnet-relaxed.wasm';
-import type { WasmSource } from './load.js';
+import type { WasmSource } from './source.js';
 import type { CoreFile } from './default-source.js';
 
 export function defaultSource(file: CoreFile = 'simdnet.wasm'): WasmSource {

@@ -13,7 +13,7 @@
  *   default-source-inline.ts   anything else        the bytes inlined in the bundle as base64
  * Every version exports `defaultSource(file)` with this signature.
  */
-import type { WasmSource } from './load.js';
+import type { WasmSource } from './source.js';
 
 /**
  * The core's file names: the baseline simd128 build, the optional relaxed-SIMD build, and

@@ -21,18 +21,13 @@
  * `coreInfo()` says which core is in use; threaded models use the same kind, built on a
  * shared memory (simdnet-threads.wasm, or simdnet-threads-relaxed.wasm).
  */
+import { checkOptionKeys, keysOf } from '../options.js';
 import { Core } from './core.js';
+import type { WasmSource } from './source.js';
+export type { WasmSource } from './source.js';
+
 // Swapped per runtime by scripts/build.mjs (node, web, workerd, inline); see default-source.ts.
 import { defaultSource } from './default-source.js';
-
-export type WasmSource =
-  | WebAssembly.Module
-  | ArrayBuffer
-  | ArrayBufferView
-  | URL
-  | string
-  | Response
-  | PromiseLike<Response>;
 
 export interface InitOptions {
   /** The baseline core (default: the runtime's simdnet.wasm). */
@@ -54,6 +49,8 @@ export interface CoreInfo {
   reason?: string;
 }
 
+const INIT_KEYS = keysOf<InitOptions>({ source: true, relaxed: true, relaxedSource: true });
+
 let compiled: Promise<WebAssembly.Module> | undefined;
 let info: CoreInfo = { simd: 'baseline' };
 
@@ -63,6 +60,11 @@ let info: CoreInfo = { simd: 'baseline' };
  */
 export function init(sourceOrOptions?: WasmSource | InitOptions): Promise<WebAssembly.Module> {
   const options = isInitOptions(sourceOrOptions) ? sourceOrOptions : { source: sourceOrOptions };
+  try {
+    checkOptionKeys(options, INIT_KEYS, 'init');
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (options.source === undefined && options.relaxed === undefined && options.relaxedSource === undefined && compiled)
     return compiled;
   const next = select(options);

@@ -14,29 +14,28 @@
  * burning its time slice; the main thread spins, then waits (where the runtime
  * lets a main thread wait: Node, Deno, Bun; a browser page's main thread only spins).
  *
- * A batch is two rounds (assembly/parallel.ts): the threads run forward, loss
- * and backward on chunks of the batch's rows, computing every layer's deltas (no
- * weight gradients) and packing them into a shared copy (shareDeltas); then they
- * compute every layer's weight gradient by input rows over the whole batch, which
- * needs no reduction, and update those rows, then the biases (splitUpdate). In
- * both rounds they take the work in chunks from shared counters, so a thread that
- * runs slower takes less of it. Each gradient is the one-thread gradient bit for
- * bit. Predict and evaluate hand each helper a slice of the rows (one round).
+ * How the threads share a batch (two rounds, work taken from shared counters, each
+ * gradient the one-thread gradient bit for bit) is told once, in assembly/parallel.ts;
+ * the main thread's side of each round is src/model/rounds.ts. Predict and evaluate
+ * hand each helper a slice of the rows (one round).
  *
  * Control block (i32 words at `control`):
  *   0 generation   bumped by the main thread to hand out a round of jobs
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
- *   4, 5           splitUpdate's work counters (next weight row, next bias), zeroed per round
- *   6              shareDeltas' work counter (next batch row), zeroed per round
+ *   4 .. 7         the rounds' work counters (the core's WORK_* offsets from word 4), zeroed per round
  *   8 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
  */
+
+import type { Layout } from './core.js';
 
 const GENERATION = 0;
 const DONE = 1;
 const STOP = 2;
 const WORK = 4;
 const JOBS = 8;
+/** Room for the work counters, in bytes (the core's WORK_BYTES must fit). */
+const WORK_ROOM = (JOBS - WORK) * 4;
 const JOB_WORDS = 16;
 const JOB_KIND = 13;
 const JOB_LOSS = 14;
@@ -216,15 +215,28 @@ export interface SplitUpdateRound {
   step: number;
 }
 
+/** The core's work-counter offsets (bytes from the work pointer), as its exports give them. */
+export type WorkCounters = Pick<Layout, 'WORK_NEXT_ROW' | 'WORK_NEXT_ITEM' | 'WORK_NEXT_BATCH_ROW' | 'WORK_BYTES'>;
+
 /** Helper threads attached to one shared memory. */
 export class ThreadPool {
   private mainCanWait = isNodeLike() || typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+  /** Words (i32 index into memory) of the work counters. */
+  private readonly nextRowWord: number;
+  private readonly nextItemWord: number;
+  private readonly nextBatchRowWord: number;
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly control: number,
     private readonly helpers: Helper[],
-  ) {}
+    work: WorkCounters,
+  ) {
+    const base = (control >> 2) + WORK;
+    this.nextRowWord = base + (work.WORK_NEXT_ROW >> 2);
+    this.nextItemWord = base + (work.WORK_NEXT_ITEM >> 2);
+    this.nextBatchRowWord = base + (work.WORK_NEXT_BATCH_ROW >> 2);
+  }
 
   /** Starts `count` helpers, each with its own instance of `module` on `memory`. */
   static async start(
@@ -232,7 +244,10 @@ export class ThreadPool {
     memory: WebAssembly.Memory,
     control: number,
     count: number,
+    work: WorkCounters,
   ): Promise<ThreadPool> {
+    if (work.WORK_BYTES > WORK_ROOM)
+      throw new Error(`simdnet: the core's work counters (${work.WORK_BYTES} bytes) do not fit the control block`);
     const helpers = Array.from({ length: count }, () => spawnHelper());
     try {
       helpers.forEach((helper, index) => helper.post({ module, memory, control, index }));
@@ -241,7 +256,7 @@ export class ThreadPool {
       helpers.forEach((helper) => helper.terminate());
       throw error;
     }
-    return new ThreadPool(memory, control, helpers);
+    return new ThreadPool(memory, control, helpers, work);
   }
 
   get size(): number {
@@ -257,7 +272,7 @@ export class ThreadPool {
    * counter; the caller runs its own part with shareDeltasArgs.
    */
   dispatchDeltas(round: DeltasRound, contexts: number[]): void {
-    this.words()[(this.control >> 2) + WORK + 2] = 0;
+    this.words()[this.nextBatchRowWord] = 0;
     this.dispatch(
       KIND_DELTAS,
       contexts.map((context) => this.shareDeltasArgs(round, context)),
@@ -284,9 +299,8 @@ export class ThreadPool {
    */
   dispatchSplitUpdate(round: SplitUpdateRound, contexts: number[]): void {
     const words = this.words();
-    const base = this.control >> 2;
-    words[base + WORK] = 0;
-    words[base + WORK + 1] = 0;
+    words[this.nextRowWord] = 0;
+    words[this.nextItemWord] = 0;
     this.dispatch(
       KIND_SPLIT_UPDATE,
       contexts.map((context) => this.splitUpdateArgs(round, context)),

@@ -6,84 +6,32 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { asDataset, checkDataset, type DatasetLike } from '../model/dataset-check.js';
-import type { Model } from '../model/model.js';
-import { ImprovementTracker, makeScheduler, type ScheduleConfig } from './schedules.js';
+import { sliceRows } from '../data/rows.js';
+import { checkOptionKeys, keysOf } from '../options.js';
+import { ImprovementTracker, makeScheduler } from './schedules.js';
+import type {
+  BatchLog,
+  Callbacks,
+  EarlyStoppingOptions,
+  EpochLog,
+  FitOptions,
+  History,
+  MetricName,
+  ParameterSnapshot,
+  TrainableModel,
+} from './types.js';
 import { makeYielder } from './yield.js';
 
-export type MetricName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
-
-export interface EpochLog {
-  /** 1-based, counted over the model's life (resumed training continues the count). */
-  epoch: number;
-  loss: number;
-  accuracy?: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  learningRate: number;
-  /** Mean over the epoch's batches of the gradient's global L2 norm (when tracked). */
-  gradNorm?: number;
-  seconds: number;
-  samplesPerSec: number;
-  /** Set when training stopped inside this epoch: its numbers cover the batches run. */
-  partial?: boolean;
-}
-
-export interface BatchLog {
-  epoch: number;
-  /** 0-based within the epoch. */
-  batch: number;
-  batches: number;
-  size: number;
-  loss: number;
-  accuracy?: number;
-  gradNorm?: number;
-}
-
-/** Return false (or 'stop') from a callback to stop training after the current batch/epoch. */
-type CallbackResult = void | boolean | 'stop' | Promise<void | boolean | 'stop'>;
-
-export interface Callbacks {
-  onBatchEnd?(log: BatchLog): CallbackResult;
-  onEpochEnd?(log: EpochLog): CallbackResult;
-  onTrainEnd?(history: History): void | Promise<void>;
-}
-
-export interface EarlyStoppingOptions {
-  /** Default 'valLoss' with validation data, else 'loss'. */
-  monitor?: MetricName;
-  /** Epochs without improvement before stopping. Default 5. */
-  patience?: number;
-  /** Smallest change that counts as an improvement. Default 0. */
-  minDelta?: number;
-  /** Put back the weights of the best epoch when stopping. Default true. */
-  restoreBestWeights?: boolean;
-}
-
-export interface FitOptions {
-  epochs?: number;
-  batchSize?: number;
-  /** Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true. */
-  shuffle?: boolean;
-  validationData?: DatasetLike;
-  callbacks?: Callbacks;
-  earlyStopping?: EarlyStoppingOptions | boolean;
-  schedule?: ScheduleConfig;
-  /** Stop when the epoch's mean gradient norm falls below this. */
-  minGradNorm?: number;
-  /** Compute the gradient norm every batch even without minGradNorm/clipping. */
-  trackGradNorm?: boolean;
-  /** Longest stretch of synchronous work between event-loop turns. Default 16 ms. */
-  yieldEveryMs?: number;
-}
-
-export type StopReason = 'completed' | 'earlyStopping' | 'callback' | 'minGradNorm' | 'nonFiniteLoss';
-
-export interface History {
-  epochs: EpochLog[];
-  stopReason: StopReason;
-  /** With early stopping: the epoch whose weights the model holds (if restored) or the best seen. */
-  bestEpoch?: number;
-}
+export type {
+  BatchLog,
+  Callbacks,
+  EarlyStoppingOptions,
+  EpochLog,
+  FitOptions,
+  History,
+  MetricName,
+  StopReason,
+} from './types.js';
 
 const stops = (result: void | boolean | 'stop'): boolean => result === false || result === 'stop';
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -94,18 +42,64 @@ function positiveInteger(value: unknown, name: string): number {
   return value;
 }
 
-export async function fit(model: Model, data: DatasetLike, options: FitOptions): Promise<History> {
+const FIT_KEYS = keysOf<FitOptions>({
+  epochs: true,
+  batchSize: true,
+  shuffle: true,
+  validationData: true,
+  validationSplit: true,
+  callbacks: true,
+  earlyStopping: true,
+  schedule: true,
+  minGradNorm: true,
+  trackGradNorm: true,
+  yieldEveryMs: true,
+});
+const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
+  monitor: true,
+  patience: true,
+  minDelta: true,
+  restoreBestWeights: true,
+});
+const CALLBACK_KEYS = keysOf<Callbacks>({ onBatchEnd: true, onEpochEnd: true, onTrainEnd: true });
+
+/**
+ * Keras's validation_split: training keeps rows [0, ⌊count · (1 - split)⌋) and validation
+ * the rest, in their given order.
+ */
+function splitLastRows(data: Dataset, split: number): [Dataset, Dataset] {
+  if (!(typeof split === 'number' && split > 0 && split < 1))
+    throw new Error(`simdnet: validationSplit must be a number in (0, 1), got ${String(split)}`);
+  const trainRows = Math.floor(data.count * (1 - split));
+  if (trainRows < 1 || trainRows >= data.count)
+    throw new Error(
+      `simdnet: validationSplit ${split} of ${data.count} rows leaves no ${trainRows < 1 ? 'training' : 'validation'} rows`,
+    );
+  return [sliceRows(data, 0, trainRows), sliceRows(data, trainRows, data.count - trainRows)];
+}
+
+/** Trains `model` on `data` (see FitOptions); the caller releases the data afterwards. */
+export async function fit(model: TrainableModel, data: DatasetLike, options: FitOptions): Promise<History> {
   // --- validate everything before touching the model --------------------------
+  checkOptionKeys(options, FIT_KEYS, 'fit');
+  if (typeof options.earlyStopping === 'object')
+    checkOptionKeys(options.earlyStopping, EARLY_STOPPING_KEYS, 'earlyStopping');
+  checkOptionKeys(options.callbacks, CALLBACK_KEYS, 'callbacks');
   const epochs =
     options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
-  const train: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
-  checkDataset(train, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
-  const validation =
+  const given: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
+  checkDataset(given, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
+  let train = given;
+  let validation =
     options.validationData === undefined
       ? undefined
       : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
   if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
+  if (options.validationSplit !== undefined) {
+    if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
+    [train, validation] = splitLastRows(given, options.validationSplit);
+  }
   const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping
@@ -131,11 +125,11 @@ export async function fit(model: Model, data: DatasetLike, options: FitOptions):
   const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true);
   model.setTrackGradNorm(trackNorm);
   const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
-  let best: ReturnType<Model['snapshot']> | undefined;
+  let best: ParameterSnapshot | undefined;
   const yieldToEventLoop = makeYielder();
   const history: History = { epochs: [], stopReason: 'completed' };
-  const hasAccuracy = loadedTrain.accuracyKind !== 0;
-  const accuracyDenominator = loadedTrain.accuracyKind === 2 ? model.outputSize : 1;
+  const hasAccuracy = loadedTrain.accuracyUnits > 0;
+  const accuracyDenominator = loadedTrain.accuracyUnits;
   const batches = Math.ceil(train.count / batchSize);
 
   for (let e = 0; e < epochs; e++) {

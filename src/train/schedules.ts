@@ -10,21 +10,10 @@
  *                `cooldown` epochs before watching again)
  *   a function   lr = f(epoch, currentLr)
  */
-import type { EpochLog, MetricName } from './fit.js';
+import { checkOptionKeys } from '../options.js';
+import type { EpochLog, MetricName, ScheduleConfig } from './types.js';
 
-export type ScheduleConfig =
-  | { type: 'step'; stepSize: number; gamma?: number }
-  | { type: 'exponential'; gamma: number }
-  | {
-      type: 'plateau';
-      factor?: number;
-      patience?: number;
-      minDelta?: number;
-      minLearningRate?: number;
-      cooldown?: number;
-      monitor?: MetricName;
-    }
-  | ((epoch: number, learningRate: number) => number);
+export type { ScheduleConfig } from './types.js';
 
 export interface Scheduler {
   /** The learning rate for `epoch` (0-based, global), before it runs. */
@@ -56,6 +45,7 @@ export function makeScheduler(
   }
   switch (config.type) {
     case 'step': {
+      checkOptionKeys(config, ['type', 'stepSize', 'gamma'], 'step schedule');
       const gamma = config.gamma ?? 0.1;
       if (!(Number.isInteger(config.stepSize) && config.stepSize > 0))
         throw new Error(`simdnet: schedule.stepSize must be a positive integer (epochs), got ${config.stepSize}`);
@@ -66,11 +56,17 @@ export function makeScheduler(
       };
     }
     case 'exponential': {
+      checkOptionKeys(config, ['type', 'gamma'], 'exponential schedule');
       if (!positive(config.gamma))
         throw new Error(`simdnet: schedule.gamma must be a positive number, got ${config.gamma}`);
       return { before: (epoch) => baseLearningRate * config.gamma ** epoch, after: (_, lr) => lr };
     }
     case 'plateau': {
+      checkOptionKeys(
+        config,
+        ['type', 'factor', 'patience', 'minDelta', 'minLearningRate', 'cooldown', 'monitor'],
+        'plateau schedule',
+      );
       const factor = config.factor ?? 0.5;
       const patience = config.patience ?? 2;
       const minDelta = config.minDelta ?? 1e-4;

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { DatasetLike } from '../../src/model/dataset-check.js';
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import { blobs } from '../helpers/datasets.js';
 import { expectModelUnchanged, modelState } from '../helpers/model-state.js';
 

@@ -7,8 +7,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { crc32, FORMAT_VERSION, loadModel, saveModel } from '../../src/io/format.js';
-import { createModel } from '../../src/model/model.js';
+import { crc32, FORMAT_VERSION } from '../../src/io/format.js';
+import { loadModel, saveModel } from '../../src/index.js';
+import { createModel } from '../../src/index.js';
 
 let file: Uint8Array;
 beforeAll(async () => {

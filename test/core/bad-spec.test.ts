@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import type { FitOptions } from '../../src/train/fit.js';
 import { blobs } from '../helpers/datasets.js';

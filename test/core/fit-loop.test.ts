@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import type { BatchLog, EpochLog } from '../../src/train/fit.js';
 import { expectClose } from '../helpers/compare.js';
 import { blobs, curve } from '../helpers/datasets.js';
@@ -14,6 +14,7 @@ import { seededRandom, uniform } from '../helpers/random.js';
 import { expectBitEqual } from '../helpers/compare.js';
 import { flatWeights } from '../helpers/model-state.js';
 import { predict as referencePredict, referenceNetwork } from '../helpers/reference.js';
+import { engineOf } from '../../src/model/model.js';
 
 const data = blobs(100, 4, 3, 9);
 const newModel = (): Promise<Model> =>
@@ -256,7 +257,7 @@ describe('predict and evaluate during fit', () => {
     const big = uniform(seededRandom(5), 100_000 * 4);
     const validation = blobs(30, 4, 3, 10);
     let predictions = 0;
-    const memoryBefore = busy.core.memory.buffer.byteLength;
+    const memoryBefore = engineOf(busy).core.memory.buffer.byteLength;
     const busyHistory = await busy.fit(data, {
       epochs: 3,
       batchSize: 16,
@@ -274,7 +275,7 @@ describe('predict and evaluate during fit', () => {
       },
     });
     expect(predictions).toBe(3);
-    expect(busy.core.memory.buffer.byteLength).toBeGreaterThan(memoryBefore);
+    expect(engineOf(busy).core.memory.buffer.byteLength).toBeGreaterThan(memoryBefore);
     expect(busyHistory.epochs.map((e) => e.loss)).toEqual(plainHistory.epochs.map((e) => e.loss));
     expectBitEqual(flatWeights(busy), flatWeights(plain), 'weights');
   });

@@ -21,26 +21,19 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { Core } from '../../src/runtime/core.js';
+import type { Core, CoreFunctions } from '../../src/runtime/core.js';
 import { instantiateCore } from '../../src/runtime/load.js';
 import { expectClose } from '../helpers/compare.js';
 import { Arena } from '../helpers/op-test.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 
-type Fn = Record<string, (...args: number[]) => number>;
-
 let core: Core;
-let fn: Fn;
-let constants: Record<string, number>;
+let fn: CoreFunctions;
+let constants: Core['layout'];
 beforeAll(async () => {
   core = await instantiateCore();
-  fn = core.fn as unknown as Fn;
-  const exports = core.fn as unknown as Record<string, WebAssembly.Global>;
-  constants = Object.fromEntries(
-    ['GEMM_SCRATCH_BYTES', 'GEMM_SPARSE_A', 'GEMM_PREPACKED_B', 'FINISH_NONE', 'FINISH_RELU', 'FINISH_RELU_MASK'].map(
-      (name) => [name, exports[name].value as number],
-    ),
-  );
+  fn = core.fn;
+  constants = core.layout;
 });
 
 type Layout = 'forward' | 'inputDelta' | 'weightGrad';

@@ -16,7 +16,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Activation } from '../../src/model/description.js';
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import type { Loss } from '../../src/model/spec.js';
 import { expectClose } from '../helpers/compare.js';
 import { coreGradients, numericGradients } from '../helpers/gradients.js';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Activation } from '../../src/model/description.js';
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import type { Loss } from '../../src/model/spec.js';
 import { expectBitEqual, expectClose } from '../helpers/compare.js';
 import { blobs } from '../helpers/datasets.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createModel } from '../../src/model/model.js';
+import { createModel } from '../../src/index.js';
 import { curve, head, mnistOnce, XOR } from '../helpers/datasets.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 

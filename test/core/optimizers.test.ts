@@ -15,7 +15,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { createModel } from '../../src/model/model.js';
+import { createModel } from '../../src/index.js';
 import type { OptimizerConfig } from '../../src/model/spec.js';
 import type { Core } from '../../src/runtime/core.js';
 import { instantiateCore } from '../../src/runtime/load.js';
@@ -24,6 +24,7 @@ import { coreGradients } from '../helpers/gradients.js';
 import { flatWeights } from '../helpers/model-state.js';
 import { Arena, checkOp } from '../helpers/op-test.js';
 import { seededRandom, uniform } from '../helpers/random.js';
+import { engineOf } from '../../src/model/model.js';
 
 let core: Core;
 beforeAll(async () => {
@@ -488,7 +489,7 @@ describe("through a Model: one full-batch step equals the rule applied to the co
     await model.fit({ inputs, targets }, { epochs: 2, batchSize: 4 });
     expect(model.training.steps).toBe(4);
     model.setOptimizer({ type: 'sgd', learningRate: 0.2, momentum: 0.5 });
-    const state = model.snapshot(true);
+    const state = engineOf(model).snapshot(true);
     expect(state.moment1!.every((v) => v === 0) && state.moment2!.every((v) => v === 0)).toBe(true);
     expect(model.training).toMatchObject({ steps: 0, learningRate: 0.2 });
     expect(model.optimizer).toMatchObject({ type: 'sgd', momentum: 0.5 });

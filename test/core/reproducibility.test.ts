@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import { differsInBits, expectBitEqual } from '../helpers/compare.js';
 import { blobs } from '../helpers/datasets.js';

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { createModel } from '../../src/model/model.js';
+import { createModel } from '../../src/index.js';
 import type { Core } from '../../src/runtime/core.js';
 import { instantiateCore } from '../../src/runtime/load.js';
 import { expectClose } from '../helpers/compare.js';

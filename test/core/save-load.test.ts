@@ -9,14 +9,15 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadModel, saveModel } from '../../src/io/format.js';
+import { loadModel, saveModel } from '../../src/index.js';
 import { loadModelFile, saveModelFile } from '../../src/io/node.js';
-import { createModel } from '../../src/model/model.js';
+import { createModel } from '../../src/index.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import type { FitOptions } from '../../src/train/fit.js';
 import { expectBitEqual } from '../helpers/compare.js';
 import { blobs } from '../helpers/datasets.js';
 import { flatWeights, modelState } from '../helpers/model-state.js';
+import { engineOf } from '../../src/model/model.js';
 
 const data = blobs(120, 5, 3, 21);
 const spec = (optimizer: ModelSpec['optimizer']): ModelSpec => ({
@@ -118,7 +119,7 @@ describe('a file without optimizer state', () => {
     await model.fit(data, { epochs: 1, batchSize: 16 });
     const full = saveModel(model);
     const light = saveModel(model, { optimizerState: false });
-    const paramBytes = model.plan.paramLength * 4;
+    const paramBytes = engineOf(model).plan.paramLength * 4;
     expect(full.length - light.length).toBe(2 * paramBytes);
     const loaded = await loadModel(light);
     expectBitEqual(loaded.predict(data.inputs), model.predict(data.inputs), 'predictions');

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createModel, type Model } from '../../src/model/model.js';
+import { createModel, type Model } from '../../src/index.js';
 import type { ScheduleConfig } from '../../src/train/schedules.js';
 import { expectBitEqual } from '../helpers/compare.js';
 import { blobs } from '../helpers/datasets.js';

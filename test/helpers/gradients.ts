@@ -12,6 +12,7 @@
  */
 import type { Model } from '../../src/model/model.js';
 import { centralDifferences, networkLoss, referenceNetwork } from './reference.js';
+import { engineOf } from '../../src/model/model.js';
 
 export interface LayerGradients {
   weights: Float64Array;
@@ -28,10 +29,11 @@ export interface Gradients {
  * [count, inputSize], targets [count, outputSize] (one-hot rows for classification).
  */
 export function coreGradients(model: Model, inputs: Float32Array, targets: Float32Array, count: number): Gradients {
-  const { core } = model;
+  const engine = engineOf(model);
+  const { core } = engine;
   const { layout, fn } = core;
-  model.ensureCapacity(count);
-  const { plan } = model;
+  engine.ensureCapacity(count);
+  const { plan } = engine;
   // The data region after the plan: descriptor, inputs, targets.
   const descriptor = plan.dataStart;
   const inputsAt = descriptor + 64;

@@ -2,6 +2,7 @@
 import type { Model } from '../../src/model/model.js';
 import { expectBitEqual } from './compare.js';
 import { expect } from 'vitest';
+import { engineOf } from '../../src/model/model.js';
 
 export interface ModelState {
   params: Float32Array;
@@ -11,7 +12,7 @@ export interface ModelState {
 }
 
 export function modelState(model: Model): ModelState {
-  const { params, moment1, moment2 } = model.snapshot(true);
+  const { params, moment1, moment2 } = engineOf(model).snapshot(true);
   return { params, moment1: moment1!, moment2: moment2!, training: { ...model.training } };
 }
 

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModel, type Model } from '../../src/index.js';
 import { blobs } from '../helpers/datasets.js';
+import { engineOf } from '../../src/model/model.js';
 
 const models: Model[] = [];
 async function model(threads = 1, seed = 3) {
@@ -27,7 +28,7 @@ async function model(threads = 1, seed = 3) {
 }
 /** Whether the model's forward reads the packed weights (its context's CTX_PACKED_WEIGHTS). */
 const packedInUse = (m: Model): boolean =>
-  m.core.view().i32[(m.plan.context + m.core.layout.CTX_PACKED_WEIGHTS) >> 2] === 1;
+  engineOf(m).core.view().i32[(engineOf(m).plan.context + engineOf(m).core.layout.CTX_PACKED_WEIGHTS) >> 2] === 1;
 afterEach(() => {
   models.splice(0).forEach((m) => m.dispose());
 });
@@ -68,11 +69,11 @@ describe('packed weights for inference', () => {
 
   it('after a restored snapshot, predict uses the restored weights', async () => {
     const m = await model();
-    const saved = m.snapshot(false);
+    const saved = engineOf(m).snapshot(false);
     const before = m.predict(probe);
     await m.fit(data, { epochs: 1, batchSize: 32 });
     expect(m.predict(probe)).not.toEqual(before);
-    m.restore(saved);
+    engineOf(m).restore(saved);
     expect(m.predict(probe)).toEqual(before);
   });
 

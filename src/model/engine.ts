@@ -1,0 +1,459 @@
+/**
+ * A model's working state in one WebAssembly instance: the core, the memory plan,
+ * the helper threads, the training state, and the operations over them (load data,
+ * train a batch, run inference, snapshot and restore the flat buffers). Model (the
+ * class users hold) delegates to it; fit sees it as a TrainableModel and the model
+ * file as a ModelState. Descriptor writing is in descriptors.ts, the threaded rounds
+ * in rounds.ts.
+ *
+ * The host writes descriptors and copies data in; the core computes. A batch costs
+ * one call into WebAssembly; a whole fit copies each dataset in once.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { Xoshiro128StarStar } from '../data/random.js';
+import type { ModelState } from '../io/format.js';
+import type { Core } from '../runtime/core.js';
+import { controlBytes, type RowsKind, type ThreadPool } from '../runtime/threads.js';
+import type {
+  BatchResult,
+  EvaluateResult,
+  LoadedData,
+  ParameterSnapshot,
+  TrainableModel,
+  TrainingState,
+} from '../train/types.js';
+import { nonFiniteInputError } from './dataset-check.js';
+import {
+  type NetworkShape,
+  placeDatasets,
+  pointRows,
+  writeContext,
+  writeContextsField,
+  writeOptimizer,
+} from './descriptors.js';
+import type { ModelDescription } from './description.js';
+import { initializeWeights } from './initialize.js';
+import { type LayerShape, type MemoryPlan, planMemory } from './plan.js';
+import { deltasRound, inferenceRound, type Threads, updateRound } from './rounds.js';
+import type { Loss, NormalizedOptimizer, NormalizedSpec } from './spec.js';
+
+/** Rows per call for predict/evaluate unless a batch size is given. */
+export const DEFAULT_INFERENCE_ROWS = 256;
+/** Below this many rows per thread a batch runs on the main thread alone. */
+const MIN_ROWS_PER_THREAD = 8;
+
+/** Threads training a model: `threads` < `requested` when threads were unavailable (`reason`). */
+export interface Threading {
+  /** Threads in use, the main one included. */
+  threads: number;
+  /** Threads the spec asked for. */
+  requested: number;
+  /** Why fewer threads than requested are in use. */
+  reason?: string;
+}
+
+/** The layer shapes of a spec: each layer's input width, units and activation. */
+export function shapesOf(spec: NormalizedSpec): LayerShape[] {
+  let inSize = spec.inputSize;
+  return spec.layers.map(({ units, activation }) => {
+    const shape = { inSize, units, activation };
+    inSize = units;
+    return shape;
+  });
+}
+
+/** One model's instance, memory plan, threads and training state, and the operations over them. */
+export class ModelEngine implements TrainableModel, ModelState {
+  readonly core: Core;
+  plan: MemoryPlan;
+  readonly spec: NormalizedSpec;
+  readonly shapes: LayerShape[];
+  readonly net: NetworkShape;
+  readonly training: TrainingState;
+  readonly threading: Threading;
+  /** User metadata saved with the model (JSON-serialisable). */
+  metadata: Record<string, unknown> = {};
+  /** End of the data a running fit holds in the data region (0 when no fit runs). */
+  private fitDataEnd = 0;
+  /** Helper threads, in the threaded mode. */
+  private pool: ThreadPool | undefined;
+  private threads: Threads | undefined;
+  private trackGradNorm = false;
+  /**
+   * Whether every layer's packed copy of W (PW) holds its current weights. Set by inference,
+   * which packs them when they are not (packWeights), and by the threads' second round, which
+   * re-packs the rows it updates; cleared by every other write of the parameters. Mirrored
+   * into each context's CTX_PACKED_WEIGHTS (forward reads PW).
+   */
+  private packedWeightsCurrent = false;
+
+  constructor(core: Core, spec: NormalizedSpec, pool?: ThreadPool, threading?: Threading) {
+    this.core = core;
+    this.spec = spec;
+    this.pool = pool;
+    this.threading = threading ?? { threads: 1, requested: spec.threads };
+    this.shapes = shapesOf(spec);
+    this.net = {
+      inputSize: spec.inputSize,
+      outputSize: this.shapes[this.shapes.length - 1].units,
+      shapes: this.shapes,
+      loss: spec.loss,
+    };
+    this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
+    core.ensureBytes(this.plan.dataStart);
+    this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
+    this.writeContexts();
+    writeOptimizer(core, this.plan, spec.optimizer, this.training);
+  }
+
+  // --- what the model is ------------------------------------------------------
+
+  get inputSize(): number {
+    return this.spec.inputSize;
+  }
+  get outputSize(): number {
+    return this.net.outputSize;
+  }
+  get layers(): readonly LayerShape[] {
+    return this.shapes;
+  }
+  get loss(): Loss {
+    return this.spec.loss;
+  }
+  get optimizer(): NormalizedOptimizer {
+    return { ...this.spec.optimizer };
+  }
+  get seed(): number {
+    return this.spec.seed;
+  }
+  /** Whether a fit() holds data in memory. */
+  get isTraining(): boolean {
+    return this.fitDataEnd !== 0;
+  }
+
+  /** Copies of the weights and biases, framework-neutral (W as [in, units]). */
+  describe(): ModelDescription {
+    const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    return {
+      inputSize: this.inputSize,
+      layers: this.shapes.map((s, l) => ({
+        units: s.units,
+        activation: s.activation,
+        weights: params.slice(this.plan.layers[l].weightOffset, this.plan.layers[l].weightOffset + s.inSize * s.units),
+        bias: params.slice(this.plan.layers[l].biasOffset, this.plan.layers[l].biasOffset + s.units),
+      })),
+    };
+  }
+
+  /** Writes weights already checked against the architecture. */
+  writeWeights(description: ModelDescription): void {
+    const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    description.layers.forEach((layer, l) => {
+      params.set(layer.weights, this.plan.layers[l].weightOffset);
+      params.set(layer.bias, this.plan.layers[l].biasOffset);
+    });
+    this.setPackedWeightsCurrent(false);
+  }
+
+  /** Fills the parameters from the seed. */
+  initializeParameters(): void {
+    const random = Xoshiro128StarStar.fromSeed(this.spec.seed);
+    const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    params.fill(0);
+    this.shapes.forEach((s, l) => {
+      const offset = this.plan.layers[l].weightOffset;
+      initializeWeights(params.subarray(offset, offset + s.inSize * s.units), s.activation, s.inSize, s.units, random);
+    });
+    this.setPackedWeightsCurrent(false);
+  }
+
+  // --- configuration ------------------------------------------------------------
+
+  /** Changes the learning rate from now on (schedules call this between epochs). */
+  setLearningRate(learningRate: number): void {
+    if (!(Number.isFinite(learningRate) && learningRate > 0))
+      throw new Error(`simdnet: learning rate must be a positive number, got ${learningRate}`);
+    this.training.learningRate = learningRate;
+    this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >> 2] = learningRate;
+  }
+
+  /** Switches to an optimizer already normalized (its moment buffers restart from zero). */
+  setOptimizer(optimizer: NormalizedOptimizer): void {
+    this.spec.optimizer = optimizer;
+    this.training.learningRate = optimizer.learningRate;
+    this.training.steps = 0;
+    this.core.view().u8.fill(0, this.plan.moment1, this.plan.moment1 + this.plan.paramLength * 8);
+    writeOptimizer(this.core, this.plan, optimizer, this.training);
+  }
+
+  /** Sets the step counter (after load). */
+  setSteps(steps: number): void {
+    this.training.steps = steps;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_STEP) >> 2] = steps;
+  }
+
+  /** Whether the core computes the gradient norm every step. */
+  setTrackGradNorm(track: boolean): void {
+    this.trackGradNorm = track;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >> 2] = track ? 1 : 0;
+  }
+
+  /** Stops the helper threads; the model still predicts, training falls back to one thread. */
+  dispose(): void {
+    if (!this.pool) return;
+    this.pool.stop();
+    this.pool = undefined;
+    this.threads = undefined;
+    this.threading.threads = 1;
+    this.threading.reason = 'disposed';
+  }
+
+  // --- memory ---------------------------------------------------------------------
+
+  /** Grows the row buffers (and forgets loaded data) if `rows` do not fit. */
+  ensureCapacity(rows: number): void {
+    // During a fit the row buffers stay where they are: its data lies right after them.
+    if (rows <= this.plan.capacity || this.fitDataEnd) return;
+    this.plan = this.planFor(rows);
+    this.core.ensureBytes(this.plan.dataStart);
+    this.writeContexts();
+  }
+
+  /** Rows per inference call: `batchSize` (checked) or the row buffers' capacity, at most `count`. */
+  inferenceRows(count: number, batchSize: number | undefined): number {
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+      throw new Error(`simdnet: batchSize must be a positive integer, got ${batchSize}`);
+    return Math.min(count, batchSize ?? Math.max(this.plan.capacity, DEFAULT_INFERENCE_ROWS));
+  }
+
+  private planFor(capacity: number): MemoryPlan {
+    const helpers = this.pool?.size ?? 0;
+    return planMemory(
+      this.core.layout,
+      this.core.heapBase,
+      this.inputSize,
+      this.shapes,
+      capacity,
+      helpers,
+      helpers ? controlBytes(helpers) : 0,
+    );
+  }
+
+  private writeContexts(): void {
+    const { plan } = this;
+    writeContext(this.core, plan, { context: plan.context, scratch: plan.scratch }, this.net);
+    for (const helper of plan.helpers) writeContext(this.core, plan, helper, this.net);
+    // A new plan has new (unfilled) packed copies.
+    this.packedWeightsCurrent = false;
+    this.threads = this.pool
+      ? { core: this.core, plan, pool: this.pool, helperContexts: plan.helpers.map((helper) => helper.context) }
+      : undefined;
+  }
+
+  /** Copies datasets (already checked) into the data region; the first gets a row order when `withOrder`. */
+  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[] {
+    const { plan } = this;
+    const loaded = placeDatasets(this.core, this.net, datasets, withOrder, plan.dataStart, [
+      plan.trainData,
+      plan.evalData,
+    ]);
+    this.fitDataEnd = loaded.end;
+    return loaded.data;
+  }
+
+  /** Forgets the data loadData() placed (fit does at its end): predict may grow the row buffers again. */
+  releaseData(): void {
+    this.fitDataEnd = 0;
+  }
+
+  /**
+   * Loads predict/evaluate data after whatever a running fit holds; Float32 inputs are
+   * checked for NaN/Infinity there, by the core (checkDataset skipped that scan).
+   */
+  private loadQuery(dataset: Dataset, what: string): LoadedData {
+    const { plan } = this;
+    const loaded = placeDatasets(this.core, this.net, [dataset], false, this.fitDataEnd || plan.dataStart, [
+      plan.queryData,
+    ]).data[0];
+    if (dataset.inputs instanceof Float32Array) {
+      const inputs = this.core.view().i32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >> 2];
+      const bad = this.core.fn.firstNonFinite(inputs, dataset.inputs.length);
+      if (bad >= 0) throw nonFiniteInputError(dataset, bad, what);
+    }
+    return loaded;
+  }
+
+  /** Shuffles loaded training rows for a (global) epoch: the same seed and epoch give the same order. */
+  shuffle(data: LoadedData, epoch: number): void {
+    const random = Xoshiro128StarStar.fromSeed((Math.imul(this.spec.seed ^ 0x5bd1e995, 0x9e3779b1) + epoch) >>> 0);
+    const order = new Int32Array(this.core.memory.buffer, data.order, data.count);
+    for (let i = 0; i < data.count; i++) order[i] = i;
+    for (let i = data.count - 1; i > 0; i--) {
+      const j = random.nextInt(i + 1);
+      const held = order[i];
+      order[i] = order[j];
+      order[j] = held;
+    }
+  }
+
+  /** The flat buffers as copies: parameters, and optimizer moments. */
+  snapshot(withMoments: boolean): ParameterSnapshot {
+    const { plan, core } = this;
+    const copy = (ptr: number) => core.f32(ptr, plan.paramLength).slice();
+    return withMoments
+      ? { params: copy(plan.params), moment1: copy(plan.moment1), moment2: copy(plan.moment2) }
+      : { params: copy(plan.params) };
+  }
+
+  /** Restores buffers from snapshot(). */
+  restore(state: ParameterSnapshot): void {
+    const { f32 } = this.core.view();
+    f32.set(state.params, this.plan.params >> 2);
+    this.setPackedWeightsCurrent(false);
+    if (state.moment1) f32.set(state.moment1, this.plan.moment1 >> 2);
+    if (state.moment2) f32.set(state.moment2, this.plan.moment2 >> 2);
+  }
+
+  // --- training -----------------------------------------------------------------------
+
+  /** One optimizer step on rows order[offset .. offset+count). */
+  trainBatch(data: LoadedData, offset: number, count: number): BatchResult {
+    const { fn, layout } = this.core;
+    const { plan, threads } = this;
+    writeContextsField(this.core, plan, layout.CTX_ACCURACY, data.accuracyKind);
+    let loss: number;
+    let correct: number;
+    if (threads && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+      ({ loss, correct } = deltasRound(threads, data, offset, count));
+      // The gradient norm (clipping, tracking) needs the whole gradient before any update:
+      // then the threads only compute it, and the main thread takes the optimizer step.
+      if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
+        updateRound(threads, count, false);
+        fn.optimizerStep(plan.context, plan.optimizer);
+        this.setPackedWeightsCurrent(false);
+      } else {
+        updateRound(threads, count, true);
+        this.setPackedWeightsCurrent(true);
+      }
+    } else {
+      this.setPackedWeightsCurrent(false);
+      loss = fn.trainStep(plan.context, data.descriptor, plan.optimizer, data.order + offset * 4, count);
+      correct = this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2];
+    }
+    this.training.steps++;
+    return { loss, correct, gradNorm: this.core.view().f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] };
+  }
+
+  // --- inference ----------------------------------------------------------------------
+
+  /** Outputs [count, outputSize] of a checked dataset, `batchSize` rows per call. */
+  predict(dataset: Dataset, batchSize: number | undefined): Float32Array {
+    this.ensureCapacity(this.inferenceRows(dataset.count, batchSize));
+    const out = new Float32Array(dataset.count * this.outputSize);
+    const outputs = this.plan.layers[this.shapes.length - 1].outputs;
+    const loaded = this.loadQuery(dataset, 'inputs');
+    const { layout } = this.core;
+    if (dataset.inputs instanceof Float32Array && (dataset.inputScale ?? 1) === 1) {
+      // Float32 rows need no widening: the forward pass reads them where loadQuery put them
+      // (the context's input pointer aimed at them for the call) instead of gathering a copy.
+      const inputPointer = (this.plan.context + layout.CTX_X) >> 2;
+      const rowsAt = this.core.view().i32[(loaded.descriptor + layout.DATA_INPUTS) >> 2];
+      try {
+        for (let start = 0; start < dataset.count; start += this.plan.capacity) {
+          const rows = Math.min(this.plan.capacity, dataset.count - start);
+          this.core.view().i32[inputPointer] = rowsAt + start * this.inputSize * 4;
+          this.inferRows('forward', rows, loaded, start, rowsAt);
+          out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
+        }
+      } finally {
+        this.core.view().i32[inputPointer] = this.plan.inputs;
+      }
+      return out;
+    }
+    for (let start = 0; start < dataset.count; start += this.plan.capacity) {
+      const rows = Math.min(this.plan.capacity, dataset.count - start);
+      this.inferRows('predict', rows, loaded, start);
+      out.set(this.core.f32(outputs, rows * this.outputSize), start * this.outputSize);
+    }
+    return out;
+  }
+
+  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call. */
+  evaluate(dataset: Dataset, batchSize: number | undefined): EvaluateResult {
+    this.ensureCapacity(this.inferenceRows(dataset.count, batchSize));
+    return this.evaluateLoaded(this.loadQuery(dataset, 'data'));
+  }
+
+  /** Mean loss and accuracy over loaded data. */
+  evaluateLoaded(data: LoadedData): EvaluateResult {
+    writeContextsField(this.core, this.plan, this.core.layout.CTX_ACCURACY, data.accuracyKind);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < data.count; start += this.plan.capacity) {
+      const rows = Math.min(this.plan.capacity, data.count - start);
+      const slice = this.inferRows('evaluate', rows, data, start);
+      lossSum += slice.lossSum;
+      correct += slice.correct;
+    }
+    const result: EvaluateResult = { loss: lossSum / data.count };
+    if (data.accuracyUnits > 0) result.accuracy = correct / (data.count * data.accuracyUnits);
+    return result;
+  }
+
+  /**
+   * Inference over `rows` rows from dataset row `start`: 'forward' on the rows the main
+   * context's X points at (from `inputRowsAt`, the loaded Float32 rows), 'predict' and
+   * 'evaluate' gathering them first; shared out to the helper threads when there are
+   * enough rows (rounds.ts). Returns evaluate's loss summed over rows and its correct count.
+   */
+  private inferRows(
+    kind: RowsKind,
+    rows: number,
+    data: LoadedData,
+    start: number,
+    inputRowsAt = 0,
+  ): { lossSum: number; correct: number } {
+    const { fn, layout } = this.core;
+    const { plan, threads } = this;
+    const run = (context: number, first: number, count: number): number => {
+      if (kind === 'forward') {
+        fn.forward(context, count);
+        return 0;
+      }
+      if (kind === 'predict') {
+        fn.predictRows(context, data.descriptor, first, count);
+        return 0;
+      }
+      return fn.evaluateRows(context, data.descriptor, first, count);
+    };
+    // Packed once until the weights change, instead of in every forward product: for a few
+    // rows, packing the first layer's W cost more than the product itself.
+    if (!this.packedWeightsCurrent) {
+      fn.packWeights(plan.context);
+      this.setPackedWeightsCurrent(true);
+    }
+    if (!threads || rows < (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+      const loss = run(plan.context, start, rows);
+      const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2] : 0;
+      return { lossSum: loss * rows, correct };
+    }
+    return inferenceRound(
+      threads,
+      kind,
+      rows,
+      data,
+      start,
+      inputRowsAt,
+      this.inputSize,
+      (context, firstRow) => pointRows(this.core, plan, context, firstRow, this.net),
+      (first, count) => run(plan.context, first, count),
+    );
+  }
+
+  /** Records whether the packed weights are current, in every context (see packedWeightsCurrent). */
+  private setPackedWeightsCurrent(current: boolean): void {
+    if (current === this.packedWeightsCurrent) return;
+    this.packedWeightsCurrent = current;
+    writeContextsField(this.core, this.plan, this.core.layout.CTX_PACKED_WEIGHTS, current ? 1 : 0);
+  }
+}
