@@ -43,11 +43,11 @@ export interface CoreFunctions {
   ): void;
   /** assembly/network/backward */
   backward(ctx: number, rows: number): void;
-  /** assembly/gemm/columnSums */
+  /** assembly/gemm/helpers/columnSums */
   columnSums(x: number, rows: number, n: number, out: number): void;
   /** assembly/losses/countCorrect */
   countCorrect(kind: number, a: number, t: number, rows: number, n: number): number;
-  /** assembly/gemm/denseForward */
+  /** assembly/gemm/driver/denseForward */
   denseForward(
     rows: number,
     inSize: number,
@@ -61,7 +61,7 @@ export interface CoreFunctions {
     scratch: number,
     packedW: number,
   ): void;
-  /** assembly/gemm/denseInputDelta */
+  /** assembly/gemm/driver/denseInputDelta */
   denseInputDelta(
     rows: number,
     inSize: number,
@@ -72,7 +72,7 @@ export interface CoreFunctions {
     deltaIn: number,
     scratch: number,
   ): void;
-  /** assembly/gemm/denseWeightGradient */
+  /** assembly/gemm/driver/denseWeightGradient */
   denseWeightGradient(
     rows: number,
     inSize: number,
@@ -92,7 +92,7 @@ export interface CoreFunctions {
   forward(ctx: number, rows: number): void;
   /** assembly/network/gatherBatch */
   gatherBatch(ctx: number, data: number, indices: number, start: number, count: number): void;
-  /** assembly/gemm/gemm */
+  /** assembly/gemm/unpacked/gemm */
   gemm(
     m: number,
     n: number,
@@ -107,7 +107,7 @@ export interface CoreFunctions {
     bias: number,
     relu: number | boolean,
   ): void;
-  /** assembly/gemm/gemmPacked */
+  /** assembly/gemm/driver/gemmPacked */
   gemmPacked(
     m: number,
     n: number,
@@ -163,7 +163,7 @@ export interface CoreFunctions {
   ): void;
   /** assembly/network/optimizerStep */
   optimizerStep(ctx: number, opt: number): number;
-  /** assembly/gemm/packPanels */
+  /** assembly/gemm/pack/packPanels */
   packPanels(src: number, rows: number, cols: number, dst: number, k: number, firstRow: number): void;
   /** assembly/network/packWeights */
   packWeights(ctx: number): void;
@@ -204,7 +204,7 @@ export interface CoreFunctions {
   sumOfSquares(x: number, n: number): number;
   /** assembly/network/trainStep */
   trainStep(ctx: number, data: number, opt: number, indices: number, count: number): number;
-  /** assembly/gemm/transpose */
+  /** assembly/gemm/helpers/transpose */
   transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
