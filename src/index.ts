@@ -50,3 +50,11 @@ export {
   type TrainTestDatasets,
 } from './data/mnist.js';
 export { oneHot, minMaxScaler, standardScaler, trainValidationSplit, subset } from './data/transform.js';
+export {
+  toSafetensors,
+  fromSafetensors,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  type SafetensorsSource,
+  type SafetensorsWriteOptions,
+  type SafetensorsReadOptions,
+} from './io/safetensors.js';
