@@ -58,3 +58,4 @@ export {
   type SafetensorsWriteOptions,
   type SafetensorsReadOptions,
 } from './io/safetensors.js';
+export { fromOnnx, type OnnxImportOptions } from './io/onnx-import.js';

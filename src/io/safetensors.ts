@@ -42,6 +42,7 @@ import { ACTIVATIONS } from '../model/description.js';
 import { createModel, type Model } from '../model/model.js';
 import type { LayerSpec, Loss, ModelSpec, OptimizerConfig, OptimizerType } from '../model/spec.js';
 import { assertValidDescription } from './description-checks.js';
+import { bfloat16ToFloat, halfToFloat } from './half-float.js';
 import { assertKnownOptions } from './options-check.js';
 
 // --- public types -------------------------------------------------------------------------
@@ -131,23 +132,6 @@ const FLOAT_DECODERS: Record<string, (view: DataView, offset: number) => number>
   F16: (view, offset) => halfToFloat(view.getUint16(offset, true)),
   BF16: (view, offset) => bfloat16ToFloat(view.getUint16(offset, true)),
 };
-
-/** IEEE 754 binary16 bits -> value (exact in f32). */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
-  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-const bfloat16Scratch = new DataView(new ArrayBuffer(4));
-/** bfloat16 bits are the upper 16 bits of an f32. */
-function bfloat16ToFloat(bits: number): number {
-  bfloat16Scratch.setUint32(0, bits << 16);
-  return bfloat16Scratch.getFloat32(0);
-}
 
 // --- writing ------------------------------------------------------------------------------
 
