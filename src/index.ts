@@ -40,6 +40,15 @@ export {
   type TfjsLayersModelJson,
   type TfjsLayersExportOptions,
 } from './io/tfjs-layers.js';
+export {
+  toSafetensors,
+  fromSafetensors,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  type SafetensorsSource,
+  type SafetensorsWriteOptions,
+  type SafetensorsReadOptions,
+} from './io/safetensors.js';
+export { fromOnnx, type OnnxImportOptions } from './io/onnx-import.js';
 export { parseIdx, parseIdxBytes, encodeIdx, idxToDataset, type IdxArray, type IdxDtype } from './data/idx.js';
 export { readCsvDataset, CsvError, type CsvDataset, type CsvDatasetOptions, type ByteSource } from './data/csv.js';
 export {
@@ -50,12 +59,3 @@ export {
   type TrainTestDatasets,
 } from './data/mnist.js';
 export { oneHot, minMaxScaler, standardScaler, trainValidationSplit, subset } from './data/transform.js';
-export {
-  toSafetensors,
-  fromSafetensors,
-  SAFETENSORS_MAX_HEADER_BYTES,
-  type SafetensorsSource,
-  type SafetensorsWriteOptions,
-  type SafetensorsReadOptions,
-} from './io/safetensors.js';
-export { fromOnnx, type OnnxImportOptions } from './io/onnx-import.js';
