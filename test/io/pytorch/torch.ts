@@ -87,32 +87,3 @@ export class TorchWorker {
     this.child.stdin!.end();
   }
 }
-
-/** Runs `python3 args...` with `stdin` and parses stdout as JSON; a non-zero exit rejects with stderr. */
-export function runPython<T>(args: string[], stdin = '', env: NodeJS.ProcessEnv = TORCH_ENV): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { cwd: PYTORCH_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => {
-      if (status !== 0) reject(new Error(`python ${args.join(' ')} exited ${status}:\n${stderr}`));
-      else {
-        try {
-          resolve(JSON.parse(stdout) as T);
-        } catch (error) {
-          reject(
-            new Error(`python ${args.join(' ')} printed no JSON (${(error as Error).message}):\n${stdout}\n${stderr}`),
-          );
-        }
-      }
-    });
-    child.stdin.end(stdin);
-  });
-}
