@@ -77,7 +77,12 @@ describe.skipIf(skip)('examples/pytorch-ddp', () => {
           ...['--model', join(dir, 'model.safetensors'), '--data', join(dir, 'data.csv')],
           ...['--out', join(dir, 'model-ddp.safetensors'), '--epochs', '3'],
         ],
-        { ...TORCH_ENV, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', RANK: String(rank) },
+        {
+          ...TORCH_ENV,
+          ...{ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2', RANK: String(rank) },
+          // gloo otherwise picks the interface its host name resolves to, which a container may not have.
+          GLOO_SOCKET_IFNAME: 'lo',
+        },
       ),
     );
     const [rank0, rank1] = await Promise.all(ranks);
