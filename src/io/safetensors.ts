@@ -88,7 +88,7 @@ export interface SafetensorsReadOptions {
   inputSize?: number;
   /** The full layer list (units and activation per Linear layer); the shapes must match. Default: see above. */
   layers?: LayerSpec[];
-  /** Training loss of the loaded model. Default: the file's simdnet metadata, else from the output activation. */
+  /** Training loss of the loaded model. Default: the file's simdnet metadata when the architecture comes from it, else from the output activation (crossEntropy for softmax, binaryCrossEntropy for sigmoid, else mse). */
   loss?: Loss;
   /** Optimizer for fine-tuning. Default: the file's simdnet metadata, else 'adam'. */
   optimizer?: OptimizerType | OptimizerConfig;
