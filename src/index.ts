@@ -42,6 +42,15 @@ export {
   type TfjsLayersModelJson,
   type TfjsLayersExportOptions,
 } from './io/tfjs-layers.js';
+export {
+  toSafetensors,
+  fromSafetensors,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  type SafetensorsSource,
+  type SafetensorsWriteOptions,
+  type SafetensorsReadOptions,
+} from './io/safetensors.js';
+export { fromOnnx, type OnnxImportOptions } from './io/onnx-import.js';
 export { parseIdx, parseIdxBytes, encodeIdx, idxToDataset, type IdxArray, type IdxDtype } from './data/idx.js';
 export { readCsvDataset, CsvError, type CsvDataset, type CsvDatasetOptions, type ByteSource } from './data/csv.js';
 export {

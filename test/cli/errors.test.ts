@@ -95,7 +95,7 @@ describe.concurrent('bad command lines (exit 2)', () => {
   it('no MODEL argument', async () => fail(['evaluate', '--csv', 'iris.csv'], /evaluate needs MODEL/));
   it('evaluate without data', async () => fail(['evaluate', 'iris.model'], /evaluate needs data/));
   it('export without --format', async () =>
-    fail(['export', 'iris.model', '--out', 'x.onnx'], /export needs --format onnx\|tfjs/));
+    fail(['export', 'iris.model', '--out', 'x.onnx'], /export needs --format onnx\|safetensors\|tfjs/));
   it('a missing IDX file', async () =>
     fail(['predict', 'iris.model', '--images', 'nope.idx'], /IDX file nope\.idx: no such file/));
 });
