@@ -15,33 +15,39 @@
  * (the 1-row edge tile), N not a multiple of the 16-column panel (edge tiles).
  *
  * The sums are added in the reference's order (bias, then k = 0, 1, ...; one rounding per
- * multiply and per add), so C equals the reference exactly; skipping a step whose A values
- * are +0 drops terms of ±0, which changes no non-zero sum. Both are also checked against
- * float64 (atol 2e-7·K): an indexing mistake gives errors of order 1.
+ * multiply and per add), so C equals the reference exactly where madd is a separate mul
+ * and add, and within atol 2e-7·K where it is fused (the relaxed builds; gemmVsReference in
+ * test/helpers/cores.ts); skipping a step whose A values are +0 drops terms of ±0, which
+ * changes no non-zero sum. Both are also checked against float64 (atol 2e-7·K): an
+ * indexing mistake gives errors of order 1. Every case runs on every core build.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { Core } from '../../src/runtime/core.js';
-import { instantiateCore } from '../../src/runtime/load.js';
 import { expectClose } from '../helpers/compare.js';
+import { type CoreBuild, describeEachCore, gemmVsReference } from '../helpers/cores.js';
 import { Arena } from '../helpers/op-test.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 
 type Fn = Record<string, (...args: number[]) => number>;
 
-let core: Core;
-let fn: Fn;
-let constants: Record<string, number>;
-beforeAll(async () => {
-  core = await instantiateCore();
-  fn = core.fn as unknown as Fn;
+/** The packed engine's exports on one core, and its GEMM constants. */
+interface PackedCore {
+  core: Core;
+  build: CoreBuild;
+  fn: Fn;
+  constants: Record<string, number>;
+}
+
+function packedCore(core: Core, build: CoreBuild): PackedCore {
   const exports = core.fn as unknown as Record<string, WebAssembly.Global>;
-  constants = Object.fromEntries(
+  const constants = Object.fromEntries(
     ['GEMM_SCRATCH_BYTES', 'GEMM_SPARSE_A', 'GEMM_PREPACKED_B', 'FINISH_NONE', 'FINISH_RELU', 'FINISH_RELU_MASK'].map(
       (name) => [name, exports[name].value as number],
     ),
   );
-});
+  return { core, build, fn: core.fn as unknown as Fn, constants };
+}
 
 type Layout = 'forward' | 'inputDelta' | 'weightGrad';
 type Finish = 'none' | 'relu' | 'mask';
@@ -60,7 +66,7 @@ interface PackedCase {
 }
 
 /** Runs gemmPacked and the scalar reference on the same operands; checks C both ways. */
-function checkPacked(c: PackedCase, seed: number): void {
+function checkPacked({ core, build, fn, constants }: PackedCore, c: PackedCase, seed: number): void {
   const { m, n, k, layout, finish, withBias, zeros, bSource } = c;
   const label = `gemmPacked M=${m} N=${n} K=${k} ${layout} finish=${finish} bias=${withBias} zeros=${zeros} B=${bSource}`;
   const random = seededRandom(seed);
@@ -153,7 +159,7 @@ function checkPacked(c: PackedCase, seed: number): void {
       expected[i * n + j] = sum;
     }
   }
-  expectClose(actual, reference, { atol: 0, rtol: 0 }, `${label}: packed vs scalar reference`);
+  expectClose(actual, reference, gemmVsReference(build, k), `${label}: packed vs scalar reference`);
   expectClose(actual, expected, { atol: 2e-7 * k, rtol: 1e-6 }, `${label}: vs float64`);
 }
 
@@ -172,51 +178,62 @@ const SHAPES: [number, number, number][] = [
   [33, 128, 256],
 ];
 
-describe('gemmPacked: the packed engine matches the scalar reference exactly and float64 closely', () => {
-  for (const layout of ['forward', 'inputDelta', 'weightGrad'] as const) {
-    it.each(SHAPES)(`${layout}: M=%i N=%i K=%i, every finish, with and without bias`, (m, n, k) => {
-      let seed = m * 1_000_003 + n * 1009 + k;
-      for (const finish of ['none', 'relu', 'mask'] as const) {
-        for (const withBias of [false, true])
-          checkPacked({ m, n, k, layout, finish, withBias, zeros: 0, bSource: 'strided' }, seed++);
+describeEachCore((core, build) => {
+  describe('gemmPacked: the packed engine matches the scalar reference (exactly without FMA) and float64 closely', () => {
+    let packed: PackedCore;
+    beforeAll(() => {
+      packed = packedCore(core(), build);
+    });
+
+    for (const layout of ['forward', 'inputDelta', 'weightGrad'] as const) {
+      it.each(SHAPES)(`${layout}: M=%i N=%i K=%i, every finish, with and without bias`, (m, n, k) => {
+        let seed = m * 1_000_003 + n * 1009 + k;
+        for (const finish of ['none', 'relu', 'mask'] as const) {
+          for (const withBias of [false, true])
+            checkPacked(packed, { m, n, k, layout, finish, withBias, zeros: 0, bSource: 'strided' }, seed++);
+        }
+      });
+    }
+
+    it.each(SHAPES)('sparse A (most steps all zero), rows and transposed: M=%i N=%i K=%i', (m, n, k) => {
+      let seed = 77 + m + n * 31 + k * 977;
+      for (const layout of ['forward', 'weightGrad'] as const) {
+        for (const zeros of [0.6, 0.95])
+          checkPacked(packed, { m, n, k, layout, finish: 'relu', withBias: true, zeros, bSource: 'strided' }, seed++);
       }
     });
-  }
 
-  it.each(SHAPES)('sparse A (most steps all zero), rows and transposed: M=%i N=%i K=%i', (m, n, k) => {
-    let seed = 77 + m + n * 31 + k * 977;
-    for (const layout of ['forward', 'weightGrad'] as const) {
-      for (const zeros of [0.6, 0.95])
-        checkPacked({ m, n, k, layout, finish: 'relu', withBias: true, zeros, bSource: 'strided' }, seed++);
-    }
-  });
+    it.each(SHAPES)('B prepacked by packPanels, whole and in two row ranges: M=%i N=%i K=%i', (m, n, k) => {
+      let seed = 5 + m * 13 + n * 7 + k;
+      for (const bSource of ['prepacked', 'prepackedInTwo'] as const) {
+        checkPacked(packed, { m, n, k, layout: 'forward', finish: 'none', withBias: false, zeros: 0, bSource }, seed++);
+        checkPacked(
+          packed,
+          { m, n, k, layout: 'weightGrad', finish: 'mask', withBias: true, zeros: 0.8, bSource },
+          seed++,
+        );
+      }
+    });
 
-  it.each(SHAPES)('B prepacked by packPanels, whole and in two row ranges: M=%i N=%i K=%i', (m, n, k) => {
-    let seed = 5 + m * 13 + n * 7 + k;
-    for (const bSource of ['prepacked', 'prepackedInTwo'] as const) {
-      checkPacked({ m, n, k, layout: 'forward', finish: 'none', withBias: false, zeros: 0, bSource }, seed++);
-      checkPacked({ m, n, k, layout: 'weightGrad', finish: 'mask', withBias: true, zeros: 0.8, bSource }, seed++);
-    }
-  });
-
-  it('packPanels zero-fills the last panel past N and writes nothing outside its rows', () => {
-    const [rows, cols, k, first] = [3, 20, 7, 2];
-    const arena = new Arena(core);
-    const src = arena.place(Float32Array.from({ length: rows * cols }, (_, i) => i + 1));
-    const panels = arena.place(2 * k * 16);
-    fn.packPanels(src, rows, cols, panels, k, first);
-    arena.expectGuardsIntact('packPanels');
-    const out = arena.read(panels, 2 * k * 16);
-    for (let panel = 0; panel < 2; panel++) {
-      for (let p = 0; p < k; p++) {
-        for (let j = 0; j < 16; j++) {
-          const value = out[(panel * k + p) * 16 + j];
-          const col = panel * 16 + j;
-          const r = p - first;
-          if (r < 0 || r >= rows) expect(Number.isNaN(value), `row ${p} is not one of the packed rows`).toBe(true);
-          else expect(value, `panel ${panel} row ${p} column ${j}`).toBe(col < cols ? r * cols + col + 1 : 0);
+    it('packPanels zero-fills the last panel past N and writes nothing outside its rows', () => {
+      const [rows, cols, k, first] = [3, 20, 7, 2];
+      const arena = new Arena(packed.core);
+      const src = arena.place(Float32Array.from({ length: rows * cols }, (_, i) => i + 1));
+      const panels = arena.place(2 * k * 16);
+      packed.fn.packPanels(src, rows, cols, panels, k, first);
+      arena.expectGuardsIntact('packPanels');
+      const out = arena.read(panels, 2 * k * 16);
+      for (let panel = 0; panel < 2; panel++) {
+        for (let p = 0; p < k; p++) {
+          for (let j = 0; j < 16; j++) {
+            const value = out[(panel * k + p) * 16 + j];
+            const col = panel * 16 + j;
+            const r = p - first;
+            if (r < 0 || r >= rows) expect(Number.isNaN(value), `row ${p} is not one of the packed rows`).toBe(true);
+            else expect(value, `panel ${panel} row ${p} column ${j}`).toBe(col < cols ? r * cols + col + 1 : 0);
+          }
         }
       }
-    }
+    });
   });
 });

@@ -8,23 +8,21 @@
  * measured errors reach ~1.3e-7 relative); δ atol 5e-8, rtol 2e-5 (f32 arithmetic on
  * values of order 1/(rows·n); measured errors reach ~1.1e-8). The float64 differences
  * (h = 1e-6) are accurate to about 1e-10.
+ *
+ * The cases come from src/: every loss in LOSSES with every output activation that
+ * normalizeSpec accepts for it, on 'soft' targets (non-negative rows summing to 1, valid
+ * for any loss) and the target kinds each loss is meant for. All run on every core build.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { Activation } from '../../src/model/description.js';
-import type { Loss } from '../../src/model/spec.js';
-import type { Core } from '../../src/runtime/core.js';
-import { instantiateCore } from '../../src/runtime/load.js';
+import { type Loss, normalizeSpec } from '../../src/model/spec.js';
 import { expectClose } from '../helpers/compare.js';
-import { activationKind, lossKind } from '../helpers/kinds.js';
+import { describeEachCore } from '../helpers/cores.js';
+import { ACTIVATIONS, activationKind, LOSSES, lossKind } from '../helpers/kinds.js';
 import { checkOp } from '../helpers/op-test.js';
-import { centralDifferences, lossOfLogits, oneHot } from '../helpers/reference.js';
 import { integers, seededRandom, uniform } from '../helpers/random.js';
-
-let core: Core;
-beforeAll(async () => {
-  core = await instantiateCore();
-});
+import { centralDifferences, lossOfLogits, oneHot } from '../helpers/reference.js';
 
 const LOSS_TOLERANCE = { atol: 1e-8, rtol: 2e-6 };
 const DELTA_TOLERANCE = { atol: 5e-8, rtol: 2e-5 };
@@ -37,25 +35,33 @@ interface LossCase {
   targets: TargetKind;
 }
 
-const CASES: LossCase[] = [
-  ...(['linear', 'sigmoid', 'tanh', 'relu', 'softplus', 'softmax'] as const).map((activation) => ({
-    loss: 'mse' as const,
-    activation,
-    targets: 'real' as const,
-  })),
-  { loss: 'mse', activation: 'softmax', targets: 'one-hot' },
-  ...(['linear', 'sigmoid', 'tanh', 'softmax'] as const).map((activation) => ({
-    loss: 'l2' as const,
-    activation,
-    targets: 'real' as const,
-  })),
-  { loss: 'crossEntropy', activation: 'softmax', targets: 'one-hot' },
-  { loss: 'crossEntropy', activation: 'softmax', targets: 'soft' },
-  // Targets whose rows do not sum to 1: δ_j = a_j Σt - t_j, not a - t.
-  { loss: 'crossEntropy', activation: 'softmax', targets: 'unnormalised' },
-  { loss: 'binaryCrossEntropy', activation: 'sigmoid', targets: 'binary' },
-  { loss: 'binaryCrossEntropy', activation: 'sigmoid', targets: 'soft' },
-];
+/** The output activations src/ accepts with `loss` (normalizeSpec's rules). */
+function outputActivations(loss: Loss): Activation[] {
+  return ACTIVATIONS.filter((activation) => {
+    try {
+      normalizeSpec({ inputSize: 1, layers: [{ units: 2, activation }], loss });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Targets beyond 'soft' that a loss is meant for. Cross-entropy's 'unnormalised' rows do not
+ * sum to 1: δ_j = a_j Σt - t_j, not a - t.
+ */
+const MORE_TARGETS: Partial<Record<Loss, TargetKind[]>> = {
+  mse: ['real', 'one-hot'],
+  l2: ['real'],
+  crossEntropy: ['one-hot', 'unnormalised'],
+  binaryCrossEntropy: ['binary'],
+};
+const targetKinds = (loss: Loss): TargetKind[] => ['soft', ...(MORE_TARGETS[loss] ?? [])];
+
+const CASES: LossCase[] = LOSSES.flatMap((loss) =>
+  outputActivations(loss).flatMap((activation) => targetKinds(loss).map((targets) => ({ loss, activation, targets }))),
+);
 
 const SHAPES: [number, number][] = [
   [1, 2],
@@ -94,159 +100,154 @@ function logits(rows: number, n: number, seed: number): Float32Array {
   return uniform(seededRandom(seed), rows * n, -3, 3).map((v) => (Math.abs(v) < 1e-3 ? 1e-3 : v));
 }
 
-describe('lossAndDelta: the loss and δ = ∂L/∂z match float64 and its finite differences', () => {
-  for (const { loss, activation, targets } of CASES) {
-    const applicable = SHAPES.filter(
-      ([, n]) => !(loss === 'crossEntropy' && n < 2) && !(activation === 'softmax' && n < 2),
-    );
-    it.each(applicable)(`${loss} with ${activation} output, ${targets} targets [%i, %i]`, (rows, n) => {
-      checkOp(
-        core,
-        {
-          buffers: {
-            zd: logits(rows, n, rows * 7 + n),
-            a: rows * n,
-            t: Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)),
-          },
-          run(fn, at, layout) {
-            fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
-            return fn.lossAndDelta(
-              lossKind(layout, loss),
-              activationKind(layout, activation),
-              at.zd,
-              at.a,
-              at.t,
-              rows,
-              n,
-              1,
-              rows,
-            );
-          },
-          reference({ zd: z, t }) {
-            const f = () => lossOfLogits(loss, activation, z, t, rows, n);
-            return { returned: f(), zd: centralDifferences(f, z) };
-          },
-          tolerance: DELTA_TOLERANCE,
-        },
-        `${loss}/${activation} [${rows}, ${n}]`,
+describeEachCore((core) => {
+  describe('lossAndDelta: the loss and δ = ∂L/∂z match float64 and its finite differences', () => {
+    for (const { loss, activation, targets } of CASES) {
+      const applicable = SHAPES.filter(
+        ([, n]) => !(loss === 'crossEntropy' && n < 2) && !(activation === 'softmax' && n < 2),
       );
-      // The value on its own, at its tighter tolerance.
-      const z = Float64Array.from(logits(rows, n, rows * 7 + n));
-      const t = Float64Array.from(Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)));
-      const expected = lossOfLogits(loss, activation, z, t, rows, n);
-      const result = checkOp(
-        core,
-        {
-          buffers: { zd: z, a: rows * n, t },
-          run(fn, at, layout) {
-            fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
-            return fn.lossAndDelta(
-              lossKind(layout, loss),
-              activationKind(layout, activation),
-              at.zd,
-              at.a,
-              at.t,
-              rows,
-              n,
-              0,
-              rows,
-            );
+      it.each(applicable)(`${loss} with ${activation} output, ${targets} targets [%i, %i]`, (rows, n) => {
+        checkOp(
+          core(),
+          {
+            buffers: {
+              zd: logits(rows, n, rows * 7 + n),
+              a: rows * n,
+              t: Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)),
+            },
+            run(fn, at, layout) {
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+              return fn.lossAndDelta(
+                lossKind(layout, loss),
+                activationKind(layout, activation),
+                at.zd,
+                at.a,
+                at.t,
+                rows,
+                n,
+                1,
+                rows,
+              );
+            },
+            reference({ zd: z, t }) {
+              const f = () => lossOfLogits(loss, activation, z, t, rows, n);
+              return { returned: f(), zd: centralDifferences(f, z) };
+            },
+            tolerance: DELTA_TOLERANCE,
           },
-          // writeDelta = 0: z is left as it was.
-          reference: ({ zd }) => ({ returned: expected, zd }),
-          tolerance: LOSS_TOLERANCE,
-        },
-        `${loss}/${activation} value`,
-      );
-      expect(Number.isFinite(result.returned)).toBe(true);
-    });
-  }
-
-  it.each(['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as const)(
-    "%s: a batch split into parts (batchRows = the whole batch) gives the parts' losses summing to the whole and the same δ rows",
-    (loss) => {
-      const activation: Activation =
-        loss === 'crossEntropy' ? 'softmax' : loss === 'binaryCrossEntropy' ? 'sigmoid' : 'tanh';
-      const [rows, n, split] = [7, 5, 3];
-      const z = logits(rows, n, 99);
-      const t = Float32Array.from(
-        makeTargets(
-          loss === 'crossEntropy' ? 'one-hot' : loss === 'binaryCrossEntropy' ? 'binary' : 'real',
-          rows,
-          n,
-          98,
-        ),
-      );
-      const run = (from: number, to: number) =>
-        checkOp(core, {
-          buffers: { zd: z.subarray(from * n, to * n), a: (to - from) * n, t: t.subarray(from * n, to * n) },
-          run(fn, at, layout) {
-            fn.activationForward(activationKind(layout, activation), at.zd, at.a, to - from, n);
-            return fn.lossAndDelta(
-              lossKind(layout, loss),
-              activationKind(layout, activation),
-              at.zd,
-              at.a,
-              at.t,
-              to - from,
-              n,
-              1,
-              rows,
-            );
+          `${loss}/${activation} [${rows}, ${n}]`,
+        );
+        // The value on its own, at its tighter tolerance.
+        const z = Float64Array.from(logits(rows, n, rows * 7 + n));
+        const t = Float64Array.from(Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)));
+        const expected = lossOfLogits(loss, activation, z, t, rows, n);
+        const result = checkOp(
+          core(),
+          {
+            buffers: { zd: z, a: rows * n, t },
+            run(fn, at, layout) {
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+              return fn.lossAndDelta(
+                lossKind(layout, loss),
+                activationKind(layout, activation),
+                at.zd,
+                at.a,
+                at.t,
+                rows,
+                n,
+                0,
+                rows,
+              );
+            },
+            // writeDelta = 0: z is left as it was.
+            reference: ({ zd }) => ({ returned: expected, zd }),
+            tolerance: LOSS_TOLERANCE,
           },
-          reference: () => ({}),
-          tolerance: LOSS_TOLERANCE,
-        });
-      const whole = run(0, rows);
-      const first = run(0, split);
-      const second = run(split, rows);
-      expect((first.returned as number) + (second.returned as number)).toBeCloseTo(whole.returned as number, 6);
-      expectClose([...first.after.zd, ...second.after.zd], whole.after.zd, { atol: 0, rtol: 0 }, 'δ of the parts');
-    },
-  );
-});
-
-describe('countCorrect', () => {
-  it("argmax: rows whose largest output is at the target's largest entry (first index on ties)", () => {
-    const [rows, n] = [9, 4];
-    const a = uniform(seededRandom(5), rows * n, 0, 1);
-    a.set([0.5, 0.5, 0.1, 0.1], 0); // a tie: index 0 wins
-    const labels = integers(seededRandom(6), rows, n);
-    labels[0] = 0;
-    const t = oneHot(labels, n);
-    let expected = 0;
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      for (let j = 1; j < n; j++) if (a[r * n + j] > a[r * n + best]) best = j;
-      if (best === labels[r]) expected++;
+          `${loss}/${activation} value`,
+        );
+        expect(Number.isFinite(result.returned)).toBe(true);
+      });
     }
-    checkOp(core, {
-      buffers: { a, t },
-      run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_ARGMAX, at.a, at.t, rows, n),
-      reference: () => ({ returned: expected }),
-      tolerance: { atol: 0, rtol: 0 },
-    });
-    expect(expected).toBeGreaterThan(0);
+
+    it.each(LOSSES)(
+      "%s: a batch split into parts (batchRows = the whole batch) gives the parts' losses summing to the whole and the same δ rows",
+      (loss) => {
+        const outputs = outputActivations(loss);
+        const activation = outputs.includes('tanh') ? 'tanh' : outputs[0];
+        const [rows, n, split] = [7, 5, 3];
+        const z = logits(rows, n, 99);
+        const t = Float32Array.from(makeTargets(MORE_TARGETS[loss]?.[0] ?? 'soft', rows, n, 98));
+        const run = (from: number, to: number) =>
+          checkOp(core(), {
+            buffers: { zd: z.subarray(from * n, to * n), a: (to - from) * n, t: t.subarray(from * n, to * n) },
+            run(fn, at, layout) {
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, to - from, n);
+              return fn.lossAndDelta(
+                lossKind(layout, loss),
+                activationKind(layout, activation),
+                at.zd,
+                at.a,
+                at.t,
+                to - from,
+                n,
+                1,
+                rows,
+              );
+            },
+            reference: () => ({}),
+            tolerance: LOSS_TOLERANCE,
+          });
+        const whole = run(0, rows);
+        const first = run(0, split);
+        const second = run(split, rows);
+        expect((first.returned as number) + (second.returned as number)).toBeCloseTo(whole.returned as number, 6);
+        expectClose([...first.after.zd, ...second.after.zd], whole.after.zd, { atol: 0, rtol: 0 }, 'δ of the parts');
+      },
+    );
   });
 
-  it('threshold: elements on the same side of 0.5 as the target (0.5 counts as positive)', () => {
-    const a = [0.1, 0.5, 0.49, 0.9, 0.7, 0.2, 0.5000001];
-    const t = [0, 1, 1, 1, 0, 0, 1];
-    const expected = a.filter((v, i) => v >= 0.5 === t[i] >= 0.5).length;
-    checkOp(core, {
-      buffers: { a, t },
-      run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_THRESHOLD, at.a, at.t, 1, a.length),
-      reference: () => ({ returned: expected }),
-      tolerance: { atol: 0, rtol: 0 },
+  describe('countCorrect', () => {
+    it("argmax: rows whose largest output is at the target's largest entry (first index on ties)", () => {
+      const [rows, n] = [9, 4];
+      const a = uniform(seededRandom(5), rows * n, 0, 1);
+      a.set([0.5, 0.5, 0.1, 0.1], 0); // a tie: index 0 wins
+      const labels = integers(seededRandom(6), rows, n);
+      labels[0] = 0;
+      const t = oneHot(labels, n);
+      let expected = 0;
+      for (let r = 0; r < rows; r++) {
+        let best = 0;
+        for (let j = 1; j < n; j++) if (a[r * n + j] > a[r * n + best]) best = j;
+        if (best === labels[r]) expected++;
+      }
+      checkOp(core(), {
+        buffers: { a, t },
+        run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_ARGMAX, at.a, at.t, rows, n),
+        reference: () => ({ returned: expected }),
+        tolerance: { atol: 0, rtol: 0 },
+      });
+      expect(expected).toBeGreaterThan(0);
     });
-  });
 
-  it('none counts nothing', () => {
-    checkOp(core, {
-      buffers: { a: [1, 0], t: [1, 0] },
-      run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_NONE, at.a, at.t, 1, 2),
-      reference: () => ({ returned: 0 }),
-      tolerance: { atol: 0, rtol: 0 },
+    it('threshold: elements on the same side of 0.5 as the target (0.5 counts as positive)', () => {
+      const a = [0.1, 0.5, 0.49, 0.9, 0.7, 0.2, 0.5000001];
+      const t = [0, 1, 1, 1, 0, 0, 1];
+      const expected = a.filter((v, i) => v >= 0.5 === t[i] >= 0.5).length;
+      checkOp(core(), {
+        buffers: { a, t },
+        run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_THRESHOLD, at.a, at.t, 1, a.length),
+        reference: () => ({ returned: expected }),
+        tolerance: { atol: 0, rtol: 0 },
+      });
+    });
+
+    it('none counts nothing', () => {
+      checkOp(core(), {
+        buffers: { a: [1, 0], t: [1, 0] },
+        run: (fn, at, layout) => fn.countCorrect(layout.ACCURACY_NONE, at.a, at.t, 1, 2),
+        reference: () => ({ returned: 0 }),
+        tolerance: { atol: 0, rtol: 0 },
+      });
     });
   });
 });
