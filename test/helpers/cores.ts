@@ -104,3 +104,15 @@ export function describeEachCore(body: (core: () => Core, build: CoreBuild) => v
 export function gemmVsReference(build: CoreBuild, k: number): Tolerance {
   return build.fused ? { atol: 2e-7 * Math.max(k, 1), rtol: 1e-6 } : { atol: 0, rtol: 0 };
 }
+
+const shared = new Map<string, unknown>();
+
+/**
+ * `compute()`'s result for `key`, computed once per test file and shared by every core's run
+ * of the same case: a float64 expectation depends on the seeded inputs, not on the build
+ * (a GEMM's triple loop in JavaScript costs more than the kernels it checks).
+ */
+export function sharedAcrossCores<T>(key: string, compute: () => T): T {
+  if (!shared.has(key)) shared.set(key, compute());
+  return shared.get(key) as T;
+}

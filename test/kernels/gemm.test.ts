@@ -21,7 +21,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Core } from '../../src/runtime/core.js';
 import { expectClose } from '../helpers/compare.js';
-import { type CoreBuild, describeEachCore, gemmVsReference } from '../helpers/cores.js';
+import { type CoreBuild, describeEachCore, gemmVsReference, sharedAcrossCores } from '../helpers/cores.js';
 import { checkOp } from '../helpers/op-test.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 
@@ -94,15 +94,18 @@ function checkGemm(
         fn.referenceGemm(m, n, k, at.a, aRowStride, aKStride, at.b, ldb, at.cReference, ldc, bias, relu ? 1 : 0);
       },
       reference({ a, b, bias }) {
-        // Padding columns of C are never written: they keep their NaN fill.
-        const c = new Float64Array(m * ldc).fill(NaN);
-        for (let i = 0; i < m; i++) {
-          for (let j = 0; j < n; j++) {
-            let sum = withBias ? bias[j] : 0;
-            for (let p = 0; p < k; p++) sum += a[i * aRowStride + p * aKStride] * b[p * ldb + j];
-            c[i * ldc + j] = relu ? Math.max(sum, 0) : sum;
+        const c = sharedAcrossCores(`${label} seed=${seed}`, () => {
+          // Padding columns of C are never written: they keep their NaN fill.
+          const sums = new Float64Array(m * ldc).fill(NaN);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let sum = withBias ? bias[j] : 0;
+              for (let p = 0; p < k; p++) sum += a[i * aRowStride + p * aKStride] * b[p * ldb + j];
+              sums[i * ldc + j] = relu ? Math.max(sum, 0) : sum;
+            }
           }
-        }
+          return sums;
+        });
         return { c, cReference: c };
       },
       tolerance,
