@@ -10,12 +10,13 @@
  *     crossEntropy        1/rows Σ_rows Σ_j t_j (lse(z) - z_j)          (softmax fused)
  *     binaryCrossEntropy  1/(rows·n) Σ max(z, 0) - z·t + log1p(e^-|z|)   (sigmoid fused)
  *   a dense network     a_l = σ_l(a_{l-1} · W_l + b_l), W_l stored [in, units]
+ *   optimizers          PyTorch's update rules (see optimizerSteps)
  *
  * Derivatives are deliberately absent: tests get them by central differences of these
  * functions (see centralDifferences), so the oracle never restates a formula the core uses.
  */
 import type { Activation, ModelDescription } from '../../src/model/description.js';
-import type { Loss } from '../../src/model/spec.js';
+import type { Loss, NormalizedOptimizer } from '../../src/model/spec.js';
 
 export type Values = ArrayLike<number>;
 
@@ -68,7 +69,14 @@ function elementwise(activation: Exclude<Activation, 'softmax'>): (z: number) =>
       return (z) => Math.max(z, 0);
     case 'softplus':
       return softplus;
+    default:
+      throw new Error(missing('activation', activation));
   }
+}
+
+/** The error for a name from src/ that this oracle does not implement yet. */
+function missing(what: string, name: string): string {
+  return `test/helpers/reference.ts has no float64 ${what} '${name}': add one, and the op suite checks the core's against it`;
 }
 
 // --- losses ------------------------------------------------------------------
@@ -108,6 +116,8 @@ export function lossOfLogits(
         total += Math.max(z[i], 0) - z[i] * targets[i] + Math.log1p(Math.exp(-Math.abs(z[i])));
       return total / (rows * n);
     }
+    default:
+      throw new Error(missing('loss', loss));
   }
 }
 
@@ -206,6 +216,60 @@ export function networkLoss(
   const { preActivations } = forwardPass(network, inputs, rows);
   const output = network.layers[network.layers.length - 1];
   return lossOfLogits(loss, output.activation, preActivations[preActivations.length - 1], targets, rows, output.units);
+}
+
+// --- optimizers ------------------------------------------------------------------
+
+export interface OptimizerState {
+  params: Float64Array;
+  /** SGD: the velocity v; Adam: the first moment m. */
+  moment1: Float64Array;
+  /** Adam: the second moment v. */
+  moment2: Float64Array;
+}
+
+/**
+ * The parameters after one step per gradient in `gradients`, from zero optimizer state,
+ * steps t = 1, 2, ... (PyTorch's conventions; clipping is the caller's):
+ *
+ *   sgd    g ← g + λ·p;  v ← μ·v + g;  p ← p - lr·v   (Nesterov: p ← p - lr·(g + μ·v))
+ *   adam   g ← g + λ·p;  m ← β1·m + (1-β1)·g;  v ← β2·v + (1-β2)·g²
+ *          p ← p - lr·m̂ / (√v̂ + ε),  m̂ = m / (1-β1^t),  v̂ = v / (1-β2^t)
+ *   adamw  p ← p·(1 - lr·λ) first, then the Adam step with λ = 0
+ */
+export function optimizerSteps(rule: NormalizedOptimizer, initial: Values, gradients: Values[]): OptimizerState {
+  const n = initial.length;
+  const p = Float64Array.from(initial);
+  const m = new Float64Array(n);
+  const v = new Float64Array(n);
+  const { learningRate: lr, momentum: mu, beta1, beta2, epsilon, weightDecay: decay } = rule;
+  gradients.forEach((grad, index) => {
+    const t = index + 1;
+    for (let i = 0; i < n; i++) {
+      switch (rule.type) {
+        case 'sgd': {
+          const g = grad[i] + decay * p[i];
+          m[i] = mu * m[i] + g;
+          p[i] -= lr * (rule.nesterov ? g + mu * m[i] : m[i]);
+          break;
+        }
+        case 'adam':
+        case 'adamw': {
+          if (rule.type === 'adamw') p[i] *= 1 - lr * decay;
+          const g = grad[i] + (rule.type === 'adamw' ? 0 : decay * p[i]);
+          m[i] = beta1 * m[i] + (1 - beta1) * g;
+          v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+          const mHat = m[i] / (1 - beta1 ** t);
+          const vHat = v[i] / (1 - beta2 ** t);
+          p[i] -= (lr * mHat) / (Math.sqrt(vHat) + epsilon);
+          break;
+        }
+        default:
+          throw new Error(missing('optimizer', rule.type));
+      }
+    }
+  });
+  return { params: p, moment1: m, moment2: v };
 }
 
 // --- numerical derivatives -------------------------------------------------------

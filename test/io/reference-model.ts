@@ -7,6 +7,7 @@
 
 import type { Activation, ModelDescription } from '../../src/model/description.js';
 import { seededRandom } from '../helpers/random.js';
+import { predict, referenceNetwork } from '../helpers/reference.js';
 
 export { seededRandom };
 
@@ -50,53 +51,13 @@ export function randomDescription(
   };
 }
 
-/** act(a · W + b) for every layer, in float64, with a max-subtracted (stable) softmax. */
+/**
+ * act(a · W + b) for every layer, in float64: the oracle of test/helpers/reference.ts
+ * (stable softmax and softplus), over `batch` rows of `input` [batch, inputSize].
+ */
 export function referenceForward(desc: ModelDescription, input: ArrayLike<number>, batch: number): Float64Array {
-  let activations = Float64Array.from(input);
-  let features = desc.inputSize;
-  if (activations.length !== batch * features) throw new Error('referenceForward: input length != batch * inputSize');
-  for (const layer of desc.layers) {
-    const next = new Float64Array(batch * layer.units);
-    for (let row = 0; row < batch; row++) {
-      const out = next.subarray(row * layer.units, (row + 1) * layer.units);
-      for (let o = 0; o < layer.units; o++) {
-        let sum = layer.bias[o];
-        for (let i = 0; i < features; i++) sum += activations[row * features + i] * layer.weights[i * layer.units + o];
-        out[o] = sum;
-      }
-      applyActivation(layer.activation, out);
-    }
-    activations = next;
-    features = layer.units;
-  }
-  return activations;
-}
-
-function applyActivation(activation: Activation, row: Float64Array): void {
-  switch (activation) {
-    case 'linear':
-      return;
-    case 'relu':
-      for (let i = 0; i < row.length; i++) row[i] = Math.max(0, row[i]);
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < row.length; i++) row[i] = 1 / (1 + Math.exp(-row[i]));
-      return;
-    case 'tanh':
-      for (let i = 0; i < row.length; i++) row[i] = Math.tanh(row[i]);
-      return;
-    case 'softplus':
-      // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|.
-      for (let i = 0; i < row.length; i++) row[i] = Math.max(row[i], 0) + Math.log1p(Math.exp(-Math.abs(row[i])));
-      return;
-    case 'softmax': {
-      const max = Math.max(...row);
-      let total = 0;
-      for (let i = 0; i < row.length; i++) total += row[i] = Math.exp(row[i] - max);
-      for (let i = 0; i < row.length; i++) row[i] /= total;
-      return;
-    }
-  }
+  if (input.length !== batch * desc.inputSize) throw new Error('referenceForward: input length != batch * inputSize');
+  return predict(referenceNetwork(desc), input, batch);
 }
 
 export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -113,5 +74,3 @@ export function cloneDescription(desc: ModelDescription): ModelDescription {
     layers: desc.layers.map((layer) => ({ ...layer, weights: layer.weights.slice(), bias: layer.bias.slice() })),
   };
 }
-
-export const ALL_ACTIVATIONS: Activation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softplus', 'softmax'];

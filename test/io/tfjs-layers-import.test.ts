@@ -1,12 +1,14 @@
 /**
  * fromTfjsLayers on what @tensorflow/tfjs itself writes: models built with tf.sequential /
  * tf.model, saved with model.save(withSaveHandler), turned into model.json + weights.bin,
- * imported, and compared with tfjs's own predictions (float64 reference, tolerance 1e-5).
+ * imported, and compared with tfjs's own predictions (float64 reference, tolerance 1e-5);
+ * and a tfjs model loaded into a simdnet Model predicts what tfjs predicts.
  */
 
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromTfjsLayers } from '../../src/io/tfjs-layers.js';
+import { modelFromDescription } from '../../src/index.js';
 import type { Activation } from '../../src/model/description.js';
 import { artifactsToFiles, predict, saveArtifacts, useCpuBackend } from './tfjs-helpers.js';
 import { maxAbsDifference, randomFloats, referenceForward, seededRandom } from './reference-model.js';
@@ -179,5 +181,25 @@ describe('fromTfjsLayers rejects what a dense network cannot represent', () => {
     expect(await importError(model)).toMatch(
       /Activation layer 'act' \(tanh\) must directly follow a Dense layer with a linear activation/,
     );
+  });
+});
+
+describe('fromTfjsLayers into a simdnet model', () => {
+  it('a Dense model built and saved by tfjs loads in simdnet and predicts the same', async () => {
+    const keras = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [5], units: 8, activation: 'relu' }),
+        tf.layers.dense({ units: 6, activation: 'tanh' }),
+        tf.layers.dense({ units: 4, activation: 'softmax' }),
+      ],
+    });
+    const { modelJson, weightsBin } = artifactsToFiles(await saveArtifacts(keras));
+    const model = await modelFromDescription(fromTfjsLayers(modelJson, weightsBin));
+    const inputs = randomFloats(seededRandom(3), 9 * 5, 2);
+    const difference = maxAbsDifference(model.predict(inputs), predict(keras, inputs, [9, 5]));
+    expect(difference).toBeLessThan(TOLERANCE);
+    largestDifferenceSeen = Math.max(largestDifferenceSeen, difference);
+    model.dispose();
+    keras.dispose();
   });
 });

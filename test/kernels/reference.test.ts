@@ -2,9 +2,15 @@
  * The float64 oracle (test/helpers/reference.ts) on values worked out by hand, so that the
  * conventions every other test relies on are pinned down independently of the core:
  * MSE is a mean over elements, L2 is ½Σ over outputs averaged over rows, cross-entropy
- * is fused with softmax, BCE is fused with sigmoid and averaged over elements.
+ * is fused with softmax, BCE is fused with sigmoid and averaged over elements. And a name
+ * from src/ the test helpers do not know yet fails with a message that says what to add.
  */
 import { describe, expect, it } from 'vitest';
+
+import type { Activation } from '../../src/model/description.js';
+import type { Loss, NormalizedOptimizer } from '../../src/model/spec.js';
+import { CORE_BUILDS, instantiateBuild } from '../helpers/cores.js';
+import { activationKind, lossKind, optimizerKind } from '../helpers/kinds.js';
 
 import {
   activate,
@@ -12,6 +18,7 @@ import {
   logSumExp,
   lossOfLogits,
   networkLoss,
+  optimizerSteps,
   predict,
   sigmoid,
   softplus,
@@ -67,5 +74,41 @@ describe('the float64 reference', () => {
     const x = Float64Array.of(2);
     expect(centralDifferences(() => x[0] ** 3, x)[0]).toBeCloseTo(12, 8);
     expect(x[0]).toBe(2);
+  });
+});
+
+describe('a name from src/ that the helpers do not know fails clearly', () => {
+  // Stand-ins for a name added to ACTIVATIONS, LOSSES or OPTIMIZERS before its test support.
+  const gelu = 'gelu' as Activation;
+  const hinge = 'hinge' as Loss;
+  const lion = 'lion' as NormalizedOptimizer['type'];
+
+  it('the float64 oracle names the missing activation, loss or optimizer and the file to edit', () => {
+    expect(() => activate(gelu, [0], 1, 1)).toThrow(
+      "test/helpers/reference.ts has no float64 activation 'gelu': add one, and the op suite checks the core's against it",
+    );
+    expect(() => lossOfLogits(hinge, 'linear', [0], [0], 1, 1)).toThrow(/no float64 loss 'hinge'/);
+    const rule: NormalizedOptimizer = {
+      type: lion,
+      learningRate: 0.1,
+      momentum: 0,
+      nesterov: false,
+      beta1: 0.9,
+      beta2: 0.99,
+      epsilon: 1e-8,
+      weightDecay: 0,
+      clipNorm: 0,
+    };
+    expect(() => optimizerSteps(rule, [1], [[1]])).toThrow(/no float64 optimizer 'lion'/);
+  });
+
+  it("the core's code for a name is read from its layout, and a missing one is named", async () => {
+    const { layout } = await instantiateBuild(CORE_BUILDS[0]);
+    expect(activationKind(layout, 'softplus')).toBe(layout.SOFTPLUS);
+    expect(lossKind(layout, 'binaryCrossEntropy')).toBe(layout.BINARY_CROSS_ENTROPY);
+    expect(optimizerKind(layout, 'adamw')).toBe(layout.OPTIMIZER_ADAMW);
+    expect(optimizerKind(layout, 'nesterov')).toBe(layout.OPTIMIZER_NESTEROV);
+    expect(() => activationKind(layout, gelu)).toThrow(/activation 'gelu' has no code: the core's layout has no GELU/);
+    expect(() => lossKind(layout, hinge)).toThrow(/no HINGE/);
   });
 });

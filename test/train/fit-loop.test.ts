@@ -1,7 +1,8 @@
 /**
  * The training loop (src/train/fit.ts): batch and epoch logs, callbacks that stop
- * training, the gradient-norm stopping rule, non-finite losses, and yielding to the
- * event loop so timers run during a long fit.
+ * training, the gradient-norm stopping rule, non-finite losses, yielding to the event
+ * loop so timers run during a long fit, predict/evaluate from callbacks (a browser demo
+ * predicts while it trains) without disturbing training, and one fit at a time.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -270,23 +271,31 @@ describe('predict and evaluate during fit', () => {
           predictions++;
         },
         onEpochEnd: () => {
+          expect(busy.isTraining).toBe(true);
           busy.evaluate(validation);
         },
       },
     });
+    expect(busy.isTraining).toBe(false);
     expect(predictions).toBe(3);
     expect(engineOf(busy).core.memory.buffer.byteLength).toBeGreaterThan(memoryBefore);
     expect(busyHistory.epochs.map((e) => e.loss)).toEqual(plainHistory.epochs.map((e) => e.loss));
     expectBitEqual(flatWeights(busy), flatWeights(plain), 'weights');
   });
 
-  it('a second fit while one runs is rejected; the first finishes normally', async () => {
+  it('a second fit while one runs is rejected; the first finishes as if it ran alone, and the next fit runs', async () => {
+    const alone = await newModel();
+    const aloneHistory = await alone.fit(data, { epochs: 3, batchSize: 10, yieldEveryMs: 0 });
     const model = await newModel();
-    const first = model.fit(data, { epochs: 3, batchSize: 10 });
+    // yieldEveryMs: 0 yields between batches, so the rejected call lands mid-epoch.
+    const first = model.fit(data, { epochs: 3, batchSize: 10, yieldEveryMs: 0 });
     expect(model.isTraining).toBe(true);
     await expect(model.fit(data, { epochs: 1 })).rejects.toThrow(/already training/);
     const history = await first;
     expect(history.epochs.length).toBe(3);
+    expect(history.epochs.map((e) => e.loss)).toEqual(aloneHistory.epochs.map((e) => e.loss));
+    expectBitEqual(flatWeights(model), flatWeights(alone), 'weights');
+    expect(history.epochs[2].loss).toBeLessThan(history.epochs[0].loss);
     expect(model.isTraining).toBe(false);
     await expect(model.fit(data, { epochs: 1 })).resolves.toBeDefined();
   });

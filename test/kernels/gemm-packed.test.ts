@@ -15,26 +15,31 @@
  * (the 1-row edge tile), N not a multiple of the 16-column panel (edge tiles).
  *
  * The sums are added in the reference's order (bias, then k = 0, 1, ...; one rounding per
- * multiply and per add), so C equals the reference exactly; skipping a step whose A values
- * are +0 drops terms of ±0, which changes no non-zero sum. Both are also checked against
- * float64 (atol 2e-7·K): an indexing mistake gives errors of order 1.
+ * multiply and per add), so C equals the reference exactly where madd is a separate mul
+ * and add, and within atol 2e-7·K where it is fused (the relaxed builds; gemmVsReference in
+ * test/helpers/cores.ts); skipping a step whose A values are +0 drops terms of ±0, which
+ * changes no non-zero sum. Both are also checked against float64 (atol 2e-7·K): an
+ * indexing mistake gives errors of order 1. Every case runs on every core build.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { Core, CoreFunctions } from '../../src/runtime/core.js';
-import { instantiateCore } from '../../src/runtime/load.js';
 import { expectClose } from '../helpers/compare.js';
+import { type CoreBuild, describeEachCore, gemmVsReference, sharedAcrossCores } from '../helpers/cores.js';
 import { Arena } from '../helpers/op-test.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 
-let core: Core;
-let fn: CoreFunctions;
-let constants: Core['layout'];
-beforeAll(async () => {
-  core = await instantiateCore();
-  fn = core.fn;
-  constants = core.layout;
-});
+/** The packed engine's exports on one core, and its GEMM constants. */
+interface PackedCore {
+  core: Core;
+  build: CoreBuild;
+  fn: CoreFunctions;
+  constants: Core['layout'];
+}
+
+function packedCore(core: Core, build: CoreBuild): PackedCore {
+  return { core, build, fn: core.fn, constants: core.layout };
+}
 
 type Layout = 'forward' | 'inputDelta' | 'weightGrad';
 type Finish = 'none' | 'relu' | 'mask';
@@ -53,7 +58,7 @@ interface PackedCase {
 }
 
 /** Runs gemmPacked and the scalar reference on the same operands; checks C both ways. */
-function checkPacked(c: PackedCase, seed: number): void {
+function checkPacked({ core, build, fn, constants }: PackedCore, c: PackedCase, seed: number): void {
   const { m, n, k, layout, finish, withBias, zeros, bSource } = c;
   const label = `gemmPacked M=${m} N=${n} K=${k} ${layout} finish=${finish} bias=${withBias} zeros=${zeros} B=${bSource}`;
   const random = seededRandom(seed);
@@ -133,20 +138,22 @@ function checkPacked(c: PackedCase, seed: number): void {
   const reference = arena.read(at.cReference, m * n);
   const a32 = Float32Array.from(aValues);
   const b32 = Float32Array.from(bRowMajor);
-  const expected = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let sum = withBias ? Math.fround(bias[j]) : 0;
-      for (let p = 0; p < k; p++) sum += a32[i * aRowStride + p * aKStride] * b32[p * n + j];
-      if (finish === 'relu') sum = Math.max(sum, 0);
-      if (finish === 'mask' && !(Math.fround(mask[i * n + j]) > 0)) {
-        sum = 0;
-        reference[i * n + j] = 0;
+  // The scalar reference kernel has no mask: it gets the same zeros the finish writes.
+  if (finish === 'mask') for (let i = 0; i < m * n; i++) if (!(Math.fround(mask[i]) > 0)) reference[i] = 0;
+  const expected = sharedAcrossCores(`${label} seed=${seed}`, () => {
+    const sums = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = withBias ? Math.fround(bias[j]) : 0;
+        for (let p = 0; p < k; p++) sum += a32[i * aRowStride + p * aKStride] * b32[p * n + j];
+        if (finish === 'relu') sum = Math.max(sum, 0);
+        if (finish === 'mask' && !(Math.fround(mask[i * n + j]) > 0)) sum = 0;
+        sums[i * n + j] = sum;
       }
-      expected[i * n + j] = sum;
     }
-  }
-  expectClose(actual, reference, { atol: 0, rtol: 0 }, `${label}: packed vs scalar reference`);
+    return sums;
+  });
+  expectClose(actual, reference, gemmVsReference(build, k), `${label}: packed vs scalar reference`);
   expectClose(actual, expected, { atol: 2e-7 * k, rtol: 1e-6 }, `${label}: vs float64`);
 }
 
@@ -165,51 +172,62 @@ const SHAPES: [number, number, number][] = [
   [33, 128, 256],
 ];
 
-describe('gemmPacked: the packed engine matches the scalar reference exactly and float64 closely', () => {
-  for (const layout of ['forward', 'inputDelta', 'weightGrad'] as const) {
-    it.each(SHAPES)(`${layout}: M=%i N=%i K=%i, every finish, with and without bias`, (m, n, k) => {
-      let seed = m * 1_000_003 + n * 1009 + k;
-      for (const finish of ['none', 'relu', 'mask'] as const) {
-        for (const withBias of [false, true])
-          checkPacked({ m, n, k, layout, finish, withBias, zeros: 0, bSource: 'strided' }, seed++);
+describeEachCore((core, build) => {
+  describe('gemmPacked: the packed engine matches the scalar reference (exactly without FMA) and float64 closely', () => {
+    let packed: PackedCore;
+    beforeAll(() => {
+      packed = packedCore(core(), build);
+    });
+
+    for (const layout of ['forward', 'inputDelta', 'weightGrad'] as const) {
+      it.each(SHAPES)(`${layout}: M=%i N=%i K=%i, every finish, with and without bias`, (m, n, k) => {
+        let seed = m * 1_000_003 + n * 1009 + k;
+        for (const finish of ['none', 'relu', 'mask'] as const) {
+          for (const withBias of [false, true])
+            checkPacked(packed, { m, n, k, layout, finish, withBias, zeros: 0, bSource: 'strided' }, seed++);
+        }
+      });
+    }
+
+    it.each(SHAPES)('sparse A (most steps all zero), rows and transposed: M=%i N=%i K=%i', (m, n, k) => {
+      let seed = 77 + m + n * 31 + k * 977;
+      for (const layout of ['forward', 'weightGrad'] as const) {
+        for (const zeros of [0.6, 0.95])
+          checkPacked(packed, { m, n, k, layout, finish: 'relu', withBias: true, zeros, bSource: 'strided' }, seed++);
       }
     });
-  }
 
-  it.each(SHAPES)('sparse A (most steps all zero), rows and transposed: M=%i N=%i K=%i', (m, n, k) => {
-    let seed = 77 + m + n * 31 + k * 977;
-    for (const layout of ['forward', 'weightGrad'] as const) {
-      for (const zeros of [0.6, 0.95])
-        checkPacked({ m, n, k, layout, finish: 'relu', withBias: true, zeros, bSource: 'strided' }, seed++);
-    }
-  });
+    it.each(SHAPES)('B prepacked by packPanels, whole and in two row ranges: M=%i N=%i K=%i', (m, n, k) => {
+      let seed = 5 + m * 13 + n * 7 + k;
+      for (const bSource of ['prepacked', 'prepackedInTwo'] as const) {
+        checkPacked(packed, { m, n, k, layout: 'forward', finish: 'none', withBias: false, zeros: 0, bSource }, seed++);
+        checkPacked(
+          packed,
+          { m, n, k, layout: 'weightGrad', finish: 'mask', withBias: true, zeros: 0.8, bSource },
+          seed++,
+        );
+      }
+    });
 
-  it.each(SHAPES)('B prepacked by packPanels, whole and in two row ranges: M=%i N=%i K=%i', (m, n, k) => {
-    let seed = 5 + m * 13 + n * 7 + k;
-    for (const bSource of ['prepacked', 'prepackedInTwo'] as const) {
-      checkPacked({ m, n, k, layout: 'forward', finish: 'none', withBias: false, zeros: 0, bSource }, seed++);
-      checkPacked({ m, n, k, layout: 'weightGrad', finish: 'mask', withBias: true, zeros: 0.8, bSource }, seed++);
-    }
-  });
-
-  it('packPanels zero-fills the last panel past N and writes nothing outside its rows', () => {
-    const [rows, cols, k, first] = [3, 20, 7, 2];
-    const arena = new Arena(core);
-    const src = arena.place(Float32Array.from({ length: rows * cols }, (_, i) => i + 1));
-    const panels = arena.place(2 * k * 16);
-    fn.packPanels(src, rows, cols, panels, k, first);
-    arena.expectGuardsIntact('packPanels');
-    const out = arena.read(panels, 2 * k * 16);
-    for (let panel = 0; panel < 2; panel++) {
-      for (let p = 0; p < k; p++) {
-        for (let j = 0; j < 16; j++) {
-          const value = out[(panel * k + p) * 16 + j];
-          const col = panel * 16 + j;
-          const r = p - first;
-          if (r < 0 || r >= rows) expect(Number.isNaN(value), `row ${p} is not one of the packed rows`).toBe(true);
-          else expect(value, `panel ${panel} row ${p} column ${j}`).toBe(col < cols ? r * cols + col + 1 : 0);
+    it('packPanels zero-fills the last panel past N and writes nothing outside its rows', () => {
+      const [rows, cols, k, first] = [3, 20, 7, 2];
+      const arena = new Arena(packed.core);
+      const src = arena.place(Float32Array.from({ length: rows * cols }, (_, i) => i + 1));
+      const panels = arena.place(2 * k * 16);
+      packed.fn.packPanels(src, rows, cols, panels, k, first);
+      arena.expectGuardsIntact('packPanels');
+      const out = arena.read(panels, 2 * k * 16);
+      for (let panel = 0; panel < 2; panel++) {
+        for (let p = 0; p < k; p++) {
+          for (let j = 0; j < 16; j++) {
+            const value = out[(panel * k + p) * 16 + j];
+            const col = panel * 16 + j;
+            const r = p - first;
+            if (r < 0 || r >= rows) expect(Number.isNaN(value), `row ${p} is not one of the packed rows`).toBe(true);
+            else expect(value, `panel ${panel} row ${p} column ${j}`).toBe(col < cols ? r * cols + col + 1 : 0);
+          }
         }
       }
-    }
+    });
   });
 });
