@@ -27,3 +27,14 @@ export { MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_A
 export { peakMaddChains } from './bench';
 export { firstNonFinite } from './simd';
 export { shareDeltas, splitUpdate } from './parallel';
+export { LEAKY_RELU, ELU, SELU, GELU, GELU_TANH, SILU } from './activations';
+export { HUBER, MAE } from './losses';
+export { lossAndDeltaWithParameters } from './losses';
+export { rmspropStep, adagradStep } from './optimizers';
+export { dropoutForward, dropoutBackward, dropoutKey } from './dropout';
+export { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
+export { penalizeWeights } from './regularize';
+export {
+  referenceActivationForward, referenceActivationBackward, referenceRegressionLoss, referenceRmspropStep, referenceAdagradStep,
+  referenceDropoutForward, referenceBatchNormForwardTraining, referenceBatchNormBackward, referencePenalizeWeights,
+} from './reference';

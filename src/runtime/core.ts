@@ -41,8 +41,8 @@ export interface CoreFunctions {
   ): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
   columnSums(x: number, rows: number, n: number, out: number): void;
-  activationForward(kind: number, z: number, a: number, rows: number, n: number): void;
-  activationBackward(kind: number, a: number, g: number, rows: number, n: number): void;
+  activationForward(kind: number, z: number, a: number, rows: number, n: number, alpha?: number): void;
+  activationBackward(kind: number, a: number, g: number, rows: number, n: number, alpha?: number, z?: number): void;
   lossAndDelta(
     loss: number,
     outputActivation: number,
