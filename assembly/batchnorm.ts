@@ -20,8 +20,8 @@
 // units, never by rows, and get the bits of one thread. Inference is row-wise:
 // any split of the rows gives the same bits.
 //
-// x̂ may alias x (x is read before x̂ is written), y may alias x or x̂, and the
-// backward's output may alias g.
+// x̂ may alias x (x is read before x̂ is written); so may y, but not x̂ and y both:
+// the backward reads x̂. The backward's output may alias g.
 // -----------------------------------------------------------------------------
 
 /**
