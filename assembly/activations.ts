@@ -29,7 +29,15 @@
 //
 // Precision: elu/selu's σ' = a + α from a loses absolute precision as z → -∞
 // (a → -α): about one ulp of α (1.2e-7 at α = 1), like 1 - a² for tanh; from z
-// it is a few ulps relative. silu's σ' is computed in float64. gelu evaluates Φ in
+// it is a few ulps relative. silu's σ' is computed in float64.
+//
+// gelu, measured on 40,001 points of [-10, 10] (test/kernels/activation-kinds.test.ts,
+// 'gelu over a dense grid'): a within 1.6e-7 relative (2.2 ulps) of a float64 z·Φ(z),
+// σ' within 6.8e-8 absolute (σ' = Φ + zφ crosses 0 at z ≈ -0.75, so its error is
+// absolute there). Against PyTorch's nn.GELU() (torch 1.13, CPU) at the 33 points of
+// test/kernels/fixtures/torch-activations.json, -30..30: a within 2.4e-7 relative of
+// torch's float64 wherever torch's own ½x(1 + erf(x/√2)) does not cancel (x ≥ -5),
+// and within 2e-6 absolute of torch's float32, whose 1 + erf cancels for x < 0. gelu evaluates Φ in
 // float64 (normalCdf), so a is z·Φ(z) correctly rounded to within about 1 f32 ulp.
 // -----------------------------------------------------------------------------
 
