@@ -63,9 +63,21 @@ const UNIT_STRIDE: u32 = 0x9e3779b9;
  * Applies inverted dropout at rate p (`rate`) to a[rows, n] in place and writes the
  * mask m[rows, n] (0 or 1/(1 - p)) for the backward pass. Row r is sample
  * `firstSample` + r of the batch; `seed`, `step` and `layer` select the stream.
+ *
+ * mask = 0: the mask is applied but not stored. Called on the deltas g with the forward's
+ * arguments, that is the backward (g ⊙ m, the same bits as dropoutBackward) without a
+ * mask buffer, for the price of hashing again.
  */
 export function dropoutForward(
   a: usize, mask: usize, rows: i32, n: i32, rate: f32, seed: u32, step: u32, layer: u32, firstSample: i32,
+): void {
+  if (mask) applyDropout(a, mask, rows, n, rate, seed, step, layer, firstSample, true);
+  else applyDropout(a, 0, rows, n, rate, seed, step, layer, firstSample, false);
+}
+
+// @ts-ignore: decorator
+@inline function applyDropout(
+  a: usize, mask: usize, rows: i32, n: i32, rate: f32, seed: u32, step: u32, layer: u32, firstSample: i32, storeMask: bool,
 ): void {
   const threshold = dropThreshold(rate);
   const scale: f32 = threshold >= 1 << 24 ? 0 : (threshold == 0 ? 1 : <f32>(1.0 / (1.0 - <f64>rate)));
@@ -86,14 +98,14 @@ export function dropoutForward(
       const keep = i32x4.ge_s(bits, thresholdV);
       const m = v128.and(scaleV, keep);
       const off = <usize>j << 2;
-      v128.store(mr + off, m);
+      if (storeMask) v128.store(mr + off, m);
       v128.store(ar + off, f32x4.mul(v128.load(ar + off), m));
     }
     for (; j < n; j++) {
       const bits = <i32>(mix32(rowKey + <u32>j * UNIT_STRIDE) >>> 8);
       const m: f32 = bits >= threshold ? scale : 0;
       const off = <usize>j << 2;
-      store<f32>(mr + off, m);
+      if (storeMask) store<f32>(mr + off, m);
       store<f32>(ar + off, load<f32>(ar + off) * m);
     }
   }

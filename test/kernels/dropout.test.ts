@@ -217,6 +217,22 @@ describe('dropoutBackward', () => {
     });
   });
 
+  it('dropoutForward on g with no mask buffer (mask = 0) is the backward, bit for bit', () => {
+    const [rows, n] = [6, 21];
+    const a = uniform(seededRandom(31), rows * n, -2, 2);
+    const { mask } = forward(a, n, 2, rows - 2, 0.45, 5, 6, 7);
+    const g = uniform(seededRandom(32), (rows - 2) * n);
+    const arena = new Arena(core, 1);
+    const viaMask = arena.place(g);
+    const viaHash = arena.place(g);
+    const m = arena.place(mask);
+    kernels(core).dropoutBackward(viaMask, m, rows - 2, n);
+    kernels(core).dropoutForward(viaHash, 0, rows - 2, n, 0.45, 5, 6, 7, 2);
+    expectBitEqual(arena.read(viaHash, (rows - 2) * n), arena.read(viaMask, (rows - 2) * n), 'g ⊙ m');
+    expectBitEqual(arena.read(m, (rows - 2) * n), mask, 'the mask buffer untouched');
+    arena.expectGuardsIntact();
+  });
+
   it('zeroes exactly the dropped elements and scales the kept ones by 1/(1 - p)', () => {
     const [rows, n] = [3, 11];
     const { mask } = forward(new Float32Array(rows * n).fill(1), n, 0, rows, 0.5);
