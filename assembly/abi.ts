@@ -95,12 +95,20 @@ export const TANH: i32 = 2;
 export const RELU: i32 = 3;
 export const SOFTPLUS: i32 = 4;
 export const SOFTMAX: i32 = 5;
+export const LEAKY_RELU: i32 = 6;
+export const ELU: i32 = 7;
+export const SELU: i32 = 8;
+export const GELU: i32 = 9;
+export const GELU_TANH: i32 = 10;
+export const SILU: i32 = 11;
 
 // --- loss kinds (CTX_LOSS) -----------------------------------------------------------
 export const MSE: i32 = 0;
 export const L2: i32 = 1;
 export const CROSS_ENTROPY: i32 = 2;
 export const BINARY_CROSS_ENTROPY: i32 = 3;
+export const HUBER: i32 = 4;
+export const MAE: i32 = 5;
 
 // --- accuracy kinds (CTX_ACCURACY) -----------------------------------------------------
 /** No accuracy (regression targets). */

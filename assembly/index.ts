@@ -26,6 +26,17 @@ export { sgdStep, momentumStep, adamStep, adamUpdate, sumOfSquares } from './opt
 export { referenceGemm } from './reference';
 export { firstNonFinite } from './simd';
 
+// The toolbox's kernels (dropout, batch norm, penalties, more optimizers and losses) and their scalar references.
+export { lossAndDeltaWithParameters } from './losses';
+export { rmspropStep, adagradStep } from './optimizers';
+export { dropoutForward, dropoutBackward, dropoutKey } from './dropout';
+export { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
+export { penalizeWeights } from './regularize';
+export {
+  referenceActivationForward, referenceActivationBackward, referenceRegressionLoss, referenceRmspropStep, referenceAdagradStep,
+  referenceDropoutForward, referenceBatchNormForwardTraining, referenceBatchNormBackward, referencePenalizeWeights,
+} from './reference';
+
 /** First byte the host may use: everything below belongs to the module's static data. */
 export function heapBase(): usize {
   return __heap_base;

@@ -12,6 +12,10 @@
 //         δ_j = (a_j Σ_k t_k - t_j)/rows            (= (a - t)/rows for one-hot t)
 //   BCE   sigmoid + binary cross-entropy, fused and stable, mean over elements:
 //         L = 1/(rows·n) Σ max(z,0) - z t + log1p(e^-|z|)    δ = (a - t)/(rows·n)
+//   Huber L = 1/(rows·n) Σ h(a - t),  h(d) = |d| < β ? ½d² : β(|d| - ½β)
+//         ∂L/∂a = clamp(a - t, -β, β)/(rows·n)   (PyTorch's HuberLoss(delta=β), Keras' Huber)
+//   MAE   L = 1/(rows·n) Σ |a - t|            ∂L/∂a = sign(a - t)/(rows·n), 0 at a = t
+//         (PyTorch's L1Loss, Keras' 'mae')
 //
 // On entry `zd` holds the output pre-activations z; on exit (when `writeDelta`)
 // it holds δ. `a` holds the outputs σ(z); `t` the targets, all [rows, n].
@@ -19,13 +23,27 @@
 
 import { activationBackward } from './activations';
 import {
-  SIGMOID, SOFTMAX, MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, ACCURACY_NONE, ACCURACY_ARGMAX, ACCURACY_THRESHOLD,
+  SIGMOID, SOFTMAX, MSE, L2, CROSS_ENTROPY, BINARY_CROSS_ENTROPY, HUBER, MAE, ACCURACY_NONE, ACCURACY_ARGMAX, ACCURACY_THRESHOLD,
 } from './abi';
 
 /** The rows' share of the batch's mean loss; writes δ into zd when writeDelta. */
 export function lossAndDelta(
   loss: i32, outputActivation: i32, zd: usize, a: usize, t: usize, rows: i32, n: i32, writeDelta: bool,
   batchRows: i32,
+): f64 {
+  return lossAndDeltaWithParameters(loss, outputActivation, zd, a, t, rows, n, writeDelta, batchRows, 1, 0, 0);
+}
+
+/**
+ * lossAndDelta with the parameters the newer kinds need: `huberDelta` (β of HUBER, > 0),
+ * and the output activation's `alpha` and pre-activations `z` (a buffer apart from zd,
+ * which receives δ) for activationBackward (activations.ts: z is read by GELU, GELU_TANH
+ * and SILU only; 0 otherwise). Per-element losses (MSE, HUBER, MAE) work with any
+ * output activation; CE needs SOFTMAX and BCE SIGMOID.
+ */
+export function lossAndDeltaWithParameters(
+  loss: i32, outputActivation: i32, zd: usize, a: usize, t: usize, rows: i32, n: i32, writeDelta: bool,
+  batchRows: i32, huberDelta: f32, alpha: f32, z: usize,
 ): f64 {
   // `batchRows` is the whole batch's size: a thread that holds only some of its rows
   // still averages over all of them, so the threads' partial results simply add.
@@ -44,7 +62,35 @@ export function lossAndDelta(
         if (writeDelta) store<f32>(zd + off, diff * gradScale);
       }
       total = perElement ? total / <f64>batchCount : 0.5 * total / <f64>batchRows;
-      if (writeDelta) activationBackward(outputActivation, a, zd, rows, n);
+      if (writeDelta) activationBackward(outputActivation, a, zd, rows, n, alpha, z);
+      break;
+    }
+    case HUBER: {
+      assert(huberDelta > 0);
+      const gradScale: f32 = <f32>(1.0 / <f64>batchCount);
+      const beta: f64 = <f64>huberDelta;
+      for (let i = 0; i < count; i++) {
+        const off = <usize>i << 2;
+        const diff = load<f32>(a + off) - load<f32>(t + off);
+        const d = <f64>diff;
+        const size = Math.abs(d);
+        total += size < beta ? 0.5 * d * d : beta * (size - 0.5 * beta);
+        if (writeDelta) store<f32>(zd + off, Mathf.min(Mathf.max(diff, -huberDelta), huberDelta) * gradScale);
+      }
+      total /= <f64>batchCount;
+      if (writeDelta) activationBackward(outputActivation, a, zd, rows, n, alpha, z);
+      break;
+    }
+    case MAE: {
+      const gradScale: f32 = <f32>(1.0 / <f64>batchCount);
+      for (let i = 0; i < count; i++) {
+        const off = <usize>i << 2;
+        const diff = load<f32>(a + off) - load<f32>(t + off);
+        total += Math.abs(<f64>diff);
+        if (writeDelta) store<f32>(zd + off, diff > 0 ? gradScale : (diff < 0 ? -gradScale : 0));
+      }
+      total /= <f64>batchCount;
+      if (writeDelta) activationBackward(outputActivation, a, zd, rows, n, alpha, z);
       break;
     }
     case CROSS_ENTROPY: {

@@ -155,7 +155,7 @@ export function forward(ctx: usize, rows: i32): void {
     const fuseRelu = activation == RELU && !isOutput;
     const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
     denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch, packedW);
-    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize);
+    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize, 0);
     input = outputs;
   }
 }
@@ -190,7 +190,7 @@ function backwardLayers(ctx: usize, rows: i32, deltasOnly: bool): void {
     const previousActivation = field(previous, LAYER_ACTIVATION);
     const fuseRelu = previousActivation == RELU;
     denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch);
-    if (!fuseRelu) activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize);
+    if (!fuseRelu) activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, 0, 0);
   }
 }
 

@@ -10,6 +10,11 @@
 //   Adam       m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²
 //              p -= (lr / (1-β1^t)) · m / (√v / √(1-β2^t) + ε)
 //   AdamW      p -= lr·λ·p first (decoupled decay), then the Adam step without L2.
+//   RMSprop    s = α·s + (1-α)·g²;  centered: ḡ = α·ḡ + (1-α)·g,  d = √(s - ḡ²) + ε
+//              else d = √s + ε  (ε outside the root, as PyTorch);
+//              momentum μ > 0: b = μ·b + g/d;  p -= lr·b      else p -= lr·g/d
+//   Adagrad    S += g²;  p -= lr/(1 + (t-1)·decay) · g/(√S + ε)   (t ≥ 1; S starts at
+//              initial_accumulator_value, written by the host)
 // Buffers are [n] f32; n need not be a multiple of 4.
 // -----------------------------------------------------------------------------
 
@@ -157,4 +162,94 @@ export function adamUpdate(
     v128.store(params + off, f32x4.sub(p, f32x4.mul(stepV, f32x4.div(mi, denom))));
   }
   return i;
+}
+
+/**
+ * RMSprop (PyTorch's torch.optim.RMSprop): squareAvg s, and when used a momentum buffer b
+ * (momentum > 0) and a gradient average ḡ (centered); buffers not used may be 0.
+ * weightDecay is L2 added to g. All buffers [n], start at zero.
+ */
+export function rmspropStep(
+  params: usize, grads: usize, squareAvg: usize, momentumBuffer: usize, gradAvg: usize, n: i32,
+  lr: f32, alpha: f32, epsilon: f32, weightDecay: f32, momentum: f32, centered: bool, gradScale: f32,
+): void {
+  const oneMinusAlpha: f32 = 1 - alpha;
+  const useMomentum = momentum > 0;
+  assert(!useMomentum || momentumBuffer != 0);
+  assert(!centered || gradAvg != 0);
+  const lrV = f32x4.splat(lr), aV = f32x4.splat(alpha), oneMinusAV = f32x4.splat(oneMinusAlpha);
+  const epsV = f32x4.splat(epsilon), muV = f32x4.splat(momentum), sV = f32x4.splat(gradScale), l2V = f32x4.splat(weightDecay);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const p = v128.load(params + off);
+    const g = effectiveGradient(v128.load(grads + off), p, sV, l2V);
+    const s = f32x4.add(f32x4.mul(aV, v128.load(squareAvg + off)), f32x4.mul(oneMinusAV, f32x4.mul(g, g)));
+    v128.store(squareAvg + off, s);
+    let variance = s;
+    if (centered) {
+      const mean = f32x4.add(f32x4.mul(aV, v128.load(gradAvg + off)), f32x4.mul(oneMinusAV, g));
+      v128.store(gradAvg + off, mean);
+      variance = f32x4.sub(s, f32x4.mul(mean, mean));
+    }
+    const step = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), epsV));
+    if (useMomentum) {
+      const b = f32x4.add(f32x4.mul(muV, v128.load(momentumBuffer + off)), step);
+      v128.store(momentumBuffer + off, b);
+      v128.store(params + off, f32x4.sub(p, f32x4.mul(lrV, b)));
+    } else {
+      v128.store(params + off, f32x4.sub(p, f32x4.mul(lrV, step)));
+    }
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const p = load<f32>(params + off);
+    const g = load<f32>(grads + off) * gradScale + weightDecay * p;
+    const s = alpha * load<f32>(squareAvg + off) + oneMinusAlpha * (g * g);
+    store<f32>(squareAvg + off, s);
+    let variance = s;
+    if (centered) {
+      const mean = alpha * load<f32>(gradAvg + off) + oneMinusAlpha * g;
+      store<f32>(gradAvg + off, mean);
+      variance = s - mean * mean;
+    }
+    const step = g / (Mathf.sqrt(variance) + epsilon);
+    if (useMomentum) {
+      const b = momentum * load<f32>(momentumBuffer + off) + step;
+      store<f32>(momentumBuffer + off, b);
+      store<f32>(params + off, p - lr * b);
+    } else {
+      store<f32>(params + off, p - lr * step);
+    }
+  }
+}
+
+/**
+ * Adagrad (PyTorch's torch.optim.Adagrad) at step t = `step` ≥ 1: the accumulator S
+ * (start it at initial_accumulator_value) gains g², and p -= clr·g/(√S + ε) with
+ * clr = lr/(1 + (t-1)·lrDecay). weightDecay is L2 added to g.
+ */
+export function adagradStep(
+  params: usize, grads: usize, sumSquares: usize, n: i32,
+  lr: f32, lrDecay: f32, epsilon: f32, weightDecay: f32, step: i32, gradScale: f32,
+): void {
+  const clr = <f32>(<f64>lr / (1 + <f64>(step - 1) * <f64>lrDecay));
+  const clrV = f32x4.splat(clr), epsV = f32x4.splat(epsilon), sV = f32x4.splat(gradScale), l2V = f32x4.splat(weightDecay);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const p = v128.load(params + off);
+    const g = effectiveGradient(v128.load(grads + off), p, sV, l2V);
+    const sum = f32x4.add(v128.load(sumSquares + off), f32x4.mul(g, g));
+    v128.store(sumSquares + off, sum);
+    v128.store(params + off, f32x4.sub(p, f32x4.mul(clrV, f32x4.div(g, f32x4.add(f32x4.sqrt(sum), epsV)))));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const p = load<f32>(params + off);
+    const g = load<f32>(grads + off) * gradScale + weightDecay * p;
+    const sum = load<f32>(sumSquares + off) + g * g;
+    store<f32>(sumSquares + off, sum);
+    store<f32>(params + off, p - clr * (g / (Mathf.sqrt(sum) + epsilon)));
+  }
 }

@@ -5,9 +5,22 @@
 /** Every function the WebAssembly core exports (pointers and numbers only). */
 export interface CoreFunctions {
   /** assembly/activations/activationBackward */
-  activationBackward(kind: number, a: number, g: number, rows: number, n: number): void;
+  activationBackward(kind: number, a: number, g: number, rows: number, n: number, alpha: number, z: number): void;
   /** assembly/activations/activationForward */
-  activationForward(kind: number, z: number, a: number, rows: number, n: number): void;
+  activationForward(kind: number, z: number, a: number, rows: number, n: number, alpha: number): void;
+  /** assembly/optimizers/adagradStep */
+  adagradStep(
+    params: number,
+    grads: number,
+    sumSquares: number,
+    n: number,
+    lr: number,
+    lrDecay: number,
+    epsilon: number,
+    weightDecay: number,
+    step: number,
+    gradScale: number,
+  ): void;
   /** assembly/optimizers/adamStep */
   adamStep(
     params: number,
@@ -43,6 +56,50 @@ export interface CoreFunctions {
   ): void;
   /** assembly/network/backward */
   backward(ctx: number, rows: number): void;
+  /** assembly/batchnorm/batchNormBackward */
+  batchNormBackward(
+    g: number,
+    xhat: number,
+    dx: number,
+    rows: number,
+    n: number,
+    c0: number,
+    c1: number,
+    gamma: number,
+    invStd: number,
+    dGamma: number,
+    dBeta: number,
+  ): void;
+  /** assembly/batchnorm/batchNormForwardInference */
+  batchNormForwardInference(
+    x: number,
+    y: number,
+    rows: number,
+    n: number,
+    gamma: number,
+    beta: number,
+    runningMean: number,
+    runningVar: number,
+    epsilon: number,
+  ): void;
+  /** assembly/batchnorm/batchNormForwardTraining */
+  batchNormForwardTraining(
+    x: number,
+    xhat: number,
+    y: number,
+    rows: number,
+    n: number,
+    c0: number,
+    c1: number,
+    gamma: number,
+    beta: number,
+    mean: number,
+    invStd: number,
+    runningMean: number,
+    runningVar: number,
+    momentum: number,
+    epsilon: number,
+  ): void;
   /** assembly/gemm/helpers/columnSums */
   columnSums(x: number, rows: number, n: number, out: number): void;
   /** assembly/losses/countCorrect */
@@ -84,6 +141,22 @@ export interface CoreFunctions {
     sparseInput: number | boolean,
     scratch: number,
   ): void;
+  /** assembly/dropout/dropoutBackward */
+  dropoutBackward(g: number, mask: number, rows: number, n: number): void;
+  /** assembly/dropout/dropoutForward */
+  dropoutForward(
+    a: number,
+    mask: number,
+    rows: number,
+    n: number,
+    rate: number,
+    seed: number,
+    step: number,
+    layer: number,
+    firstSample: number,
+  ): void;
+  /** assembly/dropout/dropoutKey */
+  dropoutKey(seed: number, step: number, layer: number): number;
   /** assembly/network/evaluateRows */
   evaluateRows(ctx: number, data: number, start: number, count: number): number;
   /** assembly/simd/firstNonFinite */
@@ -149,6 +222,21 @@ export interface CoreFunctions {
     writeDelta: number | boolean,
     batchRows: number,
   ): number;
+  /** assembly/losses/lossAndDeltaWithParameters */
+  lossAndDeltaWithParameters(
+    loss: number,
+    outputActivation: number,
+    zd: number,
+    a: number,
+    t: number,
+    rows: number,
+    n: number,
+    writeDelta: number | boolean,
+    batchRows: number,
+    huberDelta: number,
+    alpha: number,
+    z: number,
+  ): number;
   /** assembly/optimizers/momentumStep */
   momentumStep(
     params: number,
@@ -169,8 +257,67 @@ export interface CoreFunctions {
   packWeights(ctx: number): void;
   /** assembly/bench/peakMaddChains */
   peakMaddChains(iterations: number, chains: number, seed: number): number;
+  /** assembly/regularize/penalizeWeights */
+  penalizeWeights(w: number, gw: number, count: number, l1: number, l2: number): number;
   /** assembly/network/predictRows */
   predictRows(ctx: number, data: number, start: number, count: number): void;
+  /** assembly/reference/referenceActivationBackward */
+  referenceActivationBackward(kind: number, z: number, g: number, count: number, alpha: number): void;
+  /** assembly/reference/referenceActivationForward */
+  referenceActivationForward(kind: number, z: number, a: number, count: number, alpha: number): void;
+  /** assembly/reference/referenceAdagradStep */
+  referenceAdagradStep(
+    params: number,
+    grads: number,
+    sumSquares: number,
+    n: number,
+    lr: number,
+    lrDecay: number,
+    epsilon: number,
+    weightDecay: number,
+    step: number,
+    gradScale: number,
+  ): void;
+  /** assembly/reference/referenceBatchNormBackward */
+  referenceBatchNormBackward(
+    g: number,
+    xhat: number,
+    dx: number,
+    rows: number,
+    n: number,
+    gamma: number,
+    invStd: number,
+    dGamma: number,
+    dBeta: number,
+  ): void;
+  /** assembly/reference/referenceBatchNormForwardTraining */
+  referenceBatchNormForwardTraining(
+    x: number,
+    xhat: number,
+    y: number,
+    rows: number,
+    n: number,
+    gamma: number,
+    beta: number,
+    mean: number,
+    invStd: number,
+    runningMean: number,
+    runningVar: number,
+    momentum: number,
+    epsilon: number,
+  ): void;
+  /** assembly/reference/referenceDropoutForward */
+  referenceDropoutForward(
+    a: number,
+    mask: number,
+    rows: number,
+    n: number,
+    rate: number,
+    seed: number,
+    step: number,
+    layer: number,
+    firstSample: number,
+  ): void;
   /** assembly/reference/referenceGemm */
   referenceGemm(
     m: number,
@@ -185,6 +332,50 @@ export interface CoreFunctions {
     ldc: number,
     bias: number,
     relu: number | boolean,
+  ): void;
+  /** assembly/reference/referencePenalizeWeights */
+  referencePenalizeWeights(w: number, gw: number, count: number, l1: number, l2: number): number;
+  /** assembly/reference/referenceRegressionLoss */
+  referenceRegressionLoss(
+    loss: number,
+    a: number,
+    t: number,
+    d: number,
+    count: number,
+    batchCount: number,
+    huberDelta: number,
+  ): number;
+  /** assembly/reference/referenceRmspropStep */
+  referenceRmspropStep(
+    params: number,
+    grads: number,
+    squareAvg: number,
+    momentumBuffer: number,
+    gradAvg: number,
+    n: number,
+    lr: number,
+    alpha: number,
+    epsilon: number,
+    weightDecay: number,
+    momentum: number,
+    centered: number | boolean,
+    gradScale: number,
+  ): void;
+  /** assembly/optimizers/rmspropStep */
+  rmspropStep(
+    params: number,
+    grads: number,
+    squareAvg: number,
+    momentumBuffer: number,
+    gradAvg: number,
+    n: number,
+    lr: number,
+    alpha: number,
+    epsilon: number,
+    weightDecay: number,
+    momentum: number,
+    centered: number | boolean,
+    gradScale: number,
   ): void;
   /** assembly/optimizers/sgdStep */
   sgdStep(params: number, grads: number, n: number, lr: number, weightDecay: number, gradScale: number): void;
@@ -210,16 +401,23 @@ export interface CoreFunctions {
 
 /** Each exported function and its parameter count. */
 export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: number } = {
-  activationBackward: 5,
-  activationForward: 5,
+  activationBackward: 7,
+  activationForward: 6,
+  adagradStep: 10,
   adamStep: 13,
   adamUpdate: 14,
   backward: 2,
+  batchNormBackward: 11,
+  batchNormForwardInference: 9,
+  batchNormForwardTraining: 15,
   columnSums: 4,
   countCorrect: 5,
   denseForward: 11,
   denseInputDelta: 8,
   denseWeightGradient: 9,
+  dropoutBackward: 4,
+  dropoutForward: 9,
+  dropoutKey: 3,
   evaluateRows: 4,
   firstNonFinite: 2,
   forward: 2,
@@ -229,13 +427,25 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   gradientStep: 6,
   heapBase: 0,
   lossAndDelta: 9,
+  lossAndDeltaWithParameters: 12,
   momentumStep: 9,
   optimizerStep: 2,
   packPanels: 6,
   packWeights: 1,
   peakMaddChains: 3,
+  penalizeWeights: 5,
   predictRows: 4,
+  referenceActivationBackward: 5,
+  referenceActivationForward: 5,
+  referenceAdagradStep: 10,
+  referenceBatchNormBackward: 9,
+  referenceBatchNormForwardTraining: 13,
+  referenceDropoutForward: 9,
   referenceGemm: 12,
+  referencePenalizeWeights: 5,
+  referenceRegressionLoss: 7,
+  referenceRmspropStep: 13,
+  rmspropStep: 13,
   sgdStep: 6,
   shareDeltas: 6,
   splitUpdate: 7,
@@ -273,12 +483,16 @@ export const CORE_CONSTANT_NAMES = [
   'DATA_INPUT_SCALE',
   'DATA_TARGETS',
   'DATA_TARGET_KIND',
+  'ELU',
   'FINISH_NONE',
   'FINISH_RELU',
   'FINISH_RELU_MASK',
+  'GELU',
+  'GELU_TANH',
   'GEMM_PREPACKED_B',
   'GEMM_SCRATCH_BYTES',
   'GEMM_SPARSE_A',
+  'HUBER',
   'INPUT_F32',
   'INPUT_U8',
   'L2',
@@ -294,7 +508,9 @@ export const CORE_CONSTANT_NAMES = [
   'LAYER_PD',
   'LAYER_PW',
   'LAYER_W',
+  'LEAKY_RELU',
   'LINEAR',
+  'MAE',
   'MSE',
   'OPTIMIZER_ADAM',
   'OPTIMIZER_ADAMW',
@@ -317,7 +533,9 @@ export const CORE_CONSTANT_NAMES = [
   'OPT_TRACK_NORM',
   'OPT_WEIGHT_DECAY',
   'RELU',
+  'SELU',
   'SIGMOID',
+  'SILU',
   'SOFTMAX',
   'SOFTPLUS',
   'TANH',

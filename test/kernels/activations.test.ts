@@ -71,7 +71,7 @@ describeEachCore((core) => {
           core(),
           {
             buffers: { z: preActivations(rows * 31 + n, rows * n), a: rows * n },
-            run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.z, at.a, rows, n),
+            run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.z, at.a, rows, n, 0),
             reference: ({ z }) => ({ a: activate(activation, z, rows, n), z }),
             tolerance,
           },
@@ -85,7 +85,7 @@ describeEachCore((core) => {
           core(),
           {
             buffers: { za: preActivations(5, rows * n) },
-            run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.za, at.za, rows, n),
+            run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.za, at.za, rows, n, 0),
             reference: ({ za }) => ({ za: activate(activation, za, rows, n) }),
             tolerance,
           },
@@ -109,8 +109,8 @@ describeEachCore((core) => {
             },
             run(fn, at, layout) {
               const kind = activationKind(layout, activation);
-              fn.activationForward(kind, at.z, at.a, rows, n);
-              fn.activationBackward(kind, at.a, at.g, rows, n);
+              fn.activationForward(kind, at.z, at.a, rows, n, 0);
+              fn.activationBackward(kind, at.a, at.g, rows, n, 0, 0);
             },
             reference: ({ z, g }) => ({ g: backwardReference(activation, z, g, rows, n) }),
             tolerance,
@@ -125,7 +125,7 @@ describeEachCore((core) => {
       const g = [1, 2, 3, 4, 5, 6, 7, 8, 9];
       checkOp(core(), {
         buffers: { a, g },
-        run: (fn, at, layout) => fn.activationBackward(layout.RELU, at.a, at.g, 1, 9),
+        run: (fn, at, layout) => fn.activationBackward(layout.RELU, at.a, at.g, 1, 9, 0, 0),
         reference: ({ a: placed }) => ({ g: g.map((v, i) => (a[i] > 0 ? v : 0)), a: placed }),
         tolerance: { atol: 0, rtol: 0 },
       });
@@ -135,7 +135,7 @@ describeEachCore((core) => {
       const g = uniform(seededRandom(3), 11);
       checkOp(core(), {
         buffers: { a: uniform(seededRandom(4), 11), g },
-        run: (fn, at, layout) => fn.activationBackward(layout.LINEAR, at.a, at.g, 1, 11),
+        run: (fn, at, layout) => fn.activationBackward(layout.LINEAR, at.a, at.g, 1, 11, 0, 0),
         reference: ({ g: initial }) => ({ g: initial }),
         tolerance: { atol: 0, rtol: 0 },
       });

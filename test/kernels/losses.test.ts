@@ -116,7 +116,7 @@ describeEachCore((core) => {
               t: Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)),
             },
             run(fn, at, layout) {
-              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, 0);
               return fn.lossAndDelta(
                 lossKind(layout, loss),
                 activationKind(layout, activation),
@@ -146,7 +146,7 @@ describeEachCore((core) => {
           {
             buffers: { zd: z, a: rows * n, t },
             run(fn, at, layout) {
-              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, 0);
               return fn.lossAndDelta(
                 lossKind(layout, loss),
                 activationKind(layout, activation),
@@ -181,7 +181,7 @@ describeEachCore((core) => {
           checkOp(core(), {
             buffers: { zd: z.subarray(from * n, to * n), a: (to - from) * n, t: t.subarray(from * n, to * n) },
             run(fn, at, layout) {
-              fn.activationForward(activationKind(layout, activation), at.zd, at.a, to - from, n);
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, to - from, n, 0);
               return fn.lossAndDelta(
                 lossKind(layout, loss),
                 activationKind(layout, activation),

@@ -22,8 +22,8 @@ function runActivation(core: Core, activation: Parameters<typeof activationKind>
   return checkOp(core, {
     buffers: { z, a: z.length, g: new Float32Array(z.length).fill(1) },
     run(fn, at, layout) {
-      fn.activationForward(activationKind(layout, activation), at.z, at.a, 1, z.length);
-      fn.activationBackward(activationKind(layout, activation), at.a, at.g, 1, z.length);
+      fn.activationForward(activationKind(layout, activation), at.z, at.a, 1, z.length, 0);
+      fn.activationBackward(activationKind(layout, activation), at.a, at.g, 1, z.length, 0, 0);
     },
     reference: () => ({}),
     tolerance: { atol: 0, rtol: 0 },
@@ -116,7 +116,7 @@ describeEachCore((core) => {
         {
           buffers: { zd: z, a: z.length, t },
           run(fn, at, layout) {
-            fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n);
+            fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, 0);
             return fn.lossAndDelta(
               lossKind(layout, loss),
               activationKind(layout, activation),
