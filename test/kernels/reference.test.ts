@@ -79,13 +79,13 @@ describe('the float64 reference', () => {
 
 describe('a name from src/ that the helpers do not know fails clearly', () => {
   // Stand-ins for a name added to ACTIVATIONS, LOSSES or OPTIMIZERS before its test support.
-  const gelu = 'gelu' as Activation;
+  const swish = 'swish' as Activation;
   const hinge = 'hinge' as Loss;
   const lion = 'lion' as NormalizedOptimizer['type'];
 
   it('the float64 oracle names the missing activation, loss or optimizer and the file to edit', () => {
-    expect(() => activate(gelu, [0], 1, 1)).toThrow(
-      "test/helpers/reference.ts has no float64 activation 'gelu': add one, and the op suite checks the core's against it",
+    expect(() => activate(swish, [0], 1, 1)).toThrow(
+      "test/helpers/reference.ts has no float64 activation 'swish': add one, and the op suite checks the core's against it",
     );
     expect(() => lossOfLogits(hinge, 'linear', [0], [0], 1, 1)).toThrow(/no float64 loss 'hinge'/);
     const rule: NormalizedOptimizer = {
@@ -108,7 +108,7 @@ describe('a name from src/ that the helpers do not know fails clearly', () => {
     expect(lossKind(layout, 'binaryCrossEntropy')).toBe(layout.BINARY_CROSS_ENTROPY);
     expect(optimizerKind(layout, 'adamw')).toBe(layout.OPTIMIZER_ADAMW);
     expect(optimizerKind(layout, 'nesterov')).toBe(layout.OPTIMIZER_NESTEROV);
-    expect(() => activationKind(layout, gelu)).toThrow(/activation 'gelu' has no code: the core's layout has no GELU/);
+    expect(() => activationKind(layout, swish)).toThrow(/activation 'swish' has no code: the core's layout has no SWISH/);
     expect(() => lossKind(layout, hinge)).toThrow(/no HINGE/);
   });
 });
