@@ -9,7 +9,8 @@
  * `describeEachCore(body)` runs `body` once per build, in blocks titled '<name> core', so the
  * output shows every case on every build. A build this engine cannot compile (relaxed SIMD on
  * Node 20 without --experimental-wasm-relaxed-simd, which vitest.config.ts passes to
- * test/kernels/ when needed) is a skipped block whose title, and a line on stderr, say why.
+ * test/kernels/ when needed) is a skipped block whose title, and a line on stderr, say why;
+ * so is a build a file leaves out on purpose (`exclude`), as tfjs lists each exclusion.
  *
  * Only the GEMM kernels use madd, so only they need a per-build tolerance (`gemmVsReference`).
  */
@@ -59,15 +60,21 @@ export async function instantiateBuild(build: CoreBuild, initialBytes = 1 << 20)
   return core;
 }
 
+/** Builds a file leaves out, and why (the reason is shown in the skipped block's title). */
+export interface CoreExclusion {
+  when(build: CoreBuild): boolean;
+  reason: string;
+}
+
 /**
  * Runs `body` once per core build, inside describe('<name> core'). `core()` is that build's
  * instance (created in beforeAll, one per file and build); `build` says which it is.
  */
-export function describeEachCore(body: (core: () => Core, build: CoreBuild) => void): void {
+export function describeEachCore(body: (core: () => Core, build: CoreBuild) => void, exclude?: CoreExclusion): void {
   for (const build of CORE_BUILDS) {
-    const reason = unavailableReason(build);
+    const reason = exclude?.when(build) ? exclude.reason : unavailableReason(build);
     if (reason !== undefined) {
-      console.warn(`op suite: ${build.name} core skipped: ${reason}`);
+      if (!exclude?.when(build)) console.warn(`op suite: ${build.name} core skipped: ${reason}`);
       describe.skip(`${build.name} core (skipped: ${reason})`, () => {
         body(() => {
           throw new Error(`the ${build.name} core is skipped: ${reason}`);

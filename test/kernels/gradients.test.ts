@@ -16,9 +16,10 @@
  * Activations and losses are src/'s lists: every activation normalizeSpec accepts in a
  * hidden layer, and every loss with an output layer it accepts.
  *
- * Every case runs on every core build, as users reach them: init({ relaxed }) picks the
- * baseline or relaxed core, and a model with threads: 2 runs on the threads build of that
- * kind (its gradients here come from gradientStep on the main thread's shared memory).
+ * The cases run on the one-thread builds as users reach them: init({ relaxed }) picks the
+ * baseline or relaxed core. The threads builds are left out (a threaded model starts its
+ * workers, ~40 ms a case): their kernels run in the other kernels/ files, and
+ * test/model/threads.test.ts trains threaded models to the one-thread weights bit for bit.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -56,13 +57,9 @@ function batchFor(model: Model, batch: number, seed: number): { inputs: Float32A
   return { inputs, targets };
 }
 
-/** Threads of the models the current core block creates: 2 selects the threads builds. */
-let threads = 1;
-
 /** A model with its seeded initial weights and biases drawn from [-0.5, 0.5). */
 async function modelFor({ inputSize, layers, loss, seed }: NetworkCase): Promise<Model> {
-  const model = await createModel({ inputSize, layers, loss, seed, threads });
-  expect(model.threading.threads, `threads (${model.threading.reason ?? 'no reason given'})`).toBe(threads);
+  const model = await createModel({ inputSize, layers, loss, seed });
   const description = model.describe();
   const random = seededRandom(seed + 1);
   for (const layer of description.layers) layer.bias = uniform(random, layer.units, -0.5, 0.5);
@@ -125,128 +122,133 @@ const HIDDEN = ACTIVATIONS.filter((activation) =>
   ]),
 );
 
-describeEachCore((_, build) => {
-  beforeAll(async () => {
-    await init({ relaxed: build.fused });
-    threads = build.shared ? 2 : 1;
-  });
-
-  it('models run on this build (coreInfo says which kind; threads builds share memory)', async () => {
-    expect(coreInfo().simd).toBe(build.fused ? 'relaxed' : 'baseline');
-    const model = await modelFor({
-      name: 'probe',
-      inputSize: 2,
-      layers: [{ units: 2, activation: 'tanh' }],
-      loss: 'mse',
-      batch: 1,
-      seed: 1,
+describeEachCore(
+  (_, build) => {
+    beforeAll(async () => {
+      await init({ relaxed: build.fused });
     });
-    try {
-      expect(engineOf(model).core.memory.buffer instanceof SharedArrayBuffer).toBe(build.shared);
-    } finally {
-      model.dispose();
-    }
-  });
 
-  describe('each activation, as a hidden and as the output layer (MSE)', () => {
-    it.each(HIDDEN)('%s: 4 -> 6 -> 3, batch 5', async (activation) => {
-      await checkGradients({
-        name: activation,
-        inputSize: 4,
-        batch: 5,
-        seed: 11,
+    it('models run on this build (coreInfo says which kind)', async () => {
+      expect(coreInfo().simd).toBe(build.fused ? 'relaxed' : 'baseline');
+      const model = await modelFor({
+        name: 'probe',
+        inputSize: 2,
+        layers: [{ units: 2, activation: 'tanh' }],
         loss: 'mse',
-        layers: [
-          { units: 6, activation },
-          { units: 3, activation },
-        ],
-      });
-    });
-
-    it('softmax as the output layer with MSE (backward through the softmax Jacobian): 4 -> 6 tanh -> 5 softmax', async () => {
-      await checkGradients({
-        name: 'softmax+mse',
-        inputSize: 4,
-        batch: 5,
-        seed: 12,
-        loss: 'mse',
-        layers: [
-          { units: 6, activation: 'tanh' },
-          { units: 5, activation: 'softmax' },
-        ],
-      });
-    });
-  });
-
-  describe('each loss: 5 -> 7 tanh -> output, batch 6', () => {
-    /** The output layer each loss is checked with; a loss not listed gets the first one src/ accepts. */
-    const outputs: Partial<Record<Loss, { units: number; activation: Activation }>> = {
-      mse: { units: 3, activation: 'linear' },
-      l2: { units: 3, activation: 'sigmoid' },
-      crossEntropy: { units: 4, activation: 'softmax' },
-      binaryCrossEntropy: { units: 2, activation: 'sigmoid' },
-    };
-    const outputFor = (loss: Loss) =>
-      outputs[loss] ??
-      ACTIVATIONS.map((activation) => ({ units: 3, activation })).find((output) => accepted([output], loss));
-    it.each(LOSSES)('%s', async (loss) => {
-      const output = outputFor(loss);
-      if (!output) throw new Error(`no output activation in ACTIVATIONS is accepted with loss '${loss}'`);
-      await checkGradients({
-        name: loss,
-        inputSize: 5,
-        batch: 6,
-        seed: 21,
-        loss,
-        layers: [{ units: 7, activation: 'tanh' }, output],
-      });
-    });
-  });
-
-  describe('three-layer networks (every GEMM path: 6-row tiles, row tails, 4- and 1-column panels)', () => {
-    it('9 -> 17 tanh -> 10 relu -> 5 softmax, cross-entropy, batch 13', async () => {
-      await checkGradients({
-        name: '3-layer classifier',
-        inputSize: 9,
-        batch: 13,
-        seed: 31,
-        loss: 'crossEntropy',
-        layers: [
-          { units: 17, activation: 'tanh' },
-          { units: 10, activation: 'relu' },
-          { units: 5, activation: 'softmax' },
-        ],
-      });
-    });
-
-    it('7 -> 8 sigmoid -> 6 softplus -> 3 linear, MSE, batch 8', async () => {
-      await checkGradients({
-        name: '3-layer regression',
-        inputSize: 7,
-        batch: 8,
-        seed: 41,
-        loss: 'mse',
-        layers: [
-          { units: 8, activation: 'sigmoid' },
-          { units: 6, activation: 'softplus' },
-          { units: 3, activation: 'linear' },
-        ],
-      });
-    });
-
-    it('a batch of one row: 3 -> 5 relu -> 4 tanh -> 1 sigmoid, binary cross-entropy', async () => {
-      await checkGradients({
-        name: 'single row',
-        inputSize: 3,
         batch: 1,
-        seed: 51,
-        loss: 'binaryCrossEntropy',
-        layers: [
-          { units: 5, activation: 'relu' },
-          { units: 4, activation: 'tanh' },
-          { units: 1, activation: 'sigmoid' },
-        ],
+        seed: 1,
+      });
+      try {
+        expect(engineOf(model).core.memory.buffer instanceof SharedArrayBuffer).toBe(false);
+      } finally {
+        model.dispose();
+      }
+    });
+
+    describe('each activation, as a hidden and as the output layer (MSE)', () => {
+      it.each(HIDDEN)('%s: 4 -> 6 -> 3, batch 5', async (activation) => {
+        await checkGradients({
+          name: activation,
+          inputSize: 4,
+          batch: 5,
+          seed: 11,
+          loss: 'mse',
+          layers: [
+            { units: 6, activation },
+            { units: 3, activation },
+          ],
+        });
+      });
+
+      it('softmax as the output layer with MSE (backward through the softmax Jacobian): 4 -> 6 tanh -> 5 softmax', async () => {
+        await checkGradients({
+          name: 'softmax+mse',
+          inputSize: 4,
+          batch: 5,
+          seed: 12,
+          loss: 'mse',
+          layers: [
+            { units: 6, activation: 'tanh' },
+            { units: 5, activation: 'softmax' },
+          ],
+        });
       });
     });
-  });
-});
+
+    describe('each loss: 5 -> 7 tanh -> output, batch 6', () => {
+      /** The output layer each loss is checked with; a loss not listed gets the first one src/ accepts. */
+      const outputs: Partial<Record<Loss, { units: number; activation: Activation }>> = {
+        mse: { units: 3, activation: 'linear' },
+        l2: { units: 3, activation: 'sigmoid' },
+        crossEntropy: { units: 4, activation: 'softmax' },
+        binaryCrossEntropy: { units: 2, activation: 'sigmoid' },
+      };
+      const outputFor = (loss: Loss) =>
+        outputs[loss] ??
+        ACTIVATIONS.map((activation) => ({ units: 3, activation })).find((output) => accepted([output], loss));
+      it.each(LOSSES)('%s', async (loss) => {
+        const output = outputFor(loss);
+        if (!output) throw new Error(`no output activation in ACTIVATIONS is accepted with loss '${loss}'`);
+        await checkGradients({
+          name: loss,
+          inputSize: 5,
+          batch: 6,
+          seed: 21,
+          loss,
+          layers: [{ units: 7, activation: 'tanh' }, output],
+        });
+      });
+    });
+
+    describe('three-layer networks (every GEMM path: 6-row tiles, row tails, 4- and 1-column panels)', () => {
+      it('9 -> 17 tanh -> 10 relu -> 5 softmax, cross-entropy, batch 13', async () => {
+        await checkGradients({
+          name: '3-layer classifier',
+          inputSize: 9,
+          batch: 13,
+          seed: 31,
+          loss: 'crossEntropy',
+          layers: [
+            { units: 17, activation: 'tanh' },
+            { units: 10, activation: 'relu' },
+            { units: 5, activation: 'softmax' },
+          ],
+        });
+      });
+
+      it('7 -> 8 sigmoid -> 6 softplus -> 3 linear, MSE, batch 8', async () => {
+        await checkGradients({
+          name: '3-layer regression',
+          inputSize: 7,
+          batch: 8,
+          seed: 41,
+          loss: 'mse',
+          layers: [
+            { units: 8, activation: 'sigmoid' },
+            { units: 6, activation: 'softplus' },
+            { units: 3, activation: 'linear' },
+          ],
+        });
+      });
+
+      it('a batch of one row: 3 -> 5 relu -> 4 tanh -> 1 sigmoid, binary cross-entropy', async () => {
+        await checkGradients({
+          name: 'single row',
+          inputSize: 3,
+          batch: 1,
+          seed: 51,
+          loss: 'binaryCrossEntropy',
+          layers: [
+            { units: 5, activation: 'relu' },
+            { units: 4, activation: 'tanh' },
+            { units: 1, activation: 'sigmoid' },
+          ],
+        });
+      });
+    });
+  },
+  {
+    when: (build) => build.shared,
+    reason: 'whole-network gradients on one thread only; threaded training is checked in test/model/threads.test.ts',
+  },
+);
