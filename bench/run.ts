@@ -35,6 +35,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRunners, findRepoRoot } from './harness/build';
 import { describeMachine } from './harness/machine';
+import { runMatrix } from './harness/matrix';
 import { parseHarnessArgs } from './harness/options';
 import { planRuns } from './harness/plan';
 import { findPythonWithTorch, type PythonInfo } from './harness/python';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   const root = findRepoRoot();
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   const print = options.json ? log : (s: string): void => void process.stdout.write(`${s}\n`);
+  const command = `node ${path.relative(root, fileURLToPath(import.meta.url))}${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  if (!options.classic) return runMatrix(options, root, command, log, print);
   const wanted = (id: string): boolean => id === 'simdnet' || !options.only || options.only.has(id);
   const startedAt = new Date();
   const skipped: Skipped[] = [];
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
   const report: Report = {
     options,
     machine: describeMachine(python),
-    command: `node ${path.relative(root, fileURLToPath(import.meta.url))}${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    command,
     startedAt,
     tables: options.batches.map((batch) => ({ batch, ...rowsForBatch(measured, batch) })),
     measured,

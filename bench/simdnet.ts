@@ -50,7 +50,14 @@ import {
   type RunnerResult,
 } from './common';
 
-type Config = 'default' | 'default-threads' | 'baseline' | 'baseline-threads' | 'threads' | 'relaxed' | 'relaxed-threads';
+type Config =
+  | 'default'
+  | 'default-threads'
+  | 'baseline'
+  | 'baseline-threads'
+  | 'threads'
+  | 'relaxed'
+  | 'relaxed-threads';
 const CONFIGS: Config[] = [
   'default',
   'default-threads',
@@ -84,7 +91,8 @@ function repoRoot(): string {
 function runConfigs(): void {
   const wanted = (options.other.configs?.split(',') ?? CLASSIC_CONFIGS) as Config[];
   for (const config of wanted)
-    if (!CONFIGS.includes(config)) throw new Error(`--configs: unknown configuration ${config} (${CONFIGS.join(', ')})`);
+    if (!CONFIGS.includes(config))
+      throw new Error(`--configs: unknown configuration ${config} (${CONFIGS.join(', ')})`);
   const passThrough = process.argv.slice(2).filter((arg, i, all) => arg !== '--configs' && all[i - 1] !== '--configs');
   for (const config of wanted) {
     const flags = config.startsWith('relaxed') ? relaxedSimdFlags() : [];
@@ -122,7 +130,12 @@ async function measure(config: Config): Promise<void> {
   const train: Dataset =
     options.data === 'bytes'
       ? mnist.train
-      : { count: mnist.train.count, inputSize: 784, inputs: inputsFor('dense', mnist.train.inputs as Uint8Array), labels: mnist.train.labels };
+      : {
+          count: mnist.train.count,
+          inputSize: 784,
+          inputs: inputsFor('dense', mnist.train.inputs as Uint8Array),
+          labels: mnist.train.labels,
+        };
   const threads = config.endsWith('threads') ? 2 : 1;
   const model: Model = await createModel({
     inputSize: 784,

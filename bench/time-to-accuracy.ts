@@ -75,7 +75,8 @@ function parseArgs(argv: string[]): Options {
 /** The repository root: the bundle is build/bench/time-to-accuracy.mjs. */
 function findRepoRoot(): string {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  if (!existsSync(path.join(root, 'build', 'simdnet.wasm'))) throw new Error(`no build/simdnet.wasm in ${root}: npm run build`);
+  if (!existsSync(path.join(root, 'build', 'simdnet.wasm')))
+    throw new Error(`no build/simdnet.wasm in ${root}: npm run build`);
   return root;
 }
 

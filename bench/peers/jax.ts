@@ -91,7 +91,11 @@ const trainStep = jit((params: Params, m: Params, v: Params, t: JaxArray, x: Jax
   const correction1 = np.power(beta1, t.ref).mul(-1).add(1);
   const correction2 = np.power(beta2, t).mul(-1).add(1);
   const m2 = tree.map((mi: JaxArray, g: JaxArray) => mi.mul(beta1).add(g.ref.mul(1 - beta1)), m, grads) as Params;
-  const v2 = tree.map((vi: JaxArray, g: JaxArray) => vi.mul(beta2).add(g.ref.mul(g).mul(1 - beta2)), v, grads) as Params;
+  const v2 = tree.map(
+    (vi: JaxArray, g: JaxArray) => vi.mul(beta2).add(g.ref.mul(g).mul(1 - beta2)),
+    v,
+    grads,
+  ) as Params;
   const p2 = tree.map(
     (p: JaxArray, mi: JaxArray, vi: JaxArray) =>
       p.sub(
@@ -180,7 +184,7 @@ async function main(): Promise<void> {
   let probabilities: Float32Array = new Float32Array(0);
   const inference = await timeInference(
     async () => {
-      const x = np.array(inferInputs).reshape([inferRows, MNIST_PIXELS]);
+      const x = np.array(inferInputs as Float32Array<ArrayBuffer>).reshape([inferRows, MNIST_PIXELS]);
       probabilities = (await predict(tree.ref(params), x).data()) as Float32Array;
     },
     { rows: inferRows, seconds: options.inferSeconds },

@@ -1,0 +1,154 @@
+/**
+ * The workload matrix as Markdown: one table per (Node, data, model), rows batch × threads,
+ * a column per runner (simdnet's cells with GFLOP/s and % of the FMA peak), and simdnet
+ * default's ratios over PyTorch (same threads), jax-js and tfjs-wasm (1 thread); the
+ * inference table per model; time to accuracy.
+ */
+import { parseModelSpec, trainGflops } from '../common';
+import type { ToolRun } from './matrix-plan';
+import { fmtRate, fmtRatio } from './table';
+import type { Measured } from './types';
+
+/** A tool's parsed JSON line (the peak; time to accuracy), or its failure. */
+export interface ToolResult {
+  run: ToolRun;
+  json: Record<string, unknown> | null;
+  error: string | null;
+}
+
+/** The matrix's axes, in table order. */
+export interface MatrixAxes {
+  nodes: string[];
+  data: string[];
+  models: string[];
+  batches: number[];
+}
+
+const THREADS = [1, 2];
+
+/** The FMA peak measured on `node` (GFLOP/s of one thread), or null. */
+export function peakFor(peaks: ToolResult[], node: string): number | null {
+  const found = peaks.find((p) => p.run.node === node && typeof p.json?.peakGflops === 'number');
+  return found ? (found.json?.peakGflops as number) : null;
+}
+
+/** The Markdown tables of the matrix (one per Node, data, model), Node by Node within each (data, model). */
+export function matrixTables(measured: Measured[], axes: MatrixAxes, peaks: ToolResult[]): string[] {
+  const out: string[] = [];
+  for (const data of axes.data)
+    for (const model of axes.models)
+      axes.nodes.forEach((node, n) => {
+        const sizes = parseModelSpec(model);
+        const peak = peakFor(peaks, node);
+        const inCell = (batch: number) =>
+          measured.filter(
+            (m) =>
+              m.cell &&
+              m.cell.data === data &&
+              m.cell.model === model &&
+              m.cell.batch === batch &&
+              (m.cell.node === node || m.cell.node === null),
+          );
+        const pick = (batch: number, label: string, threads?: number): Measured | undefined =>
+          inCell(batch).find((m) => m.label === label && (threads === undefined || m.result.threads === threads));
+        const defaults = measured.filter(
+          (m) =>
+            m.cell?.node === node &&
+            m.cell.data === data &&
+            m.cell.model === model &&
+            m.label.startsWith('simdnet default'),
+        );
+        const cores = [...new Set(defaults.map((m) => m.result.backend.replace('wasm-', '')))].join('/') || '?';
+        out.push(
+          `### ${data === 'bytes' ? 'MNIST bytes' : 'dense float inputs'}, ${model} (${(6 * paramCount(sizes)).toLocaleString('en-US')} flops per sample), Node ${node}${n > 0 ? ` (beside Node ${axes.nodes[0]} above; PyTorch: the same runs)` : ''}`,
+          '',
+        );
+        out.push(
+          `| batch | threads | simdnet default (${cores} core) | simdnet baseline | simdnet relaxed | PyTorch | jax-js | tfjs-wasm | default / PyTorch | default / jax-js | default / tfjs-wasm |`,
+          '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        );
+        for (const batch of axes.batches)
+          for (const threads of THREADS) {
+            const suffix = threads > 1 ? '-threads' : '';
+            const simd = (config: string): Measured | undefined => pick(batch, `simdnet ${config}${suffix}`);
+            const simdCell = (m: Measured | undefined): string => {
+              if (!m) return '-';
+              const gflops = trainGflops(sizes, m.result.trainSamplesPerSec);
+              const percent = peak ? ` · ${((100 * gflops) / (peak * m.result.threads)).toFixed(0)}%` : '';
+              return `${fmtRate(m.result.trainSamplesPerSec)} (${gflops.toFixed(1)} GF/s${percent})`;
+            };
+            const torch = pick(batch, `PyTorch ${threads}t`);
+            const jax = threads === 1 ? pick(batch, 'jax-js') : undefined;
+            const tfjs = threads === 1 ? pick(batch, 'tfjs-wasm') : undefined;
+            const def = simd('default');
+            const ratio = (peer: Measured | undefined): string =>
+              def && peer ? fmtRatio(def.result.trainSamplesPerSec / peer.result.trainSamplesPerSec) : '-';
+            out.push(
+              `| ${batch} | ${threads} | ${simdCell(def)} | ${simdCell(simd('baseline'))} | ${simdCell(simd('relaxed'))} | ${
+                torch
+                  ? `${fmtRate(torch.result.trainSamplesPerSec)} (${trainGflops(sizes, torch.result.trainSamplesPerSec).toFixed(1)} GF/s)`
+                  : '-'
+              } | ${jax ? fmtRate(jax.result.trainSamplesPerSec) : '-'} | ${tfjs ? fmtRate(tfjs.result.trainSamplesPerSec) : '-'} | ${ratio(torch)} | ${ratio(jax)} | ${ratio(tfjs)} |`,
+            );
+          }
+        out.push('');
+      });
+  return out;
+}
+
+function paramCount(sizes: number[]): number {
+  let n = 0;
+  for (let l = 1; l < sizes.length; l++) n += (sizes[l - 1] + 1) * sizes[l];
+  return n;
+}
+
+/** Inference on 1000 rows, 1 thread, per model and Node: simdnet default against PyTorch (the dense batch-64 cells' runs). */
+export function inferenceTable(measured: Measured[], axes: MatrixAxes, inferenceBatch: number): string[] {
+  const out = [
+    '| Node | model | simdnet default (rows/s) | PyTorch 1 thread (rows/s) | simdnet / PyTorch |',
+    '| --- | --- | ---: | ---: | ---: |',
+  ];
+  for (const node of axes.nodes)
+    for (const model of axes.models) {
+      const find = (label: string, nodeOf: string | null) =>
+        measured.find(
+          (m) =>
+            m.label === label &&
+            m.cell?.model === model &&
+            m.cell.data === 'dense' &&
+            m.cell.batch === inferenceBatch &&
+            m.cell.node === nodeOf,
+        );
+      const simdnet = find('simdnet default', node);
+      const torch = find('PyTorch 1t', null);
+      out.push(
+        `| ${node} | ${model} | ${simdnet ? fmtRate(simdnet.result.inferSamplesPerSec) : '-'} | ${torch ? fmtRate(torch.result.inferSamplesPerSec) : '-'} | ${
+          simdnet && torch ? fmtRatio(simdnet.result.inferSamplesPerSec / torch.result.inferSamplesPerSec) : '-'
+        } |`,
+      );
+    }
+  return out;
+}
+
+/** Time to accuracy: one row per runner. */
+export function timeToAccuracyTable(results: ToolResult[]): string[] {
+  if (results.length === 0) return [];
+  const out = [
+    '| runner | Node | model | batch | target | epochs to target | seconds to target | test accuracy after each epoch (seconds since start) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of results) {
+    const j = r.json;
+    if (!j) {
+      out.push(`| ${r.run.label} | ${r.run.node ?? '-'} | - | - | - | failed: ${r.error ?? '?'} | - | - |`);
+      continue;
+    }
+    const epochs = (j.epochs as { epoch: number; seconds: number; testAccuracy: number }[]) ?? [];
+    out.push(
+      `| ${r.run.label} | ${r.run.node ?? '-'} | ${j.model} | ${j.batchSize} | ${j.target} | ${j.epochsToTarget ?? `not reached in ${epochs.length}`} | ${
+        typeof j.secondsToTarget === 'number' ? j.secondsToTarget.toFixed(1) : '-'
+      } | ${epochs.map((e) => `${(100 * e.testAccuracy).toFixed(2)}% (${e.seconds.toFixed(1)} s)`).join(', ')} |`,
+    );
+  }
+  return out;
+}
