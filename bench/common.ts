@@ -66,7 +66,7 @@ export interface RunnerResult {
 
 /** Prints the result as the last stdout line. */
 export function emitResult(result: RunnerResult): void {
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -152,3 +152,128 @@ export function timeToAccuracyTable(results: ToolResult[]): string[] {
   }
   return out;
 }
+
+/**
+ * Issue 14's targets, checked on one Node's tables: simdnet default ≥ 1.0× PyTorch in every
+ * cell and ≥ 1.5× in batch-64 cells (same threads); ≥ 5× jax-js and ≥ 15× tfjs-wasm (1 thread);
+ * inference ≥ 1.2× PyTorch; dense training ≥ 80% of the FMA peak × threads; MNIST bytes (zero
+ * skipping) never slower than dense inputs for the same model, batch and threads.
+ */
+export function targetLines(measured: Measured[], axes: MatrixAxes, peaks: ToolResult[], node: string): string[] {
+  const onNode = (m: Measured): boolean => m.cell?.node === node || m.cell?.node === null;
+  const find = (label: string, data: string, model: string, batch: number, threads?: number) =>
+    measured.find(
+      (m) =>
+        onNode(m) &&
+        m.label === label &&
+        m.cell?.data === data &&
+        m.cell.model === model &&
+        m.cell.batch === batch &&
+        (threads === undefined || m.result.threads === threads),
+    );
+  const rate = (m: Measured | undefined): number | null => (m ? m.result.trainSamplesPerSec : null);
+  type Check = { name: string; worst: number | null; where: string; goal: number; unit: string };
+  const checks: Check[] = [];
+  const worst = (name: string, goal: number, unit: string, values: { value: number; where: string }[]): void => {
+    const min = values.reduce<{ value: number; where: string } | null>(
+      (a, b) => (a === null || b.value < a.value ? b : a),
+      null,
+    );
+    checks.push({ name, worst: min ? min.value : null, where: min ? min.where : 'no cell measured', goal, unit });
+  };
+  const ratios = (peerLabel: (threads: number) => string, filter: (batch: number, threads: number) => boolean) => {
+    const values: { value: number; where: string }[] = [];
+    for (const data of axes.data)
+      for (const model of axes.models)
+        for (const batch of axes.batches)
+          for (const threads of THREADS) {
+            if (!filter(batch, threads)) continue;
+            const def = rate(find(`simdnet default${threads > 1 ? '-threads' : ''}`, data, model, batch));
+            const peer = rate(find(peerLabel(threads), data, model, batch));
+            if (def && peer)
+              values.push({ value: def / peer, where: `${data}, ${model}, batch ${batch}, ${threads}t` });
+          }
+    return values;
+  };
+  worst(
+    'training / PyTorch, every cell',
+    1,
+    'x',
+    ratios(
+      (t) => `PyTorch ${t}t`,
+      () => true,
+    ),
+  );
+  worst(
+    'training / PyTorch, batch-64 cells',
+    1.5,
+    'x',
+    ratios(
+      (t) => `PyTorch ${t}t`,
+      (b) => b === 64,
+    ),
+  );
+  worst(
+    'training / jax-js (1 thread)',
+    5,
+    'x',
+    ratios(
+      () => 'jax-js',
+      (_, t) => t === 1,
+    ),
+  );
+  worst(
+    'training / tfjs-wasm (1 thread)',
+    15,
+    'x',
+    ratios(
+      () => 'tfjs-wasm',
+      (_, t) => t === 1,
+    ),
+  );
+  const inference: { value: number; where: string }[] = [];
+  const inferBatch = Math.min(...axes.batches);
+  for (const model of axes.models) {
+    const s = find('simdnet default', 'dense', model, inferBatch);
+    const t = find('PyTorch 1t', 'dense', model, inferBatch);
+    if (s && t) inference.push({ value: s.result.inferSamplesPerSec / t.result.inferSamplesPerSec, where: model });
+  }
+  worst('inference / PyTorch (1000 rows, 1 thread)', 1.2, 'x', inference);
+  const peak = peakFor(peaks, node);
+  const ofPeak: { value: number; where: string }[] = [];
+  if (peak)
+    for (const model of axes.models)
+      for (const batch of axes.batches)
+        for (const threads of THREADS) {
+          const m = find(`simdnet default${threads > 1 ? '-threads' : ''}`, 'dense', model, batch);
+          if (m)
+            ofPeak.push({
+              value: (100 * trainGflops(parseModelSpec(model), m.result.trainSamplesPerSec)) / (peak * threads),
+              where: `dense, ${model}, batch ${batch}, ${threads}t`,
+            });
+        }
+  worst('dense training, % of the FMA peak × threads', 80, '%', ofPeak);
+  const skipping: { value: number; where: string }[] = [];
+  for (const model of axes.models)
+    for (const batch of axes.batches)
+      for (const threads of THREADS) {
+        const label = `simdnet default${threads > 1 ? '-threads' : ''}`;
+        const bytes = rate(find(label, 'bytes', model, batch));
+        const dense = rate(find(label, 'dense', model, batch));
+        if (bytes && dense) skipping.push({ value: bytes / dense, where: `${model}, batch ${batch}, ${threads}t` });
+      }
+  worst('MNIST bytes / dense inputs (zero skipping never slower)', 1, 'x', skipping);
+  const out = [
+    `Node ${node}, simdnet default; the worst cell of each target (one run: on a shared machine a single noisy cell decides):`,
+    '',
+    '| target | goal | worst cell | where | met |',
+    '| --- | ---: | ---: | --- | --- |',
+  ];
+  for (const c of checks) {
+    const shown = c.worst === null ? '-' : c.unit === '%' ? `${c.worst.toFixed(0)}%` : fmtRatio(c.worst);
+    const goal = c.unit === '%' ? `≥ ${c.goal}%` : `≥ ${c.goal}x`;
+    const met = c.worst === null ? 'not measured' : c.worst >= c.goal ? 'yes' : '**no**';
+    out.push(`| ${c.name} | ${goal} | ${shown} | ${c.where} | ${met} |`);
+  }
+  return out;
+}

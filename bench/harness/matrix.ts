@@ -15,6 +15,7 @@ import {
   type MatrixAxes,
   matrixTables,
   peakFor,
+  targetLines,
   type ToolResult,
   timeToAccuracyTable,
 } from './matrix-tables';
@@ -168,12 +169,16 @@ function matrixMarkdown(report: {
   out.push('**dense float inputs** are the same pixels mapped to 0.01 + 0.98 · x / 255, Float32, no zeros.', '');
   out.push('Each cell: training samples/s in steady state. In simdnet and PyTorch cells, the effective GFLOP/s is ');
   out.push('**6 · parameters · samples/s** (2 flops per weight and sample forward, 2 for the input delta, 2 for the ');
-  out.push("weight gradient; biases counted as weights; the same figure whatever a runner skips), and simdnet's % is ");
-  out.push('of the FMA peak × threads. simdnet **default** is `init()`: the core the library picks on that engine ');
+  out.push("weight gradient; biases counted as weights; the same figure whatever a runner skips, so simdnet's ");
+  out.push(
+    "MNIST-bytes cells, whose first layer skips zero pixels, can pass 100%), and simdnet's % is of the FMA peak × threads. simdnet **default** is `init()`: the core the library picks on that engine ",
+  );
   out.push('(named in the header); **baseline** forces the simd128 core, **relaxed** the relaxed-SIMD core. ');
   out.push('Ratios: simdnet default over PyTorch at the same thread count, over jax-js and tfjs-wasm on 1 thread ');
   out.push('(neither uses threads under Node: tfjs 4.22 disables wasm threads under Node, jax-js needs a global ');
   out.push('`Worker`, which Node lacks), so their 2-thread cells are empty.', '');
+  out.push('## Targets (issue 14)', '');
+  out.push(...targetLines(measured, axes, peaks, axes.nodes[0]), '');
   out.push('## Training', '');
   out.push(...matrixTables(measured, axes, peaks));
   out.push('## Inference, 1000 rows, 1 thread', '');
