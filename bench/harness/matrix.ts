@@ -53,7 +53,13 @@ export async function runMatrix(
   const startedAt = new Date();
   const wanted = (id: string): boolean => id === 'simdnet' || !options.only || options.only.has(id);
   const skipped: Skipped[] = [];
-  const nodes = options.nodes.map((choice) => resolveNode(choice, root));
+  const nodes = options.nodes
+    .map((choice) => resolveNode(choice, root))
+    .filter((node, i, all) => {
+      const first = all.findIndex((n) => n.version === node.version) === i;
+      if (!first) log(`--node ${node.choice} is Node ${node.version} again (${node.executable}): run once`);
+      return first;
+    });
   const nodeEntries = await buildRunners(root, wanted, skipped, log);
   let python: PythonInfo | null = null;
   if (wanted('torch-1t') || wanted('torch-2t') || wanted('tta')) {

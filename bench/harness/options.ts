@@ -7,7 +7,7 @@ import { DATA_KINDS, type DataKind, MATRIX_MODELS, parseModelSpec } from '../com
 export interface HarnessOptions {
   /** --classic: the single-model benchmark (784-128-64-10 on MNIST bytes, every peer) instead of the matrix. */
   classic: boolean;
-  /** Node binaries for the Node runners, first = the tables' (see harness/nodes.ts): 'current', '24', or a path. */
+  /** Node binaries for the Node runners, first = the targets' (see harness/nodes.ts): 'system', '24', 'current', or a path. */
   nodes: string[];
   /** Matrix data kinds and models. */
   data: DataKind[];
@@ -28,7 +28,7 @@ export interface HarnessOptions {
 
 /** The --help text. */
 export const USAGE = `node build/bench/run.mjs [--quick] [--only ids] [--batch 64,256] [--seconds S] [--repeat N] [--json] [--no-write]
-    [--node current|24|PATH] [--both-nodes] [--data bytes,dense] [--models 784-128-64-10,784-512-256-10]
+    [--node system|24|current|PATH] [--both-nodes] [--data bytes,dense] [--models 784-128-64-10,784-512-256-10]
     [--no-tta] [--tta-target 0.98] [--tta-epochs 12] [--classic]
   matrix runner ids: simdnet, torch-1t, torch-2t, tfjs-wasm, jax, peak, tta
   classic runner ids (--classic): simdnet, tfjs-wasm, tfjs-cpu, brain-sgd, brain-adam, torch-1t, torch-2t, kernels, paired
@@ -64,7 +64,7 @@ export const GROUPS: Record<string, string[]> = {
 export function parseHarnessArgs(argv: string[]): HarnessOptions {
   const options: HarnessOptions = {
     classic: false,
-    nodes: ['current'],
+    nodes: ['system'],
     data: [...DATA_KINDS],
     models: [...MATRIX_MODELS],
     tta: true,
@@ -96,7 +96,7 @@ export function parseHarnessArgs(argv: string[]): HarnessOptions {
         options.nodes = [value()];
         break;
       case '--both-nodes':
-        options.nodes = ['24', 'current'];
+        options.nodes = ['24', 'system'];
         break;
       case '--data':
         options.data = value()
