@@ -24,8 +24,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModel, type Dataset, init } from '../src/index';
+import { createModel, type Dataset, init, type Model } from '../src/index';
 import { loadMnist } from '../src/data/node';
+import * as modelModule from '../src/model/model';
 import { inputsFor, parseModelSpec, relaxedSimdFlags, trainGflops } from './common';
 
 interface Options {
@@ -100,11 +101,12 @@ async function train(options: Options): Promise<void> {
     optimizer: { type: 'adam', learningRate: 1e-3 },
     seed: 1,
   });
-  model.ensureCapacity(options.batch);
-  const [loaded] = model.loadData([data], true);
-  model.shuffle(loaded, 0);
+  const engine = batchTrainer(model);
+  engine.ensureCapacity(options.batch);
+  const [loaded] = engine.loadData([data], true);
+  engine.shuffle(loaded, 0);
   const batches = Math.floor(data.count / options.batch);
-  for (let i = 0; i < 10; i++) model.trainBatch(loaded, i * options.batch, options.batch); // warm-up
+  for (let i = 0; i < 10; i++) engine.trainBatch(loaded, i * options.batch, options.batch); // warm-up
   const session = new Session();
   session.connect();
   const post = (method: string, params: object = {}): Promise<unknown> =>
@@ -117,7 +119,7 @@ async function train(options: Options): Promise<void> {
   let steps = 0;
   const start = performance.now();
   while (performance.now() - start < options.seconds * 1000) {
-    model.trainBatch(loaded, (steps % batches) * options.batch, options.batch);
+    engine.trainBatch(loaded, (steps % batches) * options.batch, options.batch);
     steps++;
   }
   const seconds = (performance.now() - start) / 1000;
@@ -129,6 +131,23 @@ async function train(options: Options): Promise<void> {
     `${JSON.stringify({ steps, seconds, samplesPerSec: rate, gflops: trainGflops(sizes, rate), node: process.versions.node })}\n`,
   );
   model.dispose();
+}
+
+/** The per-batch calls fit() makes: the data copied in once, then one WebAssembly call per batch. */
+interface BatchTrainer {
+  ensureCapacity(rows: number): void;
+  loadData(datasets: Dataset[], withOrder: boolean): unknown[];
+  shuffle(data: unknown, epoch: number): void;
+  trainBatch(data: unknown, offset: number, count: number): unknown;
+}
+
+/**
+ * Where those calls live: on `engineOf(model)` where src/model/model.ts exports it (the
+ * model's engine), else on the model itself.
+ */
+function batchTrainer(model: Model): BatchTrainer {
+  const engineOf = (modelModule as Record<string, unknown>).engineOf;
+  return (typeof engineOf === 'function' ? engineOf(model) : model) as BatchTrainer;
 }
 
 interface ProfileNode {
