@@ -209,7 +209,7 @@ async function main(): Promise<void> {
       throw new Error(`GEMM scratch of ${need} floats does not fit the ${floats.scratch} planned`);
   }
   if (options.peakOnly) {
-    peakOnly(fn, options);
+    peakOnly((iterations, chains) => fn.peakMaddChains(iterations, chains, 1), options);
     return;
   }
   let cursor = Math.ceil(core.heapBase / 64) * 64;
@@ -308,20 +308,23 @@ async function main(): Promise<void> {
 
 const PEAK_ITERATIONS = 200_000;
 
-/** --peak-only: the 12- and 8-chain peaks alone; the best of the two, as text and (--json) one JSON line. */
-function peakOnly(fn: Record<string, (...args: number[]) => number>, options: Options): void {
+/**
+ * --peak-only: the 12- and 8-chain peaks alone (`peak(iterations, chains)` runs the core's
+ * peakMaddChains); the best of the two, as text and (--json) one JSON line.
+ */
+function peakOnly(peak: (iterations: number, chains: number) => number, options: Options): void {
   const probes: Probe[] = [12, 8].map((chains) => ({
     name: `peak (${chains} chains)`,
     flops: PEAK_ITERATIONS * chains * 8,
-    run: () => void fn.peakMaddChains(PEAK_ITERATIONS, chains, 1),
+    run: () => void peak(PEAK_ITERATIONS, chains),
     samples: [],
   }));
   measure(probes, options.rounds, options.sampleMs);
   const gflops = (p: Probe, pick: (s: number[]) => number): number => p.flops / pick(p.samples) / 1e9;
-  const peak = Math.max(...probes.map((p) => gflops(p, best)));
+  const peakGflops = Math.max(...probes.map((p) => gflops(p, best)));
   const peakMedian = Math.max(...probes.map((p) => gflops(p, median)));
   const kind = options.relaxed ? 'relaxed_madd (fused)' : 'mul + add';
-  const text = `peak (${kind}, Node ${process.versions.node}): ${peak.toFixed(1)} GFLOP/s best of ${options.rounds} rounds (median ${peakMedian.toFixed(1)})`;
+  const text = `peak (${kind}, Node ${process.versions.node}): ${peakGflops.toFixed(1)} GFLOP/s best of ${options.rounds} rounds (median ${peakMedian.toFixed(1)})`;
   if (!options.json) {
     process.stdout.write(`${text}\n`);
     return;
@@ -331,7 +334,7 @@ function peakOnly(fn: Record<string, (...args: number[]) => number>, options: Op
     `${JSON.stringify({
       name: 'simdnet-peak',
       backend: options.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd128',
-      peakGflops: peak,
+      peakGflops,
       peakGflopsMedian: peakMedian,
       versions: { node: process.versions.node, v8: process.versions.v8 },
     })}\n`,
