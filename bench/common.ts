@@ -14,13 +14,16 @@
  *   --max-batches N    ... or N timed batches, whichever comes first (0 = no batch cap)
  *   --infer-batch N    rows per inference call (1000)
  *   --infer-seconds S  repeat the inference call until S seconds have been timed (min 3 calls)
+ *   --data bytes|dense the workload's inputs (see inputsFor): MNIST pixels as they are (about 80%
+ *                      zeros), or mapped to [0.01, 0.99] (no zeros)            [bytes]
+ *   --model 784-H1-..-10  layer widths of the MLP                              [784-128-64-10]
  *
  * and prints, as its LAST line on stdout, one JSON object of type RunnerResult. Anything else
  * (library banners, warnings) may be printed before it; diagnostics should go to stderr.
  *
- * The model every runner trains: 784-128-64-10, ReLU hidden, softmax + categorical
- * cross-entropy, Adam(lr 1e-3, beta1 0.9, beta2 0.999), MNIST training images scaled to
- * [0,1] float32, batches taken in file order (no shuffling: identical data for everyone).
+ * The model every runner trains: --model's widths (784-128-64-10 by default), ReLU hidden,
+ * softmax + categorical cross-entropy, Adam(lr 1e-3, beta1 0.9, beta2 0.999), MNIST training
+ * images as --data says, batches taken in file order (simdnet: a seeded shuffle).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,6 +41,9 @@ export interface RunnerResult {
   threads: number;
   /** Training batch size actually used (brain.js: 1, it updates per sample). */
   batchSize: number;
+  /** The workload's data kind (--data) and model widths ('784-128-64-10'); absent: bytes, the default model. */
+  data?: DataKind;
+  model?: string;
   /** Training samples per second over the timed batches, after warm-up. */
   trainSamplesPerSec: number;
   /** Samples in the timed window (warm-up excluded). */
@@ -60,7 +66,7 @@ export interface RunnerResult {
 
 /** Prints the result as the last stdout line. */
 export function emitResult(result: RunnerResult): void {
-  process.stdout.write(JSON.stringify(result) + '\n');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,6 +79,10 @@ export interface RunnerOptions {
   maxBatches: number;
   inferBatch: number;
   inferSeconds: number;
+  /** The workload's inputs (--data). */
+  data: DataKind;
+  /** Layer widths, input first (--model), e.g. [784, 128, 64, 10]. */
+  sizes: number[];
   /** Any other --key value pairs (runner specific, e.g. --backend wasm). */
   other: Record<string, string>;
 }
@@ -94,7 +104,14 @@ export function parseRunnerArgs(argv: string[] = process.argv.slice(2)): RunnerO
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${key} needs a non-negative number, got ${raw}`);
     return n;
   };
+  const data = (values.data ?? 'bytes') as DataKind;
+  delete values.data;
+  if (!DATA_KINDS.includes(data)) throw new Error(`--data must be ${DATA_KINDS.join(' or ')}, got ${data}`);
+  const sizes = parseModelSpec(values.model ?? DEFAULT_MODEL);
+  delete values.model;
   return {
+    data,
+    sizes,
     batch: take('batch', 64),
     warmup: take('warmup', 20),
     seconds: take('seconds', 5),
@@ -103,6 +120,57 @@ export function parseRunnerArgs(argv: string[] = process.argv.slice(2)): RunnerO
     inferSeconds: take('infer-seconds', 2),
     other: values,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workload: data kind and model widths
+
+/** The two kinds of input data of the workload matrix. */
+export const DATA_KINDS = ['bytes', 'dense'] as const;
+/**
+ * bytes: MNIST pixels 0..255 (simdnet reads the bytes and skips the ~80% zero pixels in its
+ *        first layer; float peers get x / 255).
+ * dense: the same pixels mapped to 0.01 + 0.98 · x / 255, Float32, no zeros (as dense
+ *        tabular data or embeddings: nothing to skip).
+ */
+export type DataKind = (typeof DATA_KINDS)[number];
+/** The default model (the classic benchmark's). */
+export const DEFAULT_MODEL = '784-128-64-10';
+/** The models of the workload matrix. */
+export const MATRIX_MODELS = ['784-128-64-10', '784-512-256-10'];
+
+/** '784-128-64-10' -> [784, 128, 64, 10]; a bad spec throws, naming it. */
+export function parseModelSpec(spec: string): number[] {
+  const sizes = spec.split('-').map(Number);
+  if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--model must be layer widths like 784-128-64-10, got ${spec}`);
+  if (sizes[0] !== MNIST_PIXELS || sizes[sizes.length - 1] !== MNIST_CLASSES)
+    throw new Error(`--model must start at ${MNIST_PIXELS} inputs and end at ${MNIST_CLASSES} classes, got ${spec}`);
+  return sizes;
+}
+
+/** Weights and biases of a dense MLP: Σ (in + 1) · out. */
+export function parameterCount(sizes: number[]): number {
+  let n = 0;
+  for (let l = 1; l < sizes.length; l++) n += (sizes[l - 1] + 1) * sizes[l];
+  return n;
+}
+
+/**
+ * Effective GFLOP/s of dense MLP training: 6 · parameters · samples/s / 1e9 (per weight and
+ * sample: 2 flops forward, 2 for the input delta, 2 for the weight gradient). The same figure
+ * for every runner whatever it skips (simdnet's zero pixels, the first layer's input delta).
+ */
+export function trainGflops(sizes: number[], samplesPerSec: number): number {
+  return (6 * parameterCount(sizes) * samplesPerSec) / 1e9;
+}
+
+/** MNIST pixels as the float inputs of `data` (bytes: x / 255; dense: 0.01 + 0.98 · x / 255). */
+export function inputsFor(data: DataKind, pixels: Uint8Array): Float32Array {
+  if (data === 'bytes') return scaleToUnit(pixels);
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = 0.01 + (0.98 * pixels[i]) / 255;
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,6 +369,14 @@ export function packageVersion(name: string): string {
     }
     return '?';
   }
+}
+
+/**
+ * Node's flag for relaxed SIMD where this Node needs it: major < 22 (Node 20 validates
+ * relaxed opcodes only behind --experimental-wasm-relaxed-simd; Node 24 exits 9 on the flag).
+ */
+export function relaxedSimdFlags(version: string = process.versions.node): string[] {
+  return Number(version.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
 }
 
 /** Rounds for the JSON line (rates to 0.1, MB to 0.1). */

@@ -2,7 +2,7 @@
  * Kernel micro-benchmarks for the WebAssembly core: how close the GEMMs come to the
  * arithmetic peak of this engine on this CPU, measured in the same process.
  *
- *   node build/bench/kernels.mjs [--quick] [--json] [--relaxed] [--rows 256] [--rounds 30] [--sample-ms 5]
+ *   node build/bench/kernels.mjs [--quick] [--json] [--relaxed] [--peak-only] [--rows 256] [--rounds 30] [--sample-ms 5]
  *
  * What it measures (every number is the best of `--rounds` interleaved samples of about
  * `--sample-ms` each, so a moment of load from another process costs one sample, not the
@@ -21,6 +21,8 @@
  *                256: gather, forward, loss, backward, optimizer, in µs per batch, and the
  *                whole trainStep in samples/s.
  *
+ * --peak-only measures the peak alone (the workload matrix of bench/run.ts divides by it; with
+ * --relaxed it is the 128-bit fused multiply-add peak: relaxed_madd chains).
  * --relaxed loads build/simdnet-relaxed.wasm (Node 20 needs --experimental-wasm-relaxed-simd;
  * the script re-runs itself with the flag when needed). --json prints one JSON object as the
  * last stdout line (the table goes to stderr).
@@ -38,6 +40,7 @@ interface Options {
   quick: boolean;
   json: boolean;
   relaxed: boolean;
+  peakOnly: boolean;
   rows: number;
   rounds: number;
   /** Target milliseconds per sample. */
@@ -45,12 +48,21 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, json: false, relaxed: false, rows: 256, rounds: 30, sampleMs: 5 };
+  const options: Options = {
+    quick: false,
+    json: false,
+    relaxed: false,
+    peakOnly: false,
+    rows: 256,
+    rounds: 30,
+    sampleMs: 5,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
     else if (arg === '--json') options.json = true;
     else if (arg === '--relaxed') options.relaxed = true;
+    else if (arg === '--peak-only') options.peakOnly = true;
     else if (arg === '--rows') options.rows = Number(argv[++i]);
     else if (arg === '--rounds') options.rounds = Number(argv[++i]);
     else if (arg === '--sample-ms') options.sampleMs = Number(argv[++i]);
@@ -196,6 +208,10 @@ async function main(): Promise<void> {
     if (need > floats.scratch)
       throw new Error(`GEMM scratch of ${need} floats does not fit the ${floats.scratch} planned`);
   }
+  if (options.peakOnly) {
+    peakOnly((iterations, chains) => fn.peakMaddChains(iterations, chains, 1), options);
+    return;
+  }
   let cursor = Math.ceil(core.heapBase / 64) * 64;
   const at: Record<keyof typeof floats, number> = {} as never;
   for (const [name, n] of Object.entries(floats) as [keyof typeof floats, number][]) {
@@ -291,6 +307,39 @@ async function main(): Promise<void> {
 }
 
 const PEAK_ITERATIONS = 200_000;
+
+/**
+ * --peak-only: the 12- and 8-chain peaks alone (`peak(iterations, chains)` runs the core's
+ * peakMaddChains); the best of the two, as text and (--json) one JSON line.
+ */
+function peakOnly(peak: (iterations: number, chains: number) => number, options: Options): void {
+  const probes: Probe[] = [12, 8].map((chains) => ({
+    name: `peak (${chains} chains)`,
+    flops: PEAK_ITERATIONS * chains * 8,
+    run: () => void peak(PEAK_ITERATIONS, chains),
+    samples: [],
+  }));
+  measure(probes, options.rounds, options.sampleMs);
+  const gflops = (p: Probe, pick: (s: number[]) => number): number => p.flops / pick(p.samples) / 1e9;
+  const peakGflops = Math.max(...probes.map((p) => gflops(p, best)));
+  const peakMedian = Math.max(...probes.map((p) => gflops(p, median)));
+  const kind = options.relaxed ? 'relaxed_madd (fused)' : 'mul + add';
+  const text = `peak (${kind}, Node ${process.versions.node}): ${peakGflops.toFixed(1)} GFLOP/s best of ${options.rounds} rounds (median ${peakMedian.toFixed(1)})`;
+  if (!options.json) {
+    process.stdout.write(`${text}\n`);
+    return;
+  }
+  process.stderr.write(`${text}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      name: 'simdnet-peak',
+      backend: options.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd128',
+      peakGflops,
+      peakGflopsMedian: peakMedian,
+      versions: { node: process.versions.node, v8: process.versions.v8 },
+    })}\n`,
+  );
+}
 
 /** Probes for the three GEMMs of a dense layer in:out at B rows, as the network runs them. */
 function layerProbes(

@@ -46,7 +46,7 @@ export async function bundle(root: string, entry: string): Promise<string | null
 
 /**
  * Bundles the runners the options want (simdnet always; tfjs and brain when any of their ids
- * is wanted). Returns the bundles by id (simdnet, kernels, paired, tfjs, brain); a runner
+ * is wanted). Returns the bundles by id (simdnet, kernels, paired, tfjs, brain, jax, tta); a runner
  * that is missing or fails to build is added to `skipped` with the reason, and logged.
  */
 export async function buildRunners(
@@ -62,13 +62,17 @@ export async function buildRunners(
     ['paired', 'paired'],
     ['tfjs', 'peers/tfjs'],
     ['brain', 'peers/brain'],
+    ['jax', 'peers/jax'],
+    ['tta', 'time-to-accuracy'],
   ] as const) {
     const needed =
       id === 'tfjs'
         ? wanted('tfjs-wasm') || wanted('tfjs-cpu')
         : id === 'brain'
           ? wanted('brain-sgd') || wanted('brain-adam')
-          : wanted(id);
+          : id === 'kernels'
+            ? wanted('kernels') || wanted('peak')
+            : wanted(id);
     if (!needed) continue;
     if (!existsSync(path.join(root, 'bench', `${entry}.ts`))) {
       skipped.push({ id, batch: null, reason: `bench/${entry}.ts does not exist yet` });

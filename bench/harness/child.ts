@@ -19,13 +19,18 @@ export interface ChildOutcome {
   cpuBusyDuring: number | null;
 }
 
-/** Runs `command args` in `cwd`, killed after `timeoutMs`; never rejects (failures are in `error`). */
+/**
+ * Runs `command args` in `cwd`, killed after `timeoutMs`; never rejects (failures are in
+ * `error`). A run that prints no runner result line fails unless `expectResults` is false
+ * (tools that print their own JSON).
+ */
 export function runChild(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   cwd: string,
   timeoutMs: number,
+  expectResults = true,
 ): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const loadAverageBefore = loadAverage1m();
@@ -61,7 +66,11 @@ export function runChild(
       if (spawnError) error = spawnError.message;
       else if (signal) error = `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs / 1000} s?)` : ''}`;
       else if (code !== 0) error = `exit ${code}: ${lastLines(stderr || stdout, 3)}`;
-      else if (results.length === 0 && !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs')))
+      else if (
+        expectResults &&
+        results.length === 0 &&
+        !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs'))
+      )
         error = `no result line: ${lastLines(stdout + stderr, 3)}`;
       resolve({
         results,

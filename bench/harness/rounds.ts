@@ -23,9 +23,9 @@ export async function runPlan(
   const failures = new Map<string, Skipped>();
   for (let round = 1; round <= options.repeat; round++)
     for (const run of plan) {
-      const key = `${run.id}@${run.batch}`;
+      const key = run.key ?? `${run.id}@${run.batch}`;
       log(
-        `run ${run.id}${run.batch ? ` batch ${run.batch}` : ''}${options.repeat > 1 ? ` (round ${round}/${options.repeat})` : ''}: ${path.basename(run.command)} ${run.args
+        `run ${run.id}${run.cell ? ` [${run.cell.node ? `Node ${run.cell.node}, ` : ''}${run.cell.data}, ${run.cell.model}]` : ''}${run.batch ? ` batch ${run.batch}` : ''}${options.repeat > 1 ? ` (round ${round}/${options.repeat})` : ''}: ${path.basename(run.command)} ${run.args
           .map((a) => path.relative(root, a) || a)
           .map((a) => (a.startsWith('..') ? path.basename(a) : a))
           .join(' ')}`,
@@ -37,12 +37,16 @@ export async function runPlan(
         continue;
       }
       outcome.results.forEach((result, index) => {
-        const label =
-          run.id === 'simdnet' && outcome.results.length > 1
+        const label = run.cell
+          ? run.id === 'simdnet'
+            ? `simdnet ${String(result.extra?.config ?? '?')}`
+            : run.label
+          : run.id === 'simdnet' && outcome.results.length > 1
             ? `simdnet (${result.backend}, ${result.threads}t)`
             : run.label;
         const candidate: Measured = {
           id: run.id,
+          cell: run.cell,
           label,
           tableBatch: run.batch,
           result,

@@ -2,11 +2,24 @@
  * The shapes the harness's steps pass along: a planned run, a measured one, a skipped one,
  * and the output of a tool run once (kernels, paired).
  */
-import type { RunnerResult } from '../common';
+import type { DataKind, RunnerResult } from '../common';
 
-/** One child to run: a runner at one batch size. */
+/** One cell of the workload matrix: which Node, data, model and batch a run measured. */
+export interface Cell {
+  /** The Node version the run used ('20.20.2'); null for runners outside Node (PyTorch). */
+  node: string | null;
+  data: DataKind;
+  model: string;
+  batch: number;
+}
+
+/** One child to run: a runner at one batch size (classic) or one matrix cell. */
 export interface PlannedRun {
   id: string;
+  /** What --repeat keeps the best of (default `${id}@${batch}`). */
+  key?: string;
+  /** The matrix cell (absent in the classic benchmark). */
+  cell?: Cell;
   label: string;
   /** null: batch-independent (brain.js trains per sample); run once, shown in every table. */
   batch: number | null;
@@ -18,6 +31,8 @@ export interface PlannedRun {
 /** One result kept for the tables (the best of its --repeat rounds). */
 export interface Measured {
   id: string;
+  /** The matrix cell (absent in the classic benchmark). */
+  cell?: Cell;
   label: string;
   /** Batch size of the table this belongs to (null for batch-independent runners). */
   tableBatch: number | null;

@@ -32,12 +32,13 @@ export async function useTfjsBackend(backend: 'wasm' | 'cpu'): Promise<{ threads
   return { threads: tfwasm.getThreadsCount(), wasmBinary };
 }
 
-/** The reference MLP 784-128(relu)-64(relu)-10(softmax). */
-export function referenceModel(inputs: number, classes: number): tf.Sequential {
+/** The reference MLP inputs-hidden(relu)...-classes(softmax); hidden [128, 64] by default. */
+export function referenceModel(inputs: number, classes: number, hidden: number[] = [128, 64]): tf.Sequential {
   return tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [inputs], units: 128, activation: 'relu' }),
-      tf.layers.dense({ units: 64, activation: 'relu' }),
+      ...hidden.map((units, i) =>
+        tf.layers.dense({ ...(i === 0 ? { inputShape: [inputs] } : {}), units, activation: 'relu' }),
+      ),
       tf.layers.dense({ units: classes, activation: 'softmax' }),
     ],
   });

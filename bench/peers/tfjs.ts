@@ -4,7 +4,8 @@
  * so peak RSS is that backend's own).
  *
  * Measures (see bench/common.ts for the command line and the JSON line it prints):
- *   - training: tf.sequential 784-128(relu)-64(relu)-10(softmax), loss categoricalCrossentropy,
+ *   - training: tf.sequential 784-128(relu)-64(relu)-10(softmax) (or --model's widths), on
+ *     --data's inputs (bench/common.ts), loss categoricalCrossentropy,
  *     tf.train.adam(1e-3, 0.9, 0.999, 1e-7). Each step is `model.trainOnBatch(x, y)` on batch
  *     tensors made before the clock starts, so neither slicing nor model.fit's per-epoch
  *     bookkeeping (shuffling, callbacks, validation) is timed. trainOnBatch reads the loss back,
@@ -25,13 +26,13 @@ import {
   MNIST_CLASSES,
   MNIST_PIXELS,
   emitResult,
+  inputsFor,
   loadMnist,
   oneHot,
   packageVersion,
   parseRunnerArgs,
   peakRssMB,
   round1,
-  scaleToUnit,
   timeInference,
   timeTraining,
 } from '../common';
@@ -47,9 +48,9 @@ async function main(): Promise<void> {
 
   const { threads, wasmBinary } = await useTfjsBackend(backend);
 
-  // --- data: [0,1] float32 images and one-hot labels, cut into batch tensors up front
+  // --- data: float32 images as --data says and one-hot labels, cut into batch tensors up front
   const train = loadMnist('train');
-  const trainImages = scaleToUnit(train.pixels); // [60000, 784]
+  const trainImages = inputsFor(options.data, train.pixels); // [60000, 784]
   const trainTargets = oneHot(train.labels); // [60000, 10]
   const ringBatches = Math.max(1, Math.floor(Math.min(train.count, RING_SAMPLES) / options.batch));
   const ring: { x: tf.Tensor2D; y: tf.Tensor2D }[] = [];
@@ -68,10 +69,10 @@ async function main(): Promise<void> {
   }
   const test = loadMnist('t10k');
   const inferRows = Math.min(options.inferBatch, test.count);
-  const inferInputs = scaleToUnit(test.pixels.subarray(0, inferRows * MNIST_PIXELS));
+  const inferInputs = inputsFor(options.data, test.pixels.subarray(0, inferRows * MNIST_PIXELS));
 
   // --- model: the reference MLP
-  const model = referenceModel(MNIST_PIXELS, MNIST_CLASSES);
+  const model = referenceModel(MNIST_PIXELS, MNIST_CLASSES, options.sizes.slice(1, -1));
   model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7), loss: 'categoricalCrossentropy' });
 
   // --- training
@@ -102,6 +103,8 @@ async function main(): Promise<void> {
     backend,
     threads,
     batchSize: options.batch,
+    data: options.data,
+    model: options.sizes.join('-'),
     trainSamplesPerSec: round1(training.samplesPerSec),
     trainSamplesTimed: training.samples,
     inferSamplesPerSec: round1(inference.samplesPerSec),

