@@ -32,7 +32,24 @@ export type {
   StopReason,
 } from './train/fit.js';
 export type { ScheduleConfig } from './train/schedules.js';
-export { saveModel, loadModel, type SaveOptions } from './io/format.js';
+export type { SaveOptions } from './io/format.js';
+export {
+  saveModel,
+  loadModel,
+  listModels,
+  removeModel,
+  type ModelSource,
+  type StoredModelInfo,
+} from './io/storage.js';
+export {
+  createWorkerModel,
+  loadWorkerModel,
+  WorkerModel,
+  type WorkerModelOptions,
+  type WorkerInitOptions,
+  type WorkerFitOptions,
+  type WorkerDataOptions,
+} from './worker/worker-model.js';
 export { toOnnx, ONNX_OPSET_VERSION, type OnnxExportOptions } from './io/onnx.js';
 export {
   toTfjsLayers,
