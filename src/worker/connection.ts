@@ -16,7 +16,7 @@ interface Pending {
   resolve(answer: Answer): void;
   reject(error: Error): void;
   /** Batch and epoch logs of a fit. */
-  onLog?(reply: Extract<Reply, { kind: 'batch' | 'epoch' }>): void;
+  onLog?(reply: Extract<Reply, { kind: 'batches' | 'epoch' }>): void;
 }
 
 /** Distributes a Request without its id. */
@@ -67,7 +67,7 @@ export class Connection {
   private receive(reply: Reply): void {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
-    if (reply.kind === 'batch' || reply.kind === 'epoch') {
+    if (reply.kind === 'batches' || reply.kind === 'epoch') {
       pending.onLog?.(reply);
       return;
     }

@@ -9,16 +9,17 @@
  *   caller -> worker                          worker -> caller
  *   create {spec, init}                       result {value, state}
  *   load {bytes, init}                        error {name, message, stack}
- *   call {method, args, metadata?}            batch {log}   (fit with onBatchEnd)
- *   fit {data, options, logs, stopFlag?}      epoch {log}   (fit with onEpochEnd)
+ *   call {method, args, metadata?}
+ *   fit {data, options, logs, stopFlag?}      batches {logs} (fit with onBatchEnd; bundled)
+ *                                             epoch {log}   (fit with onEpochEnd)
  *   ack {fit, logs, stop}     (a log handled by the caller's callback; stop asked)
  *   stop {fit}                (model.stop(), where no SharedArrayBuffer flag is shared)
  *
  * Stopping a fit that runs in the worker: with SharedArrayBuffer, a shared i32
  * flag the worker reads after every batch; without, a 'stop' message, which the
  * worker handles at fit's next yield to its event loop (every yieldEveryMs).
- * Callback logs: the worker runs at most `maxBatchesAhead` batches past the last
- * batch log the caller has acknowledged, and waits for the caller's answer to
+ * Callback logs: batch logs go in bundles (at most one message per 8 ms); the worker
+ * runs at most `maxBatchesAhead` batches past the last batch log the caller has acknowledged, and waits for the caller's answer to
  * each epoch log, so a callback's stop takes effect as it would in-thread (after
  * the epoch; after at most maxBatchesAhead further batches).
  */
@@ -98,7 +99,7 @@ export interface PostedError {
 export type Reply =
   | { id: number; kind: 'result'; value: unknown; state?: ModelState }
   | { id: number; kind: 'error'; error: PostedError }
-  | { id: number; kind: 'batch'; log: BatchLog }
+  | { id: number; kind: 'batches'; logs: BatchLog[] }
   | { id: number; kind: 'epoch'; log: EpochLog };
 
 export function postError(error: unknown): PostedError {

@@ -4,7 +4,7 @@
  * started in the order they arrive; a predict or evaluate that arrives while a
  * fit runs runs between two of its batches, as it would from a callback in-thread.
  */
-import { createModel, init, loadModel, type Model } from '../index.js';
+import { createModel, init, loadModel, type BatchLog, type Model } from '../index.js';
 import { postError, resultTransfers, type ModelState, type Reply, type Request, type WorkerInit } from './protocol.js';
 
 /** How the worker talks to its caller: Node's parentPort, or a Web Worker's global scope. */
@@ -12,6 +12,13 @@ export interface WorkerEndpoint {
   post(message: Reply, transfer?: Transferable[]): void;
   listen(handler: (message: Request) => void): void;
 }
+
+/**
+ * Batch logs are posted in bundles, at most one message per LOG_FLUSH_MS (and before the
+ * worker waits for the caller, at each epoch's end and at the end of fit): a fast model
+ * runs thousands of batches a second, and a message each would keep the caller's thread busy.
+ */
+const LOG_FLUSH_MS = 8;
 
 /** A running fit's link to the caller: acknowledged logs and stop requests. */
 interface FitControl {
@@ -99,6 +106,14 @@ export function serveModel(endpoint: WorkerEndpoint): void {
     const { id, logs, maxBatchesAhead, stopFlag } = request;
     let posted = 0;
     let acked = 0;
+    let bundle: BatchLog[] = [];
+    let flushedAt = performance.now();
+    const flush = () => {
+      if (bundle.length === 0) return;
+      endpoint.post({ id, kind: 'batches', logs: bundle });
+      bundle = [];
+      flushedAt = performance.now();
+    };
     let stopRequested = false;
     let waiting: { until: number; resolve: () => void } | undefined;
     const stopped = () => stopRequested || (stopFlag !== undefined && Atomics.load(stopFlag, 0) !== 0);
@@ -131,13 +146,16 @@ export function serveModel(endpoint: WorkerEndpoint): void {
         callbacks: {
           onBatchEnd(log) {
             if (logs.batch) {
-              endpoint.post({ id, kind: 'batch', log });
+              bundle.push(log);
               posted++;
-              if (posted - maxBatchesAhead > acked && !stopped()) return handled(posted - maxBatchesAhead);
+              const mustWait = posted - maxBatchesAhead > acked && !stopped();
+              if (mustWait || performance.now() - flushedAt >= LOG_FLUSH_MS) flush();
+              if (mustWait) return handled(posted - maxBatchesAhead);
             }
             return stopped() ? false : undefined;
           },
           onEpochEnd(log) {
+            flush();
             if (logs.epoch) {
               endpoint.post({ id, kind: 'epoch', log });
               posted++;
@@ -148,6 +166,7 @@ export function serveModel(endpoint: WorkerEndpoint): void {
         },
       });
     } finally {
+      flush();
       fits.delete(id);
     }
   }

@@ -70,8 +70,8 @@ export interface WorkerFitOptions extends FitOptions {
   /**
    * How many batches the worker may run past the last batch log onBatchEnd has finished
    * with (default 2): a stop from onBatchEnd takes effect within this many batches. 0 makes
-   * the worker wait for every onBatchEnd, as in-thread (one round trip per batch).
-   * onEpochEnd is always waited for.
+   * the worker wait for every onBatchEnd, as in-thread (one round trip per batch); Infinity
+   * never waits (stop() still stops within a batch). onEpochEnd is always waited for.
    */
   maxBatchesAhead?: number;
 }
@@ -86,7 +86,12 @@ function sharedStopFlag(): Int32Array | undefined {
   }
 }
 
-const postable = (source: WorkerInitOptions['source']) => (source instanceof URL ? source.href : source);
+/** A source the worker can use: URLs as absolute strings (a relative one is the page's, not the worker's). */
+function postable(source: WorkerInitOptions['source']): WorkerInit['source'] {
+  if (source instanceof URL) return source.href;
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  return typeof source === 'string' && page !== undefined ? new URL(source, page).href : source;
+}
 
 function workerInit(options: WorkerInitOptions | undefined): WorkerInit | undefined {
   if (!options) return undefined;
@@ -187,8 +192,8 @@ export class WorkerModel {
       throw new Error(
         'simdnet: a schedule function cannot run in the worker; use a step, exponential or plateau schedule, or call setLearningRate() from onEpochEnd',
       );
-    if (!(Number.isInteger(maxBatchesAhead) && maxBatchesAhead >= 0))
-      throw new Error(`simdnet: maxBatchesAhead must be a non-negative integer, got ${maxBatchesAhead}`);
+    if (!((Number.isInteger(maxBatchesAhead) || maxBatchesAhead === Infinity) && maxBatchesAhead >= 0))
+      throw new Error(`simdnet: maxBatchesAhead must be a non-negative integer or Infinity, got ${maxBatchesAhead}`);
     if (this.fitting) throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
     const transferList: Transferable[] = [];
     const prepared = dataForPosting(data, transfer, transferList);
@@ -201,22 +206,22 @@ export class WorkerModel {
     let handledLogs = 0;
     let callbackStop = false;
     let callbackError: { error: unknown } | undefined;
-    const onLog = (reply: Extract<Reply, { kind: 'batch' | 'epoch' }>) => {
+    /** Runs one callback (none after one asked to stop or threw, as in-thread). */
+    const handle = async (run: () => unknown) => {
+      if (callbackStop) return;
+      try {
+        callbackStop = stops(await run());
+      } catch (error) {
+        callbackError = { error };
+        callbackStop = true;
+      }
+      if (callbackStop && stopFlag) Atomics.store(stopFlag, 0, 1);
+    };
+    const onLog = (reply: Extract<Reply, { kind: 'batches' | 'epoch' }>) => {
       chain = chain.then(async () => {
-        if (!callbackStop) {
-          try {
-            const result =
-              reply.kind === 'batch'
-                ? await callbacks.onBatchEnd?.(reply.log)
-                : await callbacks.onEpochEnd?.(reply.log);
-            callbackStop = stops(result);
-          } catch (error) {
-            callbackError = { error };
-            callbackStop = true;
-          }
-          if (callbackStop && stopFlag) Atomics.store(stopFlag, 0, 1);
-        }
-        handledLogs++;
+        if (reply.kind === 'epoch') await handle(() => callbacks.onEpochEnd?.(reply.log));
+        else for (const log of reply.logs) await handle(() => callbacks.onBatchEnd?.(log));
+        handledLogs += reply.kind === 'epoch' ? 1 : reply.logs.length;
         this.connection.notify({ kind: 'ack', fit: id, logs: handledLogs, stop: callbackStop });
       });
     };
