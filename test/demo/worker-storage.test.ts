@@ -5,14 +5,16 @@
  * page reload, with the same test accuracy and the same prediction for a drawn digit.
  *
  * A busy machine (other processes taking the CPU) makes even an idle page's timer late:
- * each training run follows as long a run of the idle page as a control, up to ATTEMPTS runs are
- * made, and the 20 ms bound is judged when a control was quiet enough to judge it;
- * the median lateness is checked always (training on the page's thread: about 30 ms).
+ * each training run follows as long a run of the idle page as a control, up to ATTEMPTS runs
+ * are made, and the 20 ms bound is judged when the machine is quiet enough to judge it (the
+ * load average below the core count at the start, and an idle control within the bound).
+ * Checked always: the median lateness (at most 2 ms) and the share of ticks late by more than
+ * 20 ms (at most 5%); training on the page's thread is late by about 30 ms at the median.
  *
  * Required when CI=true; elsewhere skipped, with a warning, when /usr/bin/chromium is missing.
  */
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../demo/serve.mjs';
@@ -67,6 +69,8 @@ interface Lateness {
   ticks: number;
   medianMs: number;
   maxMs: number;
+  /** Fraction of ticks late by more than 20 ms. */
+  over20: number;
   /** The latest ticks: [ms from the timer's start to the gap, ms late]. */
   worst: [number, number][];
 }
@@ -96,6 +100,7 @@ const stopTimer = (): Promise<Lateness> =>
       ticks: sorted.length,
       medianMs: sorted[Math.floor(sorted.length / 2)],
       maxMs: sorted[sorted.length - 1],
+      over20: sorted.filter((late) => late > 20).length / sorted.length,
       worst: state.worst.sort((a, b) => b[1] - a[1]).slice(0, 5),
     };
   });
@@ -120,6 +125,7 @@ describe('browser demo: training in a Web Worker, Save and Load', () => {
     `a 10 ms page timer is never late by more than ${MAX_LATENESS_MS} ms while the worker trains`,
     { timeout: 120_000 },
     async () => {
+      const loadAtStart = loadavg()[0];
       await page.goto(`${server!.url}/?train=60000`);
       await waitFor(`document.body.dataset.state === 'ready' || document.body.dataset.state === 'error'`, 40_000);
       expect(await page.textContent('#error')).toBe('');
@@ -142,7 +148,7 @@ describe('browser demo: training in a Web Worker, Save and Load', () => {
         runs.push({ idle, training, batches });
         console.log(
           `demo attempt ${attempt}: idle page timer late by median ${idle.medianMs.toFixed(1)} ms, max ${idle.maxMs.toFixed(1)} ms; ` +
-            `training in the worker (${batches} batches, ${training.ticks} ticks): median ${training.medianMs.toFixed(1)} ms, max ${training.maxMs.toFixed(1)} ms; worst [at ms, late ms] ${JSON.stringify(training.worst)}`,
+            `training in the worker (${batches} batches, ${training.ticks} ticks): median ${training.medianMs.toFixed(1)} ms, max ${training.maxMs.toFixed(1)} ms, ${(training.over20 * 100).toFixed(1)}% of ticks over 20 ms; worst [at ms, late ms] ${JSON.stringify(training.worst)}`,
         );
         if (training.maxMs <= MAX_LATENESS_MS) break;
       }
@@ -150,11 +156,13 @@ describe('browser demo: training in a Web Worker, Save and Load', () => {
         expect(run.batches).toBeGreaterThan(100);
         expect(run.training.ticks).toBeGreaterThan(200);
         expect(run.training.medianMs).toBeLessThanOrEqual(2);
+        expect(run.training.over20).toBeLessThanOrEqual(0.05);
       }
       const best = Math.min(...runs.map((run) => run.training.maxMs));
-      if (best > MAX_LATENESS_MS && !runs.some((run) => run.idle.maxMs <= MAX_LATENESS_MS)) {
+      const quiet = runs.some((run) => run.idle.maxMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism();
+      if (best > MAX_LATENESS_MS && !quiet) {
         console.warn(
-          `the ${MAX_LATENESS_MS} ms bound was not judged: this machine is too busy (an idle page's timer was late by up to ${Math.min(...runs.map((run) => run.idle.maxMs)).toFixed(1)} ms; load average ${loadavg()[0].toFixed(1)})`,
+          `the ${MAX_LATENESS_MS} ms bound was not judged: other work keeps this machine busy (load average ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores at the start; an idle page's timer was late by up to ${Math.min(...runs.map((run) => run.idle.maxMs)).toFixed(1)} ms)`,
         );
       } else {
         expect(best).toBeLessThanOrEqual(MAX_LATENESS_MS);

@@ -9,7 +9,7 @@
  * to the one-thread weights bit for bit.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,9 +33,10 @@ const skip = skipReason(
 const MAX_LATENESS_MS = 20;
 /**
  * Measurements of 4 s of training in the worker, each after 4 s of an idle page as a
- * control. The bound must hold in one of them. On a machine so busy that even the idle
- * page's timer is late by more than the bound (other processes taking the CPU), the bound
- * cannot be judged: the test says so and checks only the median lateness.
+ * control. The bound must hold in one of them. On a machine kept busy by other work (load
+ * average at or above the core count at the start, or every idle control late by more than
+ * the bound) the bound cannot be judged: the test says so, and checks the median lateness
+ * (at most 2 ms) and the share of ticks late by more than 20 ms (at most 5%), as always.
  */
 const ATTEMPTS = 3;
 
@@ -71,6 +72,8 @@ interface TimerReport {
   maxLateMs: number;
   p99LateMs: number;
   medianLateMs: number;
+  /** Fraction of ticks late by more than 20 ms. */
+  over20: number;
   batches: number;
   epochs: number;
   accuracy: number;
@@ -123,6 +126,7 @@ async function trainWithTimer(page: Page, where: 'worker' | 'page' | 'idle', sec
           maxLateMs: sorted[sorted.length - 1],
           p99LateMs: sorted[Math.floor(sorted.length * 0.99)],
           medianLateMs: sorted[Math.floor(sorted.length / 2)],
+          over20: sorted.filter((late) => late > 20).length / sorted.length,
           batches: 0,
           epochs: 0,
           accuracy: 0,
@@ -158,6 +162,7 @@ async function trainWithTimer(page: Page, where: 'worker' | 'page' | 'idle', sec
         maxLateMs: sorted[sorted.length - 1],
         p99LateMs: sorted[Math.floor(sorted.length * 0.99)],
         medianLateMs: sorted[Math.floor(sorted.length / 2)],
+        over20: sorted.filter((late) => late > 20).length / sorted.length,
         batches,
         epochs: history.epochs.length,
         accuracy: last_.accuracy ?? 0,
@@ -171,7 +176,7 @@ async function trainWithTimer(page: Page, where: 'worker' | 'page' | 'idle', sec
 
 const show = (label: string, r: TimerReport) =>
   console.log(
-    `${label}: ${(r.trainingMs / 1000).toFixed(1)} s of training (${r.epochs} epochs, ${r.batches} batches, ${JSON.stringify(r.threading)}); 10 ms timer: ${r.ticks} ticks, late by median ${r.medianLateMs.toFixed(1)} ms, p99 ${r.p99LateMs.toFixed(1)} ms, max ${r.maxLateMs.toFixed(1)} ms; worst ${JSON.stringify(r.worst)}`,
+    `${label}: ${(r.trainingMs / 1000).toFixed(1)} s of training (${r.epochs} epochs, ${r.batches} batches, ${JSON.stringify(r.threading)}); 10 ms timer: ${r.ticks} ticks, late by median ${r.medianLateMs.toFixed(1)} ms, p99 ${r.p99LateMs.toFixed(1)} ms, max ${r.maxLateMs.toFixed(1)} ms, ${(r.over20 * 100).toFixed(1)}% over 20 ms; worst ${JSON.stringify(r.worst)}`,
   );
 
 describe('headless Chromium, WorkerModel', () => {
@@ -180,6 +185,7 @@ describe('headless Chromium, WorkerModel', () => {
     async () => {
       const page = await openHarness(browser, `${server.url}/${harness}`);
       try {
+        const loadAtStart = loadavg()[0];
         const attempts: { idle: TimerReport; worker: TimerReport }[] = [];
         for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
           const idle = await trainWithTimer(page, 'idle', 4);
@@ -191,18 +197,21 @@ describe('headless Chromium, WorkerModel', () => {
         }
         const onPage = await trainWithTimer(page, 'page', 2);
         show('chromium, training on the page (for comparison)', onPage);
+        // The measurement sees a blocked page: training on the page's thread fails the median check.
+        expect(onPage.medianLateMs).toBeGreaterThan(2);
         expect(server.requests).toContain('/node_modules/simdnet/dist/worker.web.js');
         for (const { worker } of attempts) {
           expect(worker.trainingMs).toBeGreaterThan(3500);
           expect(worker.batches).toBeGreaterThan(100);
           // Robust to a busy machine: most ticks are on time (training on the page: ~30 ms late).
           expect(worker.medianLateMs).toBeLessThanOrEqual(2);
+          expect(worker.over20).toBeLessThanOrEqual(0.05);
         }
         const best = Math.min(...attempts.map((a) => a.worker.maxLateMs));
-        const quiet = attempts.some((a) => a.idle.maxLateMs <= MAX_LATENESS_MS);
+        const quiet = attempts.some((a) => a.idle.maxLateMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism();
         if (best > MAX_LATENESS_MS && !quiet) {
           console.warn(
-            `the ${MAX_LATENESS_MS} ms bound was not judged: this machine is too busy (an idle page's timer was late by up to ${Math.min(...attempts.map((a) => a.idle.maxLateMs)).toFixed(1)} ms; load average ${loadavg()[0].toFixed(1)})`,
+            `the ${MAX_LATENESS_MS} ms bound was not judged: other work keeps this machine busy (load average ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores at the start; an idle page's timer was late by up to ${Math.min(...attempts.map((a) => a.idle.maxLateMs)).toFixed(1)} ms)`,
           );
         } else {
           expect(best).toBeLessThanOrEqual(MAX_LATENESS_MS);
