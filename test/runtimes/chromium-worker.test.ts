@@ -222,6 +222,35 @@ describe('headless Chromium, WorkerModel', () => {
     },
   );
 
+  it.skipIf(skip)('names the worker program that failed to load, and re-throws errors from the worker', async () => {
+    const page = await openHarness(browser, `${server.url}/${harness}`);
+    try {
+      const errors = await page.evaluate(async () => {
+        const { createWorkerModel } = (window as unknown as HarnessWindow).simdnet;
+        const messages: string[] = [];
+        await createWorkerModel({ inputSize: 2, layers: [{ units: 2 }] }, { workerUrl: '/missing-worker.js' }).catch(
+          (error: Error) => messages.push(error.message),
+        );
+        await createWorkerModel({ inputSize: 2, layers: [{ units: 0 }] }).catch((error: Error) =>
+          messages.push(error.message),
+        );
+        const model = await createWorkerModel({ inputSize: 2, layers: [{ units: 2, activation: 'softmax' }] });
+        await model
+          .fit({ inputs: new Float32Array([0, 1, 1, 0]), labels: [0, 5] })
+          .catch((error: Error) => messages.push(error.message));
+        await model.dispose();
+        return messages;
+      });
+      console.log(`chromium WorkerModel errors: ${JSON.stringify(errors)}`);
+      expect(errors).toHaveLength(3);
+      expect(errors[0]).toMatch(/missing-worker\.js/);
+      expect(errors[1]).toMatch(/units/);
+      expect(errors[2]).toContain('labels[1] = 5');
+    } finally {
+      await page.close();
+    }
+  });
+
   it.skipIf(skip)(
     'runs 2 threads inside the worker on a cross-origin isolated page, to the one-thread weights',
     async () => {
