@@ -107,7 +107,7 @@ export function postError(error: unknown): PostedError {
   return { name: 'Error', message: String(error) };
 }
 
-/** The Error re-thrown on the caller: the worker's name and message, the worker's stack as `cause`-free detail. */
+/** The Error re-thrown on the caller: the worker's name and message (its stack kept as `workerStack`). */
 export function rethrown(posted: PostedError): Error {
   const error = new Error(posted.message);
   error.name = posted.name;

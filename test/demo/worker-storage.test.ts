@@ -9,7 +9,7 @@
  * are made, and the 20 ms bound is judged when the machine is quiet enough to judge it (the
  * load average below the core count at the start, and an idle control within the bound).
  * Checked always: the median lateness (at most 2 ms) and the share of ticks late by more than
- * 20 ms (at most 5%); training on the page's thread is late by about 30 ms at the median.
+ * 20 ms (at most 10%); training on the page's thread is late by about 30 ms at the median.
  *
  * Required when CI=true; elsewhere skipped, with a warning, when /usr/bin/chromium is missing.
  */
@@ -156,7 +156,7 @@ describe('browser demo: training in a Web Worker, Save and Load', () => {
         expect(run.batches).toBeGreaterThan(100);
         expect(run.training.ticks).toBeGreaterThan(200);
         expect(run.training.medianMs).toBeLessThanOrEqual(2);
-        expect(run.training.over20).toBeLessThanOrEqual(0.05);
+        expect(run.training.over20).toBeLessThanOrEqual(0.1);
       }
       const best = Math.min(...runs.map((run) => run.training.maxMs));
       const quiet = runs.some((run) => run.idle.maxMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism();

@@ -36,7 +36,7 @@ const MAX_LATENESS_MS = 20;
  * control. The bound must hold in one of them. On a machine kept busy by other work (load
  * average at or above the core count at the start, or every idle control late by more than
  * the bound) the bound cannot be judged: the test says so, and checks the median lateness
- * (at most 2 ms) and the share of ticks late by more than 20 ms (at most 5%), as always.
+ * (at most 2 ms) and the share of ticks late by more than 20 ms (at most 10%), as always.
  */
 const ATTEMPTS = 3;
 
@@ -205,7 +205,7 @@ describe('headless Chromium, WorkerModel', () => {
           expect(worker.batches).toBeGreaterThan(100);
           // Robust to a busy machine: most ticks are on time (training on the page: ~30 ms late).
           expect(worker.medianLateMs).toBeLessThanOrEqual(2);
-          expect(worker.over20).toBeLessThanOrEqual(0.05);
+          expect(worker.over20).toBeLessThanOrEqual(0.1);
         }
         const best = Math.min(...attempts.map((a) => a.worker.maxLateMs));
         const quiet = attempts.some((a) => a.idle.maxLateMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism();
