@@ -4,24 +4,32 @@
  *   data     the four MNIST IDX files served by demo/serve.mjs, parsed by mnistFromFiles;
  *            training on the first 10,000 or all 60,000 training images (the page's choice),
  *            test accuracy on the 10,000 test images after every epoch
- *   model    784-128-10, ReLU then softmax, cross-entropy, Adam (learning rate 0.001), batches of 64
- *   page     fit() yields to the event loop every 16 ms, so Stop, the chart and the drawing pad
- *            keep working while it trains; predict() may be called from inside the fit callbacks
+ *   model    784-128-10, ReLU then softmax, cross-entropy, Adam (learning rate 0.001), batches of 64,
+ *            in a Web Worker (createWorkerModel; the worker program is /worker.js, bundled by
+ *            serve.mjs from src/worker/entry.ts): the page's thread only draws, so Stop, the chart
+ *            and the drawing pad never wait for training; the fit callbacks run here with the
+ *            worker's logs, and predict() is answered by the worker between two batches
+ *   storage  Save keeps the model in this origin's IndexedDB (indexeddb://simdnet-demo); Load
+ *            brings it back (after a reload too) and evaluates it on the test set
  *
  * For the tests (test/demo) the page publishes its state as data attributes on <body>:
  * data-state (loading | ready | training | stopped | error), data-batches, data-epochs,
- * data-stop-input-delay-ms, data-stop-ms; the chart container has data-points and the
- * prediction panel data-class and data-probabilities.
+ * data-stop-input-delay-ms, data-stop-ms, data-test-accuracy (the last test accuracy, a
+ * fraction), data-saved-bytes and data-saved-at (after Save), data-loaded (after Load); the
+ * chart container has data-points and the prediction panel data-class and data-probabilities.
  */
 // The library from source (src/index.ts is the public API, as users import 'simdnet').
 import {
-  createModel,
-  init,
+  createWorkerModel,
+  listModels,
+  loadWorkerModel,
   mnistFromFiles,
   MNIST_FILE_NAMES,
+  saveModel,
   type Dataset,
   type MnistFiles,
-  type Model,
+  type WorkerModel,
+  type WorkerModelOptions,
 } from '../src/index.js';
 import { TrainingChart } from './chart.js';
 import { DrawPad } from './draw-pad.js';
@@ -31,6 +39,13 @@ const BATCH_SIZE = 64;
 const HIDDEN_UNITS = 128;
 /** Chart points per epoch (batches are grouped to about this many). */
 const POINTS_PER_EPOCH = 40;
+/** Where Save keeps the model. */
+const SAVED_MODEL = 'indexeddb://simdnet-demo';
+/** The worker program and the core, both served by serve.mjs next to the page. */
+const WORKER: WorkerModelOptions = {
+  workerUrl: new URL('worker.js', location.href),
+  init: { source: new URL('simdnet.wasm', location.href) },
+};
 
 // --- the page's elements ---------------------------------------------------------------
 
@@ -43,6 +58,9 @@ const ui = {
   train: $<HTMLButtonElement>('train'),
   stop: $<HTMLButtonElement>('stop'),
   reset: $<HTMLButtonElement>('reset'),
+  save: $<HTMLButtonElement>('save'),
+  load: $<HTMLButtonElement>('load'),
+  storageNote: $('storage-note'),
   epoch: $('stat-epoch'),
   batches: $('stat-batches'),
   speed: $('stat-speed'),
@@ -62,12 +80,17 @@ const ui = {
 
 type State = 'loading' | 'ready' | 'training' | 'stopped' | 'error';
 
+/** Whether IndexedDB holds a saved model (Load is enabled then). */
+let savedModelExists = false;
+
 function setState(state: State): void {
   document.body.dataset.state = state;
   const training = state === 'training';
   ui.train.disabled = !(state === 'ready' || state === 'stopped');
   ui.stop.disabled = !training;
   ui.reset.disabled = !(state === 'ready' || state === 'stopped');
+  ui.save.disabled = !(state === 'ready' || state === 'stopped');
+  ui.load.disabled = !((state === 'ready' || state === 'stopped') && savedModelExists);
   // The x axis counts passes over one training set: it is fixed until Reset.
   ui.subset.disabled = !(state === 'ready' && session.samplesSeen === 0);
   ui.epochs.disabled = training;
@@ -129,7 +152,24 @@ async function loadMnist(): Promise<{ train: Dataset; test: Dataset }> {
       }),
     ),
   );
-  return mnistFromFiles(Object.fromEntries(roles.map((role, i) => [role, files[i]])) as MnistFiles);
+  const data = await mnistFromFiles(Object.fromEntries(roles.map((role, i) => [role, files[i]])) as MnistFiles);
+  return { train: shared(data.train), test: shared(data.test) };
+}
+
+/**
+ * The dataset on SharedArrayBuffers (this page is cross-origin isolated): every fit and
+ * evaluate then shares the arrays with the worker instead of copying 55 MB on this thread.
+ */
+function shared(data: Dataset): Dataset {
+  if (typeof SharedArrayBuffer === 'undefined') return data;
+  const copy = <T extends Uint8Array | Int32Array | Uint16Array | Uint32Array | Float32Array>(array: T): T => {
+    const out = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(
+      new SharedArrayBuffer(array.byteLength),
+    );
+    out.set(array as never);
+    return out;
+  };
+  return { ...data, inputs: copy(data.inputs), labels: data.labels && copy(data.labels) };
 }
 
 /** The first `count` samples of a dataset (views, no copy). */
@@ -145,7 +185,7 @@ function firstSamples(data: Dataset, count: number): Dataset {
 // --- the session: model, data, counters ------------------------------------------------------
 
 const session = {
-  model: undefined as Model | undefined,
+  model: undefined as WorkerModel | undefined,
   seed: 1,
   train: undefined as Dataset | undefined,
   test: undefined as Dataset | undefined,
@@ -166,16 +206,19 @@ function emptyGroup() {
   return { batches: 0, samples: 0, lossSum: 0, correctSum: 0 };
 }
 
-async function newModel(): Promise<Model> {
-  return createModel({
-    inputSize: 784,
-    layers: [
-      { units: HIDDEN_UNITS, activation: 'relu' },
-      { units: 10, activation: 'softmax' },
-    ],
-    optimizer: { type: 'adam', learningRate: 1e-3 },
-    seed: session.seed,
-  });
+async function newModel(): Promise<WorkerModel> {
+  return createWorkerModel(
+    {
+      inputSize: 784,
+      layers: [
+        { units: HIDDEN_UNITS, activation: 'relu' },
+        { units: 10, activation: 'softmax' },
+      ],
+      optimizer: { type: 'adam', learningRate: 1e-3 },
+      seed: session.seed,
+    },
+    WORKER,
+  );
 }
 
 function trainingSetSize(): number {
@@ -218,6 +261,9 @@ async function train(chart: TrainingChart): Promise<void> {
     epochs: Number(ui.epochs.value),
     batchSize: BATCH_SIZE,
     validationData: session.test!,
+    // The worker never waits for the page's callbacks (Stop calls model.stop(), which the
+    // worker reads after every batch): a busy page cannot slow training down.
+    maxBatchesAhead: Infinity,
     callbacks: {
       onBatchEnd(log) {
         if (log.batch === 0) epochClock = { startedAt: performance.now(), samples: 0 };
@@ -236,15 +282,16 @@ async function train(chart: TrainingChart): Promise<void> {
           ui.epoch.textContent = `${log.epoch} (${Math.floor((100 * (log.batch + 1)) / log.batches)}%)`;
           // The weights just changed: refresh the drawing's prediction (predict is safe inside fit).
           if (session.drawing) showPrediction(session.drawing);
+          // The counters too, once per chart point: the page does as little as it can per batch.
+          publishCounters();
         }
-        publishCounters();
         return keepGoing();
       },
       onEpochEnd(log) {
         lastEpochShown = log.epoch;
         session.epochsDone++;
         chart.addTestAccuracy(epochsSeen(), log.valAccuracy!);
-        ui.testAccuracy.textContent = percent(log.valAccuracy!);
+        showTestAccuracy(log.valAccuracy!);
         ui.epoch.textContent = `${log.epoch} (100%)`;
         ui.speed.textContent = Math.round(log.samplesPerSec).toLocaleString('en');
         ui.report.textContent = `Epoch ${log.epoch}: ${log.seconds.toFixed(1)} s, ${Math.round(log.samplesPerSec).toLocaleString('en')} samples/s, test accuracy ${percent(log.valAccuracy!)}.`;
@@ -258,7 +305,7 @@ async function train(chart: TrainingChart): Promise<void> {
   const last = history.epochs[history.epochs.length - 1];
   if (last && last.epoch !== lastEpochShown && last.valAccuracy !== undefined) {
     chart.addTestAccuracy(epochsSeen(), last.valAccuracy);
-    ui.testAccuracy.textContent = percent(last.valAccuracy);
+    showTestAccuracy(last.valAccuracy);
   }
   if (history.stopReason === 'callback') {
     const stoppedAfter = performance.now() - session.stopClickedAt;
@@ -268,10 +315,54 @@ async function train(chart: TrainingChart): Promise<void> {
       `training ended ${stoppedAfter.toFixed(0)} ms later, test set evaluated. Press Train to continue.`;
   }
   if (session.drawing) showPrediction(session.drawing);
+  publishCounters();
   setState('stopped');
 }
 
 const percent = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
+
+function showTestAccuracy(fraction: number): void {
+  ui.testAccuracy.textContent = percent(fraction);
+  document.body.dataset.testAccuracy = String(fraction);
+}
+
+// --- storage (IndexedDB) --------------------------------------------------------------------
+
+async function refreshSavedModel(): Promise<void> {
+  const saved = (await listModels()).find((m) => m.url === SAVED_MODEL);
+  savedModelExists = saved !== undefined;
+  ui.storageNote.textContent = saved
+    ? `Saved in this browser: ${(saved.bytes / 1024).toFixed(0)} KB, ${saved.dateSaved.toLocaleString('en')}.`
+    : 'No model saved in this browser yet.';
+}
+
+async function save(): Promise<void> {
+  const state = document.body.dataset.state as State;
+  const model = session.model!;
+  model.metadata = { epochs: session.samplesSeen / (session.trainingSet?.count ?? 1) };
+  const info = await saveModel(model, SAVED_MODEL);
+  document.body.dataset.savedBytes = String(info.bytes);
+  document.body.dataset.savedAt = info.dateSaved.toISOString();
+  await refreshSavedModel();
+  setState(state);
+}
+
+async function load(chart: TrainingChart): Promise<void> {
+  const loaded = await loadWorkerModel(SAVED_MODEL, WORKER);
+  await session.model?.dispose();
+  session.model = loaded;
+  Object.assign(session, { samplesSeen: 0, batches: 0, epochsDone: 0, trainingSet: undefined, group: emptyGroup() });
+  chart.clear();
+  for (const el of [ui.epoch, ui.speed, ui.loss, ui.testAccuracy]) el.textContent = '–';
+  publishCounters();
+  ui.report.textContent = `Loaded the saved model (${loaded.training.epochs} whole epochs, ${loaded.training.steps.toLocaleString('en')} steps). Evaluating it on the test set…`;
+  const { accuracy } = await loaded.evaluate(session.test!);
+  showTestAccuracy(accuracy!);
+  ui.report.textContent = `Loaded the saved model: test accuracy ${percent(accuracy!)}. Train to continue from it.`;
+  document.body.dataset.loaded = 'true';
+  showPrediction(session.drawing);
+  setState('ready');
+}
 
 // --- prediction --------------------------------------------------------------------------
 
@@ -286,7 +377,11 @@ function buildBars(): HTMLElement[] {
 }
 let barRows: HTMLElement[] = [];
 
+/** Numbers the predictions asked for, so an answer that comes after a newer request is dropped. */
+let predictionRequest = 0;
+
 function showPrediction(pixels: Uint8Array | undefined): void {
+  const request = ++predictionRequest;
   const model = session.model;
   if (!pixels || !model) {
     ui.prediction.dataset.class = '';
@@ -301,12 +396,15 @@ function showPrediction(pixels: Uint8Array | undefined): void {
     });
     return;
   }
-  const probabilities = model.predict({
-    count: 1,
-    inputSize: 784,
-    inputs: pixels,
-    inputScale: session.train?.inputScale ?? 1 / 255,
-  });
+  model
+    .predict({ count: 1, inputSize: 784, inputs: pixels, inputScale: session.train?.inputScale ?? 1 / 255 })
+    .then((probabilities) => {
+      if (request === predictionRequest) drawPrediction(probabilities);
+    })
+    .catch(showError);
+}
+
+function drawPrediction(probabilities: Float32Array): void {
   let best = 0;
   for (let d = 1; d < 10; d++) if (probabilities[d] > probabilities[best]) best = d;
   ui.prediction.dataset.class = String(best);
@@ -341,16 +439,26 @@ async function main(): Promise<void> {
   ui.train.addEventListener('click', () => {
     train(chart).catch(showError);
   });
+  ui.save.addEventListener('click', () => {
+    save().catch(showError);
+  });
+  ui.load.addEventListener('click', () => {
+    setState('loading');
+    load(chart).catch(showError);
+  });
   ui.stop.addEventListener('click', (event) => {
     // event.timeStamp is when the click happened; now is when the page got to it.
     session.stopClickedAt = performance.now();
     document.body.dataset.stopInputDelayMs = Math.max(0, session.stopClickedAt - event.timeStamp).toFixed(1);
     session.stopRequested = true;
+    // At once, through a flag the worker reads after every batch (the callbacks' stop follows).
+    void session.model?.stop();
     ui.stop.disabled = true;
     ui.report.textContent = 'Stopping after this batch…';
   });
   ui.reset.addEventListener('click', async () => {
     session.seed++;
+    await session.model?.dispose();
     session.model = await newModel();
     Object.assign(session, { samplesSeen: 0, batches: 0, epochsDone: 0, trainingSet: undefined, group: emptyGroup() });
     chart.clear();
@@ -362,11 +470,11 @@ async function main(): Promise<void> {
   });
   ui.clear.addEventListener('click', () => pad.clear());
 
-  // The core is fetched next to the page; served as application/wasm it compiles while it streams.
-  const [, data] = await Promise.all([init(new URL('simdnet.wasm', location.href)), loadMnist()]);
+  // The worker fetches the core next to the page while the data loads.
+  const [model, data] = await Promise.all([newModel(), loadMnist(), refreshSavedModel()]);
   session.train = data.train;
   session.test = data.test;
-  session.model = await newModel();
+  session.model = model;
   ui.progress.hidden = true;
   ui.dataNote.textContent = `MNIST loaded: ${data.train.count.toLocaleString('en')} training and ${data.test.count.toLocaleString('en')} test images.`;
   showPrediction(session.drawing);

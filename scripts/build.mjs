@@ -12,6 +12,11 @@
 //   dist/index.web.js                   browser,deno fetch new URL('./simdnet.wasm', import.meta.url)
 //   dist/index.workerd.js               workerd      import './simdnet.wasm' as a compiled module
 //   dist/index.inline.js                default      the bytes inlined as base64 (no file to find)
+//
+// The Worker that runs a WorkerModel (src/worker/entry.ts) is bundled for the two runtimes that
+// start one: dist/worker.node.js (worker_threads; shares the node chunk) and dist/worker.web.js
+// (a module Web Worker: browsers, Deno). The library finds it with
+// new URL('./worker.<node|web>.js', import.meta.url) (src/worker/default-worker-<variant>.ts).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -33,6 +38,17 @@ function defaultSourceFor(variant) {
       plugin.onResolve({ filter: /^\.\/default-source\.js$/ }, (args) =>
         args.importer.endsWith(join('runtime', 'load.ts'))
           ? { path: resolve(args.resolveDir, `default-source-${variant}.ts`) }
+          : undefined,
+      );
+      // Where the WorkerModel's worker program is: next to the bundle (node, web), or nowhere (workerd, inline).
+      plugin.onResolve({ filter: /^\.\/default-worker\.js$/ }, (args) =>
+        args.importer.endsWith(join('worker', 'worker-model.ts'))
+          ? {
+              path: resolve(
+                args.resolveDir,
+                `default-worker-${variant === 'node' || variant === 'web' ? variant : 'none'}.ts`,
+              ),
+            }
           : undefined,
       );
       // workerd: `import module from './simdnet.wasm'` stays an import of the file next to the bundle.
@@ -66,7 +82,12 @@ const common = {
 const results = await Promise.all([
   build({
     ...common,
-    entryPoints: { 'index.node': 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' },
+    entryPoints: {
+      'index.node': 'src/index.ts',
+      node: 'src/node.ts',
+      cli: 'src/cli/main.ts',
+      'worker.node': 'src/worker/entry.ts',
+    },
     platform: 'node',
     packages: 'external',
     splitting: true,
@@ -76,6 +97,12 @@ const results = await Promise.all([
   build({
     ...common,
     entryPoints: { 'index.web': 'src/index.ts' },
+    platform: 'browser',
+    plugins: [defaultSourceFor('web')],
+  }),
+  build({
+    ...common,
+    entryPoints: { 'worker.web': 'src/worker/entry.ts' },
     platform: 'browser',
     plugins: [defaultSourceFor('web')],
   }),
@@ -108,7 +135,7 @@ const cliText = readFileSync('dist/cli.js', 'utf8');
 if (!cliText.startsWith('#!')) writeFileSync('dist/cli.js', `#!/usr/bin/env node\n${cliText}`);
 
 // The bundles for browsers, Deno, Workers and bundlers must not reach for Node's modules.
-for (const file of ['index.web.js', 'index.workerd.js', 'index.inline.js']) {
+for (const file of ['index.web.js', 'worker.web.js', 'index.workerd.js', 'index.inline.js']) {
   const text = readFileSync(join('dist', file), 'utf8');
   const nodeImport = text.match(/(?:from|import\()\s*["']node:[^"']+["']/);
   if (nodeImport) throw new Error(`dist/${file} imports ${nodeImport[0]}: it must run without Node's modules`);

@@ -33,8 +33,24 @@ export type {
   StopReason,
   ScheduleConfig,
 } from './train/types.js';
-export { saveModel, loadModel } from './model/persist.js';
 export type { SaveOptions } from './io/format.js';
+export {
+  saveModel,
+  loadModel,
+  listModels,
+  removeModel,
+  type ModelSource,
+  type StoredModelInfo,
+} from './io/storage.js';
+export {
+  createWorkerModel,
+  loadWorkerModel,
+  WorkerModel,
+  type WorkerModelOptions,
+  type WorkerInitOptions,
+  type WorkerFitOptions,
+  type WorkerDataOptions,
+} from './worker/worker-model.js';
 export { toOnnx, ONNX_OPSET_VERSION, type OnnxExportOptions } from './io/onnx.js';
 export {
   toTfjsLayers,
