@@ -22,8 +22,10 @@ import { assertValidDescription } from './description-checks.js';
 import { ProtobufMessage, float32LittleEndianBytes } from './protobuf-writer.js';
 
 export const ONNX_IR_VERSION = 8;
+/** The ONNX operator-set version {@link toOnnx} writes (the default domain, ai.onnx). */
 export const ONNX_OPSET_VERSION = 13;
 
+/** Options of {@link toOnnx}: names written into the ONNX file. */
 export interface OnnxExportOptions {
   /** ModelProto.producer_name. Default 'simdnet'. */
   producerName?: string;
