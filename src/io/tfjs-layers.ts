@@ -163,6 +163,12 @@ function denseLayerConfig(
  *   handler (modelTopology + weightSpecs)
  * @param weights the weight files' bytes: one buffer holding every file concatenated in
  *   manifest order (as artifacts.weightData), or one buffer per manifest path, in order
+ * @returns the network's description; {@link modelFromDescription} makes a Model of it
+ * @throws Error naming the layer or weight when the topology is not a chain of Dense layers
+ *   simdnet supports, or the manifest and the weights do not match it
+ * @example
+ *   const description = fromTfjsLayers(JSON.parse(modelJsonText), weightsBin);
+ *   const model = await modelFromDescription(description);
  */
 export function fromTfjsLayers(modelJson: TfjsLayersModelJson | string, weights: TfjsWeightData): ModelDescription {
   const context = 'fromTfjsLayers';
