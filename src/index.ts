@@ -11,8 +11,8 @@ export {
   type CoreInfo,
 } from './runtime/load.js';
 export { createModel, modelFromDescription } from './model/factories.js';
-export { Model, type TrainingState, type EvaluateResult } from './model/model.js';
-export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss } from './model/spec.js';
+export { Model, type TrainingState, type EvaluateResult, type Threading } from './model/model.js';
+export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss, NormalizedOptimizer } from './model/spec.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
 export {
   ACTIVATIONS,
@@ -28,6 +28,7 @@ export type {
   EpochLog,
   BatchLog,
   Callbacks,
+  CallbackResult,
   EarlyStoppingOptions,
   MetricName,
   StopReason,
@@ -57,6 +58,10 @@ export {
   fromTfjsLayers,
   type TfjsLayersModelJson,
   type TfjsLayersExportOptions,
+  type TfjsLayersExport,
+  type TfjsWeightData,
+  type TfjsWeightsManifestEntry,
+  type TfjsWeightsManifestGroup,
 } from './io/tfjs-layers.js';
 export {
   toSafetensors,
@@ -67,13 +72,41 @@ export {
   type SafetensorsReadOptions,
 } from './io/safetensors.js';
 export { fromOnnx, type OnnxImportOptions } from './io/onnx-import.js';
-export { parseIdx, parseIdxBytes, encodeIdx, idxToDataset, type IdxArray, type IdxDtype } from './data/idx.js';
-export { readCsvDataset, CsvError, type CsvDataset, type CsvDatasetOptions, type ByteSource } from './data/csv.js';
+export {
+  parseIdx,
+  parseIdxBytes,
+  encodeIdx,
+  idxToDataset,
+  type IdxArray,
+  type IdxArrayTypes,
+  type IdxData,
+  type IdxDtype,
+} from './data/idx.js';
+export {
+  readCsvDataset,
+  CsvError,
+  type CsvDataset,
+  type CsvDatasetOptions,
+  type CsvTask,
+  type ByteSource,
+} from './data/csv.js';
 export {
   mnistFromFiles,
   MNIST_FILE_NAMES,
   FASHION_MNIST_CLASS_NAMES,
   type MnistFiles,
+  type MnistFileRole,
   type TrainTestDatasets,
 } from './data/mnist.js';
-export { oneHot, minMaxScaler, standardScaler, trainValidationSplit, subset } from './data/transform.js';
+export {
+  oneHot,
+  minMaxScaler,
+  standardScaler,
+  trainValidationSplit,
+  subset,
+  type MinMaxScaler,
+  type StandardScaler,
+  type MinMaxScalerOptions,
+  type SplitOptions,
+  type TrainValidationSplit,
+} from './data/transform.js';

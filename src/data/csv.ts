@@ -27,21 +27,35 @@ export { CsvError, CsvRecordCollector, CsvTokenizer, readCsvRecords, tokenizeCsv
 export type { CsvFieldSink, CsvRecord, CsvRecordCallback, CsvTokenizerOptions } from './csv-records.js';
 export type { ByteSource } from './stream.js';
 
+/**
+ * What the label column holds: `'classification'` (class names or integers, read as class
+ * indices into `labels`) or `'regression'` (numbers, read into `targets` [count, 1]).
+ */
 export type CsvTask = 'classification' | 'regression';
 
+/** Options of {@link readCsvDataset} (and `readCsvFile` in `simdnet/node`). */
 export interface CsvDatasetOptions {
-  /** Header name of the column holding the class label or the regression target. */
+  /** Header name of the column holding the class label or the regression target. Required. */
   labelColumn: string;
+  /** How to read the label column: class labels or a numeric target. Required. */
   task: CsvTask;
   /** Header names of the feature columns, in the order wanted. Default: all but the label. */
   featureColumns?: string[];
-  /** Classification only: the class names, fixing their indices; other labels are errors. */
+  /**
+   * Classification only: the class names, fixing their indices (`classes[i]` is class i);
+   * any other label in the file is an error. Default: the distinct labels found, indexed
+   * as follows: integer labels 0..65535 keep their value as index; other numbers are
+   * sorted ascending; text is sorted by UTF-16 code units. {@link CsvDataset.classNames}
+   * tells the result.
+   */
   classes?: string[];
   /** Field separator, one character. Default ','. */
   delimiter?: string;
 }
 
+/** What {@link readCsvDataset} returns: the dataset and the names of its columns and classes. */
 export interface CsvDataset {
+  /** The rows: inputs [count, features] as Float32; labels [count] or targets [count, 1]. */
   dataset: Dataset;
   /** Header name of each input feature, in input order. */
   featureNames: string[];

@@ -23,23 +23,38 @@ import { gunzip, isGzip } from './gzip.js';
 
 // --- dtypes --------------------------------------------------------------------------
 
+/** An IDX element type: unsigned / signed 8-bit, 16- and 32-bit integers, 32- and 64-bit floats. */
 export type IdxDtype = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
 
 /** The typed array that holds each dtype's elements. */
 export interface IdxArrayTypes {
+  /** Unsigned bytes (code 0x08): MNIST's images and labels. */
   u8: Uint8Array;
+  /** Signed bytes (code 0x09). */
   i8: Int8Array;
+  /** 16-bit signed integers (code 0x0B). */
   i16: Int16Array;
+  /** 32-bit signed integers (code 0x0C). */
   i32: Int32Array;
+  /** 32-bit floats (code 0x0D). */
   f32: Float32Array;
+  /** 64-bit floats (code 0x0E). */
   f64: Float64Array;
 }
 
+/** Any IDX array's elements: one of the typed arrays of {@link IdxArrayTypes}. */
 export type IdxData = IdxArrayTypes[IdxDtype];
 
 /** One decoded IDX array; `dtype` tells which typed array `data` is. */
 export type IdxArray = {
-  [D in IdxDtype]: { dtype: D; shape: number[]; data: IdxArrayTypes[D] };
+  [D in IdxDtype]: {
+    /** The element type. */
+    dtype: D;
+    /** The dimensions, outermost first (e.g. [60000, 28, 28] for MNIST's training images). */
+    shape: number[];
+    /** The elements, row-major (last dimension fastest), native-endian; length = product of `shape`. */
+    data: IdxArrayTypes[D];
+  };
 }[IdxDtype];
 
 interface DtypeInfo {

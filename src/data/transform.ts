@@ -108,8 +108,9 @@ abstract class AffineScaler implements Scaler {
   }
 }
 
+/** Options of {@link minMaxScaler}. */
 export interface MinMaxScalerOptions {
-  /** Output range [low, high]; default [0, 1]. */
+  /** Output range [low, high]: two finite numbers with low < high. Default [0, 1]. */
   range?: [number, number];
 }
 
@@ -122,8 +123,9 @@ export class MinMaxScaler extends AffineScaler {
   protected readonly name = 'minMaxScaler';
   private readonly low: number;
   private readonly high: number;
-  /** Per-feature training minimum and maximum; undefined before fit. */
+  /** Per-feature training minimum (in the units the model sees); undefined before fit. */
   min: Float64Array | undefined;
+  /** Per-feature training maximum (in the units the model sees); undefined before fit. */
   max: Float64Array | undefined;
 
   constructor(options: MinMaxScalerOptions = {}) {
@@ -138,6 +140,12 @@ export class MinMaxScaler extends AffineScaler {
     this.high = high;
   }
 
+  /**
+   * Learns each feature's minimum and maximum from `dataset` (the training set).
+   *
+   * @returns This scaler, ready to `transform`.
+   * @throws RangeError on an empty dataset or a non-finite input value.
+   */
   fit(dataset: Dataset): this {
     checkFitInput(dataset, this.name);
     const { count, inputSize } = dataset;
@@ -172,10 +180,17 @@ export class MinMaxScaler extends AffineScaler {
  */
 export class StandardScaler extends AffineScaler {
   protected readonly name = 'standardScaler';
-  /** Per-feature training mean and standard deviation; undefined before fit. */
+  /** Per-feature training mean (in the units the model sees); undefined before fit. */
   mean: Float64Array | undefined;
+  /** Per-feature training standard deviation (population, divided by count); undefined before fit. */
   std: Float64Array | undefined;
 
+  /**
+   * Learns each feature's mean and standard deviation from `dataset` (the training set).
+   *
+   * @returns This scaler, ready to `transform`.
+   * @throws RangeError on an empty dataset or a non-finite input value.
+   */
   fit(dataset: Dataset): this {
     checkFitInput(dataset, this.name);
     const { count, inputSize } = dataset;
@@ -209,16 +224,37 @@ export class StandardScaler extends AffineScaler {
   }
 }
 
+/**
+ * A scaler that maps each feature's training [min, max] onto `options.range` (default
+ * [0, 1]). Fit it on the training set only, then transform every set with it.
+ *
+ * @example
+ * ```ts
+ * const scaler = minMaxScaler().fit(train);
+ * const [trainScaled, testScaled] = [scaler.transform(train), scaler.transform(test)];
+ * ```
+ */
 export function minMaxScaler(options?: MinMaxScalerOptions): MinMaxScaler {
   return new MinMaxScaler(options);
 }
 
+/**
+ * A scaler that standardises each feature to zero mean and unit variance over the training
+ * set: x' = (x - mean) / std. Fit it on the training set only, then transform every set with it.
+ *
+ * @example
+ * ```ts
+ * const scaler = standardScaler().fit(train);
+ * const trainScaled = scaler.transform(train);
+ * ```
+ */
 export function standardScaler(): StandardScaler {
   return new StandardScaler();
 }
 
 // --- splitting -------------------------------------------------------------------------------
 
+/** Options of {@link trainValidationSplit}. */
 export interface SplitOptions {
   /** Share of samples for validation, in (0, 1); the count is rounded to the nearest integer. */
   validationFraction: number;
@@ -226,8 +262,11 @@ export interface SplitOptions {
   seed?: number;
 }
 
+/** The two disjoint parts {@link trainValidationSplit} returns, both copies. */
 export interface TrainValidationSplit {
+  /** The samples not chosen for validation, in their original relative order. */
   train: Dataset;
+  /** ⌊count · validationFraction⌉ samples, in their original relative order. */
   validation: Dataset;
 }
 

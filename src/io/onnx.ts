@@ -22,8 +22,10 @@ import { assertValidDescription } from './description-checks.js';
 import { ProtobufMessage, float32LittleEndianBytes } from './protobuf-writer.js';
 
 export const ONNX_IR_VERSION = 8;
+/** The ONNX operator-set version {@link toOnnx} writes (the default domain, ai.onnx). */
 export const ONNX_OPSET_VERSION = 13;
 
+/** Options of {@link toOnnx}: names written into the ONNX file. */
 export interface OnnxExportOptions {
   /** ModelProto.producer_name. Default 'simdnet'. */
   producerName?: string;
@@ -70,7 +72,17 @@ const ACTIVATION_OPERATORS: Record<Activation, string | null> = {
 
 // --- public entry point -----------------------------------------------------------------
 
-/** Encodes `desc` as an ONNX model (the bytes of a .onnx file). */
+/**
+ * Encodes a network as an ONNX model (IR version 8, opset {@link ONNX_OPSET_VERSION}): one
+ * Gemm node per layer, followed by its activation node unless linear; float32, input [batch, inputSize].
+ *
+ * @param desc the network, e.g. from {@link Model.describe}
+ * @param options names written into the file; see {@link OnnxExportOptions}
+ * @returns the bytes of a .onnx file (onnxruntime, `onnx.load` and {@link fromOnnx} read it)
+ * @throws Error when the description is malformed, or the input and output names are unusable
+ * @example
+ *   await writeFile('model.onnx', toOnnx(model.describe()));
+ */
 export function toOnnx(desc: ModelDescription, options: OnnxExportOptions = {}): Uint8Array {
   assertValidDescription(desc, 'toOnnx');
   const inputName = options.inputName ?? 'input';

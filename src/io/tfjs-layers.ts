@@ -35,14 +35,21 @@ export type { TfjsWeightData, TfjsWeightsManifestEntry, TfjsWeightsManifestGroup
 
 /** A parsed model.json. `weightSpecs` instead of `weightsManifest` is the tf.io.ModelArtifacts form. */
 export interface TfjsLayersModelJson {
+  /** `'layers-model'` for the TF.js layers format. */
   format?: string;
+  /** The writer, e.g. `'TensorFlow.js tfjs-layers v4.22.0'` or `'simdnet'`. */
   generatedBy?: string;
+  /** The converter, e.g. `'TensorFlow.js Converter v4.22.0'`; null when saved by tfjs itself. */
   convertedBy?: string | null;
+  /** The Keras model config (`{ class_name, config }`); only chains of Dense layers are read. */
   modelTopology: unknown;
+  /** The weight files and the tensors each holds, in order (the model.json form). */
   weightsManifest?: TfjsWeightsManifestGroup[];
+  /** The tensors of one concatenated weight buffer (the tf.io.ModelArtifacts form). */
   weightSpecs?: TfjsWeightsManifestEntry[];
 }
 
+/** Options of {@link toTfjsLayers}. */
 export interface TfjsLayersExportOptions {
   /** The Sequential model's name. Default 'sequential_1'. */
   modelName?: string;
@@ -52,8 +59,15 @@ export interface TfjsLayersExportOptions {
   generatedBy?: string;
 }
 
+/** What {@link toTfjsLayers} returns: write `modelJson` as model.json and `weightsBin` beside it. */
 export interface TfjsLayersExport {
-  modelJson: TfjsLayersModelJson & { format: 'layers-model'; weightsManifest: TfjsWeightsManifestGroup[] };
+  /** The model.json object (serialise it with `JSON.stringify`). */
+  modelJson: TfjsLayersModelJson & {
+    /** Always `'layers-model'`. */
+    format: 'layers-model';
+    /** One group: the weight file `weightsPath`, with every kernel [in, units] and bias [units] as float32. */
+    weightsManifest: TfjsWeightsManifestGroup[];
+  };
   /** The contents of the file named by `weightsPath`. */
   weightsBin: Uint8Array;
 }
@@ -63,6 +77,23 @@ const TFJS_LAYERS_SCHEMA = 'tfjs-layers 4.22.0';
 
 // --- export -----------------------------------------------------------------------------
 
+/**
+ * Exports a model to the TF.js layers format: a Sequential of Dense layers, as
+ * `@tensorflow/tfjs` 4.x `model.save()` writes it. Load the result with
+ * `tf.loadLayersModel('…/model.json')` or `tf.io.fromMemory(...)`.
+ *
+ * @param desc - The network, e.g. from {@link Model.describe}.
+ * @param options - Names written into the files; see {@link TfjsLayersExportOptions}.
+ * @returns model.json's object and the weight file's bytes.
+ * @throws Error when the description is malformed (shapes, non-finite weights).
+ *
+ * @example
+ * ```ts
+ * const { modelJson, weightsBin } = toTfjsLayers(model.describe());
+ * await writeFile('model.json', JSON.stringify(modelJson));
+ * await writeFile('weights.bin', weightsBin);
+ * ```
+ */
 export function toTfjsLayers(desc: ModelDescription, options: TfjsLayersExportOptions = {}): TfjsLayersExport {
   assertValidDescription(desc, 'toTfjsLayers');
   const weightSpecs: TfjsWeightsManifestEntry[] = [];
@@ -132,6 +163,12 @@ function denseLayerConfig(
  *   handler (modelTopology + weightSpecs)
  * @param weights the weight files' bytes: one buffer holding every file concatenated in
  *   manifest order (as artifacts.weightData), or one buffer per manifest path, in order
+ * @returns the network's description; {@link modelFromDescription} makes a Model of it
+ * @throws Error naming the layer or weight when the topology is not a chain of Dense layers
+ *   simdnet supports, or the manifest and the weights do not match it
+ * @example
+ *   const description = fromTfjsLayers(JSON.parse(modelJsonText), weightsBin);
+ *   const model = await modelFromDescription(description);
  */
 export function fromTfjsLayers(modelJson: TfjsLayersModelJson | string, weights: TfjsWeightData): ModelDescription {
   const context = 'fromTfjsLayers';

@@ -17,16 +17,32 @@
  * Weights in the 'optimizer' group (saved with includeOptimizer) are skipped over.
  */
 
+/** One tensor in a TF.js weights manifest. */
 export interface TfjsWeightsManifestEntry {
+  /** The tensor's name, e.g. `'dense_1/kernel'`. */
   name: string;
+  /** Its dimensions; the elements are stored row-major. */
   shape: number[];
+  /** Element type: `'float32'`, `'int32'` or `'float16'` are read; others are an Error for a Dense weight. */
   dtype: string;
+  /** The tensor's group; weights in the `'optimizer'` group are skipped. */
   group?: string;
-  quantization?: { dtype: string; scale?: number; min?: number };
+  /** How the stored elements encode the values, when quantized. */
+  quantization?: {
+    /** Stored element type: `'float16'`, `'uint8'` or `'uint16'`. */
+    dtype: string;
+    /** uint8/uint16: value = q · scale + min. */
+    scale?: number;
+    /** uint8/uint16: value = q · scale + min. */
+    min?: number;
+  };
 }
 
+/** One group of a TF.js weights manifest: files whose concatenation holds the group's tensors back to back. */
 export interface TfjsWeightsManifestGroup {
+  /** The weight files, relative to model.json, in concatenation order. */
   paths: string[];
+  /** The tensors stored in those files, in order. */
   weights: TfjsWeightsManifestEntry[];
 }
 

@@ -5,13 +5,27 @@
  */
 import type { Dataset, InputArray } from '../data/dataset.js';
 
-/** Arrays of numbers are accepted for convenience and turned into a Dataset. */
+/**
+ * Data without the bookkeeping of a {@link Dataset}: arrays of rows, or flat typed arrays,
+ * whose sizes are taken from the model. Give `labels` or `targets`, not both (neither for
+ * {@link Model.predict}).
+ *
+ * @example
+ * ```ts
+ * await model.fit({ inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], labels: [0, 1, 1, 0] });
+ * ```
+ */
 export interface DatasetLiteral {
+  /** One array of `inputSize` numbers per row, or a flat Float32Array / Uint8Array of count · inputSize values. */
   inputs: ArrayLike<number>[] | InputArray;
+  /** Class indices, one per row, integers in 0..classes-1 (2 classes for a single sigmoid output). */
   labels?: ArrayLike<number>;
+  /** Target rows of `outputSize` numbers, or a flat Float32Array of count · outputSize values. */
   targets?: ArrayLike<number>[] | Float32Array;
+  /** Multiplies every input value when it is read (e.g. 1/255 for byte pixels). Default 1. */
   inputScale?: number;
 }
+/** What {@link Model.fit}, {@link Model.evaluate} and {@link Model.predict} accept: a {@link Dataset} or a {@link DatasetLiteral}. */
 export type DatasetLike = Dataset | DatasetLiteral;
 
 function rowsToFloat32(rows: ArrayLike<number>[], what: string): { data: Float32Array; width: number } {

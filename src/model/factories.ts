@@ -12,7 +12,29 @@ import { type Model, modelOf } from './model.js';
 import { planMemory } from './plan.js';
 import { type ModelSpec, type NormalizedSpec, normalizeSpec } from './spec.js';
 
-/** A new model with seeded initial weights. Loads the WebAssembly core on first use. */
+/**
+ * A new model with seeded initial weights, in its own WebAssembly instance. Loads the
+ * core on first use (call {@link init} first to choose it).
+ *
+ * @param spec - The layers, loss, optimizer, seed and threads; see {@link ModelSpec}.
+ * @returns The model, ready to train. With `threads` > 1 where threads are unavailable, a
+ *   one-thread model that says why in {@link Model.threading} (never an error).
+ * @throws Error naming the field when the spec is invalid (unknown key, bad size, unknown
+ *   activation / loss / optimizer, softmax on a hidden layer, a loss that does not fit the output layer).
+ *
+ * @example
+ * ```ts
+ * import { createModel } from 'simdnet';
+ *
+ * const model = await createModel({
+ *   inputSize: 784,
+ *   layers: [{ units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+ *   optimizer: { type: 'adam', learningRate: 1e-3 },
+ *   seed: 42,
+ * });
+ * console.log(model.summary());
+ * ```
+ */
 export async function createModel(spec: ModelSpec): Promise<Model> {
   const normalized = normalizeSpec(
     spec.threads === 'auto' ? { ...spec, threads: Math.min(4, availableCores()) } : spec,
@@ -29,7 +51,13 @@ export function createEmptyEngine(spec: NormalizedSpec): Promise<ModelEngine> {
 
 /**
  * A model with the architecture and weights of a description (from
- * fromTfjsLayers, or another model's describe()), ready to predict or fine-tune.
+ * {@link fromTfjsLayers}, {@link fromOnnx}, or another model's {@link Model.describe}),
+ * ready to predict or fine-tune. Its training state starts fresh (epoch 0, no moments).
+ *
+ * @param description - The layers and their weights.
+ * @param options - `loss`, `optimizer` and `seed` as in {@link ModelSpec}, with the same
+ *   defaults (the loss follows the output activation; the optimizer is `'adam'`; the seed, 1, drives the shuffles).
+ * @throws Error when the description or options are invalid (shapes, non-finite weights, unknown key).
  */
 export async function modelFromDescription(
   description: ModelDescription,

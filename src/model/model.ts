@@ -32,7 +32,25 @@ let wrap: (engine: ModelEngine) => Model;
 /** The engine behind a model. */
 let unwrap: (model: Model) => ModelEngine;
 
-/** A dense network in its own WebAssembly instance: train it, run it, save it. */
+/**
+ * A dense network in its own WebAssembly instance: train it, run it, save it.
+ * Make one with {@link createModel}, {@link modelFromDescription} or {@link loadModel}
+ * (there is no public constructor). Methods that take data check it first: a bad shape,
+ * NaN or label is an Error naming it, and the model is unchanged.
+ *
+ * @example
+ * ```ts
+ * import { createModel } from 'simdnet';
+ *
+ * const model = await createModel({
+ *   inputSize: 2,
+ *   layers: [{ units: 8, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+ * });
+ * const data = { inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], targets: [[0], [1], [1], [0]] };
+ * await model.fit(data, { epochs: 500, batchSize: 4 });
+ * const [p] = model.predict([[1, 0]]); // the sigmoid output for (1, 0)
+ * ```
+ */
 export class Model {
   readonly #engine: ModelEngine;
 
@@ -56,7 +74,14 @@ export class Model {
     return this.#engine.outputSize;
   }
   /** The dense layers in order: input width, units, activation. */
-  get layers(): readonly { inSize: number; units: number; activation: Activation }[] {
+  get layers(): readonly {
+    /** Input width of the layer (the previous layer's units, or inputSize). */
+    inSize: number;
+    /** Output width of the layer. */
+    units: number;
+    /** The layer's activation. */
+    activation: Activation;
+  }[] {
     return this.#engine.layers;
   }
   /** The loss the model trains on. */
@@ -83,15 +108,22 @@ export class Model {
   get threading(): Threading {
     return this.#engine.threading;
   }
-  /** User metadata saved with the model (JSON-serialisable). */
+  /**
+   * User metadata saved with the model: any JSON-serialisable object (class names,
+   * preprocessing, provenance). Default `{}`; {@link loadModel} restores it.
+   */
   get metadata(): Record<string, unknown> {
     return this.#engine.metadata;
   }
+  /** Replaces the metadata saved with the model (a JSON-serialisable object). */
   set metadata(metadata: Record<string, unknown>) {
     this.#engine.metadata = metadata;
   }
 
-  /** One line per layer, Keras-style. */
+  /**
+   * A text summary, Keras-style: the input width, one line per layer (widths, activation,
+   * parameters), then the loss, the optimizer and the parameter count.
+   */
   summary(): string {
     const lines = [`input ${this.inputSize}`];
     this.layers.forEach((s, i) =>
@@ -101,12 +133,22 @@ export class Model {
     return lines.join('\n');
   }
 
-  /** Copies of the weights and biases, framework-neutral (W as [in, units]). */
+  /**
+   * Copies of the weights and biases, framework-neutral (W as [in, units] row-major):
+   * for {@link Model.setWeights}, {@link modelFromDescription} or your own export.
+   * Changing the arrays does not change the model.
+   */
   describe(): ModelDescription {
     return this.#engine.describe();
   }
 
-  /** Replaces the weights from a description of the same architecture. */
+  /**
+   * Replaces the weights and biases from a description of the same architecture.
+   * The optimizer state and training counters are kept.
+   *
+   * @param description - Layers with the model's input size, units and shapes (activations are not compared).
+   * @throws Error naming the first layer whose shape differs, or a non-finite weight; the model is then unchanged.
+   */
   setWeights(description: ModelDescription): void {
     const shapes = this.layers;
     if (description.inputSize !== this.inputSize || description.layers.length !== shapes.length) {
@@ -129,19 +171,51 @@ export class Model {
 
   // --- configuration ------------------------------------------------------------
 
-  /** Changes the learning rate from now on (schedules call this between epochs). */
+  /**
+   * Changes the learning rate from now on (schedules call this between epochs); it is
+   * saved with the model in {@link Model.training}.
+   *
+   * @param learningRate - The new step size, a number > 0.
+   * @throws Error when `learningRate` is not a finite number > 0.
+   */
   setLearningRate(learningRate: number): void {
     this.#engine.setLearningRate(learningRate);
   }
 
-  /** Switches optimizer (its moment buffers restart from zero). */
+  /**
+   * Switches optimizer: its moment buffers and step count restart from zero, and the
+   * learning rate becomes the new optimizer's.
+   *
+   * @param optimizer - A name (with its defaults) or a full {@link OptimizerConfig}.
+   * @throws Error on an unknown optimizer, an unknown key or a value out of range; the model is then unchanged.
+   */
   setOptimizer(optimizer: OptimizerType | OptimizerConfig): void {
     this.#engine.setOptimizer(normalizeOptimizer(optimizer));
   }
 
   // --- training and inference -----------------------------------------------------
 
-  /** Trains on `data`; see FitOptions. Async: it yields to the event loop between batches. */
+  /**
+   * Trains on `data`: `epochs` passes of shuffled mini-batches, one WebAssembly call per
+   * batch. Async: it yields to the event loop at least every `yieldEveryMs`, so pages stay
+   * responsive and callbacks can stop it. Training continues from the model's current
+   * weights and {@link Model.training} state.
+   *
+   * @param data - Inputs with labels (class indices) or targets: a {@link Dataset} or arrays of rows.
+   * @param options - Epochs, batch size, validation, callbacks, schedule, early stopping; see {@link FitOptions}.
+   * @returns The per-epoch logs and why training stopped.
+   * @throws Error (before any training) on bad data (shape, NaN, label out of range), an
+   *   unknown option key or a value out of range, or when this model is already training.
+   *
+   * @example
+   * ```ts
+   * const history = await model.fit(
+   *   { inputs: trainImages, labels: trainLabels, inputScale: 1 / 255 },
+   *   { epochs: 5, batchSize: 64, validationSplit: 0.1 },
+   * );
+   * console.log(history.epochs.at(-1)?.valAccuracy);
+   * ```
+   */
   async fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
     const engine = this.#engine;
     if (engine.isTraining)
@@ -153,17 +227,45 @@ export class Model {
     }
   }
 
-  /** Whether a fit() is running (predict and evaluate still work from its callbacks). */
+  /** Whether a {@link Model.fit} is running (predict and evaluate still work from its callbacks). */
   get isTraining(): boolean {
     return this.#engine.isTraining;
   }
 
-  /** The model as a simdnet model file (see io/format.ts); loadModel() reads it back. */
+  /**
+   * The model as a simdnet model file: architecture, weights, training state, metadata
+   * and (by default) the optimizer state. {@link loadModel} reads it back. Same as
+   * {@link saveModel}.
+   *
+   * @param options - See {@link SaveOptions}.
+   * @returns The file's bytes.
+   * @throws Error on an unknown option key.
+   *
+   * @example
+   * ```ts
+   * const bytes = model.save();
+   * const copy = await loadModel(bytes);
+   * ```
+   */
   save(options?: SaveOptions): Uint8Array {
     return encodeModel(this.#engine, options);
   }
 
-  /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
+  /**
+   * Runs the model forward: outputs [count, outputSize] row-major (after the output
+   * activation: probabilities for softmax and sigmoid).
+   *
+   * @param inputs - A flat Float32Array / Uint8Array of count · inputSize values, an array of rows, or a {@link Dataset}.
+   * @param options - `batchSize`: rows per WebAssembly call, an integer ≥ 1; default: the
+   *   model's row buffer capacity, at least 256. It changes memory use, not the results.
+   * @returns A new Float32Array of count · outputSize values.
+   * @throws Error when the inputs' shape does not match `inputSize`, or on an unknown option key.
+   *
+   * @example
+   * ```ts
+   * const outputs = model.predict([[0.1, 0.2, 0.3, 0.4]]); // Float32Array, outputSize values
+   * ```
+   */
   predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
     checkOptionKeys(options, INFERENCE_KEYS, 'predict');
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
@@ -171,7 +273,15 @@ export class Model {
     return this.#engine.predict(dataset, options.batchSize);
   }
 
-  /** Class indices (argmax of each output row; threshold 0.5 for a single output). */
+  /**
+   * Predicted classes: the argmax of each output row, or for a single output, 1 when it is
+   * ≥ 0.5 and 0 otherwise.
+   *
+   * @param inputs - As for {@link Model.predict}.
+   * @param options - As for {@link Model.predict}.
+   * @returns One class index per row.
+   * @throws Error as {@link Model.predict} does.
+   */
   predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
     const outputs = this.predict(inputs, options);
     const n = this.outputSize;
@@ -188,7 +298,14 @@ export class Model {
     return classes;
   }
 
-  /** Mean loss (and accuracy where defined) over a dataset, without training. */
+  /**
+   * Mean loss, and accuracy where defined, over a dataset, without training.
+   *
+   * @param data - Inputs with labels or targets, as for {@link Model.fit}.
+   * @param options - `batchSize`, as for {@link Model.predict}.
+   * @returns The loss and, for labels or a sigmoid / binary cross-entropy model, the accuracy.
+   * @throws Error on bad data (shape, label out of range) or an unknown option key.
+   */
   evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
     checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
     const dataset = asDataset(data, this.inputSize, this.outputSize);
@@ -196,7 +313,10 @@ export class Model {
     return this.#engine.evaluate(dataset, options.batchSize);
   }
 
-  /** Stops the model's helper threads (threaded mode). The model still predicts; training falls back to one thread. */
+  /**
+   * Stops the model's helper threads (threaded mode) and frees them. The model still
+   * predicts and trains, on one thread. Does nothing for a one-thread model.
+   */
   dispose(): void {
     this.#engine.dispose();
   }

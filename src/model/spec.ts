@@ -6,52 +6,126 @@
 import { checkOptionKeys, keysOf } from '../options.js';
 import { ACTIVATIONS, type Activation } from './description.js';
 
+/**
+ * Every loss a model can train on (see {@link Loss}).
+ */
 export const LOSSES = ['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as const;
+/**
+ * The loss minimised by training: a mean over the batch's rows (y the outputs, t the targets,
+ * n the outputs per row).
+ *
+ * - `'mse'`: mean squared error over every element, Σ (y - t)² / n per row (PyTorch's `MSELoss`).
+ * - `'l2'`: half the summed squared error, ½ Σ (y - t)² per row.
+ * - `'crossEntropy'`: softmax cross-entropy, -Σ t log y per row (computed stably from the
+ *   logits); needs a `'softmax'` output layer with at least 2 units, and labels (class
+ *   indices) or one-hot / soft target rows.
+ * - `'binaryCrossEntropy'`: sigmoid binary cross-entropy, mean over elements (computed
+ *   stably from the logits); needs a `'sigmoid'` output layer and targets in [0, 1]
+ *   (binary or multi-label).
+ */
 export type Loss = (typeof LOSSES)[number];
 
+/**
+ * Every optimizer a model can train with (see {@link OptimizerType}).
+ */
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+/**
+ * An optimizer's name: `'sgd'` (with optional momentum and Nesterov), `'adam'`, or
+ * `'adamw'` (Adam with decoupled weight decay). Give the name alone to use its defaults,
+ * or an {@link OptimizerConfig} to set its fields.
+ */
 export type OptimizerType = (typeof OPTIMIZERS)[number];
 
+/** One dense layer of a {@link ModelSpec}: `y = activation(x · W + b)`, W of shape [inputs, units]. */
 export interface LayerSpec {
+  /** Output width of the layer (neurons). An integer ≥ 1; the last layer's units are the model's outputs. */
   units: number;
-  /** Default 'linear'. */
+  /**
+   * Applied element-wise to x · W + b; `'softmax'` (over the row) is allowed on the output
+   * layer only. Default `'linear'` (the identity).
+   */
   activation?: Activation;
 }
 
+/**
+ * An optimizer and its settings. Fields that do not apply to the chosen `type` are
+ * accepted and ignored (e.g. `beta1` for SGD); an unknown key is an Error.
+ *
+ * @example
+ * ```ts
+ * const model = await createModel({
+ *   inputSize: 4,
+ *   layers: [{ units: 8, activation: 'relu' }, { units: 3, activation: 'softmax' }],
+ *   optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true },
+ * });
+ * ```
+ */
 export interface OptimizerConfig {
+  /** Which optimizer: `'sgd'`, `'adam'` or `'adamw'`. */
   type: OptimizerType;
-  /** Default 0.01 for SGD, 0.001 for Adam/AdamW. */
+  /** Step size. A number > 0. Default 0.01 for `'sgd'`, 0.001 for `'adam'` and `'adamw'`. */
   learningRate?: number;
-  /** SGD momentum μ (0 = plain SGD). */
+  /** SGD only: momentum μ, the fraction of the previous update kept. In [0, 1); default 0 (plain SGD). */
   momentum?: number;
-  /** SGD: Nesterov momentum. */
+  /** SGD only: use Nesterov momentum (has an effect when `momentum` > 0). Default false. */
   nesterov?: boolean;
+  /** Adam/AdamW only: decay rate of the first-moment (mean) estimate. In [0, 1); default 0.9. */
   beta1?: number;
+  /** Adam/AdamW only: decay rate of the second-moment (uncentred variance) estimate. In [0, 1); default 0.999. */
   beta2?: number;
+  /** Adam/AdamW only: added to √v̂ in the update's denominator for stability. A number > 0; default 1e-8. */
   epsilon?: number;
-  /** L2 penalty added to the gradient (SGD, Adam); decoupled decay for AdamW (default 0.01 there). */
+  /**
+   * Weight decay. For `'sgd'` and `'adam'`, an L2 penalty: `weightDecay · w` is added to the
+   * gradient. For `'adamw'`, decoupled decay: w shrinks by `learningRate · weightDecay · w`
+   * each step. A number ≥ 0; default 0 for `'sgd'` and `'adam'`, 0.01 for `'adamw'`.
+   */
   weightDecay?: number;
-  /** Clip gradients by global L2 norm to at most this (0 or undefined = off). */
+  /**
+   * Gradient clipping: when the global L2 norm of all gradients exceeds this, they are
+   * scaled down to this norm before the update. A number ≥ 0; default 0 (off).
+   */
   clipNorm?: number;
 }
 
+/**
+ * What {@link createModel} builds: a stack of dense layers, the loss, the optimizer.
+ * Every field is checked before any memory is allocated; a bad value or an unknown
+ * key is an Error naming it.
+ *
+ * @example
+ * ```ts
+ * const spec: ModelSpec = {
+ *   inputSize: 784,
+ *   layers: [{ units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' }],
+ *   optimizer: { type: 'adam', learningRate: 1e-3 },
+ * };
+ * ```
+ */
 export interface ModelSpec {
+  /** Features per input row. An integer ≥ 1. */
   inputSize: number;
+  /** The dense layers, input to output; at least one. The last layer's `units` are the model's outputs. */
   layers: LayerSpec[];
-  /** Default: crossEntropy for a softmax output, binaryCrossEntropy for sigmoid, mse otherwise. */
+  /**
+   * The loss to minimise. Default: `'crossEntropy'` for a `'softmax'` output layer,
+   * `'binaryCrossEntropy'` for `'sigmoid'`, `'mse'` otherwise.
+   */
   loss?: Loss;
-  /** An optimizer name with its defaults, or a full configuration. Default 'adam'. */
+  /** An optimizer name with its defaults, or a full configuration. Default `'adam'` (learning rate 0.001). */
   optimizer?: OptimizerType | OptimizerConfig;
-  /** Seed for weight initialisation and shuffling. Default 1. */
+  /** Seed of the initial weights and of the per-epoch shuffles. An integer in [0, 2³²); default 1. */
   seed?: number;
   /**
-   * Threads that train data-parallel on one shared memory (see runtime/threads.ts);
-   * 'auto' uses every core (up to 4). Where threads are unavailable the model trains
-   * on one thread and says why in `model.threading`. Default 1.
+   * Threads that train data-parallel on one shared memory: an integer from 1 to 64, or
+   * `'auto'` for the number of cores (at most 4). Where threads are unavailable (no
+   * SharedArrayBuffer, no cross-origin isolation) the model trains on one thread and
+   * says why in {@link Model.threading}. Default 1.
    */
   threads?: number | 'auto';
 }
 
+/** An {@link OptimizerConfig} with every field filled in (defaults applied), as {@link Model.optimizer} returns it. */
 export type NormalizedOptimizer = Required<OptimizerConfig>;
 
 const SPEC_KEYS = keysOf<ModelSpec>({

@@ -29,6 +29,10 @@ export type { WasmSource } from './source.js';
 // Swapped per runtime by scripts/build.mjs (node, web, workerd, inline); see default-source.ts.
 import { defaultSource } from './default-source.js';
 
+/**
+ * Options of {@link init}: which WebAssembly core models use, and where to load it from.
+ * Without `init`, the baseline core loads from the runtime's default on first use.
+ */
 export interface InitOptions {
   /** The baseline core (default: the runtime's simdnet.wasm). */
   source?: WasmSource;

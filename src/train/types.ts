@@ -6,103 +6,222 @@
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
 
+/**
+ * A metric of the {@link EpochLog} that early stopping and the `'plateau'` schedule can
+ * watch: the training `'loss'` / `'accuracy'`, or `'valLoss'` / `'valAccuracy'` on the
+ * validation data. Losses improve downwards, accuracies upwards.
+ */
 export type MetricName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 
+/** What one epoch of {@link Model.fit} measured; {@link History.epochs} holds one per epoch. */
 export interface EpochLog {
   /** 1-based, counted over the model's life (resumed training continues the count). */
   epoch: number;
+  /** Mean training loss over the epoch's rows, as measured while training (weights changing). */
   loss: number;
+  /**
+   * Training accuracy in [0, 1], when defined: the fraction of rows whose argmax matches
+   * the label (labels, or one-hot targets with a softmax output), or of outputs on the
+   * right side of 0.5 (a sigmoid output with binary cross-entropy).
+   */
   accuracy?: number;
+  /** Mean loss on the validation data after the epoch (with `validationData` or `validationSplit`). */
   valLoss?: number;
+  /** Accuracy in [0, 1] on the validation data after the epoch, when defined (as for `accuracy`). */
   valAccuracy?: number;
+  /** The learning rate this epoch trained at (after any schedule). */
   learningRate: number;
   /** Mean over the epoch's batches of the gradient's global L2 norm (when tracked). */
   gradNorm?: number;
+  /** Wall-clock time of the epoch's training batches, in seconds (validation excluded). */
   seconds: number;
+  /** Training rows processed per second of `seconds`. */
   samplesPerSec: number;
   /** Set when training stopped inside this epoch: its numbers cover the batches run. */
   partial?: boolean;
 }
 
+/** What one optimizer step measured; passed to {@link Callbacks.onBatchEnd}. */
 export interface BatchLog {
+  /** The epoch this batch belongs to, 1-based over the model's life (as {@link EpochLog.epoch}). */
   epoch: number;
   /** 0-based within the epoch. */
   batch: number;
+  /** Batches in the epoch: ⌈rows / batchSize⌉. */
   batches: number;
+  /** Rows in this batch (the last batch of an epoch may be smaller than `batchSize`). */
   size: number;
+  /** Mean loss over the batch's rows, before the step's update. */
   loss: number;
+  /** The batch's accuracy in [0, 1], when defined (see {@link EpochLog.accuracy}). */
   accuracy?: number;
+  /** The gradient's global L2 norm before clipping, when tracked (`trackGradNorm`, `minGradNorm`). */
   gradNorm?: number;
 }
 
-/** Return false (or 'stop') from a callback to stop training after the current batch/epoch. */
-type CallbackResult = void | boolean | 'stop' | Promise<void | boolean | 'stop'>;
+/**
+ * What a callback returns: `false` or `'stop'` (or a Promise of either) stops training
+ * after the current batch or epoch; anything else (`undefined`, `true`) continues.
+ */
+export type CallbackResult = void | boolean | 'stop' | Promise<void | boolean | 'stop'>;
 
+/**
+ * Functions {@link Model.fit} calls as training runs. Each may be async: fit awaits it
+ * before going on. The model can be used from a callback (`predict`, `evaluate`), but
+ * not trained again.
+ *
+ * @example
+ * ```ts
+ * await model.fit(data, {
+ *   epochs: 20,
+ *   callbacks: {
+ *     onEpochEnd: (log) => {
+ *       console.log(log.epoch, log.loss.toFixed(4));
+ *       if (log.loss < 0.01) return 'stop';
+ *     },
+ *   },
+ * });
+ * ```
+ */
 export interface Callbacks {
+  /** After every optimizer step; return `false` or `'stop'` to stop after this batch (the epoch is then partial). */
   onBatchEnd?(log: BatchLog): CallbackResult;
+  /** After every epoch (and its validation); return `false` or `'stop'` to stop training. */
   onEpochEnd?(log: EpochLog): CallbackResult;
+  /** Once, when training ends for any reason, with the history fit is about to return. */
   onTrainEnd?(history: History): void | Promise<void>;
 }
 
+/**
+ * Stop training when a metric stops improving. `earlyStopping: true` in
+ * {@link FitOptions} takes every default.
+ */
 export interface EarlyStoppingOptions {
-  /** Default 'valLoss' with validation data, else 'loss'. */
+  /** The metric to watch. Default `'valLoss'` when fit has validation data, else `'loss'`. */
   monitor?: MetricName;
-  /** Epochs without improvement before stopping. Default 5. */
+  /** Epochs in a row without improvement before stopping. An integer ≥ 0; default 5. */
   patience?: number;
-  /** Smallest change that counts as an improvement. Default 0. */
+  /** Smallest change of the metric that counts as an improvement (in the metric's units). ≥ 0; default 0. */
   minDelta?: number;
-  /** Put back the weights of the best epoch when stopping. Default true. */
+  /** When early stopping ends training, put back the weights of the best epoch. Default true. */
   restoreBestWeights?: boolean;
 }
 
+/**
+ * Options of {@link Model.fit}. All are optional; an unknown key is an Error.
+ *
+ * @example
+ * ```ts
+ * const history = await model.fit(train, {
+ *   epochs: 10,
+ *   batchSize: 64,
+ *   validationSplit: 0.1,
+ *   earlyStopping: { patience: 3 },
+ *   schedule: { type: 'step', stepSize: 5, gamma: 0.5 },
+ * });
+ * ```
+ */
 export interface FitOptions {
+  /** Passes over the training data. An integer ≥ 0 (0 trains nothing); default 1. */
   epochs?: number;
+  /** Rows per optimizer step. An integer ≥ 1; default 32. The last batch of an epoch holds the remainder. */
   batchSize?: number;
   /** Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true. */
   shuffle?: boolean;
-  /** Rows to evaluate after every epoch (valLoss, valAccuracy); not trained on. */
+  /** Rows to evaluate after every epoch (`valLoss`, `valAccuracy`); not trained on. Default: none. */
   validationData?: DatasetLike;
   /**
    * Fraction in (0, 1) of the training rows to hold out as validation data instead:
    * the LAST rows, taken before any shuffling (as Keras does), so shuffle the data
-   * first if its order is meaningful. Not together with validationData.
+   * first if its order is meaningful. Not together with validationData. Default: none.
    */
   validationSplit?: number;
+  /** Functions called after each batch, each epoch and at the end. Default: none. */
   callbacks?: Callbacks;
+  /** Stop when a metric stops improving: `true` for the defaults, or options. Default false (off). */
   earlyStopping?: EarlyStoppingOptions | boolean;
+  /** How the learning rate changes over epochs. Default: none (the optimizer's rate throughout). */
   schedule?: ScheduleConfig;
-  /** Stop when the epoch's mean gradient norm falls below this. */
+  /**
+   * Stop when an epoch's mean gradient L2 norm falls below this (a convergence test;
+   * turns on gradient-norm tracking). A number ≥ 0; default: off.
+   */
   minGradNorm?: number;
-  /** Compute the gradient norm every batch even without minGradNorm/clipping. */
+  /** Compute the gradient norm every batch (`gradNorm` in the logs) even without `minGradNorm`. Default false. */
   trackGradNorm?: boolean;
-  /** Longest stretch of synchronous work between event-loop turns. Default 16 ms. */
+  /** Longest stretch of synchronous training between event-loop turns, in milliseconds. Default 16. */
   yieldEveryMs?: number;
 }
 
+/**
+ * Why {@link Model.fit} returned: `'completed'` (every epoch ran), `'earlyStopping'`,
+ * `'callback'` (a callback returned `false` or `'stop'`), `'minGradNorm'` (the gradient
+ * norm fell below `minGradNorm`), or `'nonFiniteLoss'` (a batch's loss was NaN or ±Infinity:
+ * lower the learning rate, or check the data).
+ */
 export type StopReason = 'completed' | 'earlyStopping' | 'callback' | 'minGradNorm' | 'nonFiniteLoss';
 
+/** What {@link Model.fit} returns. */
 export interface History {
+  /** One log per epoch run, in order (the last one `partial` if training stopped inside it). */
   epochs: EpochLog[];
+  /** Why training ended. */
   stopReason: StopReason;
   /** With early stopping: the epoch whose weights the model holds (if restored) or the best seen. */
   bestEpoch?: number;
 }
 
+/**
+ * A learning-rate schedule for {@link FitOptions.schedule}. With `lr₀` the optimizer's
+ * configured learning rate and `e` the 0-based epoch counted over the model's life:
+ *
+ * - `{ type: 'step', stepSize, gamma }`: lr = lr₀ · gamma^⌊e / stepSize⌋.
+ * - `{ type: 'exponential', gamma }`: lr = lr₀ · gamma^e.
+ * - `{ type: 'plateau', ... }`: multiply the rate by `factor` when the monitored metric
+ *   has not improved for `patience` epochs (Keras' ReduceLROnPlateau).
+ * - a function `(epoch, learningRate) => number`: called before each epoch with `e` and
+ *   the rate in force; returns the rate for the epoch (a number > 0).
+ *
+ * @example
+ * ```ts
+ * await model.fit(data, { epochs: 30, schedule: { type: 'step', stepSize: 10, gamma: 0.1 } });
+ * await model.fit(data, { epochs: 30, schedule: (epoch) => 0.01 / (1 + epoch) });
+ * ```
+ */
 export type ScheduleConfig =
-  | { type: 'step'; stepSize: number; gamma?: number }
-  | { type: 'exponential'; gamma: number }
   | {
+      /** Step decay. */
+      type: 'step';
+      /** Epochs between decays. An integer ≥ 1. */
+      stepSize: number;
+      /** Factor applied every `stepSize` epochs. A number > 0; default 0.1. */
+      gamma?: number;
+    }
+  | {
+      /** Exponential decay. */
+      type: 'exponential';
+      /** Factor applied every epoch. A number > 0 (below 1 to decay). */
+      gamma: number;
+    }
+  | {
+      /** Reduce on plateau. */
       type: 'plateau';
+      /** Factor the rate is multiplied by on a plateau. In (0, 1); default 0.5. */
       factor?: number;
+      /** Epochs in a row without improvement before reducing. An integer ≥ 0; default 2. */
       patience?: number;
+      /** Smallest change of the metric that counts as an improvement. Default 1e-4. */
       minDelta?: number;
+      /** The rate is never reduced below this. Default 0. */
       minLearningRate?: number;
+      /** Epochs to wait after a reduction before watching again. Default 0. */
       cooldown?: number;
+      /** The metric to watch. Default `'valLoss'` when fit has validation data, else `'loss'`. */
       monitor?: MetricName;
     }
   | ((epoch: number, learningRate: number) => number);
 
-/** Where training stands: saved with the model so training can resume exactly. */
+/** Where training stands ({@link Model.training}): saved with the model so training can resume exactly. */
 export interface TrainingState {
   /** Epochs completed over the model's life. */
   epochs: number;
@@ -112,7 +231,7 @@ export interface TrainingState {
   learningRate: number;
 }
 
-/** What evaluate() returns. */
+/** What {@link Model.evaluate} returns. */
 export interface EvaluateResult {
   /** Mean loss over the rows. */
   loss: number;
