@@ -36,6 +36,8 @@ const skip = missing !== undefined && !IN_CI;
 if (skip) console.warn(`demo worker test skipped: ${missing}`);
 
 const MAX_LATENESS_MS = 20;
+/** SIMDNET_TIMER_STRICT=1 (set by .ci/run, which runs these files alone after the suite) judges the bound whatever the load. */
+const STRICT = process.env.SIMDNET_TIMER_STRICT === '1';
 const ATTEMPTS = 3;
 const TRAIN_MS = 5000;
 
@@ -159,7 +161,8 @@ describe('browser demo: training in a Web Worker, Save and Load', () => {
         expect(run.training.over20).toBeLessThanOrEqual(0.1);
       }
       const best = Math.min(...runs.map((run) => run.training.maxMs));
-      const quiet = runs.some((run) => run.idle.maxMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism();
+      const quiet =
+        STRICT || (runs.some((run) => run.idle.maxMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism());
       if (best > MAX_LATENESS_MS && !quiet) {
         console.warn(
           `the ${MAX_LATENESS_MS} ms bound was not judged: other work keeps this machine busy (load average ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores at the start; an idle page's timer was late by up to ${Math.min(...runs.map((run) => run.idle.maxMs)).toFixed(1)} ms)`,

@@ -31,6 +31,8 @@ const skip = skipReason(
 
 /** The bound the issue sets: a 10 ms timer on the page is never late by more than this while the worker trains. */
 const MAX_LATENESS_MS = 20;
+/** SIMDNET_TIMER_STRICT=1 (set by .ci/run, which runs these files alone after the suite) judges the bound whatever the load. */
+const STRICT = process.env.SIMDNET_TIMER_STRICT === '1';
 /**
  * Measurements of 4 s of training in the worker, each after 4 s of an idle page as a
  * control. The bound must hold in one of them. On a machine kept busy by other work (load
@@ -208,7 +210,8 @@ describe('headless Chromium, WorkerModel', () => {
           expect(worker.over20).toBeLessThanOrEqual(0.1);
         }
         const best = Math.min(...attempts.map((a) => a.worker.maxLateMs));
-        const quiet = attempts.some((a) => a.idle.maxLateMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism();
+        const quiet =
+          STRICT || (attempts.some((a) => a.idle.maxLateMs <= MAX_LATENESS_MS) && loadAtStart < availableParallelism());
         if (best > MAX_LATENESS_MS && !quiet) {
           console.warn(
             `the ${MAX_LATENESS_MS} ms bound was not judged: other work keeps this machine busy (load average ${loadAtStart.toFixed(1)} on ${availableParallelism()} cores at the start; an idle page's timer was late by up to ${Math.min(...attempts.map((a) => a.idle.maxLateMs)).toFixed(1)} ms)`,
