@@ -94,6 +94,9 @@ const disposedError = () => new Error('simdnet: this WorkerModel was disposed');
 
 const stops = (result: unknown): boolean => result === false || result === 'stop';
 
+/** Builds a WorkerModel (its constructor is private); set by the class's static block. */
+let wrap: (connection: Connection, state: ModelState) => WorkerModel;
+
 /**
  * A Model running in a dedicated Worker: the same methods, each returning a promise.
  * Create one with createWorkerModel() or loadWorkerModel(); dispose() ends the worker.
@@ -106,13 +109,17 @@ export class WorkerModel {
   /** User metadata saved with the model (JSON-serialisable); sent to the worker by save(). */
   metadata: Record<string, unknown>;
 
-  /** @internal Use createWorkerModel() or loadWorkerModel(). */
-  constructor(
-    private readonly connection: Connection,
-    state: ModelState,
-  ) {
+  readonly #connection: Connection;
+
+  /** Create one with createWorkerModel() or loadWorkerModel(). */
+  private constructor(connection: Connection, state: ModelState) {
+    this.#connection = connection;
     this.state = state;
     this.metadata = state.metadata;
+  }
+
+  static {
+    wrap = (connection, state) => new WorkerModel(connection, state);
   }
 
   // --- what the model is ------------------------------------------------------
@@ -165,7 +172,7 @@ export class WorkerModel {
 
   private send(method: string, args: unknown[], transfer: Transferable[] = [], extra: object = {}): Promise<unknown> {
     if (this.disposed) return Promise.reject(disposedError());
-    return this.connection
+    return this.#connection
       .request({ kind: 'call', method, args, ...extra } as never, transfer)
       .then((answer) => this.take(answer));
   }
@@ -192,7 +199,7 @@ export class WorkerModel {
     const validationData =
       posted.validationData === undefined ? undefined : dataForPosting(posted.validationData, transfer, transferList);
     const stopFlag = sharedStopFlag();
-    const id = this.connection.peekId();
+    const id = this.#connection.peekId();
 
     let chain: Promise<void> = Promise.resolve();
     let handledLogs = 0;
@@ -214,10 +221,10 @@ export class WorkerModel {
         if (reply.kind === 'epoch') await handle(() => callbacks.onEpochEnd?.(reply.log));
         else for (const log of reply.logs) await handle(() => callbacks.onBatchEnd?.(log));
         handledLogs += reply.kind === 'epoch' ? 1 : reply.logs.length;
-        this.connection.notify({ kind: 'ack', fit: id, logs: handledLogs, stop: callbackStop });
+        this.#connection.notify({ kind: 'ack', fit: id, logs: handledLogs, stop: callbackStop });
       });
     };
-    const request = this.connection.request(
+    const request = this.#connection.request(
       {
         kind: 'fit',
         data: prepared,
@@ -254,7 +261,7 @@ export class WorkerModel {
     const fitting = this.fitting;
     if (!fitting) return;
     if (fitting.stopFlag) Atomics.store(fitting.stopFlag, 0, 1);
-    else this.connection.notify({ kind: 'stop', fit: fitting.id });
+    else this.#connection.notify({ kind: 'stop', fit: fitting.id });
     await fitting.done;
   }
 
@@ -329,10 +336,10 @@ export class WorkerModel {
     this.disposed = true;
     const fitting = this.fitting;
     if (fitting?.stopFlag) Atomics.store(fitting.stopFlag, 0, 1);
-    else if (fitting) this.connection.notify({ kind: 'stop', fit: fitting.id });
-    const released = this.connection.request({ kind: 'call', method: 'dispose', args: [] }).catch(() => undefined);
+    else if (fitting) this.#connection.notify({ kind: 'stop', fit: fitting.id });
+    const released = this.#connection.request({ kind: 'call', method: 'dispose', args: [] }).catch(() => undefined);
     await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    this.connection.close(disposedError());
+    this.#connection.close(disposedError());
   }
 }
 
@@ -343,7 +350,7 @@ async function start(
   const connection = new Connection(options.workerUrl ?? defaultWorkerUrl());
   try {
     const answer = await first(connection);
-    return new WorkerModel(connection, answer.state!);
+    return wrap(connection, answer.state!);
   } catch (error) {
     connection.close(error as Error);
     throw error;
