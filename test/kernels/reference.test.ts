@@ -98,6 +98,10 @@ describe('a name from src/ that the helpers do not know fails clearly', () => {
       epsilon: 1e-8,
       weightDecay: 0,
       clipNorm: 0,
+      alpha: 0.99,
+      centered: false,
+      lrDecay: 0,
+      initialAccumulatorValue: 0,
     };
     expect(() => optimizerSteps(rule, [1], [[1]])).toThrow(/no float64 optimizer 'lion'/);
   });
@@ -108,7 +112,9 @@ describe('a name from src/ that the helpers do not know fails clearly', () => {
     expect(lossKind(layout, 'binaryCrossEntropy')).toBe(layout.BINARY_CROSS_ENTROPY);
     expect(optimizerKind(layout, 'adamw')).toBe(layout.OPTIMIZER_ADAMW);
     expect(optimizerKind(layout, 'nesterov')).toBe(layout.OPTIMIZER_NESTEROV);
-    expect(() => activationKind(layout, swish)).toThrow(/activation 'swish' has no code: the core's layout has no SWISH/);
+    expect(() => activationKind(layout, swish)).toThrow(
+      /activation 'swish' has no code: the core's layout has no SWISH/,
+    );
     expect(() => lossKind(layout, hinge)).toThrow(/no HINGE/);
   });
 });
