@@ -13,7 +13,7 @@
 export * from './abi';
 
 // Steps: one call per batch (network.ts), and their parts (for tests and bench/kernels.ts).
-export { trainStep, evaluateRows, predictRows, packWeights, forward, backward, gatherBatch, gradientStep, optimizerStep } from './network';
+export { trainStep, evaluateRows, predictRows, packWeights, forward, backward, gatherBatch, gradientStep, optimizerStep, penaltyLoss } from './network';
 
 // The threaded rounds.
 export { shareDeltas, splitUpdate } from './parallel';

@@ -26,10 +26,13 @@
 
 import { denseForward, denseInputDelta, denseWeightGradient, packPanels } from './gemm';
 import { activationForward, activationBackward } from './activations';
-import { lossAndDelta, countCorrect } from './losses';
-import { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
+import { lossAndDeltaWithParameters, countCorrect } from './losses';
+import { sgdStep, momentumStep, adamStep, rmspropStep, adagradStep, sumOfSquares } from './optimizers';
+import { dropoutForward } from './dropout';
+import { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
+import { penalizeWeights } from './regularize';
 import {
-  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_CAPACITY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, DATA_COUNT, DATA_BYTES, INPUT_F32, INPUT_U8, TARGET_LABELS, TARGET_ROWS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_BYTES, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW,
+  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD,
   RELU,
 } from './abi';
 
@@ -138,8 +141,18 @@ function copyScaled(src: usize, dst: usize, n: i32, scale: f32): void {
 
 // --- forward / backward -----------------------------------------------------
 
-/** Runs the layers over X[rows]; the network's outputs end in the last layer's A. */
+/** Runs the layers over X[rows] for inference; the network's outputs end in the last layer's A. */
 export function forward(ctx: usize, rows: i32): void {
+  forwardLayers(ctx, rows, false);
+}
+
+/**
+ * The layers over X[rows]. Per layer: z = x·W + b (into Z where the backward reads z, else
+ * the output layer's D or a hidden layer's A); batch norm of z in place (`training`: over
+ * these rows, the whole batch; else with the running statistics); a = σ(z) into A; then,
+ * `training` only, dropout on a (in A, or into DROPPED, which the next layer then reads).
+ */
+function forwardLayers(ctx: usize, rows: i32, training: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const scratch = pointer(ctx, CTX_SCRATCH);
   let input = pointer(ctx, CTX_X);
@@ -150,14 +163,52 @@ export function forward(ctx: usize, rows: i32): void {
     const activation = field(layer, LAYER_ACTIVATION);
     const isOutput = l == numLayers - 1;
     const outputs = pointer(layer, LAYER_A);
-    // The output layer keeps z (in D) for the loss; hidden layers work in place in A.
-    const z = isOutput ? pointer(layer, LAYER_D) : outputs;
-    const fuseRelu = activation == RELU && !isOutput;
+    const gamma = pointer(layer, LAYER_BN_GAMMA);
+    // z where the backward reads it; else the output layer keeps z (in D) for the loss and
+    // hidden layers work in place in A.
+    const zBuffer = pointer(layer, LAYER_Z);
+    const z = zBuffer ? zBuffer : isOutput ? pointer(layer, LAYER_D) : outputs;
+    const fuseRelu = activation == RELU && !isOutput && !gamma;
     const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
     denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch, packedW);
-    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize, 0);
+    if (gamma) batchNorm(layer, z, rows, outSize, training);
+    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize, load<f32>(layer + <usize>LAYER_ALPHA));
     input = outputs;
+    const rate = load<f32>(layer + <usize>LAYER_DROPOUT);
+    if (training && rate > 0) {
+      const dropped = pointer(layer, LAYER_DROPPED);
+      if (dropped) {
+        memory.copy(dropped, outputs, <usize>(rows * outSize) << 2);
+        input = dropped;
+      }
+      dropoutForward(input, 0, rows, outSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l, field(ctx, CTX_FIRST_ROW));
+    }
   }
+}
+
+/** Batch norm of z[rows, out] in place: training over these rows (the whole batch), else with the running statistics. */
+function batchNorm(layer: usize, z: usize, rows: i32, outSize: i32, training: bool): void {
+  const gamma = pointer(layer, LAYER_BN_GAMMA);
+  const beta = pointer(layer, LAYER_BN_BETA);
+  const runningMean = pointer(layer, LAYER_BN_RUNNING_MEAN);
+  const runningVar = pointer(layer, LAYER_BN_RUNNING_VAR);
+  const epsilon = load<f32>(layer + <usize>LAYER_BN_EPSILON);
+  if (training) {
+    batchNormForwardTraining(
+      z, pointer(layer, LAYER_BN_XHAT), z, rows, outSize, 0, outSize, gamma, beta, pointer(layer, LAYER_BN_MEAN),
+      pointer(layer, LAYER_BN_INV_STD), runningMean, runningVar, load<f32>(layer + <usize>LAYER_BN_MOMENTUM), epsilon,
+    );
+  } else {
+    batchNormForwardInference(z, z, rows, outSize, gamma, beta, runningMean, runningVar, epsilon);
+  }
+}
+
+/** What layer l read as its input while training: X, or the previous layer's (dropped) outputs. */
+export function layerInput(ctx: usize, l: i32): usize {
+  if (l == 0) return pointer(ctx, CTX_X);
+  const previous = layerRecord(ctx, l - 1);
+  const dropped = load<f32>(previous + <usize>LAYER_DROPOUT) > 0 ? pointer(previous, LAYER_DROPPED) : 0;
+  return dropped ? dropped : pointer(previous, LAYER_A);
 }
 
 /**
@@ -181,17 +232,55 @@ function backwardLayers(ctx: usize, rows: i32, deltasOnly: bool): void {
     const inSize = field(layer, LAYER_IN);
     const outSize = field(layer, LAYER_OUT);
     const delta = pointer(layer, LAYER_D);
-    const previous = l > 0 ? layerRecord(ctx, l - 1) : 0;
-    const previousOutputs = l > 0 ? pointer(previous, LAYER_A) : pointer(ctx, CTX_X);
-    if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, previousOutputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
+    // D holds ∂L/∂y (y: batch norm's output); batch norm's backward makes it ∂L/∂z, and ∂L/∂γ, ∂L/∂β.
+    const gamma = pointer(layer, LAYER_BN_GAMMA);
+    if (gamma) {
+      batchNormBackward(
+        delta, pointer(layer, LAYER_BN_XHAT), delta, rows, outSize, 0, outSize, gamma, pointer(layer, LAYER_BN_INV_STD),
+        pointer(layer, LAYER_BN_GRAD_GAMMA), pointer(layer, LAYER_BN_GRAD_BETA),
+      );
+    }
+    const inputs = layerInput(ctx, l);
+    if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, inputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
     if (l == 0) break;
+    const previous = layerRecord(ctx, l - 1);
+    const previousOutputs = pointer(previous, LAYER_A);
     const previousDelta = pointer(previous, LAYER_D);
-    // ReLU's derivative is fused into the product's last pass; other activations take their own.
+    // ReLU's derivative is fused into the product's last pass (from the outputs, dropped or not:
+    // a dropped output's δ is zeroed by its mask anyway); other activations take their own.
     const previousActivation = field(previous, LAYER_ACTIVATION);
     const fuseRelu = previousActivation == RELU;
     denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch);
-    if (!fuseRelu) activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, 0, 0);
+    const rate = load<f32>(previous + <usize>LAYER_DROPOUT);
+    // Dropout's backward: the same mask, drawn again on δ.
+    if (rate > 0) dropoutForward(previousDelta, 0, rows, inSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l - 1, field(ctx, CTX_FIRST_ROW));
+    if (!fuseRelu) {
+      activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, load<f32>(previous + <usize>LAYER_ALPHA), pointer(previous, LAYER_Z));
+    }
   }
+}
+
+/**
+ * Adds every layer's L1/L2 penalty gradient to its gW (when `gradients`) and returns the
+ * penalty l1·Σ|w| + l2·Σw² summed over the layers (0 when no layer has one).
+ */
+function penalties(ctx: usize, gradients: bool): f64 {
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  let total: f64 = 0;
+  for (let l = 0; l < numLayers; l++) {
+    const layer = layerRecord(ctx, l);
+    const l1 = load<f32>(layer + <usize>LAYER_L1);
+    const l2 = load<f32>(layer + <usize>LAYER_L2);
+    if (l1 == 0 && l2 == 0) continue;
+    const count = field(layer, LAYER_IN) * field(layer, LAYER_OUT);
+    total += penalizeWeights(pointer(layer, LAYER_W), gradients ? pointer(layer, LAYER_GW) : 0, count, l1, l2);
+  }
+  return total;
+}
+
+/** The weight penalties' share of the loss (l1·Σ|w| + l2·Σw² over every layer), at the current weights. */
+export function penaltyLoss(ctx: usize): f64 {
+  return penalties(ctx, false);
 }
 
 /** Loss (and, if writeDelta, the output δ) for the rows in the context; records stats. */
@@ -203,8 +292,9 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
   const t = pointer(ctx, CTX_T);
   // Count before the loss overwrites z with δ: accuracy reads only a and t.
   const correct = countCorrect(field(ctx, CTX_ACCURACY), a, t, rows, outSize);
-  const loss = lossAndDelta(
+  const loss = lossAndDeltaWithParameters(
     field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
+    load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), pointer(output, LAYER_Z),
   );
   store<f64>(ctx + <usize>CTX_STAT_LOSS, loss);
   store<i32>(ctx + <usize>CTX_STAT_CORRECT, correct);
@@ -223,10 +313,14 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
  */
 export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, deltasOnly: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
-  forward(ctx, count);
-  const loss = outputLoss(ctx, count, batchRows, true);
+  forwardLayers(ctx, count, true);
+  let loss = outputLoss(ctx, count, batchRows, true);
   backwardLayers(ctx, count, deltasOnly != 0);
-  if (deltasOnly != 0) {
+  if (deltasOnly == 0) {
+    // The weight penalties (threaded: splitUpdate adds their gradients, the host their loss).
+    loss += penalties(ctx, true);
+    store<f64>(ctx + <usize>CTX_STAT_LOSS, loss);
+  } else {
     const firstRow = field(ctx, CTX_FIRST_ROW);
     const numLayers = field(ctx, CTX_NUM_LAYERS);
     for (let l = 0; l < numLayers; l++) {
@@ -287,6 +381,23 @@ export function updateRange(opt: usize, start: i32, count: i32, step: i32, gradS
       );
       break;
     }
+    case OPTIMIZER_RMSPROP: {
+      const momentum = beta1;
+      const moment3 = pointer(opt, OPT_MOMENT3);
+      rmspropStep(
+        params, grads, pointer(opt, OPT_MOMENT2) + offset, momentum > 0 ? moment1 : 0, moment3 ? moment3 + offset : 0, count,
+        lr, load<f32>(opt + <usize>OPT_ALPHA), load<f32>(opt + <usize>OPT_EPSILON), weightDecay, momentum,
+        field(opt, OPT_CENTERED) != 0, gradScale,
+      );
+      break;
+    }
+    case OPTIMIZER_ADAGRAD: {
+      adagradStep(
+        params, grads, pointer(opt, OPT_MOMENT2) + offset, count, lr, load<f32>(opt + <usize>OPT_LR_DECAY),
+        load<f32>(opt + <usize>OPT_EPSILON), weightDecay, step, gradScale,
+      );
+      break;
+    }
     default: unreachable();
   }
 }
@@ -301,7 +412,7 @@ export function trainStep(ctx: usize, data: usize, opt: usize, indices: usize, c
 /** Forward and loss (no gradients) for dataset rows start..start+count. Returns the mean loss. */
 export function evaluateRows(ctx: usize, data: usize, start: i32, count: i32): f64 {
   gatherBatch(ctx, data, 0, start, count);
-  forward(ctx, count);
+  forwardLayers(ctx, count, false);
   return outputLoss(ctx, count, count, false);
 }
 

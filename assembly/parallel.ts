@@ -14,6 +14,11 @@
 //      (a column sum of δ) and its update. They take the work from counters in shared
 //      memory as they go, so a slower thread takes less.
 //
+// Dropout draws each row's mask from its position in the whole batch (CTX_FIRST_ROW), so a
+// chunk's masks are the one-thread masks; the L1/L2 gradients are added to the rows of gW
+// where they are computed. Batch norm needs the whole batch's statistics per unit: the host
+// runs a model with batch norm on one thread for its training steps (src/model/engine.ts).
+//
 // Every gradient is the one-thread gradient bit for bit (each element is the same sum
 // in the same order, whoever computes it), and Adam/SGD act element by element: a
 // threaded step gives exactly the single-thread parameters.
@@ -26,11 +31,12 @@
 // -----------------------------------------------------------------------------
 
 import { gemmPacked, columnSums, packPanels, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
-import { layerRecord, field, pointer, updateRange, gradientStep } from './network';
+import { layerRecord, field, pointer, updateRange, gradientStep, layerInput } from './network';
+import { penalizeWeights } from './regularize';
 import {
   WORK_NEXT_ROW, WORK_NEXT_ITEM, WORK_NEXT_BATCH_ROW, CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_X, CTX_T,
   CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
-  LAYER_GB, OPT_GRADS,
+  LAYER_GB, LAYER_Z, LAYER_DROPPED, LAYER_L1, LAYER_L2, OPT_GRADS,
 } from './abi';
 
 // --- the first round, shared out as it goes --------------------------------------
@@ -72,6 +78,9 @@ function moveRows(ctx: usize, row: i32): void {
     const rowBytes = field(layer, LAYER_OUT) << 2;
     store<i32>(layer + <usize>LAYER_A, field(layer, LAYER_A) + shift * rowBytes);
     store<i32>(layer + <usize>LAYER_D, field(layer, LAYER_D) + shift * rowBytes);
+    // The optional row buffers (0: none) move with the rows.
+    if (field(layer, LAYER_Z)) store<i32>(layer + <usize>LAYER_Z, field(layer, LAYER_Z) + shift * rowBytes);
+    if (field(layer, LAYER_DROPPED)) store<i32>(layer + <usize>LAYER_DROPPED, field(layer, LAYER_DROPPED) + shift * rowBytes);
   }
   store<i32>(ctx + <usize>CTX_FIRST_ROW, row);
 }
@@ -128,7 +137,7 @@ function weightRows(mainCtx: usize, opt: usize, grads: usize, l: i32, i0: i32, i
   const layer = layerRecord(mainCtx, l);
   const inSize = field(layer, LAYER_IN);
   const outSize = field(layer, LAYER_OUT);
-  const inputs = l > 0 ? pointer(layerRecord(mainCtx, l - 1), LAYER_A) : pointer(mainCtx, CTX_X);
+  const inputs = layerInput(mainCtx, l);
   const rowsGrads = pointer(layer, LAYER_GW) + (<usize>(i0 * outSize) << 2);
   // δ packed once by the gradient steps (each its rows), else read (and packed) from D.
   const packed = pointer(layer, LAYER_PD);
@@ -138,6 +147,12 @@ function weightRows(mainCtx: usize, opt: usize, grads: usize, l: i32, i0: i32, i
     i1 - i0, outSize, rows, inputs + (<usize>i0 << 2), 1, inSize, packed ? packed : pointer(layer, LAYER_D), outSize, 1,
     rowsGrads, outSize, 0, FINISH_NONE, 0, flags, scratch,
   );
+  // The weight penalties' gradient on these rows (their loss is the host's: penaltyLoss).
+  const l1 = load<f32>(layer + <usize>LAYER_L1);
+  const l2 = load<f32>(layer + <usize>LAYER_L2);
+  if (l1 != 0 || l2 != 0) {
+    penalizeWeights(pointer(layer, LAYER_W) + (<usize>(i0 * outSize) << 2), rowsGrads, (i1 - i0) * outSize, l1, l2);
+  }
   if (step == 0) return;
   const paddedWeights = (inSize * outSize + 3) & ~3;
   const weightCount = (i1 == inSize ? paddedWeights : i1 * outSize) - i0 * outSize;

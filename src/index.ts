@@ -12,13 +12,23 @@ export {
 } from './runtime/load.js';
 export { createModel, modelFromDescription } from './model/factories.js';
 export { Model, type TrainingState, type EvaluateResult, type Threading } from './model/model.js';
-export type { ModelSpec, LayerSpec, OptimizerConfig, OptimizerType, Loss, NormalizedOptimizer } from './model/spec.js';
+export type {
+  ModelSpec,
+  LayerSpec,
+  OptimizerConfig,
+  OptimizerType,
+  Loss,
+  NormalizedOptimizer,
+  BatchNormConfig,
+} from './model/spec.js';
+export type { Initializer } from './model/initialize.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
 export {
   ACTIVATIONS,
   type Activation,
   type ModelDescription,
   type DenseLayerDescription,
+  type BatchNormDescription,
 } from './model/description.js';
 export type { Dataset, InputArray, LabelArray } from './data/dataset.js';
 export type { DatasetLike, DatasetLiteral } from './model/dataset-check.js';

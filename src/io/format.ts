@@ -4,28 +4,47 @@
  *
  *   offset  size  field
  *   0       4     magic "SDNT"
- *   4       4     format version (u32 LE) = 1
+ *   4       4     format version (u32 LE) = 2 (version 1 files load too)
  *   8       4     header length H (u32 LE)
  *   12      H     header: UTF-8 JSON (architecture, loss, optimizer, training state, metadata)
  *   ...     pad   zero bytes to a multiple of 4
  *   ...     4·P   parameters (f32 LE, the model's flat padded layout)
- *   ...     4·P   optimizer moment 1, then 4·P moment 2 (when header.optimizerState)
+ *   ...     4·P   optimizer moment 1, then 4·P moment 2 (when header.optimizerState), then
+ *                 4·P moment 3 (centered RMSprop's gradient average, when header.moment3)
  *   end-4   4     CRC-32 of every preceding byte (u32 LE)
  *
  * Loading checks each of these and names what is wrong with a file.
+ *
+ * Version 2 adds, in the header, each layer's options (alpha, dropout, batchNorm
+ * { momentum, epsilon }, l1, l2, initializer; only those set), the model's huberDelta,
+ * RMSprop's and Adagrad's settings in the optimizer, and the moment3 flag. Batch norm's
+ * γ, β and running statistics are in the parameters (the model's flat layout, src/model/plan.ts).
+ * A version 1 file has none of these: every layer is plain, and it loads as it did.
  */
-import type { Activation } from '../model/description.js';
-import { type Loss, type NormalizedSpec, normalizeSpec, type OptimizerConfig } from '../model/spec.js';
+import {
+  type LayerSpec,
+  type Loss,
+  type NormalizedLayer,
+  type NormalizedSpec,
+  normalizeSpec,
+  type OptimizerConfig,
+} from '../model/spec.js';
 import { checkOptionKeys } from '../options.js';
 import type { ParameterSnapshot, TrainingState } from '../train/types.js';
 
 const MAGIC = [0x53, 0x44, 0x4e, 0x54]; // "SDNT"
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** The versions this reader loads. */
+const READABLE_VERSIONS = [1, 2];
 
 interface Header {
   inputSize: number;
-  layers: { units: number; activation: Activation }[];
+  layers: LayerSpec[];
   loss: Loss;
+  /** Version 2, with the 'huber' loss. */
+  huberDelta?: number;
+  /** Version 2: the file holds a third optimizer buffer. */
+  moment3?: boolean;
   optimizer: OptimizerConfig;
   seed: number;
   training: TrainingState;
@@ -55,8 +74,10 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** What the file holds of a model: its architecture, training state, metadata and flat buffers. */
 export interface ModelState {
   readonly inputSize: number;
-  readonly layers: readonly { units: number; activation: Activation }[];
+  readonly layers: readonly NormalizedLayer[];
   readonly loss: Loss;
+  /** The 'huber' loss's δ. */
+  readonly huberDelta: number;
   readonly optimizer: OptimizerConfig;
   readonly seed: number;
   readonly training: TrainingState;
@@ -90,8 +111,10 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
   const state = model.snapshot(optimizerState);
   const header: Header = {
     inputSize: model.inputSize,
-    layers: model.layers.map(({ units, activation }) => ({ units, activation })),
+    layers: model.layers.map(layerHeader),
     loss: model.loss,
+    ...(model.loss === 'huber' ? { huberDelta: model.huberDelta } : {}),
+    ...(state.moment3 ? { moment3: true } : {}),
     optimizer: model.optimizer,
     seed: model.seed,
     training: { ...model.training },
@@ -103,6 +126,7 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
   const headerEnd = 12 + headerBytes.length;
   const dataStart = Math.ceil(headerEnd / 4) * 4;
   const buffers = optimizerState ? [state.params, state.moment1!, state.moment2!] : [state.params];
+  if (optimizerState && state.moment3) buffers.push(state.moment3);
   const total = dataStart + buffers.length * state.params.byteLength + 4;
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
@@ -117,6 +141,21 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
   return bytes;
 }
 
+/** A layer's header entry: units, activation and the options that are set. */
+function layerHeader(layer: NormalizedLayer): LayerSpec {
+  const { units, activation, alpha, dropout, batchNorm, l1, l2, initializer } = layer;
+  return {
+    units,
+    activation,
+    ...(activation === 'leakyRelu' || activation === 'elu' ? { alpha } : {}),
+    ...(dropout > 0 ? { dropout } : {}),
+    ...(batchNorm ? { batchNorm: { ...batchNorm } } : {}),
+    ...(l1 > 0 ? { l1 } : {}),
+    ...(l2 > 0 ? { l2 } : {}),
+    ...(initializer === undefined ? {} : { initializer }),
+  };
+}
+
 function corrupt(reason: string): Error {
   return new Error(`simdnet: not a valid simdnet model file: ${reason}`);
 }
@@ -128,8 +167,8 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
   if (!MAGIC.every((b, i) => bytes[i] === b)) throw corrupt('wrong magic bytes (expected "SDNT")');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION)
-    throw corrupt(`format version ${version}; this simdnet reads version ${FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.includes(version))
+    throw corrupt(`format version ${version}; this simdnet reads version ${FORMAT_VERSION} and earlier`);
   const headerLength = view.getUint32(8, true);
   if (12 + headerLength + 4 > bytes.length)
     throw corrupt(`truncated: header of ${headerLength} bytes, file of ${bytes.length}`);
@@ -149,18 +188,20 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
     inputSize: header.inputSize,
     layers: header.layers,
     loss: header.loss,
+    ...(header.huberDelta === undefined ? {} : { huberDelta: header.huberDelta }),
     optimizer: header.optimizer,
     seed: header.seed,
   });
   const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
   const optimizerState = Boolean(header.optimizerState);
+  const withMoment3 = optimizerState && Boolean(header.moment3);
   return {
     spec,
     training: header.training,
     metadata: header.metadata ?? {},
     optimizerState,
     buffers(paramLength: number): ParameterSnapshot {
-      const count = optimizerState ? 3 : 1;
+      const count = optimizerState ? (withMoment3 ? 4 : 3) : 1;
       const paramBytes = paramLength * 4;
       if (header.paramLength !== paramLength)
         throw corrupt(`header says ${header.paramLength} parameters, the architecture needs ${paramLength}`);
@@ -176,7 +217,9 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
         copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
         return new Float32Array(copy.buffer);
       };
-      return optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) };
+      if (!optimizerState) return { params: floats(0) };
+      const moments = { params: floats(0), moment1: floats(1), moment2: floats(2) };
+      return withMoment3 ? { ...moments, moment3: floats(3) } : moments;
     },
   };
 }

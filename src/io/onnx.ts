@@ -18,7 +18,7 @@
  */
 
 import type { Activation, ModelDescription } from '../model/description.js';
-import { assertValidDescription } from './description-checks.js';
+import { assertExportable, assertValidDescription } from './description-checks.js';
 import { ProtobufMessage, float32LittleEndianBytes } from './protobuf-writer.js';
 
 export const ONNX_IR_VERSION = 8;
@@ -61,7 +61,7 @@ const ATTRIBUTE_TYPE_INT = 2;
 const BATCH_DIMENSION_NAME = 'batch';
 
 /** The ONNX operator applied after the Gemm, or null for 'linear'. */
-const ACTIVATION_OPERATORS: Record<Activation, string | null> = {
+const ACTIVATION_OPERATORS: Partial<Record<Activation, string | null>> = {
   linear: null,
   relu: 'Relu',
   sigmoid: 'Sigmoid',
@@ -85,6 +85,7 @@ const ACTIVATION_OPERATORS: Record<Activation, string | null> = {
  */
 export function toOnnx(desc: ModelDescription, options: OnnxExportOptions = {}): Uint8Array {
   assertValidDescription(desc, 'toOnnx');
+  assertExportable(desc, 'toOnnx');
   const inputName = options.inputName ?? 'input';
   const outputName = options.outputName ?? 'output';
   assertUsableTensorNames(inputName, outputName);
@@ -100,7 +101,7 @@ export function toOnnx(desc: ModelDescription, options: OnnxExportOptions = {}):
     graph.message(GraphProtoField.initializer, floatTensor(weightsName, [inputs, layer.units], layer.weights));
     graph.message(GraphProtoField.initializer, floatTensor(biasName, [layer.units], layer.bias));
 
-    const activationOperator = ACTIVATION_OPERATORS[layer.activation];
+    const activationOperator = ACTIVATION_OPERATORS[layer.activation] ?? null;
     const linearOutput = isLast && activationOperator === null ? outputName : `${prefix}/linear`;
     graph.message(
       GraphProtoField.node,

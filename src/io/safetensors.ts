@@ -42,7 +42,7 @@ import { ACTIVATIONS } from '../model/description.js';
 import { createModel } from '../model/factories.js';
 import type { Model } from '../model/model.js';
 import type { LayerSpec, Loss, ModelSpec, OptimizerConfig, OptimizerType } from '../model/spec.js';
-import { assertValidDescription } from './description-checks.js';
+import { assertExportable, assertValidDescription } from './description-checks.js';
 import { bfloat16ToFloat, halfToFloat } from './half-float.js';
 import { assertKnownOptions } from './options-check.js';
 
@@ -153,6 +153,7 @@ export function toSafetensors(
   const isSource = typeof (source as SafetensorsSource).describe === 'function';
   const desc = isSource ? (source as SafetensorsSource).describe() : (source as ModelDescription);
   assertValidDescription(desc, context);
+  assertExportable(desc, context);
 
   const spec: ModelSpec = {
     inputSize: desc.inputSize,

@@ -20,7 +20,7 @@
  */
 
 import type { DenseLayerDescription, ModelDescription } from '../model/description.js';
-import { assertValidDescription } from './description-checks.js';
+import { assertExportable, assertValidDescription } from './description-checks.js';
 import { readDenseChain } from './tfjs-topology.js';
 import {
   decodeWeights,
@@ -96,6 +96,7 @@ const TFJS_LAYERS_SCHEMA = 'tfjs-layers 4.22.0';
  */
 export function toTfjsLayers(desc: ModelDescription, options: TfjsLayersExportOptions = {}): TfjsLayersExport {
   assertValidDescription(desc, 'toTfjsLayers');
+  assertExportable(desc, 'toTfjsLayers');
   const weightSpecs: TfjsWeightsManifestEntry[] = [];
   const tensors: Float32Array[] = [];
   let inputs = desc.inputSize;

@@ -17,12 +17,16 @@ export interface NetworkShape {
   outputSize: number;
   shapes: readonly LayerShape[];
   loss: Loss;
+  /** The 'huber' loss's δ. */
+  huberDelta: number;
+  /** The model's seed: the dropout masks' stream. */
+  seed: number;
 }
 
 /** One context: the layer table over shared parameters, this thread's gradients and scratch, rows from row 0. */
 export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net: NetworkShape): void {
   const { layout } = core;
-  const { i32 } = core.view();
+  const { i32, f32 } = core.view();
   const c = own.context >> 2;
   i32[c + (layout.CTX_NUM_LAYERS >> 2)] = net.shapes.length;
   i32[c + (layout.CTX_INPUT_SIZE >> 2)] = net.inputSize;
@@ -31,6 +35,9 @@ export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net
   i32[c + (layout.CTX_CAPACITY >> 2)] = plan.capacity;
   i32[c + (layout.CTX_SCRATCH >> 2)] = own.scratch;
   i32[c + (layout.CTX_PACKED_WEIGHTS >> 2)] = 0;
+  i32[c + (layout.CTX_SEED >> 2)] = net.seed | 0;
+  i32[c + (layout.CTX_STEP >> 2)] = 0;
+  f32[c + (layout.CTX_HUBER_DELTA >> 2)] = net.huberDelta;
   net.shapes.forEach((s, l) => {
     const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
     const { weightOffset, biasOffset } = plan.layers[l];
@@ -43,6 +50,23 @@ export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net
     i32[r + (layout.LAYER_GB >> 2)] = plan.grads + biasOffset * 4;
     i32[r + (layout.LAYER_PD >> 2)] = plan.layers[l].packedDeltas;
     i32[r + (layout.LAYER_PW >> 2)] = plan.layers[l].packedWeights;
+    f32[r + (layout.LAYER_ALPHA >> 2)] = s.alpha;
+    f32[r + (layout.LAYER_DROPOUT >> 2)] = s.dropout;
+    f32[r + (layout.LAYER_L1 >> 2)] = s.l1;
+    f32[r + (layout.LAYER_L2 >> 2)] = s.l2;
+    const bn = plan.layers[l].batchNorm;
+    const param = (offset: number) => (bn ? plan.params + offset * 4 : 0);
+    const grad = (offset: number) => (bn ? plan.grads + offset * 4 : 0);
+    i32[r + (layout.LAYER_BN_GAMMA >> 2)] = param(bn?.gammaOffset ?? 0);
+    i32[r + (layout.LAYER_BN_BETA >> 2)] = param(bn?.betaOffset ?? 0);
+    i32[r + (layout.LAYER_BN_GRAD_GAMMA >> 2)] = grad(bn?.gammaOffset ?? 0);
+    i32[r + (layout.LAYER_BN_GRAD_BETA >> 2)] = grad(bn?.betaOffset ?? 0);
+    i32[r + (layout.LAYER_BN_RUNNING_MEAN >> 2)] = param(bn?.runningMeanOffset ?? 0);
+    i32[r + (layout.LAYER_BN_RUNNING_VAR >> 2)] = param(bn?.runningVarOffset ?? 0);
+    i32[r + (layout.LAYER_BN_MEAN >> 2)] = bn?.mean ?? 0;
+    i32[r + (layout.LAYER_BN_INV_STD >> 2)] = bn?.invStd ?? 0;
+    f32[r + (layout.LAYER_BN_MOMENTUM >> 2)] = s.batchNorm?.momentum ?? 0;
+    f32[r + (layout.LAYER_BN_EPSILON >> 2)] = s.batchNorm?.epsilon ?? 0;
   });
   pointRows(core, plan, own.context, 0, net);
 }
@@ -57,8 +81,13 @@ export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRo
   i32[c + (layout.CTX_FIRST_ROW >> 2)] = firstRow;
   net.shapes.forEach((s, l) => {
     const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
-    i32[r + (layout.LAYER_A >> 2)] = plan.layers[l].outputs + firstRow * s.units * 4;
-    i32[r + (layout.LAYER_D >> 2)] = plan.layers[l].deltas + firstRow * s.units * 4;
+    const slots = plan.layers[l];
+    const rowsAt = (buffer: number) => (buffer ? buffer + firstRow * s.units * 4 : 0);
+    i32[r + (layout.LAYER_A >> 2)] = rowsAt(slots.outputs);
+    i32[r + (layout.LAYER_D >> 2)] = rowsAt(slots.deltas);
+    i32[r + (layout.LAYER_Z >> 2)] = rowsAt(slots.preActivations);
+    i32[r + (layout.LAYER_DROPPED >> 2)] = rowsAt(slots.dropped);
+    i32[r + (layout.LAYER_BN_XHAT >> 2)] = rowsAt(slots.batchNorm?.normalized ?? 0);
   });
 }
 
@@ -74,20 +103,22 @@ export function writeOptimizer(core: Core, plan: MemoryPlan, opt: NormalizedOpti
   const { layout } = core;
   const { i32, f32 } = core.view();
   const o = plan.optimizer >> 2;
-  const kind =
-    opt.type === 'adam'
-      ? layout.OPTIMIZER_ADAM
-      : opt.type === 'adamw'
-        ? layout.OPTIMIZER_ADAMW
-        : opt.momentum === 0
-          ? layout.OPTIMIZER_SGD
-          : opt.nesterov
-            ? layout.OPTIMIZER_NESTEROV
-            : layout.OPTIMIZER_MOMENTUM;
-  i32[o + (layout.OPT_KIND >> 2)] = kind;
+  const kinds: Record<NormalizedOptimizer['type'], number> = {
+    sgd:
+      opt.momentum === 0 ? layout.OPTIMIZER_SGD : opt.nesterov ? layout.OPTIMIZER_NESTEROV : layout.OPTIMIZER_MOMENTUM,
+    adam: layout.OPTIMIZER_ADAM,
+    adamw: layout.OPTIMIZER_ADAMW,
+    rmsprop: layout.OPTIMIZER_RMSPROP,
+    adagrad: layout.OPTIMIZER_ADAGRAD,
+  };
+  i32[o + (layout.OPT_KIND >> 2)] = kinds[opt.type];
   i32[o + (layout.OPT_STEP >> 2)] = training.steps;
   f32[o + (layout.OPT_LEARNING_RATE >> 2)] = training.learningRate;
-  f32[o + (layout.OPT_BETA1 >> 2)] = opt.type === 'sgd' ? opt.momentum : opt.beta1;
+  f32[o + (layout.OPT_BETA1 >> 2)] = opt.type === 'sgd' || opt.type === 'rmsprop' ? opt.momentum : opt.beta1;
+  f32[o + (layout.OPT_ALPHA >> 2)] = opt.alpha;
+  i32[o + (layout.OPT_CENTERED >> 2)] = opt.type === 'rmsprop' && opt.centered ? 1 : 0;
+  f32[o + (layout.OPT_LR_DECAY >> 2)] = opt.lrDecay;
+  i32[o + (layout.OPT_MOMENT3 >> 2)] = opt.type === 'rmsprop' && opt.centered ? plan.moment3 : 0;
   f32[o + (layout.OPT_BETA2 >> 2)] = opt.beta2;
   f32[o + (layout.OPT_EPSILON >> 2)] = opt.epsilon;
   f32[o + (layout.OPT_WEIGHT_DECAY >> 2)] = opt.weightDecay;
@@ -96,7 +127,7 @@ export function writeOptimizer(core: Core, plan: MemoryPlan, opt: NormalizedOpti
   i32[o + (layout.OPT_GRADS >> 2)] = plan.grads;
   i32[o + (layout.OPT_MOMENT1 >> 2)] = plan.moment1;
   i32[o + (layout.OPT_MOMENT2 >> 2)] = plan.moment2;
-  i32[o + (layout.OPT_LENGTH >> 2)] = plan.paramLength;
+  i32[o + (layout.OPT_LENGTH >> 2)] = plan.trainableLength;
 }
 
 /**
@@ -175,6 +206,12 @@ function activationKind(layout: Layout, activation: Activation): number {
     relu: layout.RELU,
     softplus: layout.SOFTPLUS,
     softmax: layout.SOFTMAX,
+    leakyRelu: layout.LEAKY_RELU,
+    elu: layout.ELU,
+    selu: layout.SELU,
+    gelu: layout.GELU,
+    geluTanh: layout.GELU_TANH,
+    silu: layout.SILU,
   };
   return kinds[activation];
 }
@@ -185,6 +222,8 @@ function lossKind(layout: Layout, loss: Loss): number {
     l2: layout.L2,
     crossEntropy: layout.CROSS_ENTROPY,
     binaryCrossEntropy: layout.BINARY_CROSS_ENTROPY,
+    huber: layout.HUBER,
+    mae: layout.MAE,
   };
   return kinds[loss];
 }

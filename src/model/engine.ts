@@ -55,11 +55,20 @@ export interface Threading {
 /** The layer shapes of a spec: each layer's input width, units and activation. */
 export function shapesOf(spec: NormalizedSpec): LayerShape[] {
   let inSize = spec.inputSize;
-  return spec.layers.map(({ units, activation }) => {
-    const shape = { inSize, units, activation };
-    inSize = units;
+  return spec.layers.map((layer) => {
+    const shape = { ...layer, inSize };
+    inSize = layer.units;
     return shape;
   });
+}
+
+/** Why a model with batch norm trains on one thread (its statistics are the whole batch's). */
+export const BATCH_NORM_THREADS_REASON =
+  'batch norm: training steps run on one thread (the statistics are the whole batch’s); inference uses every thread';
+
+/** Whether an optimizer keeps a third state buffer (centered RMSprop's gradient average). */
+function usesMoment3(optimizer: NormalizedOptimizer): boolean {
+  return optimizer.type === 'rmsprop' && optimizer.centered;
 }
 
 /** One model's instance, memory plan, threads and training state, and the operations over them. */
@@ -79,6 +88,10 @@ export class ModelEngine implements TrainableModel, ModelState {
   private pool: ThreadPool | undefined;
   private threads: Threads | undefined;
   private trackGradNorm = false;
+  /** Whether a layer has batch norm: training steps then run on the main thread. */
+  private readonly hasBatchNorm: boolean;
+  /** Whether a layer has an L1/L2 penalty (its loss is added to the reported losses). */
+  private readonly hasPenalties: boolean;
   /**
    * Whether every layer's packed copy of W (PW) holds its current weights. Set by inference,
    * which packs them when they are not (packWeights), and by the threads' second round, which
@@ -98,12 +111,18 @@ export class ModelEngine implements TrainableModel, ModelState {
       outputSize: this.shapes[this.shapes.length - 1].units,
       shapes: this.shapes,
       loss: spec.loss,
+      huberDelta: spec.huberDelta,
+      seed: spec.seed,
     };
+    this.hasBatchNorm = this.shapes.some((shape) => shape.batchNorm);
+    this.hasPenalties = this.shapes.some((shape) => shape.l1 > 0 || shape.l2 > 0);
+    if (this.hasBatchNorm && this.threading.threads > 1) this.threading.reason = BATCH_NORM_THREADS_REASON;
     this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
     core.ensureBytes(this.plan.dataStart);
     this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
     this.writeContexts();
     writeOptimizer(core, this.plan, spec.optimizer, this.training);
+    this.resetMoments();
   }
 
   // --- what the model is ------------------------------------------------------
@@ -120,6 +139,10 @@ export class ModelEngine implements TrainableModel, ModelState {
   get loss(): Loss {
     return this.spec.loss;
   }
+  /** The 'huber' loss's δ. */
+  get huberDelta(): number {
+    return this.spec.huberDelta;
+  }
   get optimizer(): NormalizedOptimizer {
     return { ...this.spec.optimizer };
   }
@@ -131,38 +154,82 @@ export class ModelEngine implements TrainableModel, ModelState {
     return this.fitDataEnd !== 0;
   }
 
-  /** Copies of the weights and biases, framework-neutral (W as [in, units]). */
+  /**
+   * Copies of the weights and biases, framework-neutral (W as [in, units]), with each
+   * layer's options where set: alpha (leakyRelu, elu), dropout, l1, l2, and batch norm's
+   * γ, β, running mean and variance, epsilon and momentum.
+   */
   describe(): ModelDescription {
     const params = this.core.f32(this.plan.params, this.plan.paramLength);
+    const floats = (offset: number, count: number) => params.slice(offset, offset + count);
     return {
       inputSize: this.inputSize,
-      layers: this.shapes.map((s, l) => ({
-        units: s.units,
-        activation: s.activation,
-        weights: params.slice(this.plan.layers[l].weightOffset, this.plan.layers[l].weightOffset + s.inSize * s.units),
-        bias: params.slice(this.plan.layers[l].biasOffset, this.plan.layers[l].biasOffset + s.units),
-      })),
+      layers: this.shapes.map((s, l) => {
+        const slots = this.plan.layers[l];
+        const bn = slots.batchNorm;
+        return {
+          units: s.units,
+          activation: s.activation,
+          weights: floats(slots.weightOffset, s.inSize * s.units),
+          bias: floats(slots.biasOffset, s.units),
+          ...(s.activation === 'leakyRelu' || s.activation === 'elu' ? { alpha: s.alpha } : {}),
+          ...(s.dropout > 0 ? { dropout: s.dropout } : {}),
+          ...(s.l1 > 0 ? { l1: s.l1 } : {}),
+          ...(s.l2 > 0 ? { l2: s.l2 } : {}),
+          ...(bn && s.batchNorm
+            ? {
+                batchNorm: {
+                  gamma: floats(bn.gammaOffset, s.units),
+                  beta: floats(bn.betaOffset, s.units),
+                  runningMean: floats(bn.runningMeanOffset, s.units),
+                  runningVar: floats(bn.runningVarOffset, s.units),
+                  epsilon: s.batchNorm.epsilon,
+                  momentum: s.batchNorm.momentum,
+                },
+              }
+            : {}),
+        };
+      }),
     };
   }
 
-  /** Writes weights already checked against the architecture. */
+  /** Writes weights already checked against the architecture (and batch norm's vectors, where the description has them). */
   writeWeights(description: ModelDescription): void {
     const params = this.core.f32(this.plan.params, this.plan.paramLength);
     description.layers.forEach((layer, l) => {
-      params.set(layer.weights, this.plan.layers[l].weightOffset);
-      params.set(layer.bias, this.plan.layers[l].biasOffset);
+      const slots = this.plan.layers[l];
+      params.set(layer.weights, slots.weightOffset);
+      params.set(layer.bias, slots.biasOffset);
+      const bn = slots.batchNorm;
+      if (bn && layer.batchNorm) {
+        params.set(layer.batchNorm.gamma, bn.gammaOffset);
+        params.set(layer.batchNorm.beta, bn.betaOffset);
+        params.set(layer.batchNorm.runningMean, bn.runningMeanOffset);
+        params.set(layer.batchNorm.runningVar, bn.runningVarOffset);
+      }
     });
     this.setPackedWeightsCurrent(false);
   }
 
-  /** Fills the parameters from the seed. */
+  /** Fills the parameters from the seed: weights by each layer's initializer, biases 0; batch norm's γ 1, β 0, running mean 0, variance 1. */
   initializeParameters(): void {
     const random = Xoshiro128StarStar.fromSeed(this.spec.seed);
     const params = this.core.f32(this.plan.params, this.plan.paramLength);
     params.fill(0);
     this.shapes.forEach((s, l) => {
-      const offset = this.plan.layers[l].weightOffset;
-      initializeWeights(params.subarray(offset, offset + s.inSize * s.units), s.activation, s.inSize, s.units, random);
+      const { weightOffset, batchNorm } = this.plan.layers[l];
+      initializeWeights(
+        params.subarray(weightOffset, weightOffset + s.inSize * s.units),
+        s.activation,
+        s.inSize,
+        s.units,
+        random,
+        s.initializer,
+      );
+      if (batchNorm) {
+        params.fill(1, batchNorm.gammaOffset, batchNorm.gammaOffset + s.units);
+        params.fill(1, batchNorm.runningVarOffset, batchNorm.runningVarOffset + s.units);
+      }
     });
     this.setPackedWeightsCurrent(false);
   }
@@ -179,11 +246,30 @@ export class ModelEngine implements TrainableModel, ModelState {
 
   /** Switches to an optimizer already normalized (its moment buffers restart from zero). */
   setOptimizer(optimizer: NormalizedOptimizer): void {
+    if (usesMoment3(optimizer) && !this.plan.moment3) {
+      if (this.fitDataEnd) throw new Error('simdnet: cannot switch to centered RMSprop while fit() runs');
+      this.spec.optimizer = optimizer;
+      this.plan = this.planFor(this.plan.capacity);
+      this.core.ensureBytes(this.plan.dataStart);
+      this.writeContexts();
+    }
     this.spec.optimizer = optimizer;
     this.training.learningRate = optimizer.learningRate;
     this.training.steps = 0;
-    this.core.view().u8.fill(0, this.plan.moment1, this.plan.moment1 + this.plan.paramLength * 8);
     writeOptimizer(this.core, this.plan, optimizer, this.training);
+    this.resetMoments();
+  }
+
+  /** The optimizer's state buffers at their start: zeros, Adagrad's accumulator at initialAccumulatorValue. */
+  private resetMoments(): void {
+    const { plan } = this;
+    const { f32 } = this.core.view();
+    f32.fill(0, plan.moment1 >> 2, (plan.moment1 >> 2) + plan.paramLength);
+    f32.fill(0, plan.moment2 >> 2, (plan.moment2 >> 2) + plan.paramLength);
+    if (plan.moment3) f32.fill(0, plan.moment3 >> 2, (plan.moment3 >> 2) + plan.paramLength);
+    const { type, initialAccumulatorValue } = this.spec.optimizer;
+    if (type === 'adagrad' && initialAccumulatorValue !== 0)
+      f32.fill(initialAccumulatorValue, plan.moment2 >> 2, (plan.moment2 >> 2) + plan.trainableLength);
   }
 
   /** Sets the step counter (after load). */
@@ -236,6 +322,7 @@ export class ModelEngine implements TrainableModel, ModelState {
       capacity,
       helpers,
       helpers ? controlBytes(helpers) : 0,
+      usesMoment3(this.spec.optimizer),
     );
   }
 
@@ -300,9 +387,9 @@ export class ModelEngine implements TrainableModel, ModelState {
   snapshot(withMoments: boolean): ParameterSnapshot {
     const { plan, core } = this;
     const copy = (ptr: number) => core.f32(ptr, plan.paramLength).slice();
-    return withMoments
-      ? { params: copy(plan.params), moment1: copy(plan.moment1), moment2: copy(plan.moment2) }
-      : { params: copy(plan.params) };
+    if (!withMoments) return { params: copy(plan.params) };
+    const moments = { params: copy(plan.params), moment1: copy(plan.moment1), moment2: copy(plan.moment2) };
+    return plan.moment3 ? { ...moments, moment3: copy(plan.moment3) } : moments;
   }
 
   /** Restores buffers from snapshot(). */
@@ -312,6 +399,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     this.setPackedWeightsCurrent(false);
     if (state.moment1) f32.set(state.moment1, this.plan.moment1 >> 2);
     if (state.moment2) f32.set(state.moment2, this.plan.moment2 >> 2);
+    if (state.moment3 && this.plan.moment3) f32.set(state.moment3, this.plan.moment3 >> 2);
   }
 
   // --- training -----------------------------------------------------------------------
@@ -321,10 +409,15 @@ export class ModelEngine implements TrainableModel, ModelState {
     const { fn, layout } = this.core;
     const { plan, threads } = this;
     writeContextsField(this.core, plan, layout.CTX_ACCURACY, data.accuracyKind);
+    // The dropout masks' step: the optimizer's steps so far (saved, so a resumed fit draws the same masks).
+    writeContextsField(this.core, plan, layout.CTX_STEP, this.training.steps | 0);
     let loss: number;
     let correct: number;
-    if (threads && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+    // Batch norm needs the whole batch's statistics: its models' steps run on one thread.
+    if (threads && !this.hasBatchNorm && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
       ({ loss, correct } = deltasRound(threads, data, offset, count));
+      // The penalties' loss at the weights of this step, before the update (one thread adds the same sum).
+      if (this.hasPenalties) loss += fn.penaltyLoss(plan.context);
       // The gradient norm (clipping, tracking) needs the whole gradient before any update:
       // then the threads only compute it, and the main thread takes the optimizer step.
       if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
@@ -395,7 +488,9 @@ export class ModelEngine implements TrainableModel, ModelState {
       lossSum += slice.lossSum;
       correct += slice.correct;
     }
-    const result: EvaluateResult = { loss: lossSum / data.count };
+    // The weight penalties are part of the loss, as Keras reports it.
+    const penalty = this.hasPenalties ? this.core.fn.penaltyLoss(this.plan.context) : 0;
+    const result: EvaluateResult = { loss: lossSum / data.count + penalty };
     if (data.accuracyUnits > 0) result.accuracy = correct / (data.count * data.accuracyUnits);
     return result;
   }

@@ -66,7 +66,15 @@ export async function modelFromDescription(
   checkOptionKeys(options, ['loss', 'optimizer', 'seed'], 'modelFromDescription');
   const spec = normalizeSpec({
     inputSize: description.inputSize,
-    layers: description.layers.map(({ units, activation }) => ({ units, activation })),
+    layers: description.layers.map(({ units, activation, alpha, dropout, l1, l2, batchNorm }) => ({
+      units,
+      activation,
+      ...(alpha === undefined ? {} : { alpha }),
+      ...(dropout === undefined ? {} : { dropout }),
+      ...(l1 === undefined ? {} : { l1 }),
+      ...(l2 === undefined ? {} : { l2 }),
+      ...(batchNorm ? { batchNorm: { momentum: batchNorm.momentum, epsilon: batchNorm.epsilon } } : {}),
+    })),
     ...options,
   });
   const model = modelOf(new ModelEngine(await instantiateCore(), spec));

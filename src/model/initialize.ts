@@ -21,7 +21,11 @@
 import type { Xoshiro128StarStar } from '../data/random.js';
 import type { Activation } from './description.js';
 
-/** The names of the weight initializers. */
+/**
+ * A weight initializer (biases start at 0): `'heNormal'` N(0, 2/fanIn), `'heUniform'` U(±√(6/fanIn)),
+ * `'glorotNormal'` N(0, 2/(fanIn + fanOut)), `'glorotUniform'` U(±√(6/(fanIn + fanOut))),
+ * `'lecunNormal'` N(0, 1/fanIn), `'zeros'`. Normals are plain (not truncated), as PyTorch draws them.
+ */
 export type Initializer = 'heNormal' | 'heUniform' | 'glorotNormal' | 'glorotUniform' | 'lecunNormal' | 'zeros';
 
 /** Fills `weights` [fanIn·fanOut] from `random`. */

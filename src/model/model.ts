@@ -165,6 +165,16 @@ export class Model {
       }
       for (const v of [...layer.weights, ...layer.bias])
         if (!Number.isFinite(v)) throw new Error(`simdnet: layer ${l} weights contain ${v}`);
+      const bn = layer.batchNorm;
+      if (bn) {
+        for (const name of ['gamma', 'beta', 'runningMean', 'runningVar'] as const) {
+          const values = bn[name];
+          if (!(values instanceof Float32Array) || values.length !== s.units)
+            throw new Error(`simdnet: layer ${l} batchNorm.${name} must be a Float32Array of ${s.units} values`);
+          for (const v of values)
+            if (!Number.isFinite(v)) throw new Error(`simdnet: layer ${l} batchNorm.${name} contains ${v}`);
+        }
+      }
     });
     this.#engine.writeWeights(description);
   }

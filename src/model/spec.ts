@@ -5,11 +5,12 @@
  */
 import { checkOptionKeys, keysOf } from '../options.js';
 import { ACTIVATIONS, type Activation } from './description.js';
+import { INITIALIZERS, type Initializer } from './initialize.js';
 
 /**
  * Every loss a model can train on (see {@link Loss}).
  */
-export const LOSSES = ['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as const;
+export const LOSSES = ['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy', 'huber', 'mae'] as const;
 /**
  * The loss minimised by training: a mean over the batch's rows (y the outputs, t the targets,
  * n the outputs per row).
@@ -22,19 +23,31 @@ export const LOSSES = ['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as con
  * - `'binaryCrossEntropy'`: sigmoid binary cross-entropy, mean over elements (computed
  *   stably from the logits); needs a `'sigmoid'` output layer and targets in [0, 1]
  *   (binary or multi-label).
+ * - `'huber'`: PyTorch's `HuberLoss` with δ = `huberDelta` (default 1): ½(y - t)² where
+ *   |y - t| ≤ δ, else δ(|y - t| - ½δ); mean over elements.
+ * - `'mae'`: mean absolute error |y - t| over elements (PyTorch's `L1Loss`; subgradient 0 at 0).
  */
 export type Loss = (typeof LOSSES)[number];
 
 /**
  * Every optimizer a model can train with (see {@link OptimizerType}).
  */
-export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 /**
- * An optimizer's name: `'sgd'` (with optional momentum and Nesterov), `'adam'`, or
- * `'adamw'` (Adam with decoupled weight decay). Give the name alone to use its defaults,
- * or an {@link OptimizerConfig} to set its fields.
+ * An optimizer's name: `'sgd'` (with optional momentum and Nesterov), `'adam'`, `'adamw'`
+ * (Adam with decoupled weight decay), `'rmsprop'` and `'adagrad'` (torch.optim.RMSprop and
+ * torch.optim.Adagrad). Give the name alone to use its defaults, or an {@link OptimizerConfig}
+ * to set its fields.
  */
 export type OptimizerType = (typeof OPTIMIZERS)[number];
+
+/** Batch normalisation's options: PyTorch's convention (running ← (1 - momentum)·running + momentum·batch). */
+export interface BatchNormConfig {
+  /** PyTorch's momentum (default 0.1; Keras' momentum 0.99 is PyTorch's 0.01). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5, as PyTorch). */
+  epsilon?: number;
+}
 
 /** One dense layer of a {@link ModelSpec}: `y = activation(x · W + b)`, W of shape [inputs, units]. */
 export interface LayerSpec {
@@ -45,6 +58,26 @@ export interface LayerSpec {
    * layer only. Default `'linear'` (the identity).
    */
   activation?: Activation;
+  /** α of 'leakyRelu' (default 0.01) and 'elu' (default 1), as PyTorch; not allowed on other activations. */
+  alpha?: number;
+  /**
+   * Inverted dropout on this layer's outputs at this rate, in [0, 1), while training only:
+   * predict and evaluate see every unit. The masks are drawn from the model's seed, the
+   * step and the row's place in the batch: the same on any thread count. Hidden layers only.
+   */
+  dropout?: number;
+  /**
+   * Batch normalisation of the pre-activations (x·W + b) over the batch, with a learned
+   * scale γ and shift β (updated by the optimizer) and running mean/variance for inference
+   * (saved with the model). `true`: momentum 0.1, epsilon 1e-5 (PyTorch's BatchNorm1d).
+   */
+  batchNorm?: boolean | BatchNormConfig;
+  /** L1 penalty on this layer's weights (Keras' convention: loss += l1·Σ|w|; biases are not penalised). */
+  l1?: number;
+  /** L2 penalty on this layer's weights (Keras' convention: loss += l2·Σw², gradient 2·l2·w). */
+  l2?: number;
+  /** Weight initializer; default heUniform for relu and softplus, glorotUniform otherwise. */
+  initializer?: Initializer;
 }
 
 /**
@@ -86,6 +119,14 @@ export interface OptimizerConfig {
    * scaled down to this norm before the update. A number ≥ 0; default 0 (off).
    */
   clipNorm?: number;
+  /** RMSprop's smoothing constant α (default 0.99, PyTorch's). */
+  alpha?: number;
+  /** RMSprop: divide by the centred second moment (default false). */
+  centered?: boolean;
+  /** Adagrad's learning-rate decay: lr / (1 + (t - 1)·lrDecay) (default 0). */
+  lrDecay?: number;
+  /** Adagrad's accumulator start value (default 0). */
+  initialAccumulatorValue?: number;
 }
 
 /**
@@ -112,6 +153,8 @@ export interface ModelSpec {
    * `'binaryCrossEntropy'` for `'sigmoid'`, `'mse'` otherwise.
    */
   loss?: Loss;
+  /** The 'huber' loss's δ: quadratic below it, linear above (default 1, PyTorch's). */
+  huberDelta?: number;
   /** An optimizer name with its defaults, or a full configuration. Default `'adam'` (learning rate 0.001). */
   optimizer?: OptimizerType | OptimizerConfig;
   /** Seed of the initial weights and of the per-epoch shuffles. An integer in [0, 2³²); default 1. */
@@ -132,11 +175,22 @@ const SPEC_KEYS = keysOf<ModelSpec>({
   inputSize: true,
   layers: true,
   loss: true,
+  huberDelta: true,
   optimizer: true,
   seed: true,
   threads: true,
 });
-const LAYER_KEYS = keysOf<LayerSpec>({ units: true, activation: true });
+const LAYER_KEYS = keysOf<LayerSpec>({
+  units: true,
+  activation: true,
+  alpha: true,
+  dropout: true,
+  batchNorm: true,
+  l1: true,
+  l2: true,
+  initializer: true,
+});
+const BATCH_NORM_KEYS = keysOf<BatchNormConfig>({ momentum: true, epsilon: true });
 const OPTIMIZER_KEYS = keysOf<OptimizerConfig>({
   type: true,
   learningRate: true,
@@ -147,12 +201,34 @@ const OPTIMIZER_KEYS = keysOf<OptimizerConfig>({
   epsilon: true,
   weightDecay: true,
   clipNorm: true,
+  alpha: true,
+  centered: true,
+  lrDecay: true,
+  initialAccumulatorValue: true,
 });
 
+/** A layer's options, every one given a value (0 / null: off). */
+export interface NormalizedLayer {
+  units: number;
+  activation: Activation;
+  /** α of leakyRelu and elu (0 for the other activations). */
+  alpha: number;
+  /** Dropout rate (0: none). */
+  dropout: number;
+  /** Batch norm's momentum and epsilon, or null: none. */
+  batchNorm: Required<BatchNormConfig> | null;
+  l1: number;
+  l2: number;
+  /** The initializer named in the spec (undefined: the activation's default). */
+  initializer?: Initializer;
+}
+
+/** A spec after normalizeSpec: every default filled in. */
 export interface NormalizedSpec {
   inputSize: number;
-  layers: { units: number; activation: Activation }[];
+  layers: NormalizedLayer[];
   loss: Loss;
+  huberDelta: number;
   optimizer: NormalizedOptimizer;
   seed: number;
   threads: number;
@@ -174,10 +250,12 @@ export function normalizeOptimizer(optimizer: OptimizerType | OptimizerConfig | 
     throw new Error(`simdnet: unknown optimizer '${String(name)}'; expected one of ${OPTIMIZERS.join(', ')}`);
   }
   checkOptionKeys(config, OPTIMIZER_KEYS, 'optimizer');
-  const isAdam = config.type !== 'sgd';
+  const isAdam = config.type === 'adam' || config.type === 'adamw';
   const positive = (n: number) => n > 0;
   const unit = (n: number) => n >= 0 && n < 1;
   const nonNegative = (n: number) => n >= 0;
+  if (config.centered !== undefined && typeof config.centered !== 'boolean')
+    throw new Error(`simdnet: optimizer.centered must be true or false, got ${String(config.centered)}`);
   return {
     type: config.type,
     learningRate: checkNumber(
@@ -190,7 +268,12 @@ export function normalizeOptimizer(optimizer: OptimizerType | OptimizerConfig | 
     nesterov: Boolean(config.nesterov),
     beta1: checkNumber(config.beta1 ?? 0.9, 'optimizer.beta1', unit, 'in [0, 1)'),
     beta2: checkNumber(config.beta2 ?? 0.999, 'optimizer.beta2', unit, 'in [0, 1)'),
-    epsilon: checkNumber(config.epsilon ?? 1e-8, 'optimizer.epsilon', positive, 'a positive number'),
+    epsilon: checkNumber(
+      config.epsilon ?? (config.type === 'adagrad' ? 1e-10 : 1e-8),
+      'optimizer.epsilon',
+      positive,
+      'a positive number',
+    ),
     weightDecay: checkNumber(
       config.weightDecay ?? (config.type === 'adamw' ? 0.01 : 0),
       'optimizer.weightDecay',
@@ -198,6 +281,68 @@ export function normalizeOptimizer(optimizer: OptimizerType | OptimizerConfig | 
       'a non-negative number',
     ),
     clipNorm: checkNumber(config.clipNorm ?? 0, 'optimizer.clipNorm', nonNegative, 'a non-negative number (0 = off)'),
+    alpha: checkNumber(config.alpha ?? 0.99, 'optimizer.alpha', unit, 'in [0, 1)'),
+    centered: Boolean(config.centered),
+    lrDecay: checkNumber(config.lrDecay ?? 0, 'optimizer.lrDecay', nonNegative, 'a non-negative number'),
+    initialAccumulatorValue: checkNumber(
+      config.initialAccumulatorValue ?? 0,
+      'optimizer.initialAccumulatorValue',
+      nonNegative,
+      'a non-negative number',
+    ),
+  };
+}
+
+/** The α defaults: PyTorch's LeakyReLU(0.01) and ELU(1.0). */
+const DEFAULT_ALPHA: Partial<Record<Activation, number>> = { leakyRelu: 0.01, elu: 1 };
+
+/** A layer spec's options checked and given their defaults (`i`: its index, `last`: the output layer's). */
+function normalizeLayer(layer: LayerSpec, i: number, last: number): NormalizedLayer {
+  const where = `layer ${i}`;
+  const activation = layer.activation ?? 'linear';
+  const defaultAlpha = DEFAULT_ALPHA[activation];
+  if (layer.alpha !== undefined && defaultAlpha === undefined)
+    throw new Error(`simdnet: ${where}: alpha applies to leakyRelu and elu only, not '${activation}'`);
+  const alpha = checkNumber(layer.alpha ?? defaultAlpha ?? 0, `${where} alpha`, (n) => n >= 0, 'a number ≥ 0');
+  const dropout = checkNumber(layer.dropout ?? 0, `${where} dropout`, (n) => n >= 0 && n < 1, 'a rate in [0, 1)');
+  if (dropout > 0 && i === last)
+    throw new Error(`simdnet: ${where}: dropout applies to hidden layers, not the output layer`);
+  const penalty = (value: number | undefined, name: string) =>
+    checkNumber(value ?? 0, `${where} ${name}`, (n) => n >= 0, 'a non-negative number');
+  const l1 = penalty(layer.l1, 'l1');
+  const l2 = penalty(layer.l2, 'l2');
+  if (layer.initializer !== undefined && !Object.hasOwn(INITIALIZERS, layer.initializer))
+    throw new Error(
+      `simdnet: ${where} has unknown initializer '${String(layer.initializer)}'; expected one of ${Object.keys(INITIALIZERS).join(', ')}`,
+    );
+  let batchNorm: Required<BatchNormConfig> | null = null;
+  const bn = layer.batchNorm;
+  if (bn === true || (typeof bn === 'object' && bn !== null)) {
+    const config = bn === true ? {} : bn;
+    checkOptionKeys(config, BATCH_NORM_KEYS, `layers[${i}].batchNorm`);
+    batchNorm = {
+      momentum: checkNumber(
+        config.momentum ?? 0.1,
+        `${where} batchNorm.momentum`,
+        (n) => n >= 0 && n <= 1,
+        'in [0, 1]',
+      ),
+      epsilon: checkNumber(config.epsilon ?? 1e-5, `${where} batchNorm.epsilon`, (n) => n > 0, 'a positive number'),
+    };
+  } else if (bn !== undefined && bn !== false) {
+    throw new Error(
+      `simdnet: ${where} batchNorm must be true, false or { momentum, epsilon }, got ${JSON.stringify(bn)}`,
+    );
+  }
+  return {
+    units: layer.units,
+    activation,
+    alpha,
+    dropout,
+    batchNorm,
+    l1,
+    l2,
+    ...(layer.initializer === undefined ? {} : { initializer: layer.initializer }),
   };
 }
 
@@ -222,7 +367,7 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
     if (activation === 'softmax' && i !== spec.layers.length - 1) {
       throw new Error(`simdnet: softmax is supported on the output layer only (layer ${i} is hidden)`);
     }
-    return { units: layer.units, activation };
+    return normalizeLayer(layer, i, spec.layers.length - 1);
   });
   const output = layers[layers.length - 1];
   const loss =
@@ -250,5 +395,14 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   const threads = spec.threads === 'auto' ? 1 : (spec.threads ?? 1); // createModel resolves 'auto' to the core count
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
-  return { inputSize: spec.inputSize, layers, loss, optimizer: normalizeOptimizer(spec.optimizer), seed, threads };
+  const huberDelta = checkNumber(spec.huberDelta ?? 1, 'huberDelta', (n) => n > 0, 'a positive number');
+  return {
+    inputSize: spec.inputSize,
+    layers,
+    loss,
+    huberDelta,
+    optimizer: normalizeOptimizer(spec.optimizer),
+    seed,
+    threads,
+  };
 }

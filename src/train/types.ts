@@ -267,6 +267,8 @@ export interface ParameterSnapshot {
   params: Float32Array;
   moment1?: Float32Array;
   moment2?: Float32Array;
+  /** Centered RMSprop's gradient average (only with that optimizer). */
+  moment3?: Float32Array;
 }
 
 /** What fit needs from a model: its shape, its training state, and the steps over data in its memory. */

@@ -8,7 +8,7 @@
  *   TF.js layers  toTfjsLayers  -> @tensorflow/tfjs (cpu backend), after a JSON text round
  *                                  trip as a file would make
  *
- * The activations are src/'s list (ACTIVATIONS). The last block shows the comparison would
+ * The activations are those the exporters write (EXPORTED_ACTIVATIONS in src/io/description-checks.ts). The last block shows the comparison would
  * catch a wrong export. Format details (names, model.json layout, options, rejected
  * descriptions) are in onnx.test.ts and tfjs-layers-export.test.ts.
  */
@@ -19,7 +19,7 @@ import { toOnnx } from '../../src/io/onnx.js';
 import { toTfjsLayers } from '../../src/io/tfjs-layers.js';
 import type { Activation, ModelDescription } from '../../src/model/description.js';
 import { createModel, type Model } from '../../src/index.js';
-import { ACTIVATIONS } from '../helpers/kinds.js';
+import { EXPORTED_ACTIVATIONS as ACTIVATIONS } from '../../src/io/description-checks.js';
 import {
   cloneDescription,
   type LayerSpec,
@@ -124,7 +124,7 @@ async function trainedModel(hidden: Activation, output: Activation): Promise<Mod
   return model;
 }
 
-/** Hidden layers of every activation src/ allows there (all but softmax), then a softmax output. */
+/** Hidden layers of every activation the exporters write there (all but softmax), then a softmax output. */
 const EVERY_ACTIVATION: LayerSpec[] = [
   ...ACTIVATIONS.filter((activation) => activation !== 'softmax').map((activation, i) => ({
     units: 16 - 2 * i,

@@ -26,7 +26,7 @@ afterAll(() => {
 /** A seeded Dense layer with random (non-zero) biases, so bias handling is exercised. */
 function dense(
   units: number,
-  activation: Activation,
+  activation: Extract<Activation, 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softplus' | 'softmax'>,
   seed: number,
   extra: Omit<Parameters<typeof tf.layers.dense>[0], 'units'> = {},
 ) {

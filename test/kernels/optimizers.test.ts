@@ -55,6 +55,10 @@ function adamReference(
     epsilon: o.epsilon,
     weightDecay: o.decay,
     clipNorm: 0,
+    alpha: 0.99,
+    centered: false,
+    lrDecay: 0,
+    initialAccumulatorValue: 0,
   };
   const { params, moment1, moment2 } = optimizerSteps(rule, p0, grads);
   return { p: params, m: moment1, v: moment2 };

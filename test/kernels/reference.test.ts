@@ -98,6 +98,10 @@ describe('a name from src/ that the helpers do not know fails clearly', () => {
       epsilon: 1e-8,
       weightDecay: 0,
       clipNorm: 0,
+      alpha: 0.99,
+      centered: false,
+      lrDecay: 0,
+      initialAccumulatorValue: 0,
     };
     expect(() => optimizerSteps(rule, [1], [[1]])).toThrow(/no float64 optimizer 'lion'/);
   });
