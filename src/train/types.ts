@@ -5,6 +5,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
+import type { AugmentOptions } from './augment.js';
 
 /**
  * A metric of the {@link EpochLog} that early stopping and the `'plateau'` schedule can
@@ -151,6 +152,8 @@ export interface FitOptions {
   trackGradNorm?: boolean;
   /** Longest stretch of synchronous training between event-loop turns, in milliseconds. Default 16. */
   yieldEveryMs?: number;
+  /** Random pixel shifts of image rows before every epoch (see {@link AugmentOptions}). Default: none. */
+  augment?: AugmentOptions;
 }
 
 /**
@@ -285,6 +288,8 @@ export interface TrainableModel {
   /** Copies checked datasets into memory (the first with a row order when `withOrder`). */
   loadData(datasets: Dataset[], withOrder: boolean): LoadedData[];
   setTrackGradNorm(track: boolean): void;
+  /** Points loaded training data at its images shifted for a (global) epoch, seeded (fit's augment option). */
+  shiftInputs(data: LoadedData, augment: AugmentOptions, epoch: number): void;
   /** Shuffles the row order of loaded training data for a (global) epoch, seeded. */
   shuffle(data: LoadedData, epoch: number): void;
   /** One optimizer step on rows order[offset .. offset+count). */
