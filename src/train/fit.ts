@@ -140,9 +140,10 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     const learningRate = scheduler.before(epochIndex, model.training.learningRate);
     if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
     if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
-    if (augment) model.shiftInputs(loadedTrain, augment, epochIndex);
 
     const started = now();
+    // The shifted copy is part of the epoch's work: its time counts in the epoch's seconds.
+    if (augment) model.shiftInputs(loadedTrain, augment, epochIndex);
     let lastYield = started;
     let lossSum = 0;
     let correct = 0;
