@@ -16,7 +16,8 @@ export interface Preset {
 /** The presets, by name. */
 export const PRESETS: Readonly<Record<string, Preset>> = {
   'mnist-best': {
-    summary: 'MNIST, 784-800-800-10 ReLU, dropout 0.2, random ±2-pixel shifts, 30 epochs: ≥ 99.0% test accuracy',
+    summary:
+      'MNIST, 784-800-800-10 ReLU, dropout 0.2, random ±2-pixel shifts, 30 epochs: 99.13% test accuracy (seed 1)',
     flags: [
       '--dataset',
       'mnist',
