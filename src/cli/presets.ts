@@ -44,8 +44,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
     ],
   },
   'fashion-best': {
-    summary:
-      'Fashion-MNIST, 784-1024-512-10 ReLU, dropout 0.3, random ±1-pixel shifts, 30 epochs: ≥ 90.0% test accuracy',
+    summary: 'Fashion-MNIST, 784-1024-512-10 ReLU, dropout 0.3, 30 epochs: 90.64% test accuracy (seed 1)',
     flags: [
       '--dataset',
       'fashion-mnist',
@@ -55,8 +54,6 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
       'relu',
       '--dropout',
       '0.3',
-      '--augment-shift',
-      '1',
       '--optimizer',
       'adam',
       '--lr',
