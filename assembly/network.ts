@@ -11,9 +11,15 @@
 //     per layer l (in -> out):
 //       W [in, out], b [out]         parameters   (inside the flat parameter buffer)
 //       gW [in, out], gb [out]       gradients    (same layout, flat gradient buffer)
-//       A [capacity, out]            outputs σ(z)
+//       A [capacity, out]            outputs σ(z) (dropped in place while training, unless DROPPED)
 //       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
 //                                    between the forward pass and the loss)
+//       Z [capacity, out]            optional: z, for the activations whose σ' needs it
+//       DROPPED [capacity, out]      optional: the dropped outputs the next layer reads,
+//                                    where σ' is computed from the undropped A
+//       γ, β [out] (parameters), ∂L/∂γ, ∂L/∂β (gradients), running mean and variance
+//       [out] (parameters, after the trainable ones), μ, 1/σ [out], x̂ [capacity, out]:
+//                                    batch norm of z, when LAYER_BN_GAMMA != 0
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
 //       PD [out/16, capacity, 16]    threaded mode: D of the whole batch packed as one
 //                                    GEMM B operand, shared by the threads (packPanels)
