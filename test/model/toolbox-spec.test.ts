@@ -139,3 +139,53 @@ describe('describe() and summary() show the options', () => {
     expect(() => toOnnx(gelu.describe())).toThrow(/exporting activation 'gelu' is not supported yet/);
   });
 });
+
+describe('descriptions and the reported loss', () => {
+  it('modelFromDescription rebuilds a batch-norm, dropout, leakyRelu model from describe(): the same predictions, bit for bit', async () => {
+    const { modelFromDescription } = await import('../../src/index.js');
+    const model = await createModel({
+      inputSize: 3,
+      layers: [
+        { units: 5, activation: 'leakyRelu', alpha: 0.3, batchNorm: { momentum: 0.5, epsilon: 1e-3 }, dropout: 0.4 },
+        { units: 2, activation: 'softmax' },
+      ],
+      seed: 3,
+    });
+    const inputs = Float32Array.from({ length: 30 }, (_, i) => Math.cos(i));
+    const labels = Int32Array.from({ length: 10 }, (_, i) => i % 2);
+    await model.fit({ inputs, labels, count: 10, inputSize: 3 }, { epochs: 3, batchSize: 5 });
+    const rebuilt = await modelFromDescription(model.describe());
+    expect(rebuilt.describe()).toEqual(model.describe());
+    expect(rebuilt.predict(inputs)).toEqual(model.predict(inputs));
+  });
+
+  it('evaluate reports the data loss plus the L1/L2 penalties (as Keras)', async () => {
+    const layers = [
+      { units: 4, activation: 'tanh' as const },
+      { units: 2, activation: 'linear' as const },
+    ];
+    const plain = await createModel({ inputSize: 3, layers, seed: 2 });
+    const penalised = await createModel({
+      inputSize: 3,
+      layers: [
+        { ...layers[0], l1: 0.01, l2: 0.02 },
+        { ...layers[1], l2: 0.5 },
+      ],
+      seed: 2,
+    });
+    const data = {
+      inputs: new Float32Array([1, 2, 3, -1, 0.5, 0]),
+      targets: new Float32Array([1, 0, 0, 1]),
+      count: 2,
+      inputSize: 3,
+    };
+    const [w0, w1] = penalised.describe().layers.map((layer) => Array.from(layer.weights));
+    const f = Math.fround;
+    const penalty =
+      f(0.01) * w0.reduce((s, w) => s + Math.abs(w), 0) +
+      f(0.02) * w0.reduce((s, w) => s + w * w, 0) +
+      f(0.5) * w1.reduce((s, w) => s + w * w, 0);
+    expect(penalty).toBeGreaterThan(0.01);
+    expect(penalised.evaluate(data).loss).toBeCloseTo(plain.evaluate(data).loss + penalty, 6);
+  });
+});
