@@ -132,8 +132,13 @@ export const WORK_NEXT_ROW: i32 = 0;
 export const WORK_NEXT_ITEM: i32 = 4;
 /** shareDeltas: the next batch row. */
 export const WORK_NEXT_BATCH_ROW: i32 = 8;
-/** Bytes of the work counters: the host zeroes [work, work + WORK_BYTES) before a round. */
-export const WORK_BYTES: i32 = 12;
+/**
+ * The barrier of the batch-norm deltas round (parallel.ts): arrivals in the low 16 bits,
+ * the generation above them. Every barrier completes, so it is at 0 arrivals between rounds.
+ */
+export const WORK_BARRIER: i32 = 12;
+/** Bytes of the work counters (the host zeroes each counter before the round that uses it). */
+export const WORK_BYTES: i32 = 16;
 
 // --- activation kinds (LAYER_ACTIVATION) -------------------------------------------
 export const LINEAR: i32 = 0;

@@ -11,9 +11,15 @@
 //     per layer l (in -> out):
 //       W [in, out], b [out]         parameters   (inside the flat parameter buffer)
 //       gW [in, out], gb [out]       gradients    (same layout, flat gradient buffer)
-//       A [capacity, out]            outputs σ(z)
+//       A [capacity, out]            outputs σ(z) (dropped in place while training, unless DROPPED)
 //       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
 //                                    between the forward pass and the loss)
+//       Z [capacity, out]            optional: z, for the activations whose σ' needs it
+//       DROPPED [capacity, out]      optional: the dropped outputs the next layer reads,
+//                                    where σ' is computed from the undropped A
+//       γ, β [out] (parameters), ∂L/∂γ, ∂L/∂β (gradients), running mean and variance
+//       [out] (parameters, after the trainable ones), μ, 1/σ [out], x̂ [capacity, out]:
+//                                    batch norm of z, when LAYER_BN_GAMMA != 0
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
 //       PD [out/16, capacity, 16]    threaded mode: D of the whole batch packed as one
 //                                    GEMM B operand, shared by the threads (packPanels)
@@ -154,53 +160,94 @@ export function forward(ctx: usize, rows: i32): void {
  */
 function forwardLayers(ctx: usize, rows: i32, training: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
-  const scratch = pointer(ctx, CTX_SCRATCH);
   let input = pointer(ctx, CTX_X);
   for (let l = 0; l < numLayers; l++) {
     const layer = layerRecord(ctx, l);
-    const inSize = field(layer, LAYER_IN);
-    const outSize = field(layer, LAYER_OUT);
-    const activation = field(layer, LAYER_ACTIVATION);
-    const isOutput = l == numLayers - 1;
-    const outputs = pointer(layer, LAYER_A);
-    const gamma = pointer(layer, LAYER_BN_GAMMA);
-    // z where the backward reads it; else the output layer keeps z (in D) for the loss and
-    // hidden layers work in place in A.
-    const zBuffer = pointer(layer, LAYER_Z);
-    const z = zBuffer ? zBuffer : isOutput ? pointer(layer, LAYER_D) : outputs;
-    const fuseRelu = activation == RELU && !isOutput && !gamma;
-    const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
-    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch, packedW);
-    if (gamma) batchNorm(layer, z, rows, outSize, training);
-    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize, load<f32>(layer + <usize>LAYER_ALPHA));
-    input = outputs;
-    const rate = load<f32>(layer + <usize>LAYER_DROPOUT);
-    if (training && rate > 0) {
-      const dropped = pointer(layer, LAYER_DROPPED);
-      if (dropped) {
-        memory.copy(dropped, outputs, <usize>(rows * outSize) << 2);
-        input = dropped;
-      }
-      dropoutForward(input, 0, rows, outSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l, field(ctx, CTX_FIRST_ROW));
-    }
+    const z = forwardDense(ctx, l, rows, input);
+    if (pointer(layer, LAYER_BN_GAMMA)) batchNorm(layer, z, rows, field(layer, LAYER_OUT), training);
+    input = forwardActivation(ctx, l, rows, z, training);
   }
+}
+
+/**
+ * Layer l's z = x·W + b over `rows` rows of `input` (fused with ReLU where it can be):
+ * into Z where the backward reads z, else the output layer's D or a hidden layer's A. Returns z.
+ */
+export function forwardDense(ctx: usize, l: i32, rows: i32, input: usize): usize {
+  const layer = layerRecord(ctx, l);
+  const z = preActivations(ctx, l);
+  const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
+  denseForward(
+    rows, field(layer, LAYER_IN), field(layer, LAYER_OUT), input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z,
+    fusesRelu(ctx, l), l == 0, scratch(ctx), packedW,
+  );
+  return z;
+}
+
+/** Where layer l's forward keeps z: Z when the layer has it, else the output layer's D or a hidden layer's A. */
+export function preActivations(ctx: usize, l: i32): usize {
+  const layer = layerRecord(ctx, l);
+  const zBuffer = pointer(layer, LAYER_Z);
+  if (zBuffer) return zBuffer;
+  return l == field(ctx, CTX_NUM_LAYERS) - 1 ? pointer(layer, LAYER_D) : pointer(layer, LAYER_A);
+}
+
+/** Whether layer l's forward product applies its ReLU (a hidden ReLU layer without batch norm). */
+// @ts-ignore: decorator
+@inline function fusesRelu(ctx: usize, l: i32): bool {
+  const layer = layerRecord(ctx, l);
+  return field(layer, LAYER_ACTIVATION) == RELU && l != field(ctx, CTX_NUM_LAYERS) - 1 && !pointer(layer, LAYER_BN_GAMMA);
+}
+
+// @ts-ignore: decorator
+@inline function scratch(ctx: usize): usize {
+  return pointer(ctx, CTX_SCRATCH);
+}
+
+/**
+ * Layer l after its z (and batch norm): a = σ(z) into A, then, `training` only, dropout on
+ * a (in A, or into DROPPED). Returns what the next layer reads.
+ */
+export function forwardActivation(ctx: usize, l: i32, rows: i32, z: usize, training: bool): usize {
+  const layer = layerRecord(ctx, l);
+  const outSize = field(layer, LAYER_OUT);
+  const outputs = pointer(layer, LAYER_A);
+  if (!fusesRelu(ctx, l)) activationForward(field(layer, LAYER_ACTIVATION), z, outputs, rows, outSize, load<f32>(layer + <usize>LAYER_ALPHA));
+  let next = outputs;
+  const rate = load<f32>(layer + <usize>LAYER_DROPOUT);
+  if (training && rate > 0) {
+    const dropped = pointer(layer, LAYER_DROPPED);
+    if (dropped) {
+      memory.copy(dropped, outputs, <usize>(rows * outSize) << 2);
+      next = dropped;
+    }
+    dropoutForward(next, 0, rows, outSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l, field(ctx, CTX_FIRST_ROW));
+  }
+  return next;
 }
 
 /** Batch norm of z[rows, out] in place: training over these rows (the whole batch), else with the running statistics. */
 function batchNorm(layer: usize, z: usize, rows: i32, outSize: i32, training: bool): void {
-  const gamma = pointer(layer, LAYER_BN_GAMMA);
-  const beta = pointer(layer, LAYER_BN_BETA);
-  const runningMean = pointer(layer, LAYER_BN_RUNNING_MEAN);
-  const runningVar = pointer(layer, LAYER_BN_RUNNING_VAR);
-  const epsilon = load<f32>(layer + <usize>LAYER_BN_EPSILON);
   if (training) {
-    batchNormForwardTraining(
-      z, pointer(layer, LAYER_BN_XHAT), z, rows, outSize, 0, outSize, gamma, beta, pointer(layer, LAYER_BN_MEAN),
-      pointer(layer, LAYER_BN_INV_STD), runningMean, runningVar, load<f32>(layer + <usize>LAYER_BN_MOMENTUM), epsilon,
-    );
+    batchNormTrainingUnits(layer, z, rows, 0, outSize);
   } else {
+    const gamma = pointer(layer, LAYER_BN_GAMMA);
+    const beta = pointer(layer, LAYER_BN_BETA);
+    const runningMean = pointer(layer, LAYER_BN_RUNNING_MEAN);
+    const runningVar = pointer(layer, LAYER_BN_RUNNING_VAR);
+    const epsilon = load<f32>(layer + <usize>LAYER_BN_EPSILON);
     batchNormForwardInference(z, z, rows, outSize, gamma, beta, runningMean, runningVar, epsilon);
   }
+}
+
+/** Batch norm's training forward for units [c0, c1) of z[rows, out] (all the batch's rows), in place. */
+export function batchNormTrainingUnits(layer: usize, z: usize, rows: i32, c0: i32, c1: i32): void {
+  batchNormForwardTraining(
+    z, pointer(layer, LAYER_BN_XHAT), z, rows, field(layer, LAYER_OUT), c0, c1, pointer(layer, LAYER_BN_GAMMA),
+    pointer(layer, LAYER_BN_BETA), pointer(layer, LAYER_BN_MEAN), pointer(layer, LAYER_BN_INV_STD),
+    pointer(layer, LAYER_BN_RUNNING_MEAN), pointer(layer, LAYER_BN_RUNNING_VAR),
+    load<f32>(layer + <usize>LAYER_BN_MOMENTUM), load<f32>(layer + <usize>LAYER_BN_EPSILON),
+  );
 }
 
 /** What layer l read as its input while training: X, or the previous layer's (dropped) outputs. */
@@ -226,37 +273,46 @@ export function backward(ctx: usize, rows: i32): void {
  */
 function backwardLayers(ctx: usize, rows: i32, deltasOnly: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
-  const scratch = pointer(ctx, CTX_SCRATCH);
   for (let l = numLayers - 1; l >= 0; l--) {
     const layer = layerRecord(ctx, l);
-    const inSize = field(layer, LAYER_IN);
-    const outSize = field(layer, LAYER_OUT);
-    const delta = pointer(layer, LAYER_D);
     // D holds ∂L/∂y (y: batch norm's output); batch norm's backward makes it ∂L/∂z, and ∂L/∂γ, ∂L/∂β.
-    const gamma = pointer(layer, LAYER_BN_GAMMA);
-    if (gamma) {
-      batchNormBackward(
-        delta, pointer(layer, LAYER_BN_XHAT), delta, rows, outSize, 0, outSize, gamma, pointer(layer, LAYER_BN_INV_STD),
-        pointer(layer, LAYER_BN_GRAD_GAMMA), pointer(layer, LAYER_BN_GRAD_BETA),
-      );
-    }
-    const inputs = layerInput(ctx, l);
-    if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, inputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
-    if (l == 0) break;
-    const previous = layerRecord(ctx, l - 1);
-    const previousOutputs = pointer(previous, LAYER_A);
-    const previousDelta = pointer(previous, LAYER_D);
-    // ReLU's derivative is fused into the product's last pass (from the outputs, dropped or not:
-    // a dropped output's δ is zeroed by its mask anyway); other activations take their own.
-    const previousActivation = field(previous, LAYER_ACTIVATION);
-    const fuseRelu = previousActivation == RELU;
-    denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch);
-    const rate = load<f32>(previous + <usize>LAYER_DROPOUT);
-    // Dropout's backward: the same mask, drawn again on δ.
-    if (rate > 0) dropoutForward(previousDelta, 0, rows, inSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l - 1, field(ctx, CTX_FIRST_ROW));
-    if (!fuseRelu) {
-      activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, load<f32>(previous + <usize>LAYER_ALPHA), pointer(previous, LAYER_Z));
-    }
+    if (pointer(layer, LAYER_BN_GAMMA)) batchNormBackwardUnits(layer, pointer(layer, LAYER_D), rows, 0, field(layer, LAYER_OUT));
+    backwardLayer(ctx, l, rows, deltasOnly);
+  }
+}
+
+/** Batch norm's backward for units [c0, c1) of layer `layer`'s δ [rows, out] (all the batch's rows), in place. */
+export function batchNormBackwardUnits(layer: usize, delta: usize, rows: i32, c0: i32, c1: i32): void {
+  batchNormBackward(
+    delta, pointer(layer, LAYER_BN_XHAT), delta, rows, field(layer, LAYER_OUT), c0, c1, pointer(layer, LAYER_BN_GAMMA),
+    pointer(layer, LAYER_BN_INV_STD), pointer(layer, LAYER_BN_GRAD_GAMMA), pointer(layer, LAYER_BN_GRAD_BETA),
+  );
+}
+
+/**
+ * Layer l's backward from its δ = ∂L/∂z in D (after batch norm's backward): gW and gb
+ * (unless `deltasOnly`), then the previous layer's δ through W, its dropout mask and σ'.
+ */
+export function backwardLayer(ctx: usize, l: i32, rows: i32, deltasOnly: bool): void {
+  const layer = layerRecord(ctx, l);
+  const inSize = field(layer, LAYER_IN);
+  const outSize = field(layer, LAYER_OUT);
+  const delta = pointer(layer, LAYER_D);
+  if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, layerInput(ctx, l), delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch(ctx));
+  if (l == 0) return;
+  const previous = layerRecord(ctx, l - 1);
+  const previousOutputs = pointer(previous, LAYER_A);
+  const previousDelta = pointer(previous, LAYER_D);
+  // ReLU's derivative is fused into the product's last pass (from the outputs, dropped or not:
+  // a dropped output's δ is zeroed by its mask anyway); other activations take their own.
+  const previousActivation = field(previous, LAYER_ACTIVATION);
+  const fuseRelu = previousActivation == RELU;
+  denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch(ctx));
+  const rate = load<f32>(previous + <usize>LAYER_DROPOUT);
+  // Dropout's backward: the same mask, drawn again on δ.
+  if (rate > 0) dropoutForward(previousDelta, 0, rows, inSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l - 1, field(ctx, CTX_FIRST_ROW));
+  if (!fuseRelu) {
+    activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, load<f32>(previous + <usize>LAYER_ALPHA), pointer(previous, LAYER_Z));
   }
 }
 
@@ -284,7 +340,7 @@ export function penaltyLoss(ctx: usize): f64 {
 }
 
 /** Loss (and, if writeDelta, the output δ) for the rows in the context; records stats. */
-function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f64 {
+export function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f64 {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const output = layerRecord(ctx, numLayers - 1);
   const outSize = field(output, LAYER_OUT);

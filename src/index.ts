@@ -20,7 +20,9 @@ export type {
   Loss,
   NormalizedOptimizer,
   BatchNormConfig,
+  NormalizedLayer,
 } from './model/spec.js';
+export type { LayerShape } from './model/plan.js';
 export type { Initializer } from './model/initialize.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
 export {

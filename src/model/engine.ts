@@ -62,10 +62,6 @@ export function shapesOf(spec: NormalizedSpec): LayerShape[] {
   });
 }
 
-/** Why a model with batch norm trains on one thread (its statistics are the whole batch's). */
-export const BATCH_NORM_THREADS_REASON =
-  'batch norm: training steps run on one thread (the statistics are the whole batch’s); inference uses every thread';
-
 /** Whether an optimizer keeps a third state buffer (centered RMSprop's gradient average). */
 function usesMoment3(optimizer: NormalizedOptimizer): boolean {
   return optimizer.type === 'rmsprop' && optimizer.centered;
@@ -88,8 +84,6 @@ export class ModelEngine implements TrainableModel, ModelState {
   private pool: ThreadPool | undefined;
   private threads: Threads | undefined;
   private trackGradNorm = false;
-  /** Whether a layer has batch norm: training steps then run on the main thread. */
-  private readonly hasBatchNorm: boolean;
   /** Whether a layer has an L1/L2 penalty (its loss is added to the reported losses). */
   private readonly hasPenalties: boolean;
   /**
@@ -114,9 +108,7 @@ export class ModelEngine implements TrainableModel, ModelState {
       huberDelta: spec.huberDelta,
       seed: spec.seed,
     };
-    this.hasBatchNorm = this.shapes.some((shape) => shape.batchNorm);
     this.hasPenalties = this.shapes.some((shape) => shape.l1 > 0 || shape.l2 > 0);
-    if (this.hasBatchNorm && this.threading.threads > 1) this.threading.reason = BATCH_NORM_THREADS_REASON;
     this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
     core.ensureBytes(this.plan.dataStart);
     this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
@@ -413,8 +405,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     writeContextsField(this.core, plan, layout.CTX_STEP, this.training.steps | 0);
     let loss: number;
     let correct: number;
-    // Batch norm needs the whole batch's statistics: its models' steps run on one thread.
-    if (threads && !this.hasBatchNorm && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+    if (threads && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
       ({ loss, correct } = deltasRound(threads, data, offset, count));
       // The penalties' loss at the weights of this step, before the update (one thread adds the same sum).
       if (this.hasPenalties) loss += fn.penaltyLoss(plan.context);

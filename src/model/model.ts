@@ -11,7 +11,8 @@ import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
-import type { Activation, ModelDescription } from './description.js';
+import type { ModelDescription } from './description.js';
+import type { LayerShape } from './plan.js';
 import type { ModelEngine, Threading } from './engine.js';
 import {
   type Loss,
@@ -31,6 +32,27 @@ const INFERENCE_KEYS = ['batchSize'];
 let wrap: (engine: ModelEngine) => Model;
 /** The engine behind a model. */
 let unwrap: (model: Model) => ModelEngine;
+
+/**
+ * A layer's trainable parameters and, with batch norm, its running statistics (which Keras
+ * also counts, as non-trainable): W, b, and γ, β, mean, variance.
+ */
+function layerParameters(s: LayerShape): number {
+  return s.inSize * s.units + s.units + (s.batchNorm ? 4 * s.units : 0);
+}
+
+/** 'relu, batchNorm (momentum 0.1, epsilon 1e-5), dropout 0.3, l2 0.001'. */
+function describeLayer(s: LayerShape): string {
+  const parts = [
+    s.activation === 'leakyRelu' || s.activation === 'elu' ? `${s.activation} (alpha ${s.alpha})` : s.activation,
+  ];
+  if (s.batchNorm) parts.push(`batchNorm (momentum ${s.batchNorm.momentum}, epsilon ${s.batchNorm.epsilon})`);
+  if (s.dropout > 0) parts.push(`dropout ${s.dropout}`);
+  if (s.l1 > 0) parts.push(`l1 ${s.l1}`);
+  if (s.l2 > 0) parts.push(`l2 ${s.l2}`);
+  if (s.initializer) parts.push(`initializer ${s.initializer}`);
+  return parts.join(', ');
+}
 
 /**
  * A dense network in its own WebAssembly instance: train it, run it, save it.
@@ -73,15 +95,11 @@ export class Model {
   get outputSize(): number {
     return this.#engine.outputSize;
   }
-  /** The dense layers in order: input width, units, activation. */
-  get layers(): readonly {
-    /** Input width of the layer (the previous layer's units, or inputSize). */
-    inSize: number;
-    /** Output width of the layer. */
-    units: number;
-    /** The layer's activation. */
-    activation: Activation;
-  }[] {
+  /**
+   * The dense layers in order: input width, units, activation, and each layer's options
+   * (alpha, dropout, batchNorm, l1, l2, initializer; 0 or null when off).
+   */
+  get layers(): readonly LayerShape[] {
     return this.#engine.layers;
   }
   /** The loss the model trains on. */
@@ -98,7 +116,7 @@ export class Model {
   }
   /** Trainable parameters (weights and biases). */
   get parameterCount(): number {
-    return this.layers.reduce((n, s) => n + s.inSize * s.units + s.units, 0);
+    return this.layers.reduce((n, s) => n + layerParameters(s), 0);
   }
   /** Where training stands (epochs, steps, learning rate); saved with the model. */
   get training(): TrainingState {
@@ -121,15 +139,17 @@ export class Model {
   }
 
   /**
-   * A text summary, Keras-style: the input width, one line per layer (widths, activation,
-   * parameters), then the loss, the optimizer and the parameter count.
+   * A text summary, Keras-style: the input width, one line per layer (widths, activation and
+   * its options: α, batch norm, dropout, penalties, initializer; parameters), then the loss,
+   * the optimizer and the parameter count.
    */
   summary(): string {
     const lines = [`input ${this.inputSize}`];
     this.layers.forEach((s, i) =>
-      lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${s.activation} (${s.inSize * s.units + s.units} parameters)`),
+      lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${describeLayer(s)} (${layerParameters(s)} parameters)`),
     );
-    lines.push(`loss ${this.loss}, optimizer ${this.optimizer.type}, ${this.parameterCount} parameters`);
+    const loss = this.loss === 'huber' ? `huber (delta ${this.#engine.huberDelta})` : this.loss;
+    lines.push(`loss ${loss}, optimizer ${this.optimizer.type}, ${this.parameterCount} parameters`);
     return lines.join('\n');
   }
 

@@ -27,6 +27,7 @@ import type { NormalizedLayer } from './spec.js';
 
 /** A layer's shape and options: its input width, and the spec's normalized layer. */
 export interface LayerShape extends NormalizedLayer {
+  /** Input width of the layer (the previous layer's units, or the model's inputSize). */
   inSize: number;
 }
 

@@ -209,7 +209,9 @@ const OPTIMIZER_KEYS = keysOf<OptimizerConfig>({
 
 /** A layer's options, every one given a value (0 / null: off). */
 export interface NormalizedLayer {
+  /** Output width of the layer. */
   units: number;
+  /** The layer's activation. */
   activation: Activation;
   /** α of leakyRelu and elu (0 for the other activations). */
   alpha: number;
@@ -217,7 +219,9 @@ export interface NormalizedLayer {
   dropout: number;
   /** Batch norm's momentum and epsilon, or null: none. */
   batchNorm: Required<BatchNormConfig> | null;
+  /** L1 penalty on the weights (0: none). */
   l1: number;
+  /** L2 penalty on the weights (0: none). */
   l2: number;
   /** The initializer named in the spec (undefined: the activation's default). */
   initializer?: Initializer;

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromOnnx, toOnnx } from '../../src/index.js';
 import { onnxToDescription } from '../../src/io/onnx-import.js';
-import { ACTIVATIONS } from '../../src/model/description.js';
+import { EXPORTED_ACTIVATIONS as ACTIVATIONS } from '../../src/io/description-checks.js';
 import { onnxModel, type GraphSpec, type NodeSpec, type TensorSpec } from './onnx-graph-builder.js';
 import { randomDescription } from './reference-model.js';
 

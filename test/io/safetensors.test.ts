@@ -190,7 +190,7 @@ describe('fromSafetensors: architecture', () => {
         activations: ['relu', 'relu'],
       },
     );
-    await expectError(encode(linear()), /activations\[0\] is 'gelu'/, { activations: ['gelu'] });
+    await expectError(encode(linear()), /activations\[0\] is 'swish'/, { activations: ['swish'] });
     await expectError(encode(linear()), /unknown option 'activation'/, { activation: ['relu'] });
     await expectError(encode(linear()), /either layers .* or activations, not both/, {
       activations: ['relu'],
