@@ -174,7 +174,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     if (!(Number.isFinite(learningRate) && learningRate > 0))
       throw new Error(`simdnet: learning rate must be a positive number, got ${learningRate}`);
     this.training.learningRate = learningRate;
-    this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >> 2] = learningRate;
+    this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >>> 2] = learningRate;
   }
 
   /** Switches to an optimizer already normalized (its moment buffers restart from zero). */
@@ -189,13 +189,13 @@ export class ModelEngine implements TrainableModel, ModelState {
   /** Sets the step counter (after load). */
   setSteps(steps: number): void {
     this.training.steps = steps;
-    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_STEP) >> 2] = steps;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_STEP) >>> 2] = steps;
   }
 
   /** Whether the core computes the gradient norm every step. */
   setTrackGradNorm(track: boolean): void {
     this.trackGradNorm = track;
-    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >> 2] = track ? 1 : 0;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >>> 2] = track ? 1 : 0;
   }
 
   /** Stops the helper threads; the model still predicts, training falls back to one thread. */
@@ -276,7 +276,7 @@ export class ModelEngine implements TrainableModel, ModelState {
       plan.queryData,
     ]).data[0];
     if (dataset.inputs instanceof Float32Array) {
-      const inputs = this.core.view().i32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >> 2];
+      const inputs = this.core.view().u32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >>> 2];
       const bad = this.core.fn.firstNonFinite(inputs, dataset.inputs.length);
       if (bad >= 0) throw nonFiniteInputError(dataset, bad, what);
     }
@@ -308,10 +308,10 @@ export class ModelEngine implements TrainableModel, ModelState {
   /** Restores buffers from snapshot(). */
   restore(state: ParameterSnapshot): void {
     const { f32 } = this.core.view();
-    f32.set(state.params, this.plan.params >> 2);
+    f32.set(state.params, this.plan.params >>> 2);
     this.setPackedWeightsCurrent(false);
-    if (state.moment1) f32.set(state.moment1, this.plan.moment1 >> 2);
-    if (state.moment2) f32.set(state.moment2, this.plan.moment2 >> 2);
+    if (state.moment1) f32.set(state.moment1, this.plan.moment1 >>> 2);
+    if (state.moment2) f32.set(state.moment2, this.plan.moment2 >>> 2);
   }
 
   // --- training -----------------------------------------------------------------------
@@ -338,10 +338,10 @@ export class ModelEngine implements TrainableModel, ModelState {
     } else {
       this.setPackedWeightsCurrent(false);
       loss = fn.trainStep(plan.context, data.descriptor, plan.optimizer, data.order + offset * 4, count);
-      correct = this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2];
+      correct = this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2];
     }
     this.training.steps++;
-    return { loss, correct, gradNorm: this.core.view().f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] };
+    return { loss, correct, gradNorm: this.core.view().f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >>> 3] };
   }
 
   // --- inference ----------------------------------------------------------------------
@@ -356,8 +356,8 @@ export class ModelEngine implements TrainableModel, ModelState {
     if (dataset.inputs instanceof Float32Array && (dataset.inputScale ?? 1) === 1) {
       // Float32 rows need no widening: the forward pass reads them where loadQuery put them
       // (the context's input pointer aimed at them for the call) instead of gathering a copy.
-      const inputPointer = (this.plan.context + layout.CTX_X) >> 2;
-      const rowsAt = this.core.view().i32[(loaded.descriptor + layout.DATA_INPUTS) >> 2];
+      const inputPointer = (this.plan.context + layout.CTX_X) >>> 2;
+      const rowsAt = this.core.view().u32[(loaded.descriptor + layout.DATA_INPUTS) >>> 2];
       try {
         for (let start = 0; start < dataset.count; start += this.plan.capacity) {
           const rows = Math.min(this.plan.capacity, dataset.count - start);
@@ -434,7 +434,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     }
     if (!threads || rows < (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
       const loss = run(plan.context, start, rows);
-      const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2] : 0;
+      const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2] : 0;
       return { lossSum: loss * rows, correct };
     }
     return inferenceRound(

@@ -218,8 +218,12 @@ export async function initThreads(source?: WasmSource): Promise<WebAssembly.Modu
   return next;
 }
 
-/** Pages of the threaded core's shared memory (its declared maximum): 2 GiB. */
-export const SHARED_MEMORY_PAGES = 32768;
+/**
+ * Pages of the threaded core's shared memory (its declared maximum, asconfig.json): 4 GiB,
+ * the wasm32 limit. A shared memory cannot move, so the engine reserves this much address
+ * space up front (not memory: pages are committed as the model grows into them).
+ */
+export const SHARED_MEMORY_PAGES = 65536;
 
 /** An instance of the threaded core on a new shared memory, and its module (for the helpers). */
 export async function instantiateSharedCore(

@@ -66,7 +66,7 @@ const HELPER_SOURCE = `'use strict';
 async function start(message, post) {
   const { module, memory, control, index } = message;
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
-  serve(exports, memory, control >> 2, index, post);
+  serve(exports, memory, control >>> 2, index, post);
 }
 // The job loop, in a plain function (not the async one above) so that V8 optimizes it.
 function serve(exports, memory, base, index, post) {
@@ -92,7 +92,7 @@ function serve(exports, memory, base, index, post) {
     const kind = words[slot + ${JOB_KIND}];
     if (kind === ${KIND_DELTAS}) {
       const loss = exports.shareDeltas(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
-      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
+      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >>> 1] = loss;
     } else if (kind === ${KIND_SPLIT_UPDATE}) {
       exports.splitUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6]);
     } else if (kind === ${KIND_FORWARD}) {
@@ -101,7 +101,7 @@ function serve(exports, memory, base, index, post) {
       exports.predictRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
     } else {
       const loss = exports.evaluateRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
-      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
+      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >>> 1] = loss;
     }
     Atomics.add(words, base + ${DONE}, 1);
     Atomics.notify(words, base + ${DONE});
@@ -232,10 +232,10 @@ export class ThreadPool {
     private readonly helpers: Helper[],
     work: WorkCounters,
   ) {
-    const base = (control >> 2) + WORK;
-    this.nextRowWord = base + (work.WORK_NEXT_ROW >> 2);
-    this.nextItemWord = base + (work.WORK_NEXT_ITEM >> 2);
-    this.nextBatchRowWord = base + (work.WORK_NEXT_BATCH_ROW >> 2);
+    const base = (control >>> 2) + WORK;
+    this.nextRowWord = base + (work.WORK_NEXT_ROW >>> 2);
+    this.nextItemWord = base + (work.WORK_NEXT_ITEM >>> 2);
+    this.nextBatchRowWord = base + (work.WORK_NEXT_BATCH_ROW >>> 2);
   }
 
   /** Starts `count` helpers, each with its own instance of `module` on `memory`. */
@@ -333,11 +333,11 @@ export class ThreadPool {
 
   /** Address (in i32 words) of helper h's job slot. */
   private slot(h: number): number {
-    return (this.control >> 2) + JOBS + h * JOB_WORDS;
+    return (this.control >>> 2) + JOBS + h * JOB_WORDS;
   }
 
   private startRound(words: Int32Array): void {
-    const base = this.control >> 2;
+    const base = this.control >>> 2;
     Atomics.store(words, base + DONE, 0);
     Atomics.add(words, base + GENERATION, 1);
     Atomics.notify(words, base + GENERATION);
@@ -346,7 +346,7 @@ export class ThreadPool {
   /** Blocks until every helper has finished its job; returns their losses. */
   join(): number[] {
     const words = this.words();
-    const base = this.control >> 2;
+    const base = this.control >>> 2;
     const count = this.helpers.length;
     let since = 0;
     for (let spins = 1; ; spins++) {
@@ -368,13 +368,13 @@ export class ThreadPool {
         throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
     }
     const floats = new Float64Array(this.memory.buffer);
-    return this.helpers.map((_, h) => floats[(this.slot(h) + JOB_LOSS) >> 1]);
+    return this.helpers.map((_, h) => floats[(this.slot(h) + JOB_LOSS) >>> 1]);
   }
 
   /** Stops and terminates the helpers. */
   stop(): void {
     const words = this.words();
-    const base = this.control >> 2;
+    const base = this.control >>> 2;
     Atomics.store(words, base + STOP, 1);
     Atomics.add(words, base + GENERATION, 1);
     Atomics.notify(words, base + GENERATION);
