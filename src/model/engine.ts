@@ -13,7 +13,7 @@ import type { Dataset } from '../data/dataset.js';
 import { Xoshiro128StarStar } from '../data/random.js';
 import type { ModelState } from '../io/format.js';
 import type { Core } from '../runtime/core.js';
-import { controlBytes, type RowsKind, type ThreadPool } from '../runtime/threads.js';
+import { controlBytes, HelperThreadError, type RowsKind, type ThreadPool } from '../runtime/threads.js';
 import type {
   BatchResult,
   EvaluateResult,
@@ -200,12 +200,26 @@ export class ModelEngine implements TrainableModel, ModelState {
 
   /** Stops the helper threads; the model still predicts, training falls back to one thread. */
   dispose(): void {
+    this.dropThreads('disposed');
+  }
+
+  /**
+   * The threads, unless the pool broke (a helper stopped on its own): then the model goes
+   * on with one thread from now on, and `threading.reason` says why.
+   */
+  private liveThreads(): Threads | undefined {
+    if (this.pool?.broken) this.dropThreads(this.pool.broken);
+    return this.threads;
+  }
+
+  /** Stops the helpers and runs on the main thread from now on (the plan keeps their unused slots). */
+  private dropThreads(reason: string): void {
     if (!this.pool) return;
     this.pool.stop();
     this.pool = undefined;
     this.threads = undefined;
     this.threading.threads = 1;
-    this.threading.reason = 'disposed';
+    this.threading.reason = reason;
   }
 
   // --- memory ---------------------------------------------------------------------
@@ -319,22 +333,36 @@ export class ModelEngine implements TrainableModel, ModelState {
   /** One optimizer step on rows order[offset .. offset+count). */
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult {
     const { fn, layout } = this.core;
-    const { plan, threads } = this;
+    const { plan } = this;
+    const threads = this.liveThreads();
     writeContextsField(this.core, plan, layout.CTX_ACCURACY, data.accuracyKind);
     let loss: number;
     let correct: number;
     if (threads && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
-      ({ loss, correct } = deltasRound(threads, data, offset, count));
+      try {
+        ({ loss, correct } = deltasRound(threads, data, offset, count));
+      } catch (error) {
+        if (!(error instanceof HelperThreadError)) throw error;
+        // The first round changes no parameter: the batch runs again, on this thread.
+        this.dropThreads(this.pool?.broken ?? error.message);
+        return this.trainBatch(data, offset, count);
+      }
       // The gradient norm (clipping, tracking) needs the whole gradient before any update:
       // then the threads only compute it, and the main thread takes the optimizer step.
-      if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
-        updateRound(threads, count, false);
-        fn.optimizerStep(plan.context, plan.optimizer);
+      const clipOrTrack = this.spec.optimizer.clipNorm > 0 || this.trackGradNorm;
+      try {
+        updateRound(threads, count, !clipOrTrack);
+      } catch (error) {
+        if (!(error instanceof HelperThreadError)) throw error;
+        this.dropThreads(this.pool?.broken ?? error.message);
         this.setPackedWeightsCurrent(false);
-      } else {
-        updateRound(threads, count, true);
-        this.setPackedWeightsCurrent(true);
+        throw new Error(
+          `${error.message} while updating the weights: this batch's update may be partly applied; the model runs on one thread from now on`,
+          { cause: error },
+        );
       }
+      if (clipOrTrack) fn.optimizerStep(plan.context, plan.optimizer);
+      this.setPackedWeightsCurrent(!clipOrTrack);
     } else {
       this.setPackedWeightsCurrent(false);
       loss = fn.trainStep(plan.context, data.descriptor, plan.optimizer, data.order + offset * 4, count);
@@ -414,7 +442,8 @@ export class ModelEngine implements TrainableModel, ModelState {
     inputRowsAt = 0,
   ): { lossSum: number; correct: number } {
     const { fn, layout } = this.core;
-    const { plan, threads } = this;
+    const { plan } = this;
+    const threads = this.liveThreads();
     const run = (context: number, first: number, count: number): number => {
       if (kind === 'forward') {
         fn.forward(context, count);
@@ -437,17 +466,24 @@ export class ModelEngine implements TrainableModel, ModelState {
       const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2] : 0;
       return { lossSum: loss * rows, correct };
     }
-    return inferenceRound(
-      threads,
-      kind,
-      rows,
-      data,
-      start,
-      inputRowsAt,
-      this.inputSize,
-      (context, firstRow) => pointRows(this.core, plan, context, firstRow, this.net),
-      (first, count) => run(plan.context, first, count),
-    );
+    try {
+      return inferenceRound(
+        threads,
+        kind,
+        rows,
+        data,
+        start,
+        inputRowsAt,
+        this.inputSize,
+        (context, firstRow) => pointRows(this.core, plan, context, firstRow, this.net),
+        (first, count) => run(plan.context, first, count),
+      );
+    } catch (error) {
+      if (!(error instanceof HelperThreadError)) throw error;
+      // Rows are independent: the slice runs again, on this thread.
+      this.dropThreads(this.pool?.broken ?? error.message);
+      return this.inferRows(kind, rows, data, start, inputRowsAt);
+    }
   }
 
   /** Records whether the packed weights are current, in every context (see packedWeightsCurrent). */
