@@ -35,6 +35,7 @@ import type { ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
 import { type LayerShape, type MemoryPlan, planMemory } from './plan.js';
 import { deltasRound, inferenceRound, type Threads, updateRound } from './rounds.js';
+import { autoThreadsPay, macsPerRow, type Threading } from './threading.js';
 import type { Loss, NormalizedOptimizer, NormalizedSpec } from './spec.js';
 
 /** Rows per call for predict/evaluate unless a batch size is given. */
@@ -42,15 +43,7 @@ export const DEFAULT_INFERENCE_ROWS = 256;
 /** Below this many rows per thread a batch runs on the main thread alone. */
 const MIN_ROWS_PER_THREAD = 8;
 
-/** Threads training a model: `threads` < `requested` when threads were unavailable (`reason`). */
-export interface Threading {
-  /** Threads in use, the main one included. */
-  threads: number;
-  /** Threads the spec asked for. */
-  requested: number;
-  /** Why fewer threads than requested are in use. */
-  reason?: string;
-}
+export type { Threading } from './threading.js';
 
 /** The layer shapes of a spec: each layer's input width, units and activation. */
 export function shapesOf(spec: NormalizedSpec): LayerShape[] {
@@ -79,6 +72,8 @@ export class ModelEngine implements TrainableModel, ModelState {
   private pool: ThreadPool | undefined;
   private threads: Threads | undefined;
   private trackGradNorm = false;
+  /** Forward multiply-adds per row (threads: 'auto' weighs a batch's work by it). */
+  private readonly rowMacs: number;
   /**
    * Whether every layer's packed copy of W (PW) holds its current weights. Set by inference,
    * which packs them when they are not (packWeights), and by the threads' second round, which
@@ -93,6 +88,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     this.pool = pool;
     this.threading = threading ?? { threads: 1, requested: spec.threads };
     this.shapes = shapesOf(spec);
+    this.rowMacs = macsPerRow(this.shapes);
     this.net = {
       inputSize: spec.inputSize,
       outputSize: this.shapes[this.shapes.length - 1].units,
@@ -210,6 +206,17 @@ export class ModelEngine implements TrainableModel, ModelState {
   private liveThreads(): Threads | undefined {
     if (this.pool?.broken) this.dropThreads(this.pool.broken);
     return this.threads;
+  }
+
+  /**
+   * Whether `rows` rows go to the threads: enough rows for each (MIN_ROWS_PER_THREAD), and
+   * under threads: 'auto', enough work for a second thread to gain (threading.ts).
+   */
+  private shareOut(threads: Threads | undefined, rows: number): threads is Threads {
+    if (!threads) return false;
+    const available = threads.pool.size + 1;
+    if (rows < available * MIN_ROWS_PER_THREAD) return false;
+    return !this.threading.auto || autoThreadsPay(this.threading, rows, this.rowMacs, available);
   }
 
   /** Stops the helpers and runs on the main thread from now on (the plan keeps their unused slots). */
@@ -338,7 +345,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     writeContextsField(this.core, plan, layout.CTX_ACCURACY, data.accuracyKind);
     let loss: number;
     let correct: number;
-    if (threads && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+    if (this.shareOut(threads, count)) {
       try {
         ({ loss, correct } = deltasRound(threads, data, offset, count));
       } catch (error) {
@@ -461,7 +468,7 @@ export class ModelEngine implements TrainableModel, ModelState {
       fn.packWeights(plan.context);
       this.setPackedWeightsCurrent(true);
     }
-    if (!threads || rows < (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+    if (!this.shareOut(threads, rows)) {
       const loss = run(plan.context, start, rows);
       const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2] : 0;
       return { lossSum: loss * rows, correct };
