@@ -10,12 +10,14 @@
  *
  *   npm run build
  *   npx esbuild bench/threads-crossover.ts --bundle --platform=node --format=esm --packages=external \
- *     --outfile=build/bench/threads-crossover.mjs && node build/bench/threads-crossover.mjs [--rounds 8] [--block-ms 100]
+ *     --outfile=build/bench/threads-crossover.mjs && node build/bench/threads-crossover.mjs [--rounds 8] [--block-ms 100] \
+ *     [--models 10-32-2,784-128-64-10] [--batches 16,32,64,128,256]
  *
  * The rule it led to (src/model/threading.ts, AUTO_MIN_MACS) and the measured table are in
  * docs/architecture.md, "Threads only where they pay".
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModel, init, type Model } from '../src/index';
@@ -31,15 +33,10 @@ function argument(name: string, fallback: string): string {
 const ROUNDS = Number(argument('rounds', '8'));
 const BLOCK_MS = Number(argument('block-ms', '100'));
 
-const MODELS = [
-  [10, 32, 2],
-  [32, 64, 8],
-  [64, 128, 10],
-  [128, 256, 10],
-  [256, 256, 10],
-  [784, 128, 64, 10],
-];
-const BATCHES = [16, 32, 64, 128, 256];
+const MODELS = argument('models', '10-32-2,32-64-8,64-128-10,128-256-10,256-256-10,784-128-64-10')
+  .split(',')
+  .map((layers) => layers.split('-').map(Number));
+const BATCHES = argument('batches', '16,32,64,128,256').split(',').map(Number);
 const ROWS = 4096;
 
 const macsPerRow = (sizes: number[]): number => sizes.slice(1).reduce((sum, units, l) => sum + sizes[l] * units, 0);
@@ -100,7 +97,7 @@ function pairedRatio(a: () => void, b: () => void): number {
 await init(readFileSync(path.join(root, 'build', 'simdnet.wasm')));
 await initThreads(readFileSync(path.join(root, 'build', 'simdnet-threads.wasm')));
 
-console.log('layers\tbatch\tMACs/batch\ttrain 2t/1t\tpredict 2t/1t');
+console.log(`layers\tbatch\tMACs/batch\ttrain 2t/1t\tpredict 2t/1t\t(load ${loadavg()[0].toFixed(1)})`);
 for (const sizes of MODELS) {
   const one = await build(sizes, 1);
   const two = await build(sizes, 2);

@@ -45,9 +45,14 @@ export interface ModelSpec {
   /** Seed for weight initialisation and shuffling. Default 1. */
   seed?: number;
   /**
-   * Threads that train data-parallel on one shared memory (see runtime/threads.ts);
-   * 'auto' uses every core (up to 4). Where threads are unavailable the model trains
-   * on one thread and says why in `model.threading`. Default 1.
+   * Threads that train data-parallel on one shared memory (see runtime/threads.ts); the
+   * weights are the one-thread weights bit for bit. 'auto' starts every core (up to 4) and
+   * shares out only batches (and predict/evaluate calls) with enough work for a second
+   * thread to gain: batch rows × Σ in·out over the layers ≥ 2,000,000 multiply-adds
+   * (AUTO_MIN_MACS, src/model/threading.ts); smaller ones run on one thread, e.g. 10-32-2 at
+   * batch 32 (12k), while 784-128-64-10 at batch 32 or more (3.5M) takes every core.
+   * `model.threading` says what the last call used and why. Where threads are unavailable,
+   * or a helper thread stops, the model runs on one thread and says why there. Default 1.
    */
   threads?: number | 'auto';
 }
