@@ -100,16 +100,15 @@ describe.skipIf(!threadSupport().ok)('a helper thread that stops', () => {
     expect(threaded.describe()).toEqual(single.describe());
   });
 
-  it("a helper's job that throws in the middle of a round: the batch and the predictions are redone on one thread", async () => {
+  it("a helper's job that throws in the middle of a training round: the batch is redone on one thread", async () => {
     const threaded = await model(2);
     const single = await model(1);
-    // Aim the helper's first layer at the end of the 4 GiB address space: its next job traps.
-    const engine = engineOf(threaded);
-    const { layout } = engine.core;
-    const helperLayer = engine.plan.helpers[0].context + layout.CTX_HEADER_BYTES;
-    const { u32 } = engine.core.view();
-    u32[(helperLayer + layout.LAYER_W) >>> 2] = 0xffffff00;
-    u32[(helperLayer + layout.LAYER_PW) >>> 2] = 0xffffff00;
+    // Every job handed out from now on has a kind the helpers do not know: the first one throws.
+    // (A corrupted context would not do: under load the main thread may take every row of a
+    // batch before the helper wakes, and the helper then touches nothing.)
+    const pool = poolOf(threaded) as unknown as { dispatch(kind: number, args: number[][]): void };
+    const dispatch = pool.dispatch.bind(pool);
+    pool.dispatch = (_kind, args) => dispatch(99, args);
 
     const [seconds] = await timed(() => threaded.fit(data, fitOptions));
     await single.fit(data, fitOptions);
@@ -119,7 +118,7 @@ describe.skipIf(!threadSupport().ok)('a helper thread that stops', () => {
     expect(threaded.predict(data.inputs)).toEqual(single.predict(data.inputs));
   });
 
-  it('a job that throws during predict: the rows are redone on one thread', async () => {
+  it('a job that traps during predict (its layer aimed past the end of memory): the rows are redone on one thread', async () => {
     const threaded = await model(2);
     const single = await model(1);
     const engine = engineOf(threaded);
