@@ -12,6 +12,7 @@
  */
 import { createModel } from '../model/factories.js';
 import type { Model } from '../model/model.js';
+import { autoThreads, macsPerRow } from '../model/threading.js';
 import { coreInfo, init } from '../runtime/load.js';
 import { ACTIVATIONS, type Activation } from '../model/description.js';
 import { OPTIMIZERS, type Loss, type OptimizerConfig } from '../model/spec.js';
@@ -113,12 +114,16 @@ training:
                            (training loss without validation data); keeps the best weights
   --min-delta X            smallest loss decrease that counts as an improvement   [0]
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
-  --threads N|auto         train data-parallel on N threads; auto: every core, up to 4 (the same
-                           weights as 1 thread, bit for bit; 1 where threads are unavailable)   [auto]
-  --relaxed                the relaxed-SIMD core (fused multiply-add: faster; its results differ
-                           in the last bits between CPUs) where this engine has it (Node 22+;
-                           Node 20 with --experimental-wasm-relaxed-simd), else the baseline
-                           core, saying why
+  --threads N|auto         train data-parallel on N threads; auto: every core, up to 4, for
+                           batches with enough work to gain (batch × Σ in·out ≥ 2M multiply-adds),
+                           else 1 (the same weights as 1 thread, bit for bit; 1 where threads
+                           are unavailable)   [auto]
+  --baseline               the baseline-SIMD core, whose results are the same bits on every
+                           engine and CPU (the default is the relaxed-SIMD core, fused
+                           multiply-add: faster, its results differ in the last bits between
+                           CPUs, where this engine has it: Node 22+; Node 20 with
+                           --experimental-wasm-relaxed-simd; else the baseline core, saying why)
+  --relaxed                the relaxed-SIMD core where this engine has it (the default)
 
 output:
   --save FILE              write the trained model (simdnet format) to FILE
@@ -162,6 +167,7 @@ const FLAGS = {
   seed: { type: 'string' },
   threads: { type: 'string' },
   relaxed: { type: 'boolean' },
+  baseline: { type: 'boolean' },
   save: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -441,7 +447,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       if (flags[name] !== undefined)
         throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
   // Before any model exists (--init loads one): every model then uses the chosen core.
-  if (flags.relaxed) await init({ relaxed: 'auto' });
+  if (flags.relaxed && flags.baseline) throw new UsageError('give --relaxed or --baseline, not both');
+  await init({ relaxed: flags.baseline ? false : 'auto' });
   const saved = initPath === undefined ? undefined : await openModel(initPath);
   const hidden = listFlag(flags, 'layers', [...defaults.layers]);
   const activations = hiddenActivations(flags, hidden.length);
@@ -501,16 +508,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
     `model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`,
   );
   if (model.threading.requested > 1) {
+    // Under auto, the batch size decides (threading.ts): say what this one gets.
+    const threading = model.threading.auto
+      ? { ...model.threading, ...autoThreads(batchSize, macsPerRow(model.layers), model.threading.threads) }
+      : model.threading;
     say(
-      model.threading.reason
-        ? `threads: 1 of ${model.threading.requested} (${model.threading.reason})`
-        : `threads: ${model.threading.threads}`,
+      threading.reason ? `threads: 1 of ${threading.requested} (${threading.reason})` : `threads: ${threading.threads}`,
     );
   }
-  if (flags.relaxed) {
-    const core = coreInfo();
-    say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
-  }
+  const core = coreInfo();
+  say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
 
   const batches = Math.ceil(train.count / batchSize);
   const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life

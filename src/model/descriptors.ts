@@ -27,7 +27,7 @@ export interface NetworkShape {
 export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net: NetworkShape): void {
   const { layout } = core;
   const { i32, f32 } = core.view();
-  const c = own.context >> 2;
+  const c = own.context >>> 2;
   i32[c + (layout.CTX_NUM_LAYERS >> 2)] = net.shapes.length;
   i32[c + (layout.CTX_INPUT_SIZE >> 2)] = net.inputSize;
   i32[c + (layout.CTX_OUTPUT_SIZE >> 2)] = net.outputSize;
@@ -39,7 +39,7 @@ export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net
   i32[c + (layout.CTX_STEP >> 2)] = 0;
   f32[c + (layout.CTX_HUBER_DELTA >> 2)] = net.huberDelta;
   net.shapes.forEach((s, l) => {
-    const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+    const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >>> 2;
     const { weightOffset, biasOffset } = plan.layers[l];
     i32[r + (layout.LAYER_IN >> 2)] = s.inSize;
     i32[r + (layout.LAYER_OUT >> 2)] = s.units;
@@ -75,12 +75,12 @@ export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net
 export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRow: number, net: NetworkShape): void {
   const { layout } = core;
   const { i32 } = core.view();
-  const c = context >> 2;
+  const c = context >>> 2;
   i32[c + (layout.CTX_X >> 2)] = plan.inputs + firstRow * net.inputSize * 4;
   i32[c + (layout.CTX_T >> 2)] = plan.targets + firstRow * net.outputSize * 4;
   i32[c + (layout.CTX_FIRST_ROW >> 2)] = firstRow;
   net.shapes.forEach((s, l) => {
-    const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+    const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >>> 2;
     const slots = plan.layers[l];
     const rowsAt = (buffer: number) => (buffer ? buffer + firstRow * s.units * 4 : 0);
     i32[r + (layout.LAYER_A >> 2)] = rowsAt(slots.outputs);
@@ -94,15 +94,15 @@ export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRo
 /** Writes one i32 field (a CTX_* offset) of every context: the main one and each helper's. */
 export function writeContextsField(core: Core, plan: MemoryPlan, offset: number, value: number): void {
   const { i32 } = core.view();
-  i32[(plan.context + offset) >> 2] = value;
-  for (const helper of plan.helpers) i32[(helper.context + offset) >> 2] = value;
+  i32[(plan.context + offset) >>> 2] = value;
+  for (const helper of plan.helpers) i32[(helper.context + offset) >>> 2] = value;
 }
 
 /** The optimizer descriptor: kind, hyper-parameters, step, and the flat buffers it updates. */
 export function writeOptimizer(core: Core, plan: MemoryPlan, opt: NormalizedOptimizer, training: TrainingState): void {
   const { layout } = core;
   const { i32, f32 } = core.view();
-  const o = plan.optimizer >> 2;
+  const o = plan.optimizer >>> 2;
   const kinds: Record<NormalizedOptimizer['type'], number> = {
     sgd:
       opt.momentum === 0 ? layout.OPTIMIZER_SGD : opt.nesterov ? layout.OPTIMIZER_NESTEROV : layout.OPTIMIZER_MOMENTUM,
@@ -166,17 +166,17 @@ export function placeDatasets(
     u8.set(new Uint8Array(data.inputs.buffer, data.inputs.byteOffset, data.inputs.byteLength), inputs);
     let targetKind = layout.TARGET_LABELS;
     if (data.labels && !binaryLabels) {
-      i32.set(data.labels, targets >> 2);
+      i32.set(data.labels, targets >>> 2);
     } else if (data.labels) {
       // One sigmoid output: label 0/1 is the target value itself.
       targetKind = layout.TARGET_ROWS;
-      f32.set(data.labels, targets >> 2);
+      f32.set(data.labels, targets >>> 2);
     } else if (data.targets) {
       targetKind = layout.TARGET_ROWS;
-      f32.set(data.targets, targets >> 2);
+      f32.set(data.targets, targets >>> 2);
     }
-    if (order) for (let r = 0; r < data.count; r++) i32[(order >> 2) + r] = r;
-    const d = descriptor >> 2;
+    if (order) for (let r = 0; r < data.count; r++) i32[(order >>> 2) + r] = r;
+    const d = descriptor >>> 2;
     i32[d + (layout.DATA_INPUTS >> 2)] = inputs;
     i32[d + (layout.DATA_INPUT_KIND >> 2)] = data.inputs instanceof Uint8Array ? layout.INPUT_U8 : layout.INPUT_F32;
     f32[d + (layout.DATA_INPUT_SCALE >> 2)] = data.inputScale ?? 1;

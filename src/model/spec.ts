@@ -160,10 +160,14 @@ export interface ModelSpec {
   /** Seed of the initial weights and of the per-epoch shuffles. An integer in [0, 2³²); default 1. */
   seed?: number;
   /**
-   * Threads that train data-parallel on one shared memory: an integer from 1 to 64, or
-   * `'auto'` for the number of cores (at most 4). Where threads are unavailable (no
-   * SharedArrayBuffer, no cross-origin isolation) the model trains on one thread and
-   * says why in {@link Model.threading}. Default 1.
+   * Threads that train data-parallel on one shared memory (see runtime/threads.ts); the
+   * weights are the one-thread weights bit for bit. 'auto' starts every core (up to 4) and
+   * shares out only batches (and predict/evaluate calls) with enough work for a second
+   * thread to gain: batch rows × Σ in·out over the layers ≥ 2,000,000 multiply-adds
+   * (AUTO_MIN_MACS, src/model/threading.ts); smaller ones run on one thread, e.g. 10-32-2 at
+   * batch 32 (12k), while 784-128-64-10 at batch 32 or more (3.5M) takes every core.
+   * `model.threading` says what the last call used and why. Where threads are unavailable,
+   * or a helper thread stops, the model runs on one thread and says why there. Default 1.
    */
   threads?: number | 'auto';
 }
