@@ -76,6 +76,8 @@ const net: NetworkShape = {
     { inSize: 5, units: 3, activation: 'softmax', alpha: 0, dropout: 0, batchNorm: null, l1: 0, l2: 0 },
   ],
   loss: 'crossEntropy',
+  huberDelta: 1,
+  seed: 1,
 };
 
 /** The unsigned 32-bit value a word holds. */
