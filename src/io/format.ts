@@ -16,6 +16,7 @@
  */
 import type { Activation } from '../model/description.js';
 import { type Loss, type NormalizedSpec, normalizeSpec, type OptimizerConfig } from '../model/spec.js';
+import { assertFinite } from '../model/finite.js';
 import { checkOptionKeys } from '../options.js';
 import type { ParameterSnapshot, TrainingState } from '../train/types.js';
 
@@ -88,6 +89,9 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
   const { optimizerState = true } = options;
   if (!littleEndian) throw new Error('simdnet: saving needs a little-endian platform');
   const state = model.snapshot(optimizerState);
+  assertFinite(state.params, 'the parameters', 'save');
+  if (state.moment1) assertFinite(state.moment1, 'the optimizer moments (1)', 'save');
+  if (state.moment2) assertFinite(state.moment2, 'the optimizer moments (2)', 'save');
   const header: Header = {
     inputSize: model.inputSize,
     layers: model.layers.map(({ units, activation }) => ({ units, activation })),
@@ -176,7 +180,13 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
         copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
         return new Float32Array(copy.buffer);
       };
-      return optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) };
+      const buffers = optimizerState
+        ? { params: floats(0), moment1: floats(1), moment2: floats(2) }
+        : { params: floats(0) };
+      assertFinite(buffers.params, 'the parameters', 'load');
+      if (buffers.moment1) assertFinite(buffers.moment1, 'the optimizer moments (1)', 'load');
+      if (buffers.moment2) assertFinite(buffers.moment2, 'the optimizer moments (2)', 'load');
+      return buffers;
     },
   };
 }

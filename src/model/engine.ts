@@ -305,6 +305,11 @@ export class ModelEngine implements TrainableModel, ModelState {
       : { params: copy(plan.params) };
   }
 
+  /** The flat parameter buffer as a view into memory (invalid after the memory grows). */
+  parameters(): Float32Array {
+    return this.core.f32(this.plan.params, this.plan.paramLength);
+  }
+
   /** Restores buffers from snapshot(). */
   restore(state: ParameterSnapshot): void {
     const { f32 } = this.core.view();

@@ -8,6 +8,13 @@ import type { Dataset } from '../data/dataset.js';
 import { asDataset, checkDataset, type DatasetLike } from '../model/dataset-check.js';
 import { sliceRows } from '../data/rows.js';
 import { checkOptionKeys, keysOf } from '../options.js';
+import {
+  captureTraining,
+  DivergenceGuard,
+  parametersFinite,
+  restoreTraining,
+  type TrainingSnapshot,
+} from './rollback.js';
 import { ImprovementTracker, makeScheduler } from './schedules.js';
 import type {
   BatchLog,
@@ -126,6 +133,16 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   model.setTrackGradNorm(trackNorm);
   const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
   let best: ParameterSnapshot | undefined;
+  /** The best epoch's whole training state, for a rollback with restoreBestWeights. */
+  let bestTraining: TrainingSnapshot | undefined;
+  const guard = new DivergenceGuard();
+  /** Puts back the last finite state after a non-finite loss at `batch` (-1: weights at an epoch's end). */
+  const rollBack = (batch: number) => {
+    const target = early?.restoreBestWeights && bestTraining ? bestTraining : guard.target(batch);
+    restoreTraining(model, target);
+    history.stopReason = 'nonFiniteLoss';
+    history.rolledBackTo = { epoch: target.epochs, batch: 0 };
+  };
   const yieldToEventLoop = makeYielder();
   const history: History = { epochs: [], stopReason: 'completed' };
   const hasAccuracy = loadedTrain.accuracyUnits > 0;
@@ -137,6 +154,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     const learningRate = scheduler.before(epochIndex, model.training.learningRate);
     if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
     if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
+    guard.epochStart(model);
 
     const started = now();
     let lastYield = started;
@@ -145,6 +163,9 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     let normSum = 0;
     let stopRequested = false;
     let batchesRun = 0;
+    /** The batch whose loss was non-finite, or -1. */
+    let diverged = -1;
+    let rolledBack = false;
     for (let b = 0; b < batches; b++) {
       const offset = b * batchSize;
       const size = Math.min(batchSize, train.count - offset);
@@ -154,7 +175,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
       normSum += result.gradNorm;
       batchesRun++;
       if (!Number.isFinite(result.loss)) {
-        history.stopReason = 'nonFiniteLoss';
+        diverged = b;
         stopRequested = true;
         break;
       }
@@ -175,6 +196,15 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     }
     const seconds = (now() - started) / 1000;
     const processed = Math.min(train.count, batchesRun * batchSize);
+    // Weights can turn non-finite in an epoch's last update, with every loss finite.
+    if (diverged < 0 && !stopRequested && !parametersFinite(model)) {
+      stopRequested = true;
+      rolledBack = true;
+      rollBack(-1);
+    } else if (diverged >= 0) {
+      rolledBack = true;
+      rollBack(diverged);
+    }
     // Only a whole epoch counts toward the model's epochs (and the next epoch's shuffle).
     if (!stopRequested) model.training.epochs++;
     const log: EpochLog = {
@@ -187,7 +217,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (stopRequested) log.partial = true;
     if (hasAccuracy) log.accuracy = correct / (processed * accuracyDenominator);
     if (trackNorm) log.gradNorm = normSum / batchesRun;
-    if (loadedValidation) {
+    if (loadedValidation && !rolledBack) {
       const result = model.evaluateLoaded(loadedValidation);
       log.valLoss = result.loss;
       if (result.accuracy !== undefined) log.valAccuracy = result.accuracy;
@@ -206,7 +236,10 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (tracker && early) {
       if (tracker.observe(log)) {
         history.bestEpoch = log.epoch;
-        if (early.restoreBestWeights) best = model.snapshot(false);
+        if (early.restoreBestWeights) {
+          bestTraining = captureTraining(model);
+          best = { params: bestTraining.buffers.params };
+        }
       } else if (tracker.wait >= early.patience) {
         history.stopReason = 'earlyStopping';
         break;

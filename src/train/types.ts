@@ -86,6 +86,14 @@ export interface History {
   stopReason: StopReason;
   /** With early stopping: the epoch whose weights the model holds (if restored) or the best seen. */
   bestEpoch?: number;
+  /**
+   * Set when training diverged (stopReason 'nonFiniteLoss'): the model's weights, optimizer
+   * state, step counter and learning rate were put back to those it had after `epoch` whole
+   * epochs (global count; 0 = before any training) and `batch` more batches (always 0: the
+   * copies are taken at epoch starts). With early stopping's restoreBestWeights this is the
+   * best epoch's state.
+   */
+  rolledBackTo?: { epoch: number; batch: number };
 }
 
 export type ScheduleConfig =
@@ -172,4 +180,8 @@ export interface TrainableModel {
   evaluateLoaded(data: LoadedData): EvaluateResult;
   snapshot(withMoments: boolean): ParameterSnapshot;
   restore(snapshot: ParameterSnapshot): void;
+  /** Sets the optimizer's step counter (Adam's t). */
+  setSteps(steps: number): void;
+  /** The flat parameter buffer, as a view into the model's memory (read it before any other call). */
+  parameters(): Float32Array;
 }
