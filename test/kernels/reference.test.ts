@@ -108,9 +108,7 @@ describe('a name from src/ that the helpers do not know fails clearly', () => {
     expect(lossKind(layout, 'binaryCrossEntropy')).toBe(layout.BINARY_CROSS_ENTROPY);
     expect(optimizerKind(layout, 'adamw')).toBe(layout.OPTIMIZER_ADAMW);
     expect(optimizerKind(layout, 'nesterov')).toBe(layout.OPTIMIZER_NESTEROV);
-    expect(() => activationKind(layout, swish)).toThrow(
-      /activation 'swish' has no code: the core's layout has no SWISH/,
-    );
+    expect(() => activationKind(layout, swish)).toThrow(/activation 'swish' has no code: the core's layout has no SWISH/);
     expect(() => lossKind(layout, hinge)).toThrow(/no HINGE/);
   });
 });
