@@ -6,7 +6,8 @@
  *   0       4     magic "SDNT"
  *   4       4     format version (u32 LE) = 1
  *   8       4     header length H (u32 LE)
- *   12      H     header: UTF-8 JSON (architecture, loss, optimizer, training state, metadata)
+ *   12      H     header: UTF-8 JSON (architecture, loss, optimizer, training state, metadata,
+ *                 classes: the class values, null when not fixed; absent (older files): 0..k-1)
  *   ...     pad   zero bytes to a multiple of 4
  *   ...     4·P   parameters (f32 LE, the model's flat padded layout)
  *   ...     4·P   optimizer moment 1, then 4·P moment 2 (when header.optimizerState)
@@ -16,6 +17,7 @@
  */
 import type { Activation } from '../model/description.js';
 import { type Loss, type NormalizedSpec, normalizeSpec, type OptimizerConfig } from '../model/spec.js';
+import { classCount, indexClasses } from '../model/classes.js';
 import { assertFinite } from '../model/finite.js';
 import { checkOptionKeys } from '../options.js';
 import type { ParameterSnapshot, TrainingState } from '../train/types.js';
@@ -33,6 +35,8 @@ interface Header {
   paramLength: number;
   optimizerState: boolean;
   metadata: Record<string, unknown>;
+  /** The class values (null: not fixed yet). Absent in files written before classes existed: 0..k-1. */
+  classes?: number[] | string[] | null;
 }
 
 const CRC_TABLE = (() => {
@@ -62,6 +66,8 @@ export interface ModelState {
   readonly seed: number;
   readonly training: TrainingState;
   readonly metadata: Record<string, unknown>;
+  /** The class values output units stand for, when fixed. */
+  readonly classes?: readonly number[] | readonly string[];
   /** Copies of the parameters (and the optimizer moments, with `withMoments`), in the model's flat layout. */
   snapshot(withMoments: boolean): ParameterSnapshot;
 }
@@ -102,6 +108,7 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
     paramLength: state.params.length,
     optimizerState,
     metadata: model.metadata,
+    classes: model.classes ? ([...model.classes] as number[] | string[]) : null,
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const headerEnd = 12 + headerBytes.length;
@@ -155,6 +162,10 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
     loss: header.loss,
     optimizer: header.optimizer,
     seed: header.seed,
+    classes:
+      header.classes === null
+        ? undefined
+        : (header.classes ?? indexClasses(classCount(header.layers?.[header.layers.length - 1]?.units ?? 1))),
   });
   const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
   const optimizerState = Boolean(header.optimizerState);

@@ -8,7 +8,8 @@ import type { Dataset, InputArray } from '../data/dataset.js';
 /** Arrays of numbers are accepted for convenience and turned into a Dataset. */
 export interface DatasetLiteral {
   inputs: ArrayLike<number>[] | InputArray;
-  labels?: ArrayLike<number>;
+  /** Class labels: values among the model's classes (integers or strings; see model/classes.ts). */
+  labels?: ArrayLike<number> | readonly string[];
   targets?: ArrayLike<number>[] | Float32Array;
   inputScale?: number;
 }

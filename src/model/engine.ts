@@ -22,6 +22,7 @@ import type {
   TrainableModel,
   TrainingState,
 } from '../train/types.js';
+import type { ClassList } from './classes.js';
 import { nonFiniteInputError } from './dataset-check.js';
 import {
   type NetworkShape,
@@ -73,6 +74,8 @@ export class ModelEngine implements TrainableModel, ModelState {
   readonly threading: Threading;
   /** User metadata saved with the model (JSON-serialisable). */
   metadata: Record<string, unknown> = {};
+  /** The class values output units stand for, once fixed (spec.classes, the first fit, or the file). */
+  classes: ClassList | undefined;
   /** End of the data a running fit holds in the data region (0 when no fit runs). */
   private fitDataEnd = 0;
   /** Helper threads, in the threaded mode. */
@@ -102,6 +105,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
     core.ensureBytes(this.plan.dataStart);
     this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
+    this.classes = spec.classes;
     this.writeContexts();
     writeOptimizer(core, this.plan, spec.optimizer, this.training);
   }

@@ -10,6 +10,7 @@ import { encodeModel, type SaveOptions } from '../io/format.js';
 import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
+import { type ClassList, type ClassValues, classValues, resolveClasses, withLabelIndices } from './classes.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
 import type { Activation, ModelDescription } from './description.js';
 import type { ModelEngine, Threading } from './engine.js';
@@ -83,6 +84,15 @@ export class Model {
   get threading(): Threading {
     return this.#engine.threading;
   }
+  /**
+   * The class values output unit i stands for (classes[i]): given in the spec, else fixed
+   * by the first fit with labels (their sorted distinct values), else undefined.
+   */
+  get classes(): ClassList | undefined {
+    const classes = this.#engine.classes;
+    return classes ? (Object.freeze([...classes]) as ClassList) : undefined;
+  }
+
   /** User metadata saved with the model (JSON-serialisable). */
   get metadata(): Record<string, unknown> {
     return this.#engine.metadata;
@@ -146,8 +156,22 @@ export class Model {
     const engine = this.#engine;
     if (engine.isTraining)
       throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    // Labels are values: fix the classes (first fit) and map labels to output units.
+    const before = engine.classes;
+    const classes = resolveClasses(before, data, engine.outputSize, 'training data');
+    const mapped = withLabelIndices(data, classes, 'training data');
+    const mappedOptions =
+      options.validationData === undefined
+        ? options
+        : { ...options, validationData: withLabelIndices(options.validationData, classes, 'validationData') };
+    const steps = engine.training.steps;
+    engine.classes = classes;
     try {
-      return await fit(engine, data, options);
+      return await fit(engine, mapped, mappedOptions);
+    } catch (error) {
+      // Rejected before training: the model is as it was, classes included.
+      if (engine.training.steps === steps) engine.classes = before;
+      throw error;
     } finally {
       engine.releaseData();
     }
@@ -171,8 +195,17 @@ export class Model {
     return this.#engine.predict(dataset, options.batchSize);
   }
 
-  /** Class indices (argmax of each output row; threshold 0.5 for a single output). */
-  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
+  /**
+   * Predicted class values (see `classes`): an Int32Array for integer classes (unit indices
+   * before the classes are fixed), strings for string classes. The class of a row is its
+   * largest output's (the first on ties), or for one sigmoid output classes[p >= 0.5 ? 1 : 0].
+   */
+  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): ClassValues {
+    return classValues(this.predictClassIndices(inputs, options), this.#engine.classes);
+  }
+
+  /** Predicted output-unit indices (argmax of each output row; threshold 0.5 for a single output). */
+  predictClassIndices(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
     const outputs = this.predict(inputs, options);
     const n = this.outputSize;
     const classes = new Int32Array(outputs.length / n);
@@ -191,7 +224,9 @@ export class Model {
   /** Mean loss (and accuracy where defined) over a dataset, without training. */
   evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
     checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
-    const dataset = asDataset(data, this.inputSize, this.outputSize);
+    const engine = this.#engine;
+    const classes = resolveClasses(engine.classes, data, this.outputSize, 'data');
+    const dataset = asDataset(withLabelIndices(data, classes, 'data'), this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
     return this.#engine.evaluate(dataset, options.batchSize);
   }

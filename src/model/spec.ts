@@ -4,6 +4,7 @@
  * is touched, with an Error that names the problem.
  */
 import { checkOptionKeys, keysOf } from '../options.js';
+import { checkClasses } from './classes.js';
 import { ACTIVATIONS, type Activation } from './description.js';
 
 export const LOSSES = ['mse', 'l2', 'crossEntropy', 'binaryCrossEntropy'] as const;
@@ -50,6 +51,13 @@ export interface ModelSpec {
    * on one thread and says why in `model.threading`. Default 1.
    */
   threads?: number | 'auto';
+  /**
+   * A classifier's class values, one per output unit (two for one sigmoid output):
+   * integers or strings. Labels given to fit and evaluate are these values, and
+   * predictClasses returns them. Default: fixed by the first fit, as the sorted
+   * distinct label values (see model/classes.ts).
+   */
+  classes?: readonly number[] | readonly string[];
 }
 
 export type NormalizedOptimizer = Required<OptimizerConfig>;
@@ -61,6 +69,7 @@ const SPEC_KEYS = keysOf<ModelSpec>({
   optimizer: true,
   seed: true,
   threads: true,
+  classes: true,
 });
 const LAYER_KEYS = keysOf<LayerSpec>({ units: true, activation: true });
 const OPTIMIZER_KEYS = keysOf<OptimizerConfig>({
@@ -82,6 +91,8 @@ export interface NormalizedSpec {
   optimizer: NormalizedOptimizer;
   seed: number;
   threads: number;
+  /** The class values, when fixed (spec.classes, or a model file's). */
+  classes?: number[] | string[];
 }
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
@@ -176,5 +187,14 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   const threads = spec.threads === 'auto' ? 1 : (spec.threads ?? 1); // createModel resolves 'auto' to the core count
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
-  return { inputSize: spec.inputSize, layers, loss, optimizer: normalizeOptimizer(spec.optimizer), seed, threads };
+  const normalized: NormalizedSpec = {
+    inputSize: spec.inputSize,
+    layers,
+    loss,
+    optimizer: normalizeOptimizer(spec.optimizer),
+    seed,
+    threads,
+  };
+  if (spec.classes !== undefined) normalized.classes = checkClasses(spec.classes, output.units, 'spec.classes');
+  return normalized;
 }
