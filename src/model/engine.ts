@@ -16,6 +16,7 @@ import type { Core } from '../runtime/core.js';
 import { controlBytes, type RowsKind, type ThreadPool } from '../runtime/threads.js';
 import type {
   BatchResult,
+  RowsVisitor,
   EvaluateResult,
   LoadedData,
   ParameterSnapshot,
@@ -387,14 +388,29 @@ export class ModelEngine implements TrainableModel, ModelState {
     return out;
   }
 
-  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call. */
-  evaluate(dataset: Dataset, batchSize: number | undefined): EvaluateResult {
+  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call (`visit`: see evaluateLoaded). */
+  evaluate(dataset: Dataset, batchSize: number | undefined, visit?: RowsVisitor): EvaluateResult {
     this.ensureCapacity(this.inferenceRows(dataset.count, batchSize));
-    return this.evaluateLoaded(this.loadQuery(dataset, 'data'));
+    return this.evaluateLoaded(this.loadQuery(dataset, 'data'), visit);
   }
 
-  /** Mean loss and accuracy over loaded data. */
-  evaluateLoaded(data: LoadedData): EvaluateResult {
+  /**
+   * Views of the last step's rows in the main buffers: the output layer's A [rows, outputs]
+   * and the gathered targets T [rows, outputs] (one-hot for labels). Valid until the next call.
+   */
+  batchRows(rows: number): { outputs: Float32Array; targets: Float32Array } {
+    const n = rows * this.outputSize;
+    return {
+      outputs: this.core.f32(this.plan.layers[this.shapes.length - 1].outputs, n),
+      targets: this.core.f32(this.plan.targets, n),
+    };
+  }
+
+  /**
+   * Mean loss and accuracy over loaded data; `visit`, when given, sees each slice's output
+   * and target rows (RowsVisitor) as the slices are evaluated.
+   */
+  evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult {
     writeContextsField(this.core, this.plan, this.core.layout.CTX_ACCURACY, data.accuracyKind);
     let lossSum = 0;
     let correct = 0;
@@ -403,6 +419,10 @@ export class ModelEngine implements TrainableModel, ModelState {
       const slice = this.inferRows('evaluate', rows, data, start);
       lossSum += slice.lossSum;
       correct += slice.correct;
+      if (visit) {
+        const { outputs, targets } = this.batchRows(rows);
+        visit(outputs, targets, rows);
+      }
     }
     const result: EvaluateResult = { loss: lossSum / data.count };
     if (data.accuracyUnits > 0) result.accuracy = correct / (data.count * data.accuracyUnits);

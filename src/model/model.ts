@@ -10,7 +10,15 @@ import { encodeModel, type SaveOptions } from '../io/format.js';
 import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
-import { type ClassList, type ClassValues, classValues, resolveClasses, withLabelIndices } from './classes.js';
+import { MetricAccumulator, type MetricSpec, parseMetrics } from '../train/metrics.js';
+import {
+  type ClassList,
+  type ClassValues,
+  classValues,
+  indexClasses,
+  resolveClasses,
+  withLabelIndices,
+} from './classes.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
 import type { Activation, ModelDescription } from './description.js';
 import type { ModelEngine, Threading } from './engine.js';
@@ -27,6 +35,15 @@ export type { EvaluateResult, TrainingState } from '../train/types.js';
 
 /** The options of predict(), predictClasses() and evaluate(). */
 const INFERENCE_KEYS = ['batchSize'];
+const EVALUATE_KEYS = ['batchSize', 'metrics'];
+
+/** The options of evaluate(). */
+export interface EvaluateOptions {
+  /** Rows per call into the core. */
+  batchSize?: number;
+  /** Metrics to compute (train/metrics.ts); classification adds the confusion matrix and per-class values. */
+  metrics?: MetricSpec[];
+}
 
 /** Wraps an engine in the public class (the factories and loadModel use it). */
 let wrap: (engine: ModelEngine) => Model;
@@ -221,14 +238,36 @@ export class Model {
     return classes;
   }
 
-  /** Mean loss (and accuracy where defined) over a dataset, without training. */
-  evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
-    checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
+  /**
+   * Mean loss (and accuracy where defined) over a dataset, without training. With
+   * `metrics` (see train/metrics.ts) it adds their values and, for classification, the
+   * confusion matrix and per-class precision, recall and f1, in class order.
+   */
+  evaluate(data: DatasetLike, options: EvaluateOptions = {}): EvaluateResult {
+    checkOptionKeys(options, EVALUATE_KEYS, 'evaluate');
     const engine = this.#engine;
+    const metrics = parseMetrics(options.metrics);
     const classes = resolveClasses(engine.classes, data, this.outputSize, 'data');
     const dataset = asDataset(withLabelIndices(data, classes, 'data'), this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
-    return this.#engine.evaluate(dataset, options.batchSize);
+    if (options.metrics === undefined) return engine.evaluate(dataset, options.batchSize);
+    // Scored as classes like the core's accuracy: labels, or a softmax / single sigmoid output.
+    const classification =
+      dataset.labels !== undefined ||
+      this.loss === 'crossEntropy' ||
+      (this.loss === 'binaryCrossEntropy' && this.outputSize === 1);
+    const accumulator = new MetricAccumulator(metrics, this.outputSize, classification, 'the data');
+    const result = engine.evaluate(dataset, options.batchSize, (outputs, targets, rows) =>
+      accumulator.add(outputs, targets, rows),
+    );
+    Object.assign(result, accumulator.values());
+    const counts = accumulator.classification;
+    if (counts) {
+      result.confusionMatrix = counts.confusion.map((row) => [...row]);
+      result.perClass = counts.perClass();
+      result.classes = classes ? ([...classes] as number[] | string[]) : indexClasses(counts.classes);
+    }
+    return result;
   }
 
   /** Stops the model's helper threads (threaded mode). The model still predicts; training falls back to one thread. */

@@ -15,6 +15,7 @@ import {
   restoreTraining,
   type TrainingSnapshot,
 } from './rollback.js';
+import { type Metric, MetricAccumulator, parseMetrics, validationKey } from './metrics.js';
 import { ImprovementTracker, makeScheduler } from './schedules.js';
 import type {
   BatchLog,
@@ -61,6 +62,8 @@ const FIT_KEYS = keysOf<FitOptions>({
   minGradNorm: true,
   trackGradNorm: true,
   yieldEveryMs: true,
+  metrics: true,
+  verbose: true,
 });
 const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
   monitor: true,
@@ -126,6 +129,10 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const yieldEveryMs = options.yieldEveryMs ?? 16;
   const callbacks = options.callbacks ?? {};
   const trackNorm = minGradNorm !== undefined || Boolean(options.trackGradNorm);
+  const metrics = parseMetrics(options.metrics);
+  const verbose = options.verbose ?? 0;
+  if (!(verbose === 0 || verbose === 1 || verbose === 2))
+    throw new Error(`simdnet: verbose must be 0, 1 or 2, got ${String(verbose)}`);
 
   // --- load the data once ------------------------------------------------------
   model.ensureCapacity(Math.min(batchSize, train.count));
@@ -148,6 +155,12 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const hasAccuracy = loadedTrain.accuracyUnits > 0;
   const accuracyDenominator = loadedTrain.accuracyUnits;
   const batches = Math.ceil(train.count / batchSize);
+  // Rows are scored as classes when the core scores one unit per row (labels, softmax, one sigmoid).
+  const accumulator = (units: number, what: string) =>
+    metrics.length ? new MetricAccumulator(metrics, model.outputSize, units === 1, what) : undefined;
+  // A metric that does not apply is an error before any training.
+  accumulator(loadedTrain.accuracyUnits, 'the training data');
+  if (loadedValidation) accumulator(loadedValidation.accuracyUnits, 'the validation data');
 
   for (let e = 0; e < epochs; e++) {
     const epochIndex = model.training.epochs; // global, 0-based
@@ -166,10 +179,15 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     /** The batch whose loss was non-finite, or -1. */
     let diverged = -1;
     let rolledBack = false;
+    const trainMetrics = accumulator(loadedTrain.accuracyUnits, 'the training data');
     for (let b = 0; b < batches; b++) {
       const offset = b * batchSize;
       const size = Math.min(batchSize, train.count - offset);
       const result = model.trainBatch(loadedTrain, offset, size);
+      if (trainMetrics) {
+        const rows = model.batchRows(size);
+        trainMetrics.add(rows.outputs, rows.targets, size);
+      }
       lossSum += result.loss * size;
       correct += result.correct;
       normSum += result.gradNorm;
@@ -217,11 +235,20 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (stopRequested) log.partial = true;
     if (hasAccuracy) log.accuracy = correct / (processed * accuracyDenominator);
     if (trackNorm) log.gradNorm = normSum / batchesRun;
+    if (trainMetrics && !rolledBack) Object.assign(log, trainMetrics.values());
     if (loadedValidation && !rolledBack) {
-      const result = model.evaluateLoaded(loadedValidation);
+      const validationMetrics = accumulator(loadedValidation.accuracyUnits, 'the validation data');
+      const result = model.evaluateLoaded(
+        loadedValidation,
+        validationMetrics && ((outputs, targets, rows) => validationMetrics.add(outputs, targets, rows)),
+      );
       log.valLoss = result.loss;
       if (result.accuracy !== undefined) log.valAccuracy = result.accuracy;
+      if (validationMetrics)
+        for (const [key, value] of Object.entries(validationMetrics.values()))
+          (log as unknown as Record<string, number>)[validationKey(key)] = value;
     }
+    if (verbose) console.log(epochLine(log, metrics));
     history.epochs.push(log);
     if (stopRequested) break;
 
@@ -252,4 +279,19 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   if (history.stopReason === 'earlyStopping' && best) model.restore(best);
   await callbacks.onTrainEnd?.(history);
   return history;
+}
+
+/** One epoch as a console line: 'epoch 3 - 1.2s - loss 0.1234 - accuracy 0.9500 - valLoss ...'. */
+export function epochLine(log: EpochLog, metrics: readonly Metric[]): string {
+  const parts = [`epoch ${log.epoch}${log.partial ? ' (partial)' : ''}`, `${log.seconds.toFixed(1)}s`];
+  const values = log as unknown as Record<string, number | undefined>;
+  const keys = ['loss', 'accuracy', ...metrics.map((m) => m.key)];
+  const shown = new Set<string>();
+  for (const key of [...keys, ...keys.map(validationKey)]) {
+    const v = values[key];
+    if (v === undefined || shown.has(key)) continue;
+    shown.add(key);
+    parts.push(`${key} ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`);
+  }
+  return parts.join(' - ');
 }

@@ -5,6 +5,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
+import type { MetricSpec, PerClassMetrics } from './metrics.js';
 
 export type MetricName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 
@@ -22,6 +23,21 @@ export interface EpochLog {
   samplesPerSec: number;
   /** Set when training stopped inside this epoch: its numbers cover the batches run. */
   partial?: boolean;
+  /** FitOptions.metrics on the training rows (over the epoch's batches) and on validation data. */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  mae?: number;
+  rmse?: number;
+  r2?: number;
+  valPrecision?: number;
+  valRecall?: number;
+  valF1?: number;
+  valMae?: number;
+  valRmse?: number;
+  valR2?: number;
+  /** topK metrics: 'top5', 'valTop5', ... */
+  [topK: `top${number}` | `valTop${number}`]: number | undefined;
 }
 
 export interface BatchLog {
@@ -77,6 +93,13 @@ export interface FitOptions {
   trackGradNorm?: boolean;
   /** Longest stretch of synchronous work between event-loop turns. Default 16 ms. */
   yieldEveryMs?: number;
+  /**
+   * Metrics to compute every epoch, on the training rows and on validation data, into the
+   * epoch logs (log.precision, log.valPrecision, log.top5, ...); see train/metrics.ts.
+   */
+  metrics?: MetricSpec[];
+  /** 0: silent (default); 1 or 2: one line per epoch on the console (console.log). */
+  verbose?: 0 | 1 | 2;
 }
 
 export type StopReason = 'completed' | 'earlyStopping' | 'callback' | 'minGradNorm' | 'nonFiniteLoss';
@@ -126,6 +149,23 @@ export interface EvaluateResult {
   loss: number;
   /** Fraction correct, when the data has labels or the loss is binary cross-entropy. */
   accuracy?: number;
+  /** Requested metrics (evaluate's `metrics`; see train/metrics.ts). */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  mae?: number;
+  rmse?: number;
+  r2?: number;
+  [topK: `top${number}`]: number | undefined;
+  /**
+   * Classification with `metrics`: confusionMatrix[t][p] counts rows of true class t
+   * predicted as p, in class order (the model's classes, output-unit order).
+   */
+  confusionMatrix?: number[][];
+  /** Classification with `metrics`: precision, recall, f1 and support of each class, in class order. */
+  perClass?: PerClassMetrics;
+  /** The class values the matrix's rows and columns stand for. */
+  classes?: readonly number[] | readonly string[];
 }
 
 /** A dataset copied into the model's memory, with its descriptor. */
@@ -140,6 +180,9 @@ export interface LoadedData {
   /** Outputs scored per row: 0 (no accuracy), 1 (argmax: one per row) or outputSize (threshold: each output). */
   accuracyUnits: number;
 }
+
+/** Sees `rows` rows of outputs and targets ([rows, outputSize] views, valid during the call). */
+export type RowsVisitor = (outputs: Float32Array, targets: Float32Array, rows: number) => void;
 
 /** One optimizer step's results. */
 export interface BatchResult {
@@ -176,8 +219,10 @@ export interface TrainableModel {
   shuffle(data: LoadedData, epoch: number): void;
   /** One optimizer step on rows order[offset .. offset+count). */
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult;
-  /** Mean loss and accuracy over loaded data. */
-  evaluateLoaded(data: LoadedData): EvaluateResult;
+  /** Mean loss and accuracy over loaded data; `visit` sees each slice's output and target rows. */
+  evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult;
+  /** Views of the last batch's output rows and target rows, [rows, outputSize] each. */
+  batchRows(rows: number): { outputs: Float32Array; targets: Float32Array };
   snapshot(withMoments: boolean): ParameterSnapshot;
   restore(snapshot: ParameterSnapshot): void;
   /** Sets the optimizer's step counter (Adam's t). */
