@@ -29,7 +29,7 @@ import { activationForward, activationBackward } from './activations';
 import { lossAndDelta, countCorrect } from './losses';
 import { sgdStep, momentumStep, adamStep, sumOfSquares } from './optimizers';
 import {
-  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_CAPACITY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, DATA_COUNT, DATA_BYTES, INPUT_F32, INPUT_U8, TARGET_LABELS, TARGET_ROWS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_BYTES, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW,
+  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_CAPACITY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_ROW_WEIGHTS, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, DATA_COUNT, DATA_WEIGHTS, DATA_BYTES, INPUT_F32, INPUT_U8, TARGET_LABELS, TARGET_ROWS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_BYTES, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW,
   RELU,
 } from './abi';
 
@@ -95,6 +95,18 @@ export function gatherBatch(ctx: usize, data: usize, indices: usize, start: i32,
     }
   }
   gatherSink |= touched;
+  gatherRowWeights(ctx, data, indices, start, count);
+}
+
+/** The rows' loss weights into the context's CTX_ROW_WEIGHTS, when the dataset has weights. */
+function gatherRowWeights(ctx: usize, data: usize, indices: usize, start: i32, count: i32): void {
+  const weights = pointer(data, DATA_WEIGHTS);
+  const out = pointer(ctx, CTX_ROW_WEIGHTS);
+  if (!weights || !out) return;
+  for (let r = 0; r < count; r++) {
+    const row = indices ? load<i32>(indices + (<usize>r << 2)) : start + r;
+    store<f32>(out + (<usize>r << 2), load<f32>(weights + (<usize>row << 2)));
+  }
 }
 
 /** Rows gatherBatch touches ahead of the one it copies. */
@@ -194,8 +206,13 @@ function backwardLayers(ctx: usize, rows: i32, deltasOnly: bool): void {
   }
 }
 
-/** Loss (and, if writeDelta, the output δ) for the rows in the context; records stats. */
-function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f64 {
+/**
+ * Loss (and, if writeDelta, the output δ) for the rows in the context; records stats.
+ * `weighted`: row r's loss and δ are scaled by its weight w_r (CTX_ROW_WEIGHTS), so the
+ * batch loss is 1/batchRows Σ w_r · loss_r (Keras' sample weights: a mean over the rows,
+ * not divided by Σ w); each row is scaled on its own, whatever thread holds it.
+ */
+function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool, weighted: bool = false): f64 {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const output = layerRecord(ctx, numLayers - 1);
   const outSize = field(output, LAYER_OUT);
@@ -203,12 +220,31 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
   const t = pointer(ctx, CTX_T);
   // Count before the loss overwrites z with δ: accuracy reads only a and t.
   const correct = countCorrect(field(ctx, CTX_ACCURACY), a, t, rows, outSize);
-  const loss = lossAndDelta(
-    field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
-  );
+  const loss = weighted
+    ? weightedLoss(ctx, output, a, t, rows, outSize, writeDelta, batchRows)
+    : lossAndDelta(
+      field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
+    );
   store<f64>(ctx + <usize>CTX_STAT_LOSS, loss);
   store<i32>(ctx + <usize>CTX_STAT_CORRECT, correct);
   return loss;
+}
+
+/** outputLoss's weighted case: the loss and δ of each row alone, scaled by its weight. */
+function weightedLoss(ctx: usize, output: usize, a: usize, t: usize, rows: i32, n: i32, writeDelta: bool, batchRows: i32): f64 {
+  const weights = pointer(ctx, CTX_ROW_WEIGHTS);
+  const zd = pointer(output, LAYER_D);
+  const kind = field(ctx, CTX_LOSS);
+  const activation = field(output, LAYER_ACTIVATION);
+  const rowBytes = <usize>n << 2;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    const w = load<f32>(weights + (<usize>r << 2));
+    total += <f64>w * lossAndDelta(kind, activation, zd + off, a + off, t + off, 1, n, writeDelta, batchRows);
+    if (writeDelta) for (let j: usize = 0; j < rowBytes; j += 4) store<f32>(zd + off + j, load<f32>(zd + off + j) * w);
+  }
+  return total;
 }
 
 // --- exported steps -----------------------------------------------------------
@@ -224,7 +260,7 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
 export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, deltasOnly: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
   forward(ctx, count);
-  const loss = outputLoss(ctx, count, batchRows, true);
+  const loss = outputLoss(ctx, count, batchRows, true, pointer(data, DATA_WEIGHTS) != 0);
   backwardLayers(ctx, count, deltasOnly != 0);
   if (deltasOnly != 0) {
     const firstRow = field(ctx, CTX_FIRST_ROW);

@@ -255,13 +255,21 @@ export class ModelEngine implements TrainableModel, ModelState {
       : undefined;
   }
 
-  /** Copies datasets (already checked) into the data region; the first gets a row order when `withOrder`. */
-  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[] {
+  /**
+   * Copies datasets (already checked) into the data region; the first gets a row order when
+   * `withOrder`, and per-row loss weights [count] when `weights` is given.
+   */
+  loadData(datasets: Dataset[], withOrder: boolean, weights?: Float32Array): LoadedData[] {
     const { plan } = this;
-    const loaded = placeDatasets(this.core, this.net, datasets, withOrder, plan.dataStart, [
-      plan.trainData,
-      plan.evalData,
-    ]);
+    const loaded = placeDatasets(
+      this.core,
+      this.net,
+      datasets,
+      withOrder,
+      plan.dataStart,
+      [plan.trainData, plan.evalData],
+      weights,
+    );
     this.fitDataEnd = loaded.end;
     return loaded.data;
   }

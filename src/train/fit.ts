@@ -28,6 +28,7 @@ import type {
   ParameterSnapshot,
   TrainableModel,
 } from './types.js';
+import { rowWeights } from './weights.js';
 import { makeYielder } from './yield.js';
 
 export type {
@@ -64,6 +65,8 @@ const FIT_KEYS = keysOf<FitOptions>({
   yieldEveryMs: true,
   metrics: true,
   verbose: true,
+  classWeight: true,
+  sampleWeight: true,
 });
 const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
   monitor: true,
@@ -110,6 +113,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
     [train, validation] = splitLastRows(given, options.validationSplit);
   }
+  const weights = rowWeights(train, given.count, model.classes, options.classWeight, options.sampleWeight);
   const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping
@@ -136,7 +140,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
 
   // --- load the data once ------------------------------------------------------
   model.ensureCapacity(Math.min(batchSize, train.count));
-  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true);
+  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true, weights);
   model.setTrackGradNorm(trackNorm);
   const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
   let best: ParameterSnapshot | undefined;

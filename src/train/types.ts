@@ -6,6 +6,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
 import type { MetricSpec, PerClassMetrics } from './metrics.js';
+import type { ClassWeight } from './weights.js';
 
 export type MetricName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 
@@ -100,6 +101,18 @@ export interface FitOptions {
   metrics?: MetricSpec[];
   /** 0: silent (default); 1 or 2: one line per epoch on the console (console.log). */
   verbose?: 0 | 1 | 2;
+  /**
+   * Loss weight per class, keyed by class value ({ 1: 5, 3: 0.5 }; unlisted classes weigh 1),
+   * or 'balanced' (n / (k · n_c) over the training rows, as scikit-learn). Needs labels.
+   */
+  classWeight?: ClassWeight;
+  /**
+   * Loss weight per row of the data given to fit (before validationSplit), ≥ 0. With
+   * classWeight, a row weighs sampleWeight[i] · classWeight[label_i]. The batch loss is the
+   * mean over its rows of w_i · loss_i (Keras' normalisation, not divided by Σ w_i);
+   * validation loss and metrics are unweighted.
+   */
+  sampleWeight?: Float32Array | ArrayLike<number>;
 }
 
 export type StopReason = 'completed' | 'earlyStopping' | 'callback' | 'minGradNorm' | 'nonFiniteLoss';
@@ -212,8 +225,10 @@ export interface TrainableModel {
   setLearningRate(learningRate: number): void;
   /** Grows the row buffers to hold `rows` rows. */
   ensureCapacity(rows: number): void;
-  /** Copies checked datasets into memory (the first with a row order when `withOrder`). */
-  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[];
+  /** Copies checked datasets into memory (the first with a row order when `withOrder`, and row weights when given). */
+  loadData(datasets: Dataset[], withOrder: boolean, weights?: Float32Array): LoadedData[];
+  /** The class values output units stand for, once fixed (classWeight is keyed by them). */
+  readonly classes?: readonly number[] | readonly string[];
   setTrackGradNorm(track: boolean): void;
   /** Shuffles the row order of loaded training data for a (global) epoch, seeded. */
   shuffle(data: LoadedData, epoch: number): void;
