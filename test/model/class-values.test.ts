@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createModel, loadModel, type Model } from '../../src/index.js';
+import { createModel, loadModel, type Model, modelFromDescription } from '../../src/index.js';
 import { blobs } from '../helpers/datasets.js';
 
 const data = blobs(120, 4, 3, 7);
@@ -82,6 +82,9 @@ describe('class values', () => {
     expect(model.classes).toEqual(['c', 'a', 'b']);
     const units = model.predictClassIndices(data.inputs);
     expect(Array.from(model.predictClasses(data.inputs))).toEqual(Array.from(units, (u) => ['c', 'a', 'b'][u]));
+    const copy = await modelFromDescription(model.describe(), { classes: ['c', 'a', 'b'] });
+    expect(copy.classes).toEqual(['c', 'a', 'b']);
+    expect(copy.predictClasses(data.inputs)).toEqual(model.predictClasses(data.inputs));
     await expect(classifier(3, { classes: [1, 2] })).rejects.toThrow(/spec.classes must list the model's 3 classes/);
     await expect(classifier(3, { classes: [1, 1, 2] })).rejects.toThrow(/lists 1 twice/);
   });
