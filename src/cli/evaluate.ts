@@ -23,7 +23,7 @@ import {
   readLabelledCsv,
   type BuiltinDataset,
 } from './inputs.js';
-import { classificationReport, metricsFlag, metricsText } from './fit-flags.js';
+import { classificationReport, labelsAsValues, metricsFlag, metricsText } from './fit-flags.js';
 import { classNamesOf } from './metadata.js';
 import { percent, regressionMetrics, shortNumber, thousands } from './metrics.js';
 import { standardizeTargets, unstandardizeOutputs } from './preprocess.js';
@@ -113,7 +113,10 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   let text: string;
   if (meta.task === 'classification') {
     const result = await withContext(source, () =>
-      model.evaluate(data, { batchSize: 1000, metrics: metrics ?? ['precision', 'recall', 'f1'] }),
+      model.evaluate(labelsAsValues(data, model.classes), {
+        batchSize: 1000,
+        metrics: metrics ?? ['precision', 'recall', 'f1'],
+      }),
     );
     const names = classNamesOf(model, meta);
     Object.assign(report, {

@@ -6,6 +6,9 @@
  *   --class-weight balanced    FitOptions.classWeight 'balanced'
  *   --class-weight v:w,...     a weight per class, named by its label text (v), unlisted classes 1
  */
+import type { Dataset } from '../data/dataset.js';
+import { type ClassList, isIndexClasses } from '../model/classes.js';
+import type { DatasetLike } from '../model/dataset-check.js';
 import type { EvaluateResult } from '../train/types.js';
 import { type MetricSpec, parseMetrics, validationKey } from '../train/metrics.js';
 import type { ClassWeight } from '../train/weights.js';
@@ -25,8 +28,8 @@ export function metricsFlag(flags: Flags): MetricSpec[] | undefined {
 }
 
 /**
- * --class-weight as FitOptions.classWeight for a model whose class i is `classNames[i]`
- * (the CLI trains on class indices): 'balanced', or { index: weight }.
+ * --class-weight for data whose class i is `classNames[i]`: 'balanced', or { index: weight }
+ * (classWeightByValue turns the indices into the model's class values).
  */
 export function classWeightFlag(flags: Flags, classNames: readonly string[] | undefined): ClassWeight | undefined {
   const text = stringFlag(flags, 'class-weight');
@@ -48,6 +51,17 @@ export function classWeightFlag(flags: Flags, classNames: readonly string[] | un
     weights[index] = weight;
   }
   return weights;
+}
+
+/** classWeightFlag's weights (keyed by class index) keyed by the model's class values, as fit takes them. */
+export function classWeightByValue(
+  weights: ClassWeight | undefined,
+  classes: ClassList | undefined,
+): ClassWeight | undefined {
+  if (weights === undefined || weights === 'balanced') return weights;
+  return Object.fromEntries(
+    Object.entries(weights).map(([index, weight]) => [String(classes?.[Number(index)] ?? index), weight]),
+  );
 }
 
 /** '  f1 0.9123  top5 0.9900', and the validation values (' val f1 ...') when present. */
@@ -96,4 +110,29 @@ export function classificationReport(result: EvaluateResult, classNames: readonl
       .join(' ')} ${pad(String(perClass.support.reduce((s, v) => s + v, 0)), 9)}`,
   );
   return lines.join('\n');
+}
+
+/**
+ * A classifier's class values from the CLI's class names: integers where every name is
+ * one ('0', '65535', '-1'), else the names (model.classes, saved in the model file).
+ */
+export function classValuesOf(classNames: readonly string[]): number[] | string[] {
+  const numbers = classNames.map(Number);
+  const integers = numbers.every((n, i) => Number.isInteger(n) && n === (n | 0) && String(n) === classNames[i]);
+  return integers ? numbers : [...classNames];
+}
+
+/**
+ * The CLI reads labels as class indices (class i is classNames[i]); the model takes class
+ * values. The dataset with its labels as `classes[index]` (the same dataset when the
+ * classes are 0..k-1 or it has no labels).
+ */
+export function labelsAsValues(dataset: Dataset, classes: ClassList | undefined): DatasetLike {
+  const { labels } = dataset;
+  if (!labels || !classes || isIndexClasses(classes)) return dataset;
+  const values =
+    typeof classes[0] === 'string'
+      ? Array.from(labels, (i) => classes[i] as string)
+      : Int32Array.from(labels, (i) => classes[i] as number);
+  return { inputs: dataset.inputs, inputScale: dataset.inputScale, labels: values };
 }

@@ -42,7 +42,14 @@ import {
   type BuiltinDataset,
 } from './inputs.js';
 import type { CliMetadata, Standardization, Task } from './metadata.js';
-import { classWeightFlag, metricsFlag, metricsText } from './fit-flags.js';
+import {
+  classValuesOf,
+  classWeightByValue,
+  classWeightFlag,
+  labelsAsValues,
+  metricsFlag,
+  metricsText,
+} from './fit-flags.js';
 import { duration, percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
 import {
   fitStandardization,
@@ -493,7 +500,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
       { units: output.units, activation: output.activation },
     ];
     model = await withContext('model', () =>
-      createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed, threads }),
+      createModel({
+        inputSize: train.inputSize,
+        layers: layerSpecs,
+        loss: output.loss,
+        optimizer,
+        seed,
+        threads,
+        classes: task === 'classification' ? classValuesOf(data.classNames!) : undefined,
+      }),
     );
   }
   const layers = model.layers;
@@ -532,7 +547,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     schedule,
     validationData: validation,
     metrics,
-    classWeight,
+    classWeight: classWeightByValue(classWeight, model.classes),
     earlyStopping:
       patience === undefined
         ? undefined
@@ -555,7 +570,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
       },
     },
   };
-  const history = await withContext('training', () => model.fit(train, fitOptions));
+  const history = await withContext('training', () =>
+    model.fit(labelsAsValues(train, model.classes), {
+      ...fitOptions,
+      validationData: validation && labelsAsValues(validation, model.classes),
+    }),
+  );
   progress.stop();
   if (history.stopReason === 'nonFiniteLoss') {
     throw new CliError(
@@ -566,14 +586,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   // --- held-out results -------------------------------------------------------------------
   const results: Record<string, unknown> = {};
   if (test) {
-    const result = model.evaluate(test, { batchSize: 1000 });
+    const result = model.evaluate(labelsAsValues(test, model.classes), { batchSize: 1000 });
     results.testAccuracy = result.accuracy;
     results.testLoss = result.loss;
     say(
       `test accuracy ${percent(result.accuracy)} (${thousands(test.count)} images), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
     );
   } else if (validation) {
-    const result = model.evaluate(validation, { batchSize: 1000 });
+    const result = model.evaluate(labelsAsValues(validation, model.classes), { batchSize: 1000 });
     results.validationLoss = result.loss;
     if (isClassifier) {
       results.validationAccuracy = result.accuracy;

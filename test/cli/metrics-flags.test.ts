@@ -3,7 +3,11 @@
  * classification report, run as a user runs them; integer labels that are not class
  * indices ({0, 65535}, 1..3) make one class per distinct value.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadModel } from '../../src/index.js';
 
 import { expectOneLineError, irisLike, runCli, runOk, scratchDir, toCsv } from './helpers.js';
 
@@ -79,6 +83,13 @@ describe('train --metrics, --class-weight', () => {
     );
     expect(out.classNames).toEqual(['0', '65535']);
     expect(out.layers.at(-1)).toBeLessThanOrEqual(2);
+    // The model file keeps the class values: a library user gets them from predictClasses.
+    const model = await loadModel(readFileSync(join(cwd, 'binary.sdnt')));
+    expect(model.classes).toEqual([0, 65535]);
+    const iris = await loadModel(readFileSync(join(cwd, 'iris.sdnt')));
+    expect(iris.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    for (const c of iris.predictClasses(new Float32Array(8)))
+      expect(['setosa', 'versicolor', 'virginica']).toContain(c);
   });
 });
 
