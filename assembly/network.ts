@@ -38,7 +38,7 @@ import { dropoutForward } from './dropout';
 import { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
 import { penalizeWeights } from './regularize';
 import {
-  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD,
+  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD, CTX_CAPACITY, CTX_ROW_WEIGHTS, DATA_COUNT, DATA_WEIGHTS, DATA_BYTES, INPUT_F32, TARGET_ROWS, OPT_BYTES,
   RELU,
 } from './abi';
 
@@ -104,6 +104,18 @@ export function gatherBatch(ctx: usize, data: usize, indices: usize, start: i32,
     }
   }
   gatherSink |= touched;
+  gatherRowWeights(ctx, data, indices, start, count);
+}
+
+/** The rows' loss weights into the context's CTX_ROW_WEIGHTS, when the dataset has weights. */
+function gatherRowWeights(ctx: usize, data: usize, indices: usize, start: i32, count: i32): void {
+  const weights = pointer(data, DATA_WEIGHTS);
+  const out = pointer(ctx, CTX_ROW_WEIGHTS);
+  if (!weights || !out) return;
+  for (let r = 0; r < count; r++) {
+    const row = indices ? load<i32>(indices + (<usize>r << 2)) : start + r;
+    store<f32>(out + (<usize>r << 2), load<f32>(weights + (<usize>row << 2)));
+  }
 }
 
 /** Rows gatherBatch touches ahead of the one it copies. */
@@ -339,8 +351,13 @@ export function penaltyLoss(ctx: usize): f64 {
   return penalties(ctx, false);
 }
 
-/** Loss (and, if writeDelta, the output δ) for the rows in the context; records stats. */
-export function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f64 {
+/**
+ * Loss (and, if writeDelta, the output δ) for the rows in the context; records stats.
+ * `weighted`: row r's loss and δ are scaled by its weight w_r (CTX_ROW_WEIGHTS), so the
+ * batch loss is 1/batchRows Σ w_r · loss_r (Keras' sample weights: a mean over the rows,
+ * not divided by Σ w); each row is scaled on its own, whatever thread holds it.
+ */
+export function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool, weighted: bool = false): f64 {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const output = layerRecord(ctx, numLayers - 1);
   const outSize = field(output, LAYER_OUT);
@@ -348,13 +365,36 @@ export function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bo
   const t = pointer(ctx, CTX_T);
   // Count before the loss overwrites z with δ: accuracy reads only a and t.
   const correct = countCorrect(field(ctx, CTX_ACCURACY), a, t, rows, outSize);
-  const loss = lossAndDeltaWithParameters(
-    field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
-    load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), pointer(output, LAYER_Z),
-  );
+  const loss = weighted
+    ? weightedLoss(ctx, output, a, t, rows, outSize, writeDelta, batchRows)
+    : lossAndDeltaWithParameters(
+      field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
+      load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), pointer(output, LAYER_Z),
+    );
   store<f64>(ctx + <usize>CTX_STAT_LOSS, loss);
   store<i32>(ctx + <usize>CTX_STAT_CORRECT, correct);
   return loss;
+}
+
+/** outputLoss's weighted case: the loss and δ of each row alone, scaled by its weight. */
+function weightedLoss(ctx: usize, output: usize, a: usize, t: usize, rows: i32, n: i32, writeDelta: bool, batchRows: i32): f64 {
+  const weights = pointer(ctx, CTX_ROW_WEIGHTS);
+  const zd = pointer(output, LAYER_D);
+  const z = pointer(output, LAYER_Z);
+  const kind = field(ctx, CTX_LOSS);
+  const activation = field(output, LAYER_ACTIVATION);
+  const rowBytes = <usize>n << 2;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    const w = load<f32>(weights + (<usize>r << 2));
+    total += <f64>w * lossAndDeltaWithParameters(
+      kind, activation, zd + off, a + off, t + off, 1, n, writeDelta, batchRows,
+      load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), z == 0 ? 0 : z + off,
+    );
+    if (writeDelta) for (let j: usize = 0; j < rowBytes; j += 4) store<f32>(zd + off + j, load<f32>(zd + off + j) * w);
+  }
+  return total;
 }
 
 // --- exported steps -----------------------------------------------------------
@@ -370,7 +410,7 @@ export function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bo
 export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, deltasOnly: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
   forwardLayers(ctx, count, true);
-  let loss = outputLoss(ctx, count, batchRows, true);
+  let loss = outputLoss(ctx, count, batchRows, true, pointer(data, DATA_WEIGHTS) != 0);
   backwardLayers(ctx, count, deltasOnly != 0);
   if (deltasOnly == 0) {
     // The weight penalties (threaded: splitUpdate adds their gradients, the host their loss).

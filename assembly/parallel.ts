@@ -42,7 +42,7 @@ import {
 import { penalizeWeights } from './regularize';
 import {
   WORK_NEXT_ROW, WORK_NEXT_ITEM, WORK_NEXT_BATCH_ROW, CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_X, CTX_T,
-  CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
+  CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, CTX_ROW_WEIGHTS, DATA_WEIGHTS, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
   LAYER_GB, LAYER_Z, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_GRAD_GAMMA, OPT_GRADS, WORK_BARRIER,
 } from './abi';
 
@@ -119,7 +119,7 @@ function batchNormDeltas(ownCtx: usize, data: usize, indices: usize, batchRows: 
   let loss: f64 = 0;
   let correct = 0;
   if (count > 0) {
-    loss = outputLoss(ownCtx, count, batchRows, true);
+    loss = outputLoss(ownCtx, count, batchRows, true, pointer(data, DATA_WEIGHTS) != 0);
     correct = field(ownCtx, CTX_STAT_CORRECT);
   }
   for (let l = numLayers - 1; l >= 0; l--) {
@@ -177,6 +177,8 @@ function moveRows(ctx: usize, row: i32): void {
   if (shift == 0) return;
   store<i32>(ctx + <usize>CTX_X, field(ctx, CTX_X) + shift * (field(ctx, CTX_INPUT_SIZE) << 2));
   store<i32>(ctx + <usize>CTX_T, field(ctx, CTX_T) + shift * (field(ctx, CTX_OUTPUT_SIZE) << 2));
+  // The rows' loss weights (sample and class weights) move with the rows too.
+  if (field(ctx, CTX_ROW_WEIGHTS)) store<i32>(ctx + <usize>CTX_ROW_WEIGHTS, field(ctx, CTX_ROW_WEIGHTS) + (shift << 2));
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   for (let l = 0; l < numLayers; l++) {
     const layer = layerRecord(ctx, l);

@@ -11,7 +11,10 @@ export {
   type CoreInfo,
 } from './runtime/load.js';
 export { createModel, modelFromDescription } from './model/factories.js';
-export { Model, type TrainingState, type EvaluateResult, type Threading } from './model/model.js';
+export { Model, type TrainingState, type EvaluateResult, type Threading, type EvaluateOptions } from './model/model.js';
+export type { ClassList, ClassValues } from './model/classes.js';
+export type { MetricSpec, PerClassMetrics } from './train/metrics.js';
+export type { ClassWeight } from './train/weights.js';
 export type {
   ModelSpec,
   LayerSpec,

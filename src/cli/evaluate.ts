@@ -23,6 +23,8 @@ import {
   readLabelledCsv,
   type BuiltinDataset,
 } from './inputs.js';
+import { classificationReport, labelsAsValues, metricsFlag, metricsText } from './fit-flags.js';
+import { classNamesOf } from './metadata.js';
 import { percent, regressionMetrics, shortNumber, thousands } from './metrics.js';
 import { standardizeTargets, unstandardizeOutputs } from './preprocess.js';
 import { asModelInput, openModel, type SavedModel } from './saved-model.js';
@@ -39,7 +41,11 @@ data (one of):
     --labels FILE      IDX labels (u8) for those images
 
   --limit N            evaluate only the first N samples
-  --json               print one JSON object instead of text`;
+  --metrics A,B,...    classification: accuracy, precision, recall, f1, top<k>   [precision,recall,f1]
+  --json               print one JSON object instead of text
+
+Classifiers also print the confusion matrix (rows: true class, columns: predicted) and
+precision, recall, f1 and support per class (a 0/0 counts as 0).`;
 
 const FLAGS = {
   csv: { type: 'string' },
@@ -50,6 +56,7 @@ const FLAGS = {
   images: { type: 'string' },
   labels: { type: 'string' },
   limit: { type: 'string' },
+  metrics: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -101,12 +108,26 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   const raw = firstRows(read.dataset, limit);
   let data = asModelInput(saved, raw, source);
 
+  const metrics = metricsFlag(flags);
   const report: Record<string, unknown> = { model: modelPath, data: source, task: meta.task, samples: data.count };
   let text: string;
   if (meta.task === 'classification') {
-    const result = await withContext(source, () => model.evaluate(data, { batchSize: 1000 }));
-    Object.assign(report, { loss: result.loss, accuracy: result.accuracy });
-    text = `accuracy ${percent(result.accuracy)}, loss ${result.loss.toFixed(4)}`;
+    const result = await withContext(source, () =>
+      model.evaluate(labelsAsValues(data, model.classes), {
+        batchSize: 1000,
+        metrics: metrics ?? ['precision', 'recall', 'f1'],
+      }),
+    );
+    const names = classNamesOf(model, meta);
+    Object.assign(report, {
+      loss: result.loss,
+      accuracy: result.accuracy,
+      ...Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number')),
+      classNames: names,
+      confusionMatrix: result.confusionMatrix,
+      perClass: result.perClass,
+    });
+    text = `accuracy ${percent(result.accuracy)}, loss ${result.loss.toFixed(4)}${metricsText(result as unknown as Record<string, unknown>, metrics)}\n${classificationReport(result, names)}`;
   } else {
     if (meta.targetStandardize) data = standardizeTargets(data, meta.targetStandardize);
     const result = await withContext(source, () => model.evaluate(data, { batchSize: 1000 }));

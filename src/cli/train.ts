@@ -43,6 +43,14 @@ import {
   type BuiltinDataset,
 } from './inputs.js';
 import type { CliMetadata, Standardization, Task } from './metadata.js';
+import {
+  classValuesOf,
+  classWeightByValue,
+  classWeightFlag,
+  labelsAsValues,
+  metricsFlag,
+  metricsText,
+} from './fit-flags.js';
 import { duration, percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
 import {
   fitStandardization,
@@ -114,6 +122,11 @@ training:
                            (training loss without validation data); keeps the best weights
   --min-delta X            smallest loss decrease that counts as an improvement   [0]
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
+  --metrics A,B,...        metrics printed every epoch, on training and validation data:
+                           accuracy, precision, recall, f1 (macro), top<k> (e.g. top5);
+                           regression: mae, rmse, r2 (in the model's output units)
+  --class-weight W         balanced (n / (k * n_class)), or CLASS:WEIGHT,... by label text
+                           (unlisted classes weigh 1)
   --threads N|auto         train data-parallel on N threads; auto: every core, up to 4, for
                            batches with enough work to gain (batch × Σ in·out ≥ 2M multiply-adds),
                            else 1 (the same weights as 1 thread, bit for bit; 1 where threads
@@ -165,6 +178,8 @@ const FLAGS = {
   'early-stopping': { type: 'string' },
   'min-delta': { type: 'string' },
   seed: { type: 'string' },
+  metrics: { type: 'string' },
+  'class-weight': { type: 'string' },
   threads: { type: 'string' },
   relaxed: { type: 'boolean' },
   baseline: { type: 'boolean' },
@@ -467,9 +482,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!quiet) (json ? console.error : console.log)(line);
   };
 
+  const metrics = metricsFlag(flags);
   const data = isCsv ? await prepareCsv(flags, seed, limit, saved?.meta) : await prepareBuiltin(flags, seed, limit);
   const { train, validation, test, task } = data;
   const classCount = data.classNames?.length ?? 0;
+  const classWeight = classWeightFlag(flags, task === 'classification' ? data.classNames : undefined);
   let model: Model;
   if (saved) {
     model = saved.model;
@@ -490,7 +507,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
       { units: output.units, activation: output.activation },
     ];
     model = await withContext('model', () =>
-      createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed, threads }),
+      createModel({
+        inputSize: train.inputSize,
+        layers: layerSpecs,
+        loss: output.loss,
+        optimizer,
+        seed,
+        threads,
+        classes: task === 'classification' ? classValuesOf(data.classNames!) : undefined,
+      }),
     );
   }
   const layers = model.layers;
@@ -528,6 +553,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     batchSize,
     schedule,
     validationData: validation,
+    metrics,
+    classWeight: classWeightByValue(classWeight, model.classes),
     earlyStopping:
       patience === undefined
         ? undefined
@@ -543,32 +570,37 @@ export async function trainCommand(argv: string[]): Promise<void> {
             ? ''
             : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
         say(
-          `epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`,
+          `epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}${metricsText(log as unknown as Record<string, unknown>, metrics)}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`,
         );
         if (log.epoch - firstEpoch < epochs)
           progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches, isClassifier);
       },
     },
   };
-  const history = await withContext('training', () => model.fit(train, fitOptions));
+  const history = await withContext('training', () =>
+    model.fit(labelsAsValues(train, model.classes), {
+      ...fitOptions,
+      validationData: validation && labelsAsValues(validation, model.classes),
+    }),
+  );
   progress.stop();
   if (history.stopReason === 'nonFiniteLoss') {
     throw new CliError(
-      `training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length}; try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`,
+      `training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length} (the model went back to its state after epoch ${history.rolledBackTo?.epoch ?? 0}); try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`,
     );
   }
 
   // --- held-out results -------------------------------------------------------------------
   const results: Record<string, unknown> = {};
   if (test) {
-    const result = model.evaluate(test, { batchSize: 1000 });
+    const result = model.evaluate(labelsAsValues(test, model.classes), { batchSize: 1000 });
     results.testAccuracy = result.accuracy;
     results.testLoss = result.loss;
     say(
       `test accuracy ${percent(result.accuracy)} (${thousands(test.count)} images), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
     );
   } else if (validation) {
-    const result = model.evaluate(validation, { batchSize: 1000 });
+    const result = model.evaluate(labelsAsValues(validation, model.classes), { batchSize: 1000 });
     results.validationLoss = result.loss;
     if (isClassifier) {
       results.validationAccuracy = result.accuracy;

@@ -6,11 +6,13 @@
  *   - every activation is one of ACTIVATIONS,
  *   - layer l's weights hold exactly in_l * units_l floats (in_0 = inputSize,
  *     in_l = units_{l-1}) and its bias exactly units_l floats, as Float32Arrays,
+ *   - every weight and bias is finite (a diverged model is not exported or imported),
  *   - there is at least one layer;
  * otherwise it throws an Error naming the layer and what is wrong.
  */
 
 import { ACTIVATIONS, type Activation, type ModelDescription } from '../model/description.js';
+import { assertFinite } from '../model/finite.js';
 
 export function assertValidDescription(desc: ModelDescription, context: string): void {
   if (!isPositiveInteger(desc.inputSize)) {
@@ -39,6 +41,8 @@ export function assertValidDescription(desc: ModelDescription, context: string):
         `${where}: bias must be a Float32Array of ${layer.units} values, got ${describeArray(layer.bias)}`,
       );
     }
+    assertFinite(layer.weights, `layer ${index} weights`, context);
+    assertFinite(layer.bias, `layer ${index} biases`, context);
     inputs = layer.units;
   });
 }

@@ -79,6 +79,7 @@ export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRo
   i32[c + (layout.CTX_X >> 2)] = plan.inputs + firstRow * net.inputSize * 4;
   i32[c + (layout.CTX_T >> 2)] = plan.targets + firstRow * net.outputSize * 4;
   i32[c + (layout.CTX_FIRST_ROW >> 2)] = firstRow;
+  i32[c + (layout.CTX_ROW_WEIGHTS >> 2)] = plan.rowWeights + firstRow * 4;
   net.shapes.forEach((s, l) => {
     const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >>> 2;
     const slots = plan.layers[l];
@@ -133,7 +134,8 @@ export function writeOptimizer(core: Core, plan: MemoryPlan, opt: NormalizedOpti
 /**
  * Copies datasets (already checked) into memory from byte `start` on, each with its
  * descriptor (`descriptors[i]`); the first gets a row-order buffer [count] when
- * `withOrder`. Returns the loaded data and the first free byte after it.
+ * `withOrder`, and per-row loss weights [count] when `firstWeights` is given. Returns the
+ * loaded data and the first free byte after it.
  */
 export function placeDatasets(
   core: Core,
@@ -142,6 +144,7 @@ export function placeDatasets(
   withOrder: boolean,
   start: number,
   descriptors: number[],
+  firstWeights?: Float32Array,
 ): { data: LoadedData[]; end: number } {
   const { layout } = core;
   const out = net.outputSize;
@@ -157,11 +160,12 @@ export function placeDatasets(
     const targetBytes = data.labels ? data.count * 4 : data.targets ? data.count * out * 4 : 0;
     const targets = targetBytes ? take(targetBytes) : 0;
     const order = withOrder && i === 0 ? take(data.count * 4) : 0;
-    return { data, inputs, targets, order, binaryLabels };
+    const weights = firstWeights && i === 0 ? take(data.count * 4) : 0;
+    return { data, inputs, targets, order, binaryLabels, weights };
   });
   core.ensureBytes(cursor);
   const { u8, i32, f32 } = core.view();
-  const data = placed.map(({ data, inputs, targets, order, binaryLabels }, i) => {
+  const data = placed.map(({ data, inputs, targets, order, binaryLabels, weights }, i) => {
     const descriptor = descriptors[i];
     u8.set(new Uint8Array(data.inputs.buffer, data.inputs.byteOffset, data.inputs.byteLength), inputs);
     let targetKind = layout.TARGET_LABELS;
@@ -183,6 +187,8 @@ export function placeDatasets(
     i32[d + (layout.DATA_TARGETS >> 2)] = targets;
     i32[d + (layout.DATA_TARGET_KIND >> 2)] = targetKind;
     i32[d + (layout.DATA_COUNT >> 2)] = data.count;
+    if (weights) f32.set(firstWeights!, weights >> 2);
+    i32[d + (layout.DATA_WEIGHTS >> 2)] = weights;
     const accuracyKind = accuracyKindOf(layout, net, data);
     const accuracyUnits =
       accuracyKind === layout.ACCURACY_NONE ? 0 : accuracyKind === layout.ACCURACY_THRESHOLD ? out : 1;

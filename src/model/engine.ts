@@ -16,12 +16,14 @@ import type { Core } from '../runtime/core.js';
 import { controlBytes, HelperThreadError, type RowsKind, type ThreadPool } from '../runtime/threads.js';
 import type {
   BatchResult,
+  RowsVisitor,
   EvaluateResult,
   LoadedData,
   ParameterSnapshot,
   TrainableModel,
   TrainingState,
 } from '../train/types.js';
+import type { ClassList } from './classes.js';
 import { nonFiniteInputError } from './dataset-check.js';
 import {
   type NetworkShape,
@@ -71,6 +73,8 @@ export class ModelEngine implements TrainableModel, ModelState {
   readonly threading: Threading;
   /** User metadata saved with the model (JSON-serialisable). */
   metadata: Record<string, unknown> = {};
+  /** The class values output units stand for, once fixed (spec.classes, the first fit, or the file). */
+  classes: ClassList | undefined;
   /** End of the data a running fit holds in the data region (0 when no fit runs). */
   private fitDataEnd = 0;
   /** Helper threads, in the threaded mode. */
@@ -108,6 +112,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
     core.ensureBytes(this.plan.dataStart);
     this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
+    this.classes = spec.classes;
     this.writeContexts();
     writeOptimizer(core, this.plan, spec.optimizer, this.training);
     this.resetMoments();
@@ -350,13 +355,21 @@ export class ModelEngine implements TrainableModel, ModelState {
       : undefined;
   }
 
-  /** Copies datasets (already checked) into the data region; the first gets a row order when `withOrder`. */
-  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[] {
+  /**
+   * Copies datasets (already checked) into the data region; the first gets a row order when
+   * `withOrder`, and per-row loss weights [count] when `weights` is given.
+   */
+  loadData(datasets: Dataset[], withOrder: boolean, weights?: Float32Array): LoadedData[] {
     const { plan } = this;
-    const loaded = placeDatasets(this.core, this.net, datasets, withOrder, plan.dataStart, [
-      plan.trainData,
-      plan.evalData,
-    ]);
+    const loaded = placeDatasets(
+      this.core,
+      this.net,
+      datasets,
+      withOrder,
+      plan.dataStart,
+      [plan.trainData, plan.evalData],
+      weights,
+    );
     this.fitDataEnd = loaded.end;
     return loaded.data;
   }
@@ -403,6 +416,11 @@ export class ModelEngine implements TrainableModel, ModelState {
     if (!withMoments) return { params: copy(plan.params) };
     const moments = { params: copy(plan.params), moment1: copy(plan.moment1), moment2: copy(plan.moment2) };
     return plan.moment3 ? { ...moments, moment3: copy(plan.moment3) } : moments;
+  }
+
+  /** The flat parameter buffer as a view into memory (invalid after the memory grows). */
+  parameters(): Float32Array {
+    return this.core.f32(this.plan.params, this.plan.paramLength);
   }
 
   /** Restores buffers from snapshot(). */
@@ -497,14 +515,29 @@ export class ModelEngine implements TrainableModel, ModelState {
     return out;
   }
 
-  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call. */
-  evaluate(dataset: Dataset, batchSize: number | undefined): EvaluateResult {
+  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call (`visit`: see evaluateLoaded). */
+  evaluate(dataset: Dataset, batchSize: number | undefined, visit?: RowsVisitor): EvaluateResult {
     this.ensureCapacity(this.inferenceRows(dataset.count, batchSize));
-    return this.evaluateLoaded(this.loadQuery(dataset, 'data'));
+    return this.evaluateLoaded(this.loadQuery(dataset, 'data'), visit);
   }
 
-  /** Mean loss and accuracy over loaded data. */
-  evaluateLoaded(data: LoadedData): EvaluateResult {
+  /**
+   * Views of the last step's rows in the main buffers: the output layer's A [rows, outputs]
+   * and the gathered targets T [rows, outputs] (one-hot for labels). Valid until the next call.
+   */
+  batchRows(rows: number): { outputs: Float32Array; targets: Float32Array } {
+    const n = rows * this.outputSize;
+    return {
+      outputs: this.core.f32(this.plan.layers[this.shapes.length - 1].outputs, n),
+      targets: this.core.f32(this.plan.targets, n),
+    };
+  }
+
+  /**
+   * Mean loss and accuracy over loaded data; `visit`, when given, sees each slice's output
+   * and target rows (RowsVisitor) as the slices are evaluated.
+   */
+  evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult {
     writeContextsField(this.core, this.plan, this.core.layout.CTX_ACCURACY, data.accuracyKind);
     let lossSum = 0;
     let correct = 0;
@@ -513,6 +546,10 @@ export class ModelEngine implements TrainableModel, ModelState {
       const slice = this.inferRows('evaluate', rows, data, start);
       lossSum += slice.lossSum;
       correct += slice.correct;
+      if (visit) {
+        const { outputs, targets } = this.batchRows(rows);
+        visit(outputs, targets, rows);
+      }
     }
     // The weight penalties are part of the loss, as Keras reports it.
     const penalty = this.hasPenalties ? this.core.fn.penaltyLoss(this.plan.context) : 0;

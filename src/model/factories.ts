@@ -61,9 +61,9 @@ export function createEmptyEngine(spec: NormalizedSpec): Promise<ModelEngine> {
  */
 export async function modelFromDescription(
   description: ModelDescription,
-  options: Pick<ModelSpec, 'loss' | 'optimizer' | 'seed'> = {},
+  options: Pick<ModelSpec, 'loss' | 'optimizer' | 'seed' | 'classes'> = {},
 ): Promise<Model> {
-  checkOptionKeys(options, ['loss', 'optimizer', 'seed'], 'modelFromDescription');
+  checkOptionKeys(options, ['loss', 'optimizer', 'seed', 'classes'], 'modelFromDescription');
   const spec = normalizeSpec({
     inputSize: description.inputSize,
     layers: description.layers.map(({ units, activation, alpha, dropout, l1, l2, batchNorm }) => ({

@@ -10,6 +10,15 @@ import { encodeModel, type SaveOptions } from '../io/format.js';
 import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
+import { MetricAccumulator, type MetricSpec, parseMetrics } from '../train/metrics.js';
+import {
+  type ClassList,
+  type ClassValues,
+  classValues,
+  indexClasses,
+  resolveClasses,
+  withLabelIndices,
+} from './classes.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
 import type { ModelDescription } from './description.js';
 import type { LayerShape } from './plan.js';
@@ -27,6 +36,15 @@ export type { EvaluateResult, TrainingState } from '../train/types.js';
 
 /** The options of predict(), predictClasses() and evaluate(). */
 const INFERENCE_KEYS = ['batchSize'];
+const EVALUATE_KEYS = ['batchSize', 'metrics'];
+
+/** The options of evaluate(). */
+export interface EvaluateOptions {
+  /** Rows per call into the core. */
+  batchSize?: number;
+  /** Metrics to compute (train/metrics.ts); classification adds the confusion matrix and per-class values. */
+  metrics?: MetricSpec[];
+}
 
 /** Wraps an engine in the public class (the factories and loadModel use it). */
 let wrap: (engine: ModelEngine) => Model;
@@ -126,6 +144,15 @@ export class Model {
   get threading(): Threading {
     return this.#engine.threading;
   }
+  /**
+   * The class values output unit i stands for (classes[i]): given in the spec, else fixed
+   * by the first fit with labels (their sorted distinct values), else undefined.
+   */
+  get classes(): ClassList | undefined {
+    const classes = this.#engine.classes;
+    return classes ? (Object.freeze([...classes]) as ClassList) : undefined;
+  }
+
   /**
    * User metadata saved with the model: any JSON-serialisable object (class names,
    * preprocessing, provenance). Default `{}`; {@link loadModel} restores it.
@@ -250,8 +277,22 @@ export class Model {
     const engine = this.#engine;
     if (engine.isTraining)
       throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    // Labels are values: fix the classes (first fit) and map labels to output units.
+    const before = engine.classes;
+    const classes = resolveClasses(before, data, engine.outputSize, 'training data');
+    const mapped = withLabelIndices(data, classes, 'training data');
+    const mappedOptions =
+      options.validationData === undefined
+        ? options
+        : { ...options, validationData: withLabelIndices(options.validationData, classes, 'validationData') };
+    const steps = engine.training.steps;
+    engine.classes = classes;
     try {
-      return await fit(engine, data, options);
+      return await fit(engine, mapped, mappedOptions);
+    } catch (error) {
+      // Rejected before training: the model is as it was, classes included.
+      if (engine.training.steps === steps) engine.classes = before;
+      throw error;
     } finally {
       engine.releaseData();
     }
@@ -304,15 +345,29 @@ export class Model {
   }
 
   /**
-   * Predicted classes: the argmax of each output row, or for a single output, 1 when it is
-   * ≥ 0.5 and 0 otherwise.
+   * Predicted class values (see {@link Model.classes}): an Int32Array for integer classes
+   * (unit indices before the classes are fixed), strings for string classes. The class of a
+   * row is its largest output's (the first on ties), or for one sigmoid output
+   * classes[p >= 0.5 ? 1 : 0].
    *
    * @param inputs - As for {@link Model.predict}.
    * @param options - As for {@link Model.predict}.
-   * @returns One class index per row.
+   * @returns One class value per row.
    * @throws Error as {@link Model.predict} does.
    */
-  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
+  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): ClassValues {
+    return classValues(this.predictClassIndices(inputs, options), this.#engine.classes);
+  }
+
+  /**
+   * Predicted output-unit indices: the argmax of each output row, or for a single output,
+   * 1 when it is ≥ 0.5 and 0 otherwise.
+   *
+   * @param inputs - As for {@link Model.predict}.
+   * @param options - As for {@link Model.predict}.
+   * @returns One output-unit index per row.
+   */
+  predictClassIndices(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
     const outputs = this.predict(inputs, options);
     const n = this.outputSize;
     const classes = new Int32Array(outputs.length / n);
@@ -329,18 +384,40 @@ export class Model {
   }
 
   /**
-   * Mean loss, and accuracy where defined, over a dataset, without training.
+   * Mean loss (and accuracy where defined) over a dataset, without training. With
+   * `metrics` it adds their values and, for classification, the confusion matrix and
+   * per-class precision, recall and f1, in class order.
    *
    * @param data - Inputs with labels or targets, as for {@link Model.fit}.
-   * @param options - `batchSize`, as for {@link Model.predict}.
-   * @returns The loss and, for labels or a sigmoid / binary cross-entropy model, the accuracy.
-   * @throws Error on bad data (shape, label out of range) or an unknown option key.
+   * @param options - `batchSize` as for {@link Model.predict}; `metrics` to compute.
+   * @returns The loss, the accuracy where defined, and the requested metrics.
+   * @throws Error on bad data (shape, unknown label) or an unknown option key.
    */
-  evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
-    checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
-    const dataset = asDataset(data, this.inputSize, this.outputSize);
+  evaluate(data: DatasetLike, options: EvaluateOptions = {}): EvaluateResult {
+    checkOptionKeys(options, EVALUATE_KEYS, 'evaluate');
+    const engine = this.#engine;
+    const metrics = parseMetrics(options.metrics);
+    const classes = resolveClasses(engine.classes, data, this.outputSize, 'data');
+    const dataset = asDataset(withLabelIndices(data, classes, 'data'), this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
-    return this.#engine.evaluate(dataset, options.batchSize);
+    if (options.metrics === undefined) return engine.evaluate(dataset, options.batchSize);
+    // Scored as classes like the core's accuracy: labels, or a softmax / single sigmoid output.
+    const classification =
+      dataset.labels !== undefined ||
+      this.loss === 'crossEntropy' ||
+      (this.loss === 'binaryCrossEntropy' && this.outputSize === 1);
+    const accumulator = new MetricAccumulator(metrics, this.outputSize, classification, 'the data');
+    const result = engine.evaluate(dataset, options.batchSize, (outputs, targets, rows) =>
+      accumulator.add(outputs, targets, rows),
+    );
+    Object.assign(result, accumulator.values());
+    const counts = accumulator.classification;
+    if (counts) {
+      result.confusionMatrix = counts.confusion.map((row) => [...row]);
+      result.perClass = counts.perClass();
+      result.classes = classes ? ([...classes] as number[] | string[]) : indexClasses(counts.classes);
+    }
+    return result;
   }
 
   /**

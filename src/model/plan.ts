@@ -100,6 +100,8 @@ export interface MemoryPlan {
   scratch: number;
   /** Per helper thread (threaded mode): its own context, row buffers and gradients. */
   helpers: HelperSlots[];
+  /** Per-row loss weights of the batch [capacity] f32 (sample and class weights; CTX_ROW_WEIGHTS). */
+  rowWeights: number;
   /** The threads' control block (threads.ts), 0 without helpers. */
   control: number;
   /** First byte of the data region. */
@@ -228,6 +230,7 @@ export function planMemory(
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     scratch: take(scratchBytes),
   }));
+  const rowWeights = take(capacity * 4);
   return {
     context,
     optimizer,
@@ -248,6 +251,7 @@ export function planMemory(
     scratch,
     helpers,
     control,
+    rowWeights,
     dataStart: alignUp(cursor, 64),
   };
 }

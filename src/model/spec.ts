@@ -4,6 +4,7 @@
  * is touched, with an Error that names the problem.
  */
 import { checkOptionKeys, keysOf } from '../options.js';
+import { checkClasses } from './classes.js';
 import { ACTIVATIONS, type Activation } from './description.js';
 import { INITIALIZERS, type Initializer } from './initialize.js';
 
@@ -170,6 +171,13 @@ export interface ModelSpec {
    * or a helper thread stops, the model runs on one thread and says why there. Default 1.
    */
   threads?: number | 'auto';
+  /**
+   * A classifier's class values, one per output unit (two for one sigmoid output):
+   * integers or strings. Labels given to fit and evaluate are these values, and
+   * predictClasses returns them. Default: fixed by the first fit, as the sorted
+   * distinct label values (see model/classes.ts).
+   */
+  classes?: readonly number[] | readonly string[];
 }
 
 /** An {@link OptimizerConfig} with every field filled in (defaults applied), as {@link Model.optimizer} returns it. */
@@ -183,6 +191,7 @@ const SPEC_KEYS = keysOf<ModelSpec>({
   optimizer: true,
   seed: true,
   threads: true,
+  classes: true,
 });
 const LAYER_KEYS = keysOf<LayerSpec>({
   units: true,
@@ -240,6 +249,8 @@ export interface NormalizedSpec {
   optimizer: NormalizedOptimizer;
   seed: number;
   threads: number;
+  /** The class values, when fixed (spec.classes, or a model file's). */
+  classes?: number[] | string[];
 }
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
@@ -404,7 +415,7 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
   const huberDelta = checkNumber(spec.huberDelta ?? 1, 'huberDelta', (n) => n > 0, 'a positive number');
-  return {
+  const normalized: NormalizedSpec = {
     inputSize: spec.inputSize,
     layers,
     loss,
@@ -413,4 +424,6 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
     seed,
     threads,
   };
+  if (spec.classes !== undefined) normalized.classes = checkClasses(spec.classes, output.units, 'spec.classes');
+  return normalized;
 }

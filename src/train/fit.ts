@@ -8,6 +8,14 @@ import type { Dataset } from '../data/dataset.js';
 import { asDataset, checkDataset, type DatasetLike } from '../model/dataset-check.js';
 import { sliceRows } from '../data/rows.js';
 import { checkOptionKeys, keysOf } from '../options.js';
+import {
+  captureTraining,
+  DivergenceGuard,
+  parametersFinite,
+  restoreTraining,
+  type TrainingSnapshot,
+} from './rollback.js';
+import { type Metric, MetricAccumulator, parseMetrics, validationKey } from './metrics.js';
 import { ImprovementTracker, makeScheduler } from './schedules.js';
 import type {
   BatchLog,
@@ -20,6 +28,7 @@ import type {
   ParameterSnapshot,
   TrainableModel,
 } from './types.js';
+import { rowWeights } from './weights.js';
 import { makeYielder } from './yield.js';
 
 export type {
@@ -54,6 +63,10 @@ const FIT_KEYS = keysOf<FitOptions>({
   minGradNorm: true,
   trackGradNorm: true,
   yieldEveryMs: true,
+  metrics: true,
+  verbose: true,
+  classWeight: true,
+  sampleWeight: true,
 });
 const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
   monitor: true,
@@ -100,6 +113,7 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
     [train, validation] = splitLastRows(given, options.validationSplit);
   }
+  const weights = rowWeights(train, given.count, model.classes, options.classWeight, options.sampleWeight);
   const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping
@@ -119,24 +133,45 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const yieldEveryMs = options.yieldEveryMs ?? 16;
   const callbacks = options.callbacks ?? {};
   const trackNorm = minGradNorm !== undefined || Boolean(options.trackGradNorm);
+  const metrics = parseMetrics(options.metrics);
+  const verbose = options.verbose ?? 0;
+  if (!(verbose === 0 || verbose === 1 || verbose === 2))
+    throw new Error(`simdnet: verbose must be 0, 1 or 2, got ${String(verbose)}`);
 
   // --- load the data once ------------------------------------------------------
   model.ensureCapacity(Math.min(batchSize, train.count));
-  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true);
+  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true, weights);
   model.setTrackGradNorm(trackNorm);
   const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
   let best: ParameterSnapshot | undefined;
+  /** The best epoch's whole training state, for a rollback with restoreBestWeights. */
+  let bestTraining: TrainingSnapshot | undefined;
+  const guard = new DivergenceGuard();
+  /** Puts back the last finite state after a non-finite loss at `batch` (-1: weights at an epoch's end). */
+  const rollBack = (batch: number) => {
+    const target = early?.restoreBestWeights && bestTraining ? bestTraining : guard.target(batch);
+    restoreTraining(model, target);
+    history.stopReason = 'nonFiniteLoss';
+    history.rolledBackTo = { epoch: target.epochs, batch: 0 };
+  };
   const yieldToEventLoop = makeYielder();
   const history: History = { epochs: [], stopReason: 'completed' };
   const hasAccuracy = loadedTrain.accuracyUnits > 0;
   const accuracyDenominator = loadedTrain.accuracyUnits;
   const batches = Math.ceil(train.count / batchSize);
+  // Rows are scored as classes when the core scores one unit per row (labels, softmax, one sigmoid).
+  const accumulator = (units: number, what: string) =>
+    metrics.length ? new MetricAccumulator(metrics, model.outputSize, units === 1, what) : undefined;
+  // A metric that does not apply is an error before any training.
+  accumulator(loadedTrain.accuracyUnits, 'the training data');
+  if (loadedValidation) accumulator(loadedValidation.accuracyUnits, 'the validation data');
 
   for (let e = 0; e < epochs; e++) {
     const epochIndex = model.training.epochs; // global, 0-based
     const learningRate = scheduler.before(epochIndex, model.training.learningRate);
     if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
     if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
+    guard.epochStart(model);
 
     const started = now();
     let lastYield = started;
@@ -145,16 +180,24 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     let normSum = 0;
     let stopRequested = false;
     let batchesRun = 0;
+    /** The batch whose loss was non-finite, or -1. */
+    let diverged = -1;
+    let rolledBack = false;
+    const trainMetrics = accumulator(loadedTrain.accuracyUnits, 'the training data');
     for (let b = 0; b < batches; b++) {
       const offset = b * batchSize;
       const size = Math.min(batchSize, train.count - offset);
       const result = model.trainBatch(loadedTrain, offset, size);
+      if (trainMetrics) {
+        const rows = model.batchRows(size);
+        trainMetrics.add(rows.outputs, rows.targets, size);
+      }
       lossSum += result.loss * size;
       correct += result.correct;
       normSum += result.gradNorm;
       batchesRun++;
       if (!Number.isFinite(result.loss)) {
-        history.stopReason = 'nonFiniteLoss';
+        diverged = b;
         stopRequested = true;
         break;
       }
@@ -175,6 +218,15 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     }
     const seconds = (now() - started) / 1000;
     const processed = Math.min(train.count, batchesRun * batchSize);
+    // Weights can turn non-finite in an epoch's last update, with every loss finite.
+    if (diverged < 0 && !stopRequested && !parametersFinite(model)) {
+      stopRequested = true;
+      rolledBack = true;
+      rollBack(-1);
+    } else if (diverged >= 0) {
+      rolledBack = true;
+      rollBack(diverged);
+    }
     // Only a whole epoch counts toward the model's epochs (and the next epoch's shuffle).
     if (!stopRequested) model.training.epochs++;
     const log: EpochLog = {
@@ -187,11 +239,20 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (stopRequested) log.partial = true;
     if (hasAccuracy) log.accuracy = correct / (processed * accuracyDenominator);
     if (trackNorm) log.gradNorm = normSum / batchesRun;
-    if (loadedValidation) {
-      const result = model.evaluateLoaded(loadedValidation);
+    if (trainMetrics && !rolledBack) Object.assign(log, trainMetrics.values());
+    if (loadedValidation && !rolledBack) {
+      const validationMetrics = accumulator(loadedValidation.accuracyUnits, 'the validation data');
+      const result = model.evaluateLoaded(
+        loadedValidation,
+        validationMetrics && ((outputs, targets, rows) => validationMetrics.add(outputs, targets, rows)),
+      );
       log.valLoss = result.loss;
       if (result.accuracy !== undefined) log.valAccuracy = result.accuracy;
+      if (validationMetrics)
+        for (const [key, value] of Object.entries(validationMetrics.values()))
+          (log as unknown as Record<string, number>)[validationKey(key)] = value;
     }
+    if (verbose) console.log(epochLine(log, metrics));
     history.epochs.push(log);
     if (stopRequested) break;
 
@@ -206,7 +267,10 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     if (tracker && early) {
       if (tracker.observe(log)) {
         history.bestEpoch = log.epoch;
-        if (early.restoreBestWeights) best = model.snapshot(false);
+        if (early.restoreBestWeights) {
+          bestTraining = captureTraining(model);
+          best = { params: bestTraining.buffers.params };
+        }
       } else if (tracker.wait >= early.patience) {
         history.stopReason = 'earlyStopping';
         break;
@@ -219,4 +283,19 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   if (history.stopReason === 'earlyStopping' && best) model.restore(best);
   await callbacks.onTrainEnd?.(history);
   return history;
+}
+
+/** One epoch as a console line: 'epoch 3 - 1.2s - loss 0.1234 - accuracy 0.9500 - valLoss ...'. */
+export function epochLine(log: EpochLog, metrics: readonly Metric[]): string {
+  const parts = [`epoch ${log.epoch}${log.partial ? ' (partial)' : ''}`, `${log.seconds.toFixed(1)}s`];
+  const values = log as unknown as Record<string, number | undefined>;
+  const keys = ['loss', 'accuracy', ...metrics.map((m) => m.key)];
+  const shown = new Set<string>();
+  for (const key of [...keys, ...keys.map(validationKey)]) {
+    const v = values[key];
+    if (v === undefined || shown.has(key)) continue;
+    shown.add(key);
+    parts.push(`${key} ${Number.isFinite(v) ? v.toFixed(4) : String(v)}`);
+  }
+  return parts.join(' - ');
 }

@@ -5,6 +5,8 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
+import type { MetricSpec, PerClassMetrics } from './metrics.js';
+import type { ClassWeight } from './weights.js';
 
 /**
  * A metric of the {@link EpochLog} that early stopping and the `'plateau'` schedule can
@@ -39,6 +41,21 @@ export interface EpochLog {
   samplesPerSec: number;
   /** Set when training stopped inside this epoch: its numbers cover the batches run. */
   partial?: boolean;
+  /** FitOptions.metrics on the training rows (over the epoch's batches) and on validation data. */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  mae?: number;
+  rmse?: number;
+  r2?: number;
+  valPrecision?: number;
+  valRecall?: number;
+  valF1?: number;
+  valMae?: number;
+  valRmse?: number;
+  valR2?: number;
+  /** topK metrics: 'top5', 'valTop5', ... */
+  [topK: `top${number}` | `valTop${number}`]: number | undefined;
 }
 
 /** What one optimizer step measured; passed to {@link Callbacks.onBatchEnd}. */
@@ -151,6 +168,25 @@ export interface FitOptions {
   trackGradNorm?: boolean;
   /** Longest stretch of synchronous training between event-loop turns, in milliseconds. Default 16. */
   yieldEveryMs?: number;
+  /**
+   * Metrics to compute every epoch, on the training rows and on validation data, into the
+   * epoch logs (log.precision, log.valPrecision, log.top5, ...); see train/metrics.ts.
+   */
+  metrics?: MetricSpec[];
+  /** 0: silent (default); 1 or 2: one line per epoch on the console (console.log). */
+  verbose?: 0 | 1 | 2;
+  /**
+   * Loss weight per class, keyed by class value ({ 1: 5, 3: 0.5 }; unlisted classes weigh 1),
+   * or 'balanced' (n / (k · n_c) over the training rows, as scikit-learn). Needs labels.
+   */
+  classWeight?: ClassWeight;
+  /**
+   * Loss weight per row of the data given to fit (before validationSplit), ≥ 0. With
+   * classWeight, a row weighs sampleWeight[i] · classWeight[label_i]. The batch loss is the
+   * mean over its rows of w_i · loss_i (Keras' normalisation, not divided by Σ w_i);
+   * validation loss and metrics are unweighted.
+   */
+  sampleWeight?: Float32Array | ArrayLike<number>;
 }
 
 /**
@@ -169,6 +205,14 @@ export interface History {
   stopReason: StopReason;
   /** With early stopping: the epoch whose weights the model holds (if restored) or the best seen. */
   bestEpoch?: number;
+  /**
+   * Set when training diverged (stopReason 'nonFiniteLoss'): the model's weights, optimizer
+   * state, step counter and learning rate were put back to those it had after `epoch` whole
+   * epochs (global count; 0 = before any training) and `batch` more batches (always 0: the
+   * copies are taken at epoch starts). With early stopping's restoreBestWeights this is the
+   * best epoch's state.
+   */
+  rolledBackTo?: { epoch: number; batch: number };
 }
 
 /**
@@ -237,6 +281,23 @@ export interface EvaluateResult {
   loss: number;
   /** Fraction correct, when the data has labels or the loss is binary cross-entropy. */
   accuracy?: number;
+  /** Requested metrics (evaluate's `metrics`; see train/metrics.ts). */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  mae?: number;
+  rmse?: number;
+  r2?: number;
+  [topK: `top${number}`]: number | undefined;
+  /**
+   * Classification with `metrics`: confusionMatrix[t][p] counts rows of true class t
+   * predicted as p, in class order (the model's classes, output-unit order).
+   */
+  confusionMatrix?: number[][];
+  /** Classification with `metrics`: precision, recall, f1 and support of each class, in class order. */
+  perClass?: PerClassMetrics;
+  /** The class values the matrix's rows and columns stand for. */
+  classes?: readonly number[] | readonly string[];
 }
 
 /** A dataset copied into the model's memory, with its descriptor. */
@@ -251,6 +312,9 @@ export interface LoadedData {
   /** Outputs scored per row: 0 (no accuracy), 1 (argmax: one per row) or outputSize (threshold: each output). */
   accuracyUnits: number;
 }
+
+/** Sees `rows` rows of outputs and targets ([rows, outputSize] views, valid during the call). */
+export type RowsVisitor = (outputs: Float32Array, targets: Float32Array, rows: number) => void;
 
 /** One optimizer step's results. */
 export interface BatchResult {
@@ -282,15 +346,23 @@ export interface TrainableModel {
   setLearningRate(learningRate: number): void;
   /** Grows the row buffers to hold `rows` rows. */
   ensureCapacity(rows: number): void;
-  /** Copies checked datasets into memory (the first with a row order when `withOrder`). */
-  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[];
+  /** Copies checked datasets into memory (the first with a row order when `withOrder`, and row weights when given). */
+  loadData(datasets: Dataset[], withOrder: boolean, weights?: Float32Array): LoadedData[];
+  /** The class values output units stand for, once fixed (classWeight is keyed by them). */
+  readonly classes?: readonly number[] | readonly string[];
   setTrackGradNorm(track: boolean): void;
   /** Shuffles the row order of loaded training data for a (global) epoch, seeded. */
   shuffle(data: LoadedData, epoch: number): void;
   /** One optimizer step on rows order[offset .. offset+count). */
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult;
-  /** Mean loss and accuracy over loaded data. */
-  evaluateLoaded(data: LoadedData): EvaluateResult;
+  /** Mean loss and accuracy over loaded data; `visit` sees each slice's output and target rows. */
+  evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult;
+  /** Views of the last batch's output rows and target rows, [rows, outputSize] each. */
+  batchRows(rows: number): { outputs: Float32Array; targets: Float32Array };
   snapshot(withMoments: boolean): ParameterSnapshot;
   restore(snapshot: ParameterSnapshot): void;
+  /** Sets the optimizer's step counter (Adam's t). */
+  setSteps(steps: number): void;
+  /** The flat parameter buffer, as a view into the model's memory (read it before any other call). */
+  parameters(): Float32Array;
 }
