@@ -57,7 +57,7 @@ for (const d of manifest) {
       run('node', [cli, 'evaluate', model, '--csv', join(out, `${d.name}.test.csv`), '--json']),
     ).at(-1);
     const score = d.task === 'regression' ? evaluated.r2 : evaluated.accuracy;
-    const steps = trained.history.reduce((sum, e) => sum + Math.ceil(trained.trainSamples / trained.batchSize), 0);
+    const steps = trained.epochs * Math.ceil(trained.trainSamples / trained.batchSize);
     simdnet.push({ name: d.name, seed, score, seconds: trained.trainSeconds, epochs: trained.epochs, steps });
     console.error(
       `${d.name} seed ${seed}: simdnet ${score.toFixed(4)} (${trained.epochs} epochs, ${steps} steps, ${trained.trainSeconds.toFixed(2)} s)`,
