@@ -59,11 +59,13 @@ const SCHEDULES = ['none', 'step', 'exponential', 'plateau'] as const;
 /**
  * Defaults that differ between the image datasets (the project's MNIST recipe) and CSV files.
  * CSV: one hidden layer of 100, scikit-learn's MLP default; on small tabular data (hundreds of
- * rows) a second hidden layer overfits: docs/tabular.md has the measurements.
+ * rows) a second hidden layer overfits. One thread: a batch of 32 rows through a net this size
+ * is less work than the threaded round's synchronisation (same weights either way).
+ * docs/tabular.md has the measurements.
  */
 const DEFAULTS = {
-  builtin: { layers: [512, 256], epochs: 12, batchSize: 128, schedule: 'exponential' },
-  csv: { layers: [100], epochs: 100, batchSize: 32, schedule: 'none' },
+  builtin: { layers: [512, 256], epochs: 12, batchSize: 128, schedule: 'exponential', threads: 'auto' },
+  csv: { layers: [100], epochs: 100, batchSize: 32, schedule: 'none', threads: 1 },
 } as const;
 
 export const TRAIN_USAGE = `usage: simdnet train [flags]     train an MLP on MNIST, Fashion-MNIST or a CSV file
@@ -118,7 +120,8 @@ training:
   --min-delta X            smallest loss decrease that counts as an improvement   [0]
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
   --threads N|auto         train data-parallel on N threads; auto: every core, up to 4 (the same
-                           weights as 1 thread, bit for bit; 1 where threads are unavailable)   [auto]
+                           weights as 1 thread, bit for bit; 1 where threads are unavailable)
+                                                                     [mnist: auto; csv: 1]
   --relaxed                the relaxed-SIMD core (fused multiply-add: faster; its results differ
                            in the last bits between CPUs) where this engine has it (Node 22+;
                            Node 20 with --experimental-wasm-relaxed-simd), else the baseline
@@ -436,7 +439,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   // Every flag is checked before any data is read.
   const seed = intFlag(flags, 'seed', 1, 0);
   const threads =
-    flags.threads === undefined || flags.threads === 'auto' ? ('auto' as const) : intFlag(flags, 'threads', 1, 1);
+    flags.threads === undefined
+      ? defaults.threads
+      : flags.threads === 'auto'
+        ? ('auto' as const)
+        : intFlag(flags, 'threads', 1, 1);
   if (seed >= 2 ** 32) throw new UsageError(`--seed must be below 2^32, got ${seed}`);
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const initPath = stringFlag(flags, 'init');

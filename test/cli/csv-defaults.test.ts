@@ -1,7 +1,7 @@
 /**
  * The defaults `simdnet train --csv` uses when only --csv and --label are given: the model
- * (one hidden layer of 100 relu units, scikit-learn's MLP default), epochs, batch size and
- * schedule, as the CLI reports them. docs/tabular.md measures these defaults against
+ * (one hidden layer of 100 relu units, scikit-learn's MLP default), epochs, batch size,
+ * schedule and thread count, as the CLI reports them. docs/tabular.md measures these defaults against
  * scikit-learn's on small tabular datasets; a change here should re-run bench/tabular.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,14 @@ describe('simdnet train --csv: defaults', () => {
     expect(result.activations).toEqual(['relu', 'linear']);
     expect(result.loss).toBe('mse');
     expect(result.epochs).toBe(100);
+  });
+
+  it('one thread by default; --threads still asks for more', async () => {
+    scratch.write('iris-threads.csv', toCsv(irisLike(30, 6)));
+    const args = ['train', '--csv', 'iris-threads.csv', '--label', 'species', '--epochs', '1'];
+    // The CLI prints a 'threads:' line whenever more than one thread was requested.
+    expect(await runOk(args, cwd)).not.toMatch(/^threads:/m);
+    expect(await runOk([...args, '--threads', '2'], cwd)).toMatch(/^threads: /m);
   });
 
   it('--layers still replaces the default', async () => {
