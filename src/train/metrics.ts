@@ -31,7 +31,12 @@ export type MetricSpec =
   | 'f1'
   | 'topK'
   | `top${number}`
-  | { name: 'topK'; k: number }
+  | {
+      /** 'topK': a row counts when its class is among the k largest outputs. */
+      name: 'topK';
+      /** How many of the largest outputs count (≥ 1). */
+      k: number;
+    }
   | 'mae'
   | 'rmse'
   | 'r2';
@@ -90,9 +95,13 @@ export const isClassificationMetric = (metric: Metric): boolean =>
 
 /** Per-class precision, recall, f1 and support (target rows), in class (output-unit) order. */
 export interface PerClassMetrics {
+  /** Precision of each class, in class order (0 for a class never predicted). */
   precision: number[];
+  /** Recall of each class, in class order (0 for a class absent from the data). */
   recall: number[];
+  /** F1 of each class, in class order. */
   f1: number[];
+  /** Rows of each class in the data. */
   support: number[];
 }
 

@@ -41,18 +41,32 @@ export interface EpochLog {
   samplesPerSec: number;
   /** Set when training stopped inside this epoch: its numbers cover the batches run. */
   partial?: boolean;
-  /** FitOptions.metrics on the training rows (over the epoch's batches) and on validation data. */
+  /**
+   * Macro precision on the training rows (over the epoch's batches), when requested in
+   * FitOptions.metrics; the `val…` fields are the same metrics on the validation data.
+   */
   precision?: number;
+  /** Macro recall over the classes, when requested. */
   recall?: number;
+  /** Macro F1 over the classes, when requested. */
   f1?: number;
+  /** Mean absolute error (regression, in the model's output units), when requested. */
   mae?: number;
+  /** Root mean squared error (regression), when requested. */
   rmse?: number;
+  /** Coefficient of determination R² (regression), when requested. */
   r2?: number;
+  /** The macro precision on the validation data, when requested. */
   valPrecision?: number;
+  /** The macro recall on the validation data, when requested. */
   valRecall?: number;
+  /** The macro F1 on the validation data, when requested. */
   valF1?: number;
+  /** The mean absolute error on the validation data, when requested. */
   valMae?: number;
+  /** The root mean squared error on the validation data, when requested. */
   valRmse?: number;
+  /** The R² on the validation data, when requested. */
   valR2?: number;
   /** topK metrics: 'top5', 'valTop5', ... */
   [topK: `top${number}` | `valTop${number}`]: number | undefined;
@@ -212,7 +226,12 @@ export interface History {
    * copies are taken at epoch starts). With early stopping's restoreBestWeights this is the
    * best epoch's state.
    */
-  rolledBackTo?: { epoch: number; batch: number };
+  rolledBackTo?: {
+    /** The epoch whose start (or end, for the best epoch) the state came from. */
+    epoch: number;
+    /** The batch within that epoch (0: its start). */
+    batch: number;
+  };
 }
 
 /**
@@ -283,10 +302,15 @@ export interface EvaluateResult {
   accuracy?: number;
   /** Requested metrics (evaluate's `metrics`; see train/metrics.ts). */
   precision?: number;
+  /** Macro recall over the classes, when requested. */
   recall?: number;
+  /** Macro F1 over the classes, when requested. */
   f1?: number;
+  /** Mean absolute error (regression, in the model's output units), when requested. */
   mae?: number;
+  /** Root mean squared error (regression), when requested. */
   rmse?: number;
+  /** Coefficient of determination R² (regression), when requested. */
   r2?: number;
   [topK: `top${number}`]: number | undefined;
   /**
