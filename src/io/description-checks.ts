@@ -6,6 +6,8 @@
  *   - every activation is one of ACTIVATIONS,
  *   - layer l's weights hold exactly in_l * units_l floats (in_0 = inputSize,
  *     in_l = units_{l-1}) and its bias exactly units_l floats, as Float32Arrays,
+ *   - alpha, when present, is a finite number; a batchNorm holds gamma, beta, runningMean
+ *     and runningVar of units_l floats each (runningVar ≥ 0) and epsilon > 0;
  *   - there is at least one layer;
  * otherwise it throws an Error naming the layer and what is wrong.
  */
@@ -38,6 +40,19 @@ export function assertValidDescription(desc: ModelDescription, context: string):
       throw new Error(
         `${where}: bias must be a Float32Array of ${layer.units} values, got ${describeArray(layer.bias)}`,
       );
+    }
+    if (layer.alpha !== undefined && !Number.isFinite(layer.alpha))
+      throw new Error(`${where}: alpha must be a finite number, got ${layer.alpha}`);
+    const bn = layer.batchNorm;
+    if (bn) {
+      for (const name of ['gamma', 'beta', 'runningMean', 'runningVar'] as const) {
+        if (!(bn[name] instanceof Float32Array) || bn[name].length !== layer.units)
+          throw new Error(
+            `${where}: batchNorm.${name} must be a Float32Array of ${layer.units} values, got ${describeArray(bn[name])}`,
+          );
+      }
+      if (bn.runningVar.some((v) => !(v >= 0))) throw new Error(`${where}: batchNorm.runningVar must hold numbers ≥ 0`);
+      if (!(bn.epsilon > 0)) throw new Error(`${where}: batchNorm.epsilon must be > 0, got ${bn.epsilon}`);
     }
     inputs = layer.units;
   });
