@@ -12,7 +12,7 @@
  * otherwise it throws an Error naming the layer and what is wrong.
  */
 
-import { ACTIVATIONS, type Activation, type ModelDescription } from '../model/description.js';
+import { ACTIVATIONS, type ModelDescription } from '../model/description.js';
 
 export function assertValidDescription(desc: ModelDescription, context: string): void {
   if (!isPositiveInteger(desc.inputSize)) {
@@ -66,20 +66,4 @@ function describeArray(value: unknown): string {
   if (value instanceof Float32Array) return `${value.length} values`;
   if (value === null || value === undefined) return String(value);
   return `a ${(value as object).constructor?.name ?? typeof value}`;
-}
-
-/** Activations the exporters (ONNX, TF.js, safetensors) write today. */
-export const EXPORTED_ACTIVATIONS: readonly Activation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softplus', 'softmax'];
-
-/**
- * Throws unless every layer is one the exporters write: a plain dense layer with one of
- * their activations and no batch norm (dropout and weight penalties act in training only
- * and export as nothing).
- */
-export function assertExportable(desc: ModelDescription, context: string): void {
-  desc.layers.forEach((layer, index) => {
-    if (!EXPORTED_ACTIVATIONS.includes(layer.activation))
-      throw new Error(`${context}: layer ${index}: exporting activation '${layer.activation}' is not supported yet`);
-    if (layer.batchNorm) throw new Error(`${context}: layer ${index}: exporting batch norm is not supported yet`);
-  });
 }

@@ -44,6 +44,8 @@ interface LoadedExport {
 interface Exporter {
   name: string;
   runtime: string;
+  /** Whether the format (as its runtime loads it) has every layer of `desc`. */
+  supports(desc: ModelDescription): boolean;
   /** Exports `desc` and loads the result in the runtime. */
   load(desc: ModelDescription): Promise<LoadedExport>;
 }
@@ -53,6 +55,7 @@ function onnxExporter(opset: 13 | 20): Exporter {
   return {
     name: opset === 13 ? 'ONNX' : `ONNX opset ${opset}`,
     runtime: 'onnxruntime-web',
+    supports: () => true,
     async load(desc) {
       const session = await ort.InferenceSession.create(toOnnx(desc, { opset }));
       return {
@@ -72,6 +75,10 @@ const EXPORTERS: Exporter[] = [
   {
     name: 'TF.js layers',
     runtime: '@tensorflow/tfjs',
+    // tfjs 4.22 cannot load geluTanh ('gelu_new') or an ELU with α ≠ 1; toTfjsLayers refuses them
+    // (tfjs-layers-export.test.ts checks the errors).
+    supports: (desc) =>
+      desc.layers.every((l) => l.activation !== 'geluTanh' && !(l.activation === 'elu' && (l.alpha ?? 1) !== 1)),
     async load(desc) {
       const model = await loadExportInTfjs(toTfjsLayers(desc));
       return {
@@ -179,6 +186,10 @@ for (const exporter of EXPORTERS) {
       seed: number,
       inputScale = 1,
     ): Promise<void> {
+      if (!exporter.supports(desc)) {
+        await expect(exporter.load(desc)).rejects.toThrow(/toTfjsLayers: layer \d+: .* no (loadable )?TF.js form/);
+        return;
+      }
       const outputUnits = desc.layers[desc.layers.length - 1].units;
       for (const { batch, input, actual } of await runExport(exporter, desc, batches, seed, inputScale)) {
         expect(actual.length, `batch ${batch}: output length`).toBe(batch * outputUnits);
@@ -203,7 +214,9 @@ for (const exporter of EXPORTERS) {
     it.each(BATCH_SIZES)(
       `a ${EVERY_ACTIVATION.length}-layer net with every activation matches at batch %i`,
       async (batch) => {
-        await expectMatchesReference(randomDescription(23, 6, EVERY_ACTIVATION), [batch], 200);
+        // Every activation the format has (all of them but TF.js' geluTanh).
+        const layers = EVERY_ACTIVATION.filter((layer) => exporter.supports(randomDescription(1, 2, [layer])));
+        await expectMatchesReference(randomDescription(23, 6, layers), [batch], 200);
       },
     );
 
@@ -282,7 +295,7 @@ for (const exporter of EXPORTERS) {
     describe('the comparison would catch a wrong toolbox export', () => {
       const desc = randomDescription(53, 5, [
         { units: 6, activation: 'leakyRelu', alpha: 0.2, batchNorm: { epsilon: 0.1 } },
-        { units: 4, activation: 'elu', alpha: 0.7 },
+        { units: 4, activation: 'leakyRelu', alpha: 0.05 },
       ]);
       const differenceFrom = async (changed: ModelDescription) => {
         const [{ input, actual }] = await runExport(exporter, desc, [7], 550, 3);
