@@ -663,7 +663,9 @@ export function onnxToDescription(source: Uint8Array | ArrayBuffer): ModelDescri
 
 /**
  * Loads an ONNX MLP, as `torch.onnx.export` or simdnet's `toOnnx` writes it, into a new Model
- * ready to predict or fine-tune.
+ * ready to predict or fine-tune. Batch norm (running statistics, epsilon, momentum) and the
+ * activations' alpha come with the graph; Dropout nodes are the identity (the loaded model
+ * has no dropout: set it in a spec of your own to train with one).
  *
  * @param source the .onnx file's bytes
  * @param options loss, optimizer, seed and threads for fine-tuning; see {@link OnnxImportOptions}

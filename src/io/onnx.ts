@@ -52,7 +52,7 @@ export interface OnnxExportOptions {
    * The default-domain opset: 13 (default; gelu as Erf/Tanh arithmetic, which every runtime
    * runs) or 20 (gelu and geluTanh as one Gelu node).
    */
-  opset?: (typeof ONNX_OPSET_VERSIONS)[number];
+  opset?: 13 | 20;
 }
 
 // --- field numbers (onnx.proto) ---------------------------------------------------------
