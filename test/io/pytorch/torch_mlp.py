@@ -147,7 +147,9 @@ def predict_onnx(job):
     import onnx
     from onnx import numpy_helper
 
-    graph = onnx.load(job["onnx"]).graph
+    model = onnx.load(job["onnx"])
+    onnx.checker.check_model(model, full_check=True)  # the file is valid ONNX, shapes inferred
+    graph = model.graph
     constants = {t.name: torch.tensor(numpy_helper.to_array(t)) for t in graph.initializer}
     F = torch.nn.functional
     activations = {"Relu": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh, "Erf": torch.erf,
