@@ -30,7 +30,6 @@ import {
   normalizeSpec,
   type OptimizerConfig,
 } from '../model/spec.js';
-import type { Activation } from '../model/description.js';
 import { classCount, indexClasses } from '../model/classes.js';
 import { assertFinite } from '../model/finite.js';
 import { checkOptionKeys } from '../options.js';
