@@ -44,7 +44,7 @@ describe('non-finite weights at the CLI', () => {
         '--optimizer',
         'sgd',
         '--lr',
-        '1e6',
+        '1e30',
         '--epochs',
         '3',
         '--no-standardize',
