@@ -9,6 +9,8 @@ import type { Dataset } from '../data/dataset.js';
 import { encodeModel, type SaveOptions } from '../io/format.js';
 import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
+import { fromIterable, isStreamInput, type StreamInput } from '../data/source.js';
+import { evaluateStream, predictStream, type StreamInferenceOptions } from './stream-inference.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
 import type { Activation, ModelDescription } from './description.js';
@@ -26,6 +28,8 @@ export type { EvaluateResult, TrainingState } from '../train/types.js';
 
 /** The options of predict(), predictClasses() and evaluate(). */
 const INFERENCE_KEYS = ['batchSize'];
+/** Their options over a stream. */
+const STREAM_INFERENCE_KEYS = ['batchSize', 'chunkRows'];
 
 /** Wraps an engine in the public class (the factories and loadModel use it). */
 let wrap: (engine: ModelEngine) => Model;
@@ -141,13 +145,30 @@ export class Model {
 
   // --- training and inference -----------------------------------------------------
 
-  /** Trains on `data`; see FitOptions. Async: it yields to the event loop between batches. */
-  async fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
+  /**
+   * Trains on `data`; see FitOptions. Async: it yields to the event loop between batches.
+   * `data` is a dataset in memory, or a stream (StreamInput: csvSource, idxSource, an
+   * (async) iterable or generator of batches or rows, or a function returning one), read
+   * once per epoch. A bad row in a stream is an error naming it, and the model is put back
+   * as it was before this fit (weights, optimizer state, epochs, learning rate).
+   */
+  async fit(data: DatasetLike | StreamInput, options: FitOptions = {}): Promise<History> {
     const engine = this.#engine;
     if (engine.isTraining)
       throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    const streamed = isStreamInput(data) || isStreamInput(options?.validationData);
+    const before = streamed ? { snapshot: engine.snapshot(true), training: { ...engine.training } } : undefined;
     try {
       return await fit(engine, data, options);
+    } catch (error) {
+      if (before) {
+        engine.restore(before.snapshot);
+        engine.training.epochs = before.training.epochs;
+        engine.setSteps(before.training.steps);
+        if (engine.training.learningRate !== before.training.learningRate)
+          engine.setLearningRate(before.training.learningRate);
+      }
+      throw error;
     } finally {
       engine.releaseData();
     }
@@ -164,7 +185,20 @@ export class Model {
   }
 
   /** Outputs [count, outputSize] for inputs given as a flat array, rows, or a Dataset. */
-  predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
+  predict(inputs: DatasetLike['inputs'] | Dataset, options?: { batchSize?: number }): Float32Array;
+  /**
+   * Outputs [rows, outputSize] of a stream of inputs (batches or rows; labels are ignored),
+   * read chunk by chunk (`chunkRows` rows at a time, default 8192).
+   */
+  predict(inputs: StreamInput, options?: StreamInferenceOptions): Promise<Float32Array>;
+  predict(
+    inputs: DatasetLike['inputs'] | Dataset | StreamInput,
+    options: StreamInferenceOptions = {},
+  ): Float32Array | Promise<Float32Array> {
+    if (isStreamInput(inputs)) {
+      checkOptionKeys(options, STREAM_INFERENCE_KEYS, 'predict');
+      return predictStream(this.#engine, fromIterable(inputs), { ...options, what: 'inputs' });
+    }
     checkOptionKeys(options, INFERENCE_KEYS, 'predict');
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false, scanInputs: false }, 'inputs');
@@ -173,7 +207,7 @@ export class Model {
 
   /** Class indices (argmax of each output row; threshold 0.5 for a single output). */
   predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
-    const outputs = this.predict(inputs, options);
+    const outputs = this.predict(inputs as DatasetLike['inputs'] | Dataset, options);
     const n = this.outputSize;
     const classes = new Int32Array(outputs.length / n);
     for (let r = 0; r < classes.length; r++) {
@@ -189,7 +223,20 @@ export class Model {
   }
 
   /** Mean loss (and accuracy where defined) over a dataset, without training. */
-  evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
+  evaluate(data: DatasetLike, options?: { batchSize?: number }): EvaluateResult;
+  /**
+   * Mean loss (and accuracy) over a labelled stream, read chunk by chunk (`chunkRows` rows
+   * at a time, default 8192): the in-memory result up to the rounding of an f64 sum.
+   */
+  evaluate(data: StreamInput, options?: StreamInferenceOptions): Promise<EvaluateResult>;
+  evaluate(
+    data: DatasetLike | StreamInput,
+    options: StreamInferenceOptions = {},
+  ): EvaluateResult | Promise<EvaluateResult> {
+    if (isStreamInput(data)) {
+      checkOptionKeys(options, STREAM_INFERENCE_KEYS, 'evaluate');
+      return evaluateStream(this.#engine, fromIterable(data), options);
+    }
     checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
     const dataset = asDataset(data, this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });

@@ -21,6 +21,9 @@ import type {
   TrainableModel,
 } from './types.js';
 import { makeYielder } from './yield.js';
+import { isStreamInput, type StreamInput } from '../data/source.js';
+import { prepareStreams } from './stream.js';
+import { type AfterBatch, memoryPasses, type TrainingPasses } from './passes.js';
 
 export type {
   BatchLog,
@@ -54,6 +57,8 @@ const FIT_KEYS = keysOf<FitOptions>({
   minGradNorm: true,
   trackGradNorm: true,
   yieldEveryMs: true,
+  shuffleBuffer: true,
+  chunkRows: true,
 });
 const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
   monitor: true,
@@ -79,7 +84,11 @@ function splitLastRows(data: Dataset, split: number): [Dataset, Dataset] {
 }
 
 /** Trains `model` on `data` (see FitOptions); the caller releases the data afterwards. */
-export async function fit(model: TrainableModel, data: DatasetLike, options: FitOptions): Promise<History> {
+export async function fit(
+  model: TrainableModel,
+  data: DatasetLike | StreamInput,
+  options: FitOptions,
+): Promise<History> {
   // --- validate everything before touching the model --------------------------
   checkOptionKeys(options, FIT_KEYS, 'fit');
   if (typeof options.earlyStopping === 'object')
@@ -88,19 +97,35 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const epochs =
     options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
-  const given: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
-  checkDataset(given, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
-  let train = given;
-  let validation =
-    options.validationData === undefined
-      ? undefined
-      : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
-  if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
-  if (options.validationSplit !== undefined) {
-    if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
-    [train, validation] = splitLastRows(given, options.validationSplit);
+  const streaming = isStreamInput(data) || isStreamInput(options.validationData);
+  let train: Dataset | undefined;
+  let validation: Dataset | undefined;
+  let prepared: ((batchSize: number) => TrainingPasses) | undefined;
+  if (streaming) {
+    if (options.validationSplit !== undefined)
+      throw new Error(
+        'simdnet: validationSplit needs training data in memory; give validationData (which may be a stream) instead',
+      );
+    prepared = prepareStreams(model, data, options, epochs);
+  } else {
+    for (const key of ['shuffleBuffer', 'chunkRows'] as const)
+      if (options[key] !== undefined) throw new Error(`simdnet: ${key} applies to streamed data only`);
+    const given: Dataset = asDataset(data as DatasetLike, model.inputSize, model.outputSize, 'training data');
+    checkDataset(given, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
+    train = given;
+    validation =
+      options.validationData === undefined
+        ? undefined
+        : asDataset(options.validationData as DatasetLike, model.inputSize, model.outputSize, 'validationData');
+    if (validation)
+      checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
+    if (options.validationSplit !== undefined) {
+      if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
+      [train, validation] = splitLastRows(given, options.validationSplit);
+    }
   }
-  const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
+  const hasValidation = options.validationData !== undefined || validation !== undefined;
+  const defaultMonitor: MetricName = hasValidation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping
     ? {
@@ -120,23 +145,20 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const callbacks = options.callbacks ?? {};
   const trackNorm = minGradNorm !== undefined || Boolean(options.trackGradNorm);
 
-  // --- load the data once ------------------------------------------------------
-  model.ensureCapacity(Math.min(batchSize, train.count));
-  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true);
+  // --- the data: in memory (copied once) or streamed (chunk by chunk) ---------------
+  const passes = prepared
+    ? prepared(batchSize)
+    : memoryPasses(model, train as Dataset, batchSize, options.shuffle ?? true, validation);
   model.setTrackGradNorm(trackNorm);
   const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
   let best: ParameterSnapshot | undefined;
   const yieldToEventLoop = makeYielder();
   const history: History = { epochs: [], stopReason: 'completed' };
-  const hasAccuracy = loadedTrain.accuracyUnits > 0;
-  const accuracyDenominator = loadedTrain.accuracyUnits;
-  const batches = Math.ceil(train.count / batchSize);
 
   for (let e = 0; e < epochs; e++) {
     const epochIndex = model.training.epochs; // global, 0-based
     const learningRate = scheduler.before(epochIndex, model.training.learningRate);
     if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
-    if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
 
     const started = now();
     let lastYield = started;
@@ -145,36 +167,53 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     let normSum = 0;
     let stopRequested = false;
     let batchesRun = 0;
-    for (let b = 0; b < batches; b++) {
-      const offset = b * batchSize;
-      const size = Math.min(batchSize, train.count - offset);
-      const result = model.trainBatch(loadedTrain, offset, size);
-      lossSum += result.loss * size;
-      correct += result.correct;
-      normSum += result.gradNorm;
-      batchesRun++;
-      if (!Number.isFinite(result.loss)) {
-        history.stopReason = 'nonFiniteLoss';
-        stopRequested = true;
-        break;
-      }
-      if (callbacks.onBatchEnd) {
-        const log: BatchLog = { epoch: epochIndex + 1, batch: b, batches, size, loss: result.loss };
-        if (hasAccuracy) log.accuracy = result.correct / (size * accuracyDenominator);
-        if (trackNorm) log.gradNorm = result.gradNorm;
-        if (stops(await callbacks.onBatchEnd(log))) {
-          history.stopReason = 'callback';
-          stopRequested = true;
-          break;
-        }
-      }
+    let processed = 0;
+    let accuracyDenominator = 0;
+    const yieldIfDue = async (): Promise<boolean> => {
       if (now() - lastYield > yieldEveryMs) {
         await yieldToEventLoop();
         lastYield = now();
       }
-    }
+      return false;
+    };
+    // After each batch: true stops the epoch; a promise only when a callback or a yield is due.
+    const afterBatch: AfterBatch = (result, size, accuracyUnits) => {
+      lossSum += result.loss * size;
+      correct += result.correct;
+      normSum += result.gradNorm;
+      batchesRun++;
+      processed += size;
+      accuracyDenominator = accuracyUnits;
+      if (!Number.isFinite(result.loss)) {
+        history.stopReason = 'nonFiniteLoss';
+        stopRequested = true;
+        return true;
+      }
+      if (callbacks.onBatchEnd) {
+        const log: BatchLog = {
+          epoch: epochIndex + 1,
+          batch: batchesRun - 1,
+          batches: passes.batches,
+          size,
+          loss: result.loss,
+        };
+        if (accuracyUnits > 0) log.accuracy = result.correct / (size * accuracyUnits);
+        if (trackNorm) log.gradNorm = result.gradNorm;
+        const onBatchEnd = callbacks.onBatchEnd;
+        return (async () => {
+          if (stops(await onBatchEnd(log))) {
+            history.stopReason = 'callback';
+            stopRequested = true;
+            return true;
+          }
+          return yieldIfDue();
+        })();
+      }
+      return now() - lastYield > yieldEveryMs ? yieldIfDue() : false;
+    };
+    await passes.run(epochIndex, afterBatch);
+    if (processed === 0) throw new Error('simdnet: training data is empty (the stream gave 0 rows)');
     const seconds = (now() - started) / 1000;
-    const processed = Math.min(train.count, batchesRun * batchSize);
     // Only a whole epoch counts toward the model's epochs (and the next epoch's shuffle).
     if (!stopRequested) model.training.epochs++;
     const log: EpochLog = {
@@ -185,10 +224,10 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
       samplesPerSec: processed / seconds,
     };
     if (stopRequested) log.partial = true;
-    if (hasAccuracy) log.accuracy = correct / (processed * accuracyDenominator);
+    if (accuracyDenominator > 0) log.accuracy = correct / (processed * accuracyDenominator);
     if (trackNorm) log.gradNorm = normSum / batchesRun;
-    if (loadedValidation) {
-      const result = model.evaluateLoaded(loadedValidation);
+    const result = await passes.validate();
+    if (result) {
       log.valLoss = result.loss;
       if (result.accuracy !== undefined) log.valAccuracy = result.accuracy;
     }

@@ -5,6 +5,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
+import type { StreamInput } from '../data/source.js';
 
 export type MetricName = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 
@@ -28,6 +29,7 @@ export interface BatchLog {
   epoch: number;
   /** 0-based within the epoch. */
   batch: number;
+  /** Batches per epoch; 0 while unknown (a stream of unknown length, in its first epoch). */
   batches: number;
   size: number;
   loss: number;
@@ -58,10 +60,28 @@ export interface EarlyStoppingOptions {
 export interface FitOptions {
   epochs?: number;
   batchSize?: number;
-  /** Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true. */
+  /**
+   * Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true.
+   * Data in memory gets a full permutation; a stream goes through a shuffle buffer
+   * (`shuffleBuffer`); false reads a stream in its order.
+   */
   shuffle?: boolean;
-  /** Rows to evaluate after every epoch (valLoss, valAccuracy); not trained on. */
-  validationData?: DatasetLike;
+  /**
+   * Streams only: rows held in the shuffle buffer (each row read takes the place of a row
+   * drawn from the buffer, seeded by the model's seed and the epoch). Default 10,000. As
+   * long as the stream, it gives a uniform permutation; memory grows with it.
+   */
+  shuffleBuffer?: number;
+  /**
+   * Streams only: rows copied into the model's memory at a time, rounded down to a multiple
+   * of batchSize (at least one batch). Default: about 4 MiB of Float32 inputs.
+   */
+  chunkRows?: number;
+  /**
+   * Rows to evaluate after every epoch (valLoss, valAccuracy); not trained on. A dataset, or
+   * a stream (read once per epoch, so re-iterable when epochs > 1).
+   */
+  validationData?: DatasetLike | StreamInput;
   /**
    * Fraction in (0, 1) of the training rows to hold out as validation data instead:
    * the LAST rows, taken before any shuffling (as Keras does), so shuffle the data
@@ -170,6 +190,10 @@ export interface TrainableModel {
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult;
   /** Mean loss and accuracy over loaded data. */
   evaluateLoaded(data: LoadedData): EvaluateResult;
+  /** Mean loss and accuracy of a checked dataset, loaded after the data a fit holds. */
+  evaluate(data: Dataset, batchSize?: number): EvaluateResult;
+  /** The seed of the shuffles (streams mix it with the epoch for their shuffle buffer). */
+  readonly seed: number;
   snapshot(withMoments: boolean): ParameterSnapshot;
   restore(snapshot: ParameterSnapshot): void;
 }
