@@ -16,7 +16,9 @@ export const DEFAULT_INFERENCE_CHUNK_ROWS = 8192;
 
 /** What streamed inference needs from a model (ModelEngine has it). */
 export interface InferenceModel {
+  /** Features per input row. */
   readonly inputSize: number;
+  /** Outputs per row. */
   readonly outputSize: number;
   /** Mean loss and accuracy of a checked dataset. */
   evaluate(data: Dataset, batchSize?: number): EvaluateResult;
