@@ -251,33 +251,48 @@ export function csvSource(input: CsvInput, options: CsvSourceOptions = {}): Data
         );
       passes++;
       const bytes = bytesOf(typeof input === 'function' ? await input() : input);
-      let features: number[] = [];
-      let labels: number[] = [];
+      // The rows completed by the current chunk of text: features [rows, width] and labels or targets [rows].
+      let features = new Float32Array(1 << 16);
+      let labels = new Float64Array(1 << 12);
+      let rows = 0;
       const sink: CsvRowSink = new CsvRowSink(options, (row, label, line) => {
-        for (let j = 0; j < row.length; j++) features.push(row[j]);
-        if (!hasLabel) return;
-        if (task === 'regression') {
-          const value = parseDecimal(label);
-          if (Number.isNaN(value))
-            throw new CsvError(`column '${labelName()}' is not a number: ${JSON.stringify(label)}`, line);
-          labels.push(value);
-        } else {
-          if (label.trim() === '') throw new CsvError(`empty label in column '${labelName()}'`, line);
-          labels.push(indexOf(label, line));
+        const width = row.length;
+        if ((rows + 1) * width > features.length) {
+          const grown = new Float32Array(features.length * 2 + width);
+          grown.set(features);
+          features = grown;
         }
+        features.set(row, rows * width);
+        if (hasLabel) {
+          if (rows === labels.length) {
+            const grown = new Float64Array(labels.length * 2);
+            grown.set(labels);
+            labels = grown;
+          }
+          if (task === 'regression') {
+            const value = parseDecimal(label);
+            if (Number.isNaN(value))
+              throw new CsvError(`column '${labelName()}' is not a number: ${JSON.stringify(label)}`, line);
+            labels[rows] = value;
+          } else {
+            if (label.trim() === '') throw new CsvError(`empty label in column '${labelName()}'`, line);
+            labels[rows] = indexOf(label, line);
+          }
+        }
+        rows++;
       });
       const labelName = () => sink.columns?.labelName ?? '';
       const hasLabel = options.labelColumn !== undefined;
       const indexOf = labelIndexer(options.classes, labelName);
       for await (const _ of tokenizePass(bytes, sink, options.delimiter)) {
-        if (features.length === 0) continue;
-        const batch: StreamBatch = { inputs: Float32Array.from(features) };
+        if (rows === 0) continue;
+        const width = sink.columns!.featureNames.length;
+        const batch: StreamBatch = { inputs: features.slice(0, rows * width) };
         if (hasLabel) {
-          if (task === 'regression') batch.targets = Float32Array.from(labels);
-          else batch.labels = Int32Array.from(labels);
+          if (task === 'regression') batch.targets = Float32Array.from(labels.subarray(0, rows));
+          else batch.labels = Int32Array.from(labels.subarray(0, rows));
         }
-        features = [];
-        labels = [];
+        rows = 0;
         yield batch;
       }
       if (!sink.columns) throw new CsvError('the file is empty: expected a header row', 1);
