@@ -2,7 +2,7 @@
  * A CSV larger than memory, through the CLI's streaming path: writes a ~2 GB CSV to /tmp
  * (20 numeric columns and a 0/1 label, written as a stream), trains a 20-32-2 model on it for
  * one epoch with `simdnet train --stream` (a first pass for the statistics, then the epoch),
- * and reports the child's peak RSS (/usr/bin/time -v) and wall time; with --all, also
+ * and reports the child's peak RSS (/usr/bin/time -v), wall and CPU time; with --all, also
  * `evaluate --stream` and `predict --stream --out /dev/null` on the same file. The file is
  * deleted at the end unless --keep.
  *
@@ -63,7 +63,7 @@ async function writeCsv(path, bytes) {
   return rows;
 }
 
-/** Runs the CLI under /usr/bin/time -v: exit status, wall seconds, peak RSS in MB, stdout. */
+/** Runs the CLI under /usr/bin/time -v: wall and CPU (user + system) seconds, peak RSS in MB, stdout. */
 function measure(args) {
   const started = performance.now();
   const result = spawnSync('/usr/bin/time', ['-v', process.execPath, CLI, ...args], {
@@ -72,8 +72,15 @@ function measure(args) {
   });
   const seconds = (performance.now() - started) / 1000;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr);
   if (result.status !== 0) throw new Error(`simdnet ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
-  return { seconds, peakMB: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: result.stdout };
+  return {
+    seconds,
+    cpuSeconds: user && system ? Number(user[1]) + Number(system[1]) : Number.NaN,
+    peakMB: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    stdout: result.stdout,
+  };
 }
 
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
@@ -108,15 +115,19 @@ try {
   const train = measure(trainArgs);
   const result = JSON.parse(train.stdout);
   console.log(
-    `train (stats pass + 1 epoch, 20-32-2, batch 256, 1 thread): ${train.seconds.toFixed(1)} s, peak RSS ${train.peakMB.toFixed(0)} MB; epoch ${result.trainSeconds.toFixed(1)} s, loss ${result.history[0].loss.toFixed(4)}, acc ${(result.history[0].accuracy * 100).toFixed(2)}%`,
+    `train (stats pass + 1 epoch, 20-32-2, batch 256, 1 thread): ${train.seconds.toFixed(1)} s wall, ${train.cpuSeconds.toFixed(1)} s CPU, peak RSS ${train.peakMB.toFixed(0)} MB; epoch ${result.trainSeconds.toFixed(1)} s, loss ${result.history[0].loss.toFixed(4)}, acc ${(result.history[0].accuracy * 100).toFixed(2)}%`,
   );
   console.log(`  node ${['dist/cli.js', ...trainArgs].join(' ')}`);
   if (flag('all')) {
     started = performance.now();
     const evaluate = measure(['evaluate', MODEL, '--csv', FILE, '--stream', '--json']);
-    console.log(`evaluate --stream: ${evaluate.seconds.toFixed(1)} s, peak RSS ${evaluate.peakMB.toFixed(0)} MB: ${evaluate.stdout.trim()}`);
+    console.log(
+      `evaluate --stream: ${evaluate.seconds.toFixed(1)} s wall, ${evaluate.cpuSeconds.toFixed(1)} s CPU, peak RSS ${evaluate.peakMB.toFixed(0)} MB: ${evaluate.stdout.trim()}`,
+    );
     const predict = measure(['predict', MODEL, '--csv', FILE, '--stream', '--out', '/dev/null']);
-    console.log(`predict --stream --out /dev/null: ${predict.seconds.toFixed(1)} s, peak RSS ${predict.peakMB.toFixed(0)} MB`);
+    console.log(
+      `predict --stream --out /dev/null: ${predict.seconds.toFixed(1)} s wall, ${predict.cpuSeconds.toFixed(1)} s CPU, peak RSS ${predict.peakMB.toFixed(0)} MB`,
+    );
   }
 } finally {
   if (!flag('keep')) rmSync(FILE, { force: true });
