@@ -106,6 +106,24 @@ export {
   type ByteSource,
 } from './data/csv.js';
 export {
+  fromIterable,
+  type DataSource,
+  type StreamInput,
+  type ItemStream,
+  type StreamItem,
+  type StreamBatch,
+  type StreamRow,
+} from './data/source.js';
+export {
+  csvSource,
+  csvStats,
+  type CsvInput,
+  type CsvBytes,
+  type CsvSourceOptions,
+  type CsvStats,
+} from './data/csv-source.js';
+export type { StreamInferenceOptions } from './model/stream-inference.js';
+export {
   mnistFromFiles,
   MNIST_FILE_NAMES,
   FASHION_MNIST_CLASS_NAMES,

@@ -30,6 +30,7 @@ import {
   numberFlag,
   parseFlags,
   positionalArgs,
+  requireFile,
   stringFlag,
   type Flags,
 } from './args.js';
@@ -61,6 +62,10 @@ import {
 } from './preprocess.js';
 import { epochProgress } from './progress.js';
 import { openModel } from './saved-model.js';
+import { csvSource, csvStats } from '../data/node-source.js';
+import { type DataSource, isStreamInput } from '../data/source.js';
+import { DEFAULT_SHUFFLE_BUFFER } from '../train/stream.js';
+import { shouldStream, standardizedSource, streamedRegressionMetrics, withErrorContext } from './stream-data.js';
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
 const SCHEDULES = ['none', 'step', 'exponential', 'plateau'] as const;
@@ -92,6 +97,10 @@ data (MNIST by default):
                            training split's statistics, saved in the model)
   --no-standardize-target  regression: train on the raw target (default: standardized, outputs mapped back)
   --limit N                use only the first N training samples (before any validation split)
+  --stream                 read the CSV as a stream instead of whole (automatic above 256 MiB): a first
+                           pass finds the classes and the standardization statistics, then each epoch
+                           reads the file again; memory stays bounded by the model and a buffer
+  --shuffle-buffer N       with --stream: rows in the seeded shuffle buffer             [10000]
   --init MODEL             continue training a saved (or imported) model: its architecture, scaling,
                            feature names and classes are kept; optimizer flags replace its settings
                            (and restart its moments), otherwise its optimizer state resumes
@@ -161,6 +170,8 @@ const FLAGS = {
   'no-standardize': { type: 'boolean' },
   'no-standardize-target': { type: 'boolean' },
   limit: { type: 'string' },
+  stream: { type: 'boolean' },
+  'shuffle-buffer': { type: 'string' },
   init: { type: 'string' },
   layers: { type: 'string' },
   activation: { type: 'string' },
@@ -200,8 +211,15 @@ const FLAGS = {
 interface PreparedData {
   source: string;
   task: Task;
-  train: Dataset;
-  validation?: Dataset;
+  /** The training rows: in memory, or a stream of the file (--stream). */
+  train: Dataset | DataSource;
+  validation?: Dataset | DataSource;
+  /** Features per sample. */
+  inputSize: number;
+  trainCount: number;
+  validationCount?: number;
+  /** Streamed regression: the validation rows with raw targets and inputs, for metrics in target units. */
+  rawValidation?: DataSource;
   /** Validation targets in target units (regression), for metrics after training. */
   validationTargets?: Float32Array;
   test?: Dataset;
@@ -223,7 +241,16 @@ function splitOff(train: Dataset, flags: Flags, seed: number): { train: Dataset;
 }
 
 async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefined): Promise<PreparedData> {
-  for (const name of ['label', 'task', 'features', 'validation', 'no-standardize', 'no-standardize-target']) {
+  for (const name of [
+    'label',
+    'task',
+    'features',
+    'validation',
+    'no-standardize',
+    'no-standardize-target',
+    'stream',
+    'shuffle-buffer',
+  ]) {
     if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --csv training only`);
   }
   const name = choiceFlag(flags, 'dataset', BUILTIN_DATASETS, 'mnist') as BuiltinDataset;
@@ -235,6 +262,9 @@ async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefi
     task: 'classification',
     train,
     validation,
+    inputSize: train.inputSize,
+    trainCount: train.count,
+    validationCount: validation?.count,
     test: loaded.test,
     classNames,
     metadata: { task: 'classification', dataset: name, classNames },
@@ -268,6 +298,14 @@ async function prepareCsv(
         throw new UsageError(`--${name} does not apply with --init: the model keeps the scaling it was trained with`);
 
   const classes = task === 'classification' ? fixed?.classNames : undefined;
+  if (shouldStream(flags, requireFile(path, 'CSV file')))
+    return prepareCsvStream(
+      flags,
+      path,
+      { label, task, features: namesFlag(flags, 'features') ?? fixed?.features, classes },
+      fixed,
+    );
+  if (flags['shuffle-buffer'] !== undefined) throw new UsageError('--shuffle-buffer applies with --stream only');
   const read = await readLabelledCsv(path, {
     label,
     task,
@@ -312,7 +350,80 @@ async function prepareCsv(
     train = standardizeTargets(train, stats);
     if (validation) validation = standardizeTargets(validation, stats);
   }
-  return { source: path, task, train, validation, validationTargets, classNames, metadata };
+  return {
+    source: path,
+    task,
+    train,
+    validation,
+    inputSize: train.inputSize,
+    trainCount: train.count,
+    validationCount: validation?.count,
+    validationTargets,
+    classNames,
+    metadata,
+  };
+}
+
+/**
+ * --stream: the CSV is read twice or more, never whole. A first pass (csvStats) counts the rows
+ * and finds the classes and the statistics for standardization; the training source then
+ * reads the file once per epoch, standardized batch by batch. The validation file streams too.
+ */
+async function prepareCsvStream(
+  flags: Flags,
+  path: string,
+  options: { label: string; task: Task; features?: string[]; classes?: string[] },
+  fixed?: CliMetadata,
+): Promise<PreparedData> {
+  for (const name of ['validation-split', 'limit'])
+    if (flags[name] !== undefined)
+      throw new UsageError(`--${name} needs the data in memory; with --stream give a --validation FILE instead`);
+  const { label, task } = options;
+  const read = { labelColumn: label, task, featureColumns: options.features, classes: options.classes };
+  const stats = await withContext(path, () => csvStats(path, read));
+  const classNames = stats.classNames;
+  if (task === 'classification' && classNames!.length < 2 && !fixed)
+    throw new CliError(
+      `${path}: the label column '${label}' has only one class (${classNames![0]}); classification needs at least two`,
+    );
+  const metadata: CliMetadata = { task, dataset: 'csv', features: stats.featureNames, label };
+  if (classNames) metadata.classNames = classNames;
+  if (fixed ? fixed.standardize : !flags['no-standardize'])
+    metadata.standardize = fixed?.standardize ?? { mean: stats.mean, std: stats.std };
+  if (fixed ? fixed.targetStandardize : task === 'regression' && !flags['no-standardize-target'])
+    metadata.targetStandardize = fixed?.targetStandardize ?? { mean: [stats.targetMean!], std: [stats.targetStd!] };
+  const inputSize = stats.featureNames.length;
+  const fileSource = (file: string) =>
+    withErrorContext(
+      file,
+      csvSource(file, { labelColumn: label, task, featureColumns: stats.featureNames, classes: classNames }),
+    );
+  const train = standardizedSource(fileSource(path), inputSize, metadata.standardize, metadata.targetStandardize);
+  const validationPath = stringFlag(flags, 'validation');
+  let validation: DataSource | undefined;
+  let validationCount: number | undefined;
+  let rawValidation: DataSource | undefined;
+  if (validationPath !== undefined) {
+    requireFile(validationPath, 'CSV file');
+    const checked = await withContext(validationPath, () =>
+      csvStats(validationPath, { ...read, featureColumns: stats.featureNames, classes: classNames }),
+    );
+    validationCount = checked.count;
+    rawValidation = fileSource(validationPath);
+    validation = standardizedSource(rawValidation, inputSize, metadata.standardize, metadata.targetStandardize);
+  }
+  return {
+    source: path,
+    task,
+    train,
+    validation,
+    inputSize,
+    trainCount: stats.count,
+    validationCount,
+    rawValidation,
+    classNames,
+    metadata,
+  };
 }
 
 // --- model ------------------------------------------------------------------------------------
@@ -438,8 +549,8 @@ function withoutResults(metadata: Record<string, unknown>): Record<string, unkno
 /** The --init model must fit the data: same feature count, an output for every class. */
 function checkInitModel(model: Model, modelTask: Task, data: PreparedData, path: string): void {
   if (modelTask !== data.task) throw new CliError(`${path} is a ${modelTask} model; the data is for ${data.task}`);
-  if (model.inputSize !== data.train.inputSize)
-    throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.train.inputSize}`);
+  if (model.inputSize !== data.inputSize)
+    throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.inputSize}`);
   const classes = data.classNames?.length ?? 0;
   const outputs = data.task === 'regression' ? 1 : model.outputSize === 1 ? 2 : model.outputSize;
   if (data.task === 'classification' && classes > outputs)
@@ -494,7 +605,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   const metrics = metricsFlag(flags);
   const data = isCsv ? await prepareCsv(flags, seed, limit, saved?.meta) : await prepareBuiltin(flags, seed, limit);
-  const { train, validation, test, task } = data;
+  const { train, validation, test, task, inputSize } = data;
   const classCount = data.classNames?.length ?? 0;
   const classWeight = classWeightFlag(flags, task === 'classification' ? data.classNames : undefined);
   let model: Model;
@@ -518,7 +629,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     ];
     model = await withContext('model', () =>
       createModel({
-        inputSize: train.inputSize,
+        inputSize,
         layers: layerSpecs,
         loss: output.loss,
         optimizer,
@@ -531,16 +642,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const layers = model.layers;
   const isClassifier = task === 'classification';
 
-  const counts = [`${thousands(train.count)} training samples`];
-  if (validation) counts.push(`${thousands(validation.count)} validation`);
+  const counts = [`${thousands(data.trainCount)} training samples`];
+  if (data.validationCount !== undefined) counts.push(`${thousands(data.validationCount)} validation`);
   if (test) counts.push(`${thousands(test.count)} test`);
   say(
-    `${data.source}: ${counts.join(', ')}; ${train.inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`,
+    `${data.source}: ${counts.join(', ')}${isStreamInput(train) ? ' (streamed)' : ''}; ${inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`,
   );
   const opt = model.optimizer;
   const from = saved ? `, continuing ${initPath} after ${model.training.epochs} epochs` : '';
   say(
-    `model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`,
+    `model ${inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`,
   );
   if (model.threading.requested > 1) {
     // Under auto, the batch size decides (threading.ts): say what this one gets.
@@ -554,7 +665,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const core = coreInfo();
   say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
 
-  const batches = Math.ceil(train.count / batchSize);
+  const batches = Math.ceil(data.trainCount / batchSize);
   const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life
   let progress = epochProgress(!quiet, 'epoch 1', batches, isClassifier);
   let trainSeconds = 0;
@@ -565,6 +676,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     validationData: validation,
     metrics,
     classWeight: classWeightByValue(classWeight, model.classes),
+    ...(isStreamInput(train) ? { shuffleBuffer: intFlag(flags, 'shuffle-buffer', DEFAULT_SHUFFLE_BUFFER) } : {}),
     earlyStopping:
       patience === undefined
         ? undefined
@@ -587,11 +699,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
       },
     },
   };
+  // Streamed rows carry class indices (csvSource maps the label texts); data in memory gives class values.
+  const asValues = <T extends Dataset | DataSource>(d: T) =>
+    isStreamInput(d) ? d : labelsAsValues(d as Dataset, model.classes);
   const history = await withContext('training', () =>
-    model.fit(labelsAsValues(train, model.classes), {
-      ...fitOptions,
-      validationData: validation && labelsAsValues(validation, model.classes),
-    }),
+    model.fit(asValues(train), { ...fitOptions, validationData: validation && asValues(validation) }),
   );
   progress.stop();
   if (history.stopReason === 'nonFiniteLoss') {
@@ -602,7 +714,22 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   // --- held-out results -------------------------------------------------------------------
   const results: Record<string, unknown> = {};
-  if (test) {
+  if (validation && isStreamInput(validation)) {
+    const result = await withContext('validation', () => model.evaluate(validation, { batchSize: 1000 }));
+    results.validationLoss = result.loss;
+    if (isClassifier) {
+      results.validationAccuracy = result.accuracy;
+      say(
+        `validation accuracy ${percent(result.accuracy)} (${thousands(data.validationCount!)} samples), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
+      );
+    } else {
+      const metrics = await streamedRegressionMetrics(model, data.rawValidation!, data.metadata);
+      Object.assign(results, { validationRmse: metrics.rmse, validationMae: metrics.mae, validationR2: metrics.r2 });
+      say(
+        `validation rmse ${shortNumber(metrics.rmse, 5)}, mae ${shortNumber(metrics.mae, 5)}, r2 ${metrics.r2.toFixed(4)} (${thousands(data.validationCount!)} samples); stopped: ${history.stopReason}`,
+      );
+    }
+  } else if (test) {
     const result = model.evaluate(labelsAsValues(test, model.classes), { batchSize: 1000 });
     results.testAccuracy = result.accuracy;
     results.testLoss = result.loss;
@@ -638,8 +765,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     model.metadata = {
       ...(saved ? { ...withoutResults(saved.model.metadata), fineTunedFrom: initPath } : {}),
       ...data.metadata,
-      trainSamples: train.count,
-      validationSamples: validation?.count,
+      trainSamples: data.trainCount,
+      validationSamples: data.validationCount,
       ...results,
       epochs: model.training.epochs,
       trainedAt: new Date().toISOString(),
@@ -648,14 +775,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     say(`saved ${savePath}`);
   }
   if (json) {
-    const trained = history.epochs.length * train.count;
+    const trained = history.epochs.length * data.trainCount;
     console.log(
       JSON.stringify({
         dataset: data.metadata.dataset,
         source: data.source,
         task,
-        trainSamples: train.count,
-        validationSamples: validation?.count,
+        trainSamples: data.trainCount,
+        validationSamples: data.validationCount,
         testSamples: test?.count,
         classNames: data.classNames,
         ...results,
@@ -664,7 +791,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         stopReason: history.stopReason,
         trainSamplesPerSec: trained / trainSeconds,
         trainSeconds,
-        layers: [train.inputSize, ...layers.map((l) => l.units)],
+        layers: [inputSize, ...layers.map((l) => l.units)],
         init: initPath,
         activation: stringFlag(flags, 'activation') ?? 'relu',
         activations: layers.map((l) => l.activation),

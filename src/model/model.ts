@@ -9,6 +9,8 @@ import type { Dataset } from '../data/dataset.js';
 import { encodeModel, type SaveOptions } from '../io/format.js';
 import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
+import { fromIterable, isStreamInput, type StreamInput } from '../data/source.js';
+import { evaluateStream, predictStream, type StreamInferenceOptions } from './stream-inference.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
 import { MetricAccumulator, type MetricSpec, parseMetrics } from '../train/metrics.js';
 import {
@@ -37,6 +39,9 @@ export type { EvaluateResult, TrainingState } from '../train/types.js';
 /** The options of predict(), predictClasses() and evaluate(). */
 const INFERENCE_KEYS = ['batchSize'];
 const EVALUATE_KEYS = ['batchSize', 'metrics'];
+/** Their options over a stream. */
+const STREAM_INFERENCE_KEYS = ['batchSize', 'chunkRows'];
+const STREAM_EVALUATE_KEYS = ['batchSize', 'chunkRows', 'metrics'];
 
 /** The options of evaluate(). */
 export interface EvaluateOptions {
@@ -44,6 +49,26 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Metrics to compute (train/metrics.ts); classification adds the confusion matrix and per-class values. */
   metrics?: MetricSpec[];
+}
+
+/**
+ * `result` with the metrics' values and, for classification, the confusion matrix and
+ * per-class values in class order (`classes`, else unit indices).
+ */
+function withMetricValues(
+  result: EvaluateResult,
+  accumulator: MetricAccumulator | undefined,
+  classes: ClassList | undefined,
+): EvaluateResult {
+  if (!accumulator) return result;
+  Object.assign(result, accumulator.values());
+  const counts = accumulator.classification;
+  if (counts) {
+    result.confusionMatrix = counts.confusion.map((row) => [...row]);
+    result.perClass = counts.perClass();
+    result.classes = classes ? ([...classes] as number[] | string[]) : indexClasses(counts.classes);
+  }
+  return result;
 }
 
 /** Wraps an engine in the public class (the factories and loadModel use it). */
@@ -258,11 +283,19 @@ export class Model {
    * responsive and callbacks can stop it. Training continues from the model's current
    * weights and {@link Model.training} state.
    *
-   * @param data - Inputs with labels (class indices) or targets: a {@link Dataset} or arrays of rows.
+   * `data` (and `validationData`) may also be a stream ({@link StreamInput}: csvSource,
+   * idxSource, an (async) iterable or generator of batches or rows, or a function returning
+   * one), read once per epoch chunk by chunk. A stream's labels are output-unit indices
+   * 0..k-1, not class values (csvSource's `classes` maps label texts to them), and streamed
+   * training data takes no `sampleWeight` or `classWeight`. A bad row in a stream is an error naming it, and the model is put back as
+   * it was before this fit (weights, optimizer state, epochs, learning rate).
+   *
+   * @param data - Inputs with labels (class values) or targets: a {@link Dataset}, arrays of rows, or a stream.
    * @param options - Epochs, batch size, validation, callbacks, schedule, early stopping; see {@link FitOptions}.
    * @returns The per-epoch logs and why training stopped.
    * @throws Error (before any training) on bad data (shape, NaN, label out of range), an
-   *   unknown option key or a value out of range, or when this model is already training.
+   *   unknown option key or a value out of range, or when this model is already training;
+   *   on a bad row of a stream (the model is then put back).
    *
    * @example
    * ```ts
@@ -273,24 +306,43 @@ export class Model {
    * console.log(history.epochs.at(-1)?.valAccuracy);
    * ```
    */
-  async fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
+  async fit(data: DatasetLike | StreamInput, options: FitOptions = {}): Promise<History> {
     const engine = this.#engine;
     if (engine.isTraining)
       throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    const streamedTrain = isStreamInput(data);
+    const streamedValidation = isStreamInput(options?.validationData);
     // Labels are values: fix the classes (first fit) and map labels to output units.
     const before = engine.classes;
-    const classes = resolveClasses(before, data, engine.outputSize, 'training data');
-    const mapped = withLabelIndices(data, classes, 'training data');
+    const classes = streamedTrain
+      ? before
+      : resolveClasses(before, data as DatasetLike, engine.outputSize, 'training data');
+    const mapped = streamedTrain ? data : withLabelIndices(data as DatasetLike, classes, 'training data');
     const mappedOptions =
-      options.validationData === undefined
+      options.validationData === undefined || streamedValidation
         ? options
-        : { ...options, validationData: withLabelIndices(options.validationData, classes, 'validationData') };
+        : {
+            ...options,
+            validationData: withLabelIndices(options.validationData as DatasetLike, classes, 'validationData'),
+          };
     const steps = engine.training.steps;
+    // A stream is read during training: on an error there the model goes back to this state.
+    const start =
+      streamedTrain || streamedValidation
+        ? { snapshot: engine.snapshot(true), training: { ...engine.training } }
+        : undefined;
     engine.classes = classes;
     try {
       return await fit(engine, mapped, mappedOptions);
     } catch (error) {
-      // Rejected before training: the model is as it was, classes included.
+      if (start) {
+        engine.restore(start.snapshot);
+        engine.training.epochs = start.training.epochs;
+        engine.setSteps(start.training.steps);
+        if (engine.training.learningRate !== start.training.learningRate)
+          engine.setLearningRate(start.training.learningRate);
+      }
+      // Rejected before training (or put back): the model is as it was, classes included.
       if (engine.training.steps === steps) engine.classes = before;
       throw error;
     } finally {
@@ -337,7 +389,20 @@ export class Model {
    * const outputs = model.predict([[0.1, 0.2, 0.3, 0.4]]); // Float32Array, outputSize values
    * ```
    */
-  predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
+  predict(inputs: DatasetLike['inputs'] | Dataset, options?: { batchSize?: number }): Float32Array;
+  /**
+   * Outputs [rows, outputSize] of a stream of inputs (batches or rows; labels are ignored),
+   * read chunk by chunk (`chunkRows` rows at a time, default 8192).
+   */
+  predict(inputs: StreamInput, options?: StreamInferenceOptions): Promise<Float32Array>;
+  predict(
+    inputs: DatasetLike['inputs'] | Dataset | StreamInput,
+    options: StreamInferenceOptions = {},
+  ): Float32Array | Promise<Float32Array> {
+    if (isStreamInput(inputs)) {
+      checkOptionKeys(options, STREAM_INFERENCE_KEYS, 'predict');
+      return predictStream(this.#engine, fromIterable(inputs), { ...options, what: 'inputs' });
+    }
     checkOptionKeys(options, INFERENCE_KEYS, 'predict');
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false, scanInputs: false }, 'inputs');
@@ -368,7 +433,7 @@ export class Model {
    * @returns One output-unit index per row.
    */
   predictClassIndices(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
-    const outputs = this.predict(inputs, options);
+    const outputs = this.predict(inputs as DatasetLike['inputs'] | Dataset, options);
     const n = this.outputSize;
     const classes = new Int32Array(outputs.length / n);
     for (let r = 0; r < classes.length; r++) {
@@ -393,31 +458,50 @@ export class Model {
    * @returns The loss, the accuracy where defined, and the requested metrics.
    * @throws Error on bad data (shape, unknown label) or an unknown option key.
    */
-  evaluate(data: DatasetLike, options: EvaluateOptions = {}): EvaluateResult {
-    checkOptionKeys(options, EVALUATE_KEYS, 'evaluate');
+  evaluate(data: DatasetLike, options?: EvaluateOptions): EvaluateResult;
+  /**
+   * Mean loss (and accuracy) over a labelled stream, read chunk by chunk (`chunkRows` rows
+   * at a time, default 8192): the in-memory result up to the rounding of an f64 sum, with
+   * `metrics` as for data in memory. The stream's labels are output-unit indices.
+   */
+  evaluate(data: StreamInput, options?: StreamInferenceOptions & EvaluateOptions): Promise<EvaluateResult>;
+  evaluate(
+    data: DatasetLike | StreamInput,
+    options: EvaluateOptions & StreamInferenceOptions = {},
+  ): EvaluateResult | Promise<EvaluateResult> {
     const engine = this.#engine;
+    if (isStreamInput(data)) {
+      checkOptionKeys(options, STREAM_EVALUATE_KEYS, 'evaluate');
+      const { metrics: specs, ...streamOptions } = options;
+      if (specs === undefined) return evaluateStream(engine, fromIterable(data), streamOptions);
+      const metrics = parseMetrics(specs);
+      let accumulator: MetricAccumulator | undefined;
+      return evaluateStream(engine, fromIterable(data), streamOptions, (chunk) => {
+        accumulator ??= new MetricAccumulator(metrics, this.outputSize, this.#scoredAsClasses(chunk), 'the data');
+        const visiting = accumulator;
+        return (outputs, targets, rows) => visiting.add(outputs, targets, rows);
+      }).then((result) => withMetricValues(result, accumulator, engine.classes));
+    }
+    checkOptionKeys(options, EVALUATE_KEYS, 'evaluate');
     const metrics = parseMetrics(options.metrics);
     const classes = resolveClasses(engine.classes, data, this.outputSize, 'data');
     const dataset = asDataset(withLabelIndices(data, classes, 'data'), this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
     if (options.metrics === undefined) return engine.evaluate(dataset, options.batchSize);
-    // Scored as classes like the core's accuracy: labels, or a softmax / single sigmoid output.
-    const classification =
-      dataset.labels !== undefined ||
-      this.loss === 'crossEntropy' ||
-      (this.loss === 'binaryCrossEntropy' && this.outputSize === 1);
-    const accumulator = new MetricAccumulator(metrics, this.outputSize, classification, 'the data');
+    const accumulator = new MetricAccumulator(metrics, this.outputSize, this.#scoredAsClasses(dataset), 'the data');
     const result = engine.evaluate(dataset, options.batchSize, (outputs, targets, rows) =>
       accumulator.add(outputs, targets, rows),
     );
-    Object.assign(result, accumulator.values());
-    const counts = accumulator.classification;
-    if (counts) {
-      result.confusionMatrix = counts.confusion.map((row) => [...row]);
-      result.perClass = counts.perClass();
-      result.classes = classes ? ([...classes] as number[] | string[]) : indexClasses(counts.classes);
-    }
-    return result;
+    return withMetricValues(result, accumulator, classes);
+  }
+
+  /** Scored as classes like the core's accuracy: labels, or a softmax / single sigmoid output. */
+  #scoredAsClasses(data: Dataset): boolean {
+    return (
+      data.labels !== undefined ||
+      this.loss === 'crossEntropy' ||
+      (this.loss === 'binaryCrossEntropy' && this.outputSize === 1)
+    );
   }
 
   /**

@@ -30,6 +30,9 @@ import type {
 } from './types.js';
 import { rowWeights } from './weights.js';
 import { makeYielder } from './yield.js';
+import { isStreamInput, type StreamInput } from '../data/source.js';
+import { prepareStreams } from './stream.js';
+import { type AfterBatch, memoryPasses, type TrainingPasses } from './passes.js';
 
 export type {
   BatchLog,
@@ -67,6 +70,8 @@ const FIT_KEYS = keysOf<FitOptions>({
   verbose: true,
   classWeight: true,
   sampleWeight: true,
+  shuffleBuffer: true,
+  chunkRows: true,
 });
 const EARLY_STOPPING_KEYS = keysOf<EarlyStoppingOptions>({
   monitor: true,
@@ -92,7 +97,11 @@ function splitLastRows(data: Dataset, split: number): [Dataset, Dataset] {
 }
 
 /** Trains `model` on `data` (see FitOptions); the caller releases the data afterwards. */
-export async function fit(model: TrainableModel, data: DatasetLike, options: FitOptions): Promise<History> {
+export async function fit(
+  model: TrainableModel,
+  data: DatasetLike | StreamInput,
+  options: FitOptions,
+): Promise<History> {
   // --- validate everything before touching the model --------------------------
   checkOptionKeys(options, FIT_KEYS, 'fit');
   if (typeof options.earlyStopping === 'object')
@@ -101,20 +110,37 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   const epochs =
     options.epochs === undefined ? 1 : options.epochs === 0 ? 0 : positiveInteger(options.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? 32, 'batchSize');
-  const given: Dataset = asDataset(data, model.inputSize, model.outputSize, 'training data');
-  checkDataset(given, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
-  let train = given;
-  let validation =
-    options.validationData === undefined
-      ? undefined
-      : asDataset(options.validationData, model.inputSize, model.outputSize, 'validationData');
-  if (validation) checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
-  if (options.validationSplit !== undefined) {
-    if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
-    [train, validation] = splitLastRows(given, options.validationSplit);
+  const streaming = isStreamInput(data) || isStreamInput(options.validationData);
+  let train: Dataset | undefined;
+  let validation: Dataset | undefined;
+  let prepared: ((batchSize: number) => TrainingPasses) | undefined;
+  let weights: Float32Array | undefined;
+  if (streaming) {
+    if (options.validationSplit !== undefined)
+      throw new Error(
+        'simdnet: validationSplit needs training data in memory; give validationData (which may be a stream) instead',
+      );
+    prepared = prepareStreams(model, data, options, epochs);
+  } else {
+    for (const key of ['shuffleBuffer', 'chunkRows'] as const)
+      if (options[key] !== undefined) throw new Error(`simdnet: ${key} applies to streamed data only`);
+    const given: Dataset = asDataset(data as DatasetLike, model.inputSize, model.outputSize, 'training data');
+    checkDataset(given, model.inputSize, model.outputSize, { needTargets: true }, 'training data');
+    train = given;
+    validation =
+      options.validationData === undefined
+        ? undefined
+        : asDataset(options.validationData as DatasetLike, model.inputSize, model.outputSize, 'validationData');
+    if (validation)
+      checkDataset(validation, model.inputSize, model.outputSize, { needTargets: true }, 'validationData');
+    if (options.validationSplit !== undefined) {
+      if (validation) throw new Error('simdnet: give validationData or validationSplit, not both');
+      [train, validation] = splitLastRows(given, options.validationSplit);
+    }
+    weights = rowWeights(train, given.count, model.classes, options.classWeight, options.sampleWeight);
   }
-  const weights = rowWeights(train, given.count, model.classes, options.classWeight, options.sampleWeight);
-  const defaultMonitor: MetricName = validation ? 'valLoss' : 'loss';
+  const hasValidation = options.validationData !== undefined || validation !== undefined;
+  const defaultMonitor: MetricName = hasValidation ? 'valLoss' : 'loss';
   const scheduler = makeScheduler(options.schedule, model.optimizer.learningRate, defaultMonitor);
   const early = options.earlyStopping
     ? {
@@ -138,9 +164,10 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   if (!(verbose === 0 || verbose === 1 || verbose === 2))
     throw new Error(`simdnet: verbose must be 0, 1 or 2, got ${String(verbose)}`);
 
-  // --- load the data once ------------------------------------------------------
-  model.ensureCapacity(Math.min(batchSize, train.count));
-  const [loadedTrain, loadedValidation] = model.loadData(validation ? [train, validation] : [train], true, weights);
+  // --- the data: in memory (copied once) or streamed (chunk by chunk) ---------------
+  const passes = prepared
+    ? prepared(batchSize)
+    : memoryPasses(model, train as Dataset, batchSize, options.shuffle ?? true, validation, weights);
   model.setTrackGradNorm(trackNorm);
   const tracker = early ? new ImprovementTracker(early.monitor, early.minDelta) : undefined;
   let best: ParameterSnapshot | undefined;
@@ -156,21 +183,17 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
   };
   const yieldToEventLoop = makeYielder();
   const history: History = { epochs: [], stopReason: 'completed' };
-  const hasAccuracy = loadedTrain.accuracyUnits > 0;
-  const accuracyDenominator = loadedTrain.accuracyUnits;
-  const batches = Math.ceil(train.count / batchSize);
   // Rows are scored as classes when the core scores one unit per row (labels, softmax, one sigmoid).
   const accumulator = (units: number, what: string) =>
     metrics.length ? new MetricAccumulator(metrics, model.outputSize, units === 1, what) : undefined;
-  // A metric that does not apply is an error before any training.
-  accumulator(loadedTrain.accuracyUnits, 'the training data');
-  if (loadedValidation) accumulator(loadedValidation.accuracyUnits, 'the validation data');
+  // A metric that does not apply is an error before any training (a stream's: at its first chunk).
+  if (passes.accuracyUnits !== undefined) accumulator(passes.accuracyUnits, 'the training data');
+  if (passes.validationAccuracyUnits !== undefined) accumulator(passes.validationAccuracyUnits, 'the validation data');
 
   for (let e = 0; e < epochs; e++) {
     const epochIndex = model.training.epochs; // global, 0-based
     const learningRate = scheduler.before(epochIndex, model.training.learningRate);
     if (learningRate !== model.training.learningRate) model.setLearningRate(learningRate);
-    if (options.shuffle ?? true) model.shuffle(loadedTrain, epochIndex);
     guard.epochStart(model);
 
     const started = now();
@@ -183,41 +206,60 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
     /** The batch whose loss was non-finite, or -1. */
     let diverged = -1;
     let rolledBack = false;
-    const trainMetrics = accumulator(loadedTrain.accuracyUnits, 'the training data');
-    for (let b = 0; b < batches; b++) {
-      const offset = b * batchSize;
-      const size = Math.min(batchSize, train.count - offset);
-      const result = model.trainBatch(loadedTrain, offset, size);
-      if (trainMetrics) {
+    let trainMetrics: MetricAccumulator | undefined;
+    let processed = 0;
+    let accuracyDenominator = 0;
+    const yieldIfDue = async (): Promise<boolean> => {
+      if (now() - lastYield > yieldEveryMs) {
+        await yieldToEventLoop();
+        lastYield = now();
+      }
+      return false;
+    };
+    // After each batch: true stops the epoch; a promise only when a callback or a yield is due.
+    const afterBatch: AfterBatch = (result, size, accuracyUnits) => {
+      // The step left the batch's outputs and targets in memory: metrics read them there.
+      if (metrics.length) {
+        trainMetrics ??= accumulator(accuracyUnits, 'the training data');
         const rows = model.batchRows(size);
-        trainMetrics.add(rows.outputs, rows.targets, size);
+        trainMetrics!.add(rows.outputs, rows.targets, size);
       }
       lossSum += result.loss * size;
       correct += result.correct;
       normSum += result.gradNorm;
       batchesRun++;
+      processed += size;
+      accuracyDenominator = accuracyUnits;
       if (!Number.isFinite(result.loss)) {
-        diverged = b;
+        diverged = batchesRun - 1;
         stopRequested = true;
-        break;
+        return true;
       }
       if (callbacks.onBatchEnd) {
-        const log: BatchLog = { epoch: epochIndex + 1, batch: b, batches, size, loss: result.loss };
-        if (hasAccuracy) log.accuracy = result.correct / (size * accuracyDenominator);
+        const log: BatchLog = {
+          epoch: epochIndex + 1,
+          batch: batchesRun - 1,
+          batches: passes.batches,
+          size,
+          loss: result.loss,
+        };
+        if (accuracyUnits > 0) log.accuracy = result.correct / (size * accuracyUnits);
         if (trackNorm) log.gradNorm = result.gradNorm;
-        if (stops(await callbacks.onBatchEnd(log))) {
-          history.stopReason = 'callback';
-          stopRequested = true;
-          break;
-        }
+        const onBatchEnd = callbacks.onBatchEnd;
+        return (async () => {
+          if (stops(await onBatchEnd(log))) {
+            history.stopReason = 'callback';
+            stopRequested = true;
+            return true;
+          }
+          return yieldIfDue();
+        })();
       }
-      if (now() - lastYield > yieldEveryMs) {
-        await yieldToEventLoop();
-        lastYield = now();
-      }
-    }
+      return now() - lastYield > yieldEveryMs ? yieldIfDue() : false;
+    };
+    await passes.run(epochIndex, afterBatch);
+    if (processed === 0) throw new Error('simdnet: training data is empty (the stream gave 0 rows)');
     const seconds = (now() - started) / 1000;
-    const processed = Math.min(train.count, batchesRun * batchSize);
     // Weights can turn non-finite in an epoch's last update, with every loss finite.
     if (diverged < 0 && !stopRequested && !parametersFinite(model)) {
       stopRequested = true;
@@ -237,15 +279,18 @@ export async function fit(model: TrainableModel, data: DatasetLike, options: Fit
       samplesPerSec: processed / seconds,
     };
     if (stopRequested) log.partial = true;
-    if (hasAccuracy) log.accuracy = correct / (processed * accuracyDenominator);
+    if (accuracyDenominator > 0) log.accuracy = correct / (processed * accuracyDenominator);
     if (trackNorm) log.gradNorm = normSum / batchesRun;
     if (trainMetrics && !rolledBack) Object.assign(log, trainMetrics.values());
-    if (loadedValidation && !rolledBack) {
-      const validationMetrics = accumulator(loadedValidation.accuracyUnits, 'the validation data');
-      const result = model.evaluateLoaded(
-        loadedValidation,
-        validationMetrics && ((outputs, targets, rows) => validationMetrics.add(outputs, targets, rows)),
-      );
+    let validationMetrics: MetricAccumulator | undefined;
+    const result = rolledBack
+      ? undefined
+      : await passes.validate((units) => {
+          validationMetrics = accumulator(units, 'the validation data');
+          const visiting = validationMetrics;
+          return visiting && ((outputs, targets, rows) => visiting.add(outputs, targets, rows));
+        });
+    if (result) {
       log.valLoss = result.loss;
       if (result.accuracy !== undefined) log.valAccuracy = result.accuracy;
       if (validationMetrics)

@@ -5,6 +5,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
+import type { StreamInput } from '../data/source.js';
 import type { MetricSpec, PerClassMetrics } from './metrics.js';
 import type { ClassWeight } from './weights.js';
 
@@ -78,7 +79,7 @@ export interface BatchLog {
   epoch: number;
   /** 0-based within the epoch. */
   batch: number;
-  /** Batches in the epoch: ⌈rows / batchSize⌉. */
+  /** Batches in the epoch: ⌈rows / batchSize⌉; 0 while unknown (a stream of unknown length, in its first epoch). */
   batches: number;
   /** Rows in this batch (the last batch of an epoch may be smaller than `batchSize`). */
   size: number;
@@ -157,10 +158,28 @@ export interface FitOptions {
   epochs?: number;
   /** Rows per optimizer step. An integer ≥ 1; default 32. The last batch of an epoch holds the remainder. */
   batchSize?: number;
-  /** Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true. */
+  /**
+   * Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true.
+   * Data in memory gets a full permutation; a stream goes through a shuffle buffer
+   * (`shuffleBuffer`); false reads a stream in its order.
+   */
   shuffle?: boolean;
-  /** Rows to evaluate after every epoch (`valLoss`, `valAccuracy`); not trained on. Default: none. */
-  validationData?: DatasetLike;
+  /**
+   * Streams only: rows held in the shuffle buffer (each row read takes the place of a row
+   * drawn from the buffer, seeded by the model's seed and the epoch). Default 10,000. As
+   * long as the stream, it gives a uniform permutation; memory grows with it.
+   */
+  shuffleBuffer?: number;
+  /**
+   * Streams only: rows copied into the model's memory at a time, rounded down to a multiple
+   * of batchSize (at least one batch). Default: about 4 MiB of Float32 inputs.
+   */
+  chunkRows?: number;
+  /**
+   * Rows to evaluate after every epoch (`valLoss`, `valAccuracy`); not trained on. A dataset,
+   * or a stream (read once per epoch, so re-iterable when epochs > 1). Default: none.
+   */
+  validationData?: DatasetLike | StreamInput;
   /**
    * Fraction in (0, 1) of the training rows to hold out as validation data instead:
    * the LAST rows, taken before any shuffling (as Keras does), so shuffle the data
@@ -191,14 +210,16 @@ export interface FitOptions {
   verbose?: 0 | 1 | 2;
   /**
    * Loss weight per class, keyed by class value ({ 1: 5, 3: 0.5 }; unlisted classes weigh 1),
-   * or 'balanced' (n / (k · n_c) over the training rows, as scikit-learn). Needs labels.
+   * or 'balanced' (n / (k · n_c) over the training rows, as scikit-learn). Needs labels, and
+   * training data in memory (streamed training data rejects it).
    */
   classWeight?: ClassWeight;
   /**
    * Loss weight per row of the data given to fit (before validationSplit), ≥ 0. With
    * classWeight, a row weighs sampleWeight[i] · classWeight[label_i]. The batch loss is the
    * mean over its rows of w_i · loss_i (Keras' normalisation, not divided by Σ w_i);
-   * validation loss and metrics are unweighted.
+   * validation loss and metrics are unweighted. Training data in memory only (streamed
+   * training data rejects it).
    */
   sampleWeight?: Float32Array | ArrayLike<number>;
 }
@@ -381,6 +402,10 @@ export interface TrainableModel {
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult;
   /** Mean loss and accuracy over loaded data; `visit` sees each slice's output and target rows. */
   evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult;
+  /** Mean loss and accuracy of a checked dataset, loaded after the data a fit holds (`visit`: as evaluateLoaded). */
+  evaluate(data: Dataset, batchSize?: number, visit?: RowsVisitor): EvaluateResult;
+  /** The seed of the shuffles (streams mix it with the epoch for their shuffle buffer). */
+  readonly seed: number;
   /** Views of the last batch's output rows and target rows, [rows, outputSize] each. */
   batchRows(rows: number): { outputs: Float32Array; targets: Float32Array };
   snapshot(withMoments: boolean): ParameterSnapshot;
