@@ -310,11 +310,13 @@ export interface CsvStats {
   featureNames: string[];
   /** Classification with a label column: the class names, ordered as readCsvDataset orders them. */
   classNames?: string[];
-  /** Per feature: mean and (population) standard deviation, of the values as f32. */
+  /** Per feature: the mean of the values as f32. */
   mean: number[];
+  /** Per feature: the population standard deviation of the values as f32. */
   std: number[];
-  /** Regression: the target's mean and standard deviation. */
+  /** Regression: the target's mean. */
   targetMean?: number;
+  /** Regression: the target's population standard deviation. */
   targetStd?: number;
 }
 
