@@ -34,7 +34,9 @@ export const CTX_SEED: i32 = 68;
 export const CTX_STEP: i32 = 72;
 /** f32: Huber's δ (β) for the HUBER loss. */
 export const CTX_HUBER_DELTA: i32 = 76;
-export const CTX_HEADER_BYTES: i32 = 80;
+/** This context's per-row loss weights [capacity] f32, rows from CTX_FIRST_ROW (filled by gatherBatch from DATA_WEIGHTS). */
+export const CTX_ROW_WEIGHTS: i32 = 80;
+export const CTX_HEADER_BYTES: i32 = 84;
 // --- one layer record, following the header ---------------------------------
 export const LAYER_IN: i32 = 0;
 export const LAYER_OUT: i32 = 4;
@@ -90,7 +92,9 @@ export const DATA_INPUT_SCALE: i32 = 8;     // f32, multiplies every input
 export const DATA_TARGETS: i32 = 12;
 export const DATA_TARGET_KIND: i32 = 16;    // TARGET_LABELS (i32) | TARGET_ROWS (f32)
 export const DATA_COUNT: i32 = 20;
-export const DATA_BYTES: i32 = 24;
+/** Per-row loss weights [count] f32 (sample × class weight), or 0: unweighted (Keras' mean of w_i · loss_i). */
+export const DATA_WEIGHTS: i32 = 24;
+export const DATA_BYTES: i32 = 28;
 export const INPUT_F32: i32 = 0;
 export const INPUT_U8: i32 = 1;
 export const TARGET_LABELS: i32 = 0;
@@ -132,8 +136,13 @@ export const WORK_NEXT_ROW: i32 = 0;
 export const WORK_NEXT_ITEM: i32 = 4;
 /** shareDeltas: the next batch row. */
 export const WORK_NEXT_BATCH_ROW: i32 = 8;
-/** Bytes of the work counters: the host zeroes [work, work + WORK_BYTES) before a round. */
-export const WORK_BYTES: i32 = 12;
+/**
+ * The barrier of the batch-norm deltas round (parallel.ts): arrivals in the low 16 bits,
+ * the generation above them. Every barrier completes, so it is at 0 arrivals between rounds.
+ */
+export const WORK_BARRIER: i32 = 12;
+/** Bytes of the work counters (the host zeroes each counter before the round that uses it). */
+export const WORK_BYTES: i32 = 16;
 
 // --- activation kinds (LAYER_ACTIVATION) -------------------------------------------
 export const LINEAR: i32 = 0;

@@ -11,9 +11,15 @@
 //     per layer l (in -> out):
 //       W [in, out], b [out]         parameters   (inside the flat parameter buffer)
 //       gW [in, out], gb [out]       gradients    (same layout, flat gradient buffer)
-//       A [capacity, out]            outputs σ(z)
+//       A [capacity, out]            outputs σ(z) (dropped in place while training, unless DROPPED)
 //       D [capacity, out]            deltas ∂L/∂z (the output layer keeps z here
 //                                    between the forward pass and the loss)
+//       Z [capacity, out]            optional: z, for the activations whose σ' needs it
+//       DROPPED [capacity, out]      optional: the dropped outputs the next layer reads,
+//                                    where σ' is computed from the undropped A
+//       γ, β [out] (parameters), ∂L/∂γ, ∂L/∂β (gradients), running mean and variance
+//       [out] (parameters, after the trainable ones), μ, 1/σ [out], x̂ [capacity, out]:
+//                                    batch norm of z, when LAYER_BN_GAMMA != 0
 //     scratch [GEMM_SCRATCH_BYTES]   packed blocks of the GEMMs' operands (gemm.ts)
 //       PD [out/16, capacity, 16]    threaded mode: D of the whole batch packed as one
 //                                    GEMM B operand, shared by the threads (packPanels)
@@ -32,7 +38,7 @@ import { dropoutForward } from './dropout';
 import { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
 import { penalizeWeights } from './regularize';
 import {
-  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD,
+  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD, CTX_CAPACITY, CTX_ROW_WEIGHTS, DATA_COUNT, DATA_WEIGHTS, DATA_BYTES, INPUT_F32, TARGET_ROWS, OPT_BYTES,
   RELU,
 } from './abi';
 
@@ -98,6 +104,18 @@ export function gatherBatch(ctx: usize, data: usize, indices: usize, start: i32,
     }
   }
   gatherSink |= touched;
+  gatherRowWeights(ctx, data, indices, start, count);
+}
+
+/** The rows' loss weights into the context's CTX_ROW_WEIGHTS, when the dataset has weights. */
+function gatherRowWeights(ctx: usize, data: usize, indices: usize, start: i32, count: i32): void {
+  const weights = pointer(data, DATA_WEIGHTS);
+  const out = pointer(ctx, CTX_ROW_WEIGHTS);
+  if (!weights || !out) return;
+  for (let r = 0; r < count; r++) {
+    const row = indices ? load<i32>(indices + (<usize>r << 2)) : start + r;
+    store<f32>(out + (<usize>r << 2), load<f32>(weights + (<usize>row << 2)));
+  }
 }
 
 /** Rows gatherBatch touches ahead of the one it copies. */
@@ -154,53 +172,94 @@ export function forward(ctx: usize, rows: i32): void {
  */
 function forwardLayers(ctx: usize, rows: i32, training: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
-  const scratch = pointer(ctx, CTX_SCRATCH);
   let input = pointer(ctx, CTX_X);
   for (let l = 0; l < numLayers; l++) {
     const layer = layerRecord(ctx, l);
-    const inSize = field(layer, LAYER_IN);
-    const outSize = field(layer, LAYER_OUT);
-    const activation = field(layer, LAYER_ACTIVATION);
-    const isOutput = l == numLayers - 1;
-    const outputs = pointer(layer, LAYER_A);
-    const gamma = pointer(layer, LAYER_BN_GAMMA);
-    // z where the backward reads it; else the output layer keeps z (in D) for the loss and
-    // hidden layers work in place in A.
-    const zBuffer = pointer(layer, LAYER_Z);
-    const z = zBuffer ? zBuffer : isOutput ? pointer(layer, LAYER_D) : outputs;
-    const fuseRelu = activation == RELU && !isOutput && !gamma;
-    const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
-    denseForward(rows, inSize, outSize, input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z, fuseRelu, l == 0, scratch, packedW);
-    if (gamma) batchNorm(layer, z, rows, outSize, training);
-    if (!fuseRelu) activationForward(activation, z, outputs, rows, outSize, load<f32>(layer + <usize>LAYER_ALPHA));
-    input = outputs;
-    const rate = load<f32>(layer + <usize>LAYER_DROPOUT);
-    if (training && rate > 0) {
-      const dropped = pointer(layer, LAYER_DROPPED);
-      if (dropped) {
-        memory.copy(dropped, outputs, <usize>(rows * outSize) << 2);
-        input = dropped;
-      }
-      dropoutForward(input, 0, rows, outSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l, field(ctx, CTX_FIRST_ROW));
-    }
+    const z = forwardDense(ctx, l, rows, input);
+    if (pointer(layer, LAYER_BN_GAMMA)) batchNorm(layer, z, rows, field(layer, LAYER_OUT), training);
+    input = forwardActivation(ctx, l, rows, z, training);
   }
+}
+
+/**
+ * Layer l's z = x·W + b over `rows` rows of `input` (fused with ReLU where it can be):
+ * into Z where the backward reads z, else the output layer's D or a hidden layer's A. Returns z.
+ */
+export function forwardDense(ctx: usize, l: i32, rows: i32, input: usize): usize {
+  const layer = layerRecord(ctx, l);
+  const z = preActivations(ctx, l);
+  const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
+  denseForward(
+    rows, field(layer, LAYER_IN), field(layer, LAYER_OUT), input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z,
+    fusesRelu(ctx, l), l == 0, scratch(ctx), packedW,
+  );
+  return z;
+}
+
+/** Where layer l's forward keeps z: Z when the layer has it, else the output layer's D or a hidden layer's A. */
+export function preActivations(ctx: usize, l: i32): usize {
+  const layer = layerRecord(ctx, l);
+  const zBuffer = pointer(layer, LAYER_Z);
+  if (zBuffer) return zBuffer;
+  return l == field(ctx, CTX_NUM_LAYERS) - 1 ? pointer(layer, LAYER_D) : pointer(layer, LAYER_A);
+}
+
+/** Whether layer l's forward product applies its ReLU (a hidden ReLU layer without batch norm). */
+// @ts-ignore: decorator
+@inline function fusesRelu(ctx: usize, l: i32): bool {
+  const layer = layerRecord(ctx, l);
+  return field(layer, LAYER_ACTIVATION) == RELU && l != field(ctx, CTX_NUM_LAYERS) - 1 && !pointer(layer, LAYER_BN_GAMMA);
+}
+
+// @ts-ignore: decorator
+@inline function scratch(ctx: usize): usize {
+  return pointer(ctx, CTX_SCRATCH);
+}
+
+/**
+ * Layer l after its z (and batch norm): a = σ(z) into A, then, `training` only, dropout on
+ * a (in A, or into DROPPED). Returns what the next layer reads.
+ */
+export function forwardActivation(ctx: usize, l: i32, rows: i32, z: usize, training: bool): usize {
+  const layer = layerRecord(ctx, l);
+  const outSize = field(layer, LAYER_OUT);
+  const outputs = pointer(layer, LAYER_A);
+  if (!fusesRelu(ctx, l)) activationForward(field(layer, LAYER_ACTIVATION), z, outputs, rows, outSize, load<f32>(layer + <usize>LAYER_ALPHA));
+  let next = outputs;
+  const rate = load<f32>(layer + <usize>LAYER_DROPOUT);
+  if (training && rate > 0) {
+    const dropped = pointer(layer, LAYER_DROPPED);
+    if (dropped) {
+      memory.copy(dropped, outputs, <usize>(rows * outSize) << 2);
+      next = dropped;
+    }
+    dropoutForward(next, 0, rows, outSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l, field(ctx, CTX_FIRST_ROW));
+  }
+  return next;
 }
 
 /** Batch norm of z[rows, out] in place: training over these rows (the whole batch), else with the running statistics. */
 function batchNorm(layer: usize, z: usize, rows: i32, outSize: i32, training: bool): void {
-  const gamma = pointer(layer, LAYER_BN_GAMMA);
-  const beta = pointer(layer, LAYER_BN_BETA);
-  const runningMean = pointer(layer, LAYER_BN_RUNNING_MEAN);
-  const runningVar = pointer(layer, LAYER_BN_RUNNING_VAR);
-  const epsilon = load<f32>(layer + <usize>LAYER_BN_EPSILON);
   if (training) {
-    batchNormForwardTraining(
-      z, pointer(layer, LAYER_BN_XHAT), z, rows, outSize, 0, outSize, gamma, beta, pointer(layer, LAYER_BN_MEAN),
-      pointer(layer, LAYER_BN_INV_STD), runningMean, runningVar, load<f32>(layer + <usize>LAYER_BN_MOMENTUM), epsilon,
-    );
+    batchNormTrainingUnits(layer, z, rows, 0, outSize);
   } else {
+    const gamma = pointer(layer, LAYER_BN_GAMMA);
+    const beta = pointer(layer, LAYER_BN_BETA);
+    const runningMean = pointer(layer, LAYER_BN_RUNNING_MEAN);
+    const runningVar = pointer(layer, LAYER_BN_RUNNING_VAR);
+    const epsilon = load<f32>(layer + <usize>LAYER_BN_EPSILON);
     batchNormForwardInference(z, z, rows, outSize, gamma, beta, runningMean, runningVar, epsilon);
   }
+}
+
+/** Batch norm's training forward for units [c0, c1) of z[rows, out] (all the batch's rows), in place. */
+export function batchNormTrainingUnits(layer: usize, z: usize, rows: i32, c0: i32, c1: i32): void {
+  batchNormForwardTraining(
+    z, pointer(layer, LAYER_BN_XHAT), z, rows, field(layer, LAYER_OUT), c0, c1, pointer(layer, LAYER_BN_GAMMA),
+    pointer(layer, LAYER_BN_BETA), pointer(layer, LAYER_BN_MEAN), pointer(layer, LAYER_BN_INV_STD),
+    pointer(layer, LAYER_BN_RUNNING_MEAN), pointer(layer, LAYER_BN_RUNNING_VAR),
+    load<f32>(layer + <usize>LAYER_BN_MOMENTUM), load<f32>(layer + <usize>LAYER_BN_EPSILON),
+  );
 }
 
 /** What layer l read as its input while training: X, or the previous layer's (dropped) outputs. */
@@ -226,37 +285,46 @@ export function backward(ctx: usize, rows: i32): void {
  */
 function backwardLayers(ctx: usize, rows: i32, deltasOnly: bool): void {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
-  const scratch = pointer(ctx, CTX_SCRATCH);
   for (let l = numLayers - 1; l >= 0; l--) {
     const layer = layerRecord(ctx, l);
-    const inSize = field(layer, LAYER_IN);
-    const outSize = field(layer, LAYER_OUT);
-    const delta = pointer(layer, LAYER_D);
     // D holds ∂L/∂y (y: batch norm's output); batch norm's backward makes it ∂L/∂z, and ∂L/∂γ, ∂L/∂β.
-    const gamma = pointer(layer, LAYER_BN_GAMMA);
-    if (gamma) {
-      batchNormBackward(
-        delta, pointer(layer, LAYER_BN_XHAT), delta, rows, outSize, 0, outSize, gamma, pointer(layer, LAYER_BN_INV_STD),
-        pointer(layer, LAYER_BN_GRAD_GAMMA), pointer(layer, LAYER_BN_GRAD_BETA),
-      );
-    }
-    const inputs = layerInput(ctx, l);
-    if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, inputs, delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch);
-    if (l == 0) break;
-    const previous = layerRecord(ctx, l - 1);
-    const previousOutputs = pointer(previous, LAYER_A);
-    const previousDelta = pointer(previous, LAYER_D);
-    // ReLU's derivative is fused into the product's last pass (from the outputs, dropped or not:
-    // a dropped output's δ is zeroed by its mask anyway); other activations take their own.
-    const previousActivation = field(previous, LAYER_ACTIVATION);
-    const fuseRelu = previousActivation == RELU;
-    denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch);
-    const rate = load<f32>(previous + <usize>LAYER_DROPOUT);
-    // Dropout's backward: the same mask, drawn again on δ.
-    if (rate > 0) dropoutForward(previousDelta, 0, rows, inSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l - 1, field(ctx, CTX_FIRST_ROW));
-    if (!fuseRelu) {
-      activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, load<f32>(previous + <usize>LAYER_ALPHA), pointer(previous, LAYER_Z));
-    }
+    if (pointer(layer, LAYER_BN_GAMMA)) batchNormBackwardUnits(layer, pointer(layer, LAYER_D), rows, 0, field(layer, LAYER_OUT));
+    backwardLayer(ctx, l, rows, deltasOnly);
+  }
+}
+
+/** Batch norm's backward for units [c0, c1) of layer `layer`'s δ [rows, out] (all the batch's rows), in place. */
+export function batchNormBackwardUnits(layer: usize, delta: usize, rows: i32, c0: i32, c1: i32): void {
+  batchNormBackward(
+    delta, pointer(layer, LAYER_BN_XHAT), delta, rows, field(layer, LAYER_OUT), c0, c1, pointer(layer, LAYER_BN_GAMMA),
+    pointer(layer, LAYER_BN_INV_STD), pointer(layer, LAYER_BN_GRAD_GAMMA), pointer(layer, LAYER_BN_GRAD_BETA),
+  );
+}
+
+/**
+ * Layer l's backward from its δ = ∂L/∂z in D (after batch norm's backward): gW and gb
+ * (unless `deltasOnly`), then the previous layer's δ through W, its dropout mask and σ'.
+ */
+export function backwardLayer(ctx: usize, l: i32, rows: i32, deltasOnly: bool): void {
+  const layer = layerRecord(ctx, l);
+  const inSize = field(layer, LAYER_IN);
+  const outSize = field(layer, LAYER_OUT);
+  const delta = pointer(layer, LAYER_D);
+  if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, layerInput(ctx, l), delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch(ctx));
+  if (l == 0) return;
+  const previous = layerRecord(ctx, l - 1);
+  const previousOutputs = pointer(previous, LAYER_A);
+  const previousDelta = pointer(previous, LAYER_D);
+  // ReLU's derivative is fused into the product's last pass (from the outputs, dropped or not:
+  // a dropped output's δ is zeroed by its mask anyway); other activations take their own.
+  const previousActivation = field(previous, LAYER_ACTIVATION);
+  const fuseRelu = previousActivation == RELU;
+  denseInputDelta(rows, inSize, outSize, delta, pointer(layer, LAYER_W), fuseRelu ? previousOutputs : 0, previousDelta, scratch(ctx));
+  const rate = load<f32>(previous + <usize>LAYER_DROPOUT);
+  // Dropout's backward: the same mask, drawn again on δ.
+  if (rate > 0) dropoutForward(previousDelta, 0, rows, inSize, rate, load<u32>(ctx + <usize>CTX_SEED), load<u32>(ctx + <usize>CTX_STEP), l - 1, field(ctx, CTX_FIRST_ROW));
+  if (!fuseRelu) {
+    activationBackward(previousActivation, previousOutputs, previousDelta, rows, inSize, load<f32>(previous + <usize>LAYER_ALPHA), pointer(previous, LAYER_Z));
   }
 }
 
@@ -283,8 +351,13 @@ export function penaltyLoss(ctx: usize): f64 {
   return penalties(ctx, false);
 }
 
-/** Loss (and, if writeDelta, the output δ) for the rows in the context; records stats. */
-function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f64 {
+/**
+ * Loss (and, if writeDelta, the output δ) for the rows in the context; records stats.
+ * `weighted`: row r's loss and δ are scaled by its weight w_r (CTX_ROW_WEIGHTS), so the
+ * batch loss is 1/batchRows Σ w_r · loss_r (Keras' sample weights: a mean over the rows,
+ * not divided by Σ w); each row is scaled on its own, whatever thread holds it.
+ */
+export function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool, weighted: bool = false): f64 {
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   const output = layerRecord(ctx, numLayers - 1);
   const outSize = field(output, LAYER_OUT);
@@ -292,13 +365,36 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
   const t = pointer(ctx, CTX_T);
   // Count before the loss overwrites z with δ: accuracy reads only a and t.
   const correct = countCorrect(field(ctx, CTX_ACCURACY), a, t, rows, outSize);
-  const loss = lossAndDeltaWithParameters(
-    field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
-    load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), pointer(output, LAYER_Z),
-  );
+  const loss = weighted
+    ? weightedLoss(ctx, output, a, t, rows, outSize, writeDelta, batchRows)
+    : lossAndDeltaWithParameters(
+      field(ctx, CTX_LOSS), field(output, LAYER_ACTIVATION), pointer(output, LAYER_D), a, t, rows, outSize, writeDelta, batchRows,
+      load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), pointer(output, LAYER_Z),
+    );
   store<f64>(ctx + <usize>CTX_STAT_LOSS, loss);
   store<i32>(ctx + <usize>CTX_STAT_CORRECT, correct);
   return loss;
+}
+
+/** outputLoss's weighted case: the loss and δ of each row alone, scaled by its weight. */
+function weightedLoss(ctx: usize, output: usize, a: usize, t: usize, rows: i32, n: i32, writeDelta: bool, batchRows: i32): f64 {
+  const weights = pointer(ctx, CTX_ROW_WEIGHTS);
+  const zd = pointer(output, LAYER_D);
+  const z = pointer(output, LAYER_Z);
+  const kind = field(ctx, CTX_LOSS);
+  const activation = field(output, LAYER_ACTIVATION);
+  const rowBytes = <usize>n << 2;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rowBytes;
+    const w = load<f32>(weights + (<usize>r << 2));
+    total += <f64>w * lossAndDeltaWithParameters(
+      kind, activation, zd + off, a + off, t + off, 1, n, writeDelta, batchRows,
+      load<f32>(ctx + <usize>CTX_HUBER_DELTA), load<f32>(output + <usize>LAYER_ALPHA), z == 0 ? 0 : z + off,
+    );
+    if (writeDelta) for (let j: usize = 0; j < rowBytes; j += 4) store<f32>(zd + off + j, load<f32>(zd + off + j) * w);
+  }
+  return total;
 }
 
 // --- exported steps -----------------------------------------------------------
@@ -314,7 +410,7 @@ function outputLoss(ctx: usize, rows: i32, batchRows: i32, writeDelta: bool): f6
 export function gradientStep(ctx: usize, data: usize, indices: usize, count: i32, batchRows: i32, deltasOnly: i32): f64 {
   gatherBatch(ctx, data, indices, 0, count);
   forwardLayers(ctx, count, true);
-  let loss = outputLoss(ctx, count, batchRows, true);
+  let loss = outputLoss(ctx, count, batchRows, true, pointer(data, DATA_WEIGHTS) != 0);
   backwardLayers(ctx, count, deltasOnly != 0);
   if (deltasOnly == 0) {
     // The weight penalties (threaded: splitUpdate adds their gradients, the host their loss).

@@ -16,8 +16,12 @@
 //
 // Dropout draws each row's mask from its position in the whole batch (CTX_FIRST_ROW), so a
 // chunk's masks are the one-thread masks; the L1/L2 gradients are added to the rows of gW
-// where they are computed. Batch norm needs the whole batch's statistics per unit: the host
-// runs a model with batch norm on one thread for its training steps (src/model/engine.ts).
+// where they are computed. Batch norm needs the whole batch's statistics per unit: with it,
+// the first round gives each thread a fixed share of the rows and meets at a barrier around
+// each batch-norm layer, where the threads split the layer's units and run batch norm's
+// training forward (and later its backward) over all the batch's rows (batchNormDeltas).
+// A unit's statistics are the same sums in the same order whoever computes them: the
+// one-thread bits. γ and β are updated with the layer's bias item in the second round.
 //
 // Every gradient is the one-thread gradient bit for bit (each element is the same sum
 // in the same order, whoever computes it), and Adam/SGD act element by element: a
@@ -31,12 +35,15 @@
 // -----------------------------------------------------------------------------
 
 import { gemmPacked, columnSums, packPanels, GEMM_SPARSE_A, GEMM_PREPACKED_B, FINISH_NONE } from './gemm';
-import { layerRecord, field, pointer, updateRange, gradientStep, layerInput } from './network';
+import {
+  layerRecord, field, pointer, updateRange, gradientStep, layerInput, gatherBatch, forwardDense, forwardActivation, preActivations,
+  batchNormTrainingUnits, batchNormBackwardUnits, backwardLayer, outputLoss,
+} from './network';
 import { penalizeWeights } from './regularize';
 import {
   WORK_NEXT_ROW, WORK_NEXT_ITEM, WORK_NEXT_BATCH_ROW, CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_X, CTX_T,
-  CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
-  LAYER_GB, LAYER_Z, LAYER_DROPPED, LAYER_L1, LAYER_L2, OPT_GRADS,
+  CTX_SCRATCH, CTX_FIRST_ROW, CTX_STAT_CORRECT, CTX_ROW_WEIGHTS, DATA_WEIGHTS, LAYER_IN, LAYER_OUT, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_W, LAYER_GW,
+  LAYER_GB, LAYER_Z, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_GRAD_GAMMA, OPT_GRADS, WORK_BARRIER,
 } from './abi';
 
 // --- the first round, shared out as it goes --------------------------------------
@@ -50,6 +57,7 @@ import {
  * count of correct rows is left in CTX_STAT_CORRECT and `ownCtx` is moved back to row 0.
  */
 export function shareDeltas(ownCtx: usize, data: usize, indices: usize, batchRows: i32, work: usize, threads: i32): f64 {
+  if (hasBatchNorm(ownCtx)) return batchNormDeltas(ownCtx, data, indices, batchRows, work, threads);
   let loss: f64 = 0;
   let correct = 0;
   const counter = work + <usize>WORK_NEXT_BATCH_ROW;
@@ -66,12 +74,111 @@ export function shareDeltas(ownCtx: usize, data: usize, indices: usize, batchRow
   return loss;
 }
 
+/** Whether a layer of the context has batch norm. */
+function hasBatchNorm(ctx: usize): bool {
+  const numLayers = field(ctx, CTX_NUM_LAYERS);
+  for (let l = 0; l < numLayers; l++) if (pointer(layerRecord(ctx, l), LAYER_BN_GAMMA)) return true;
+  return false;
+}
+
+/**
+ * The first round for a network with batch norm. Each thread takes a ticket (its index i,
+ * from the WORK_NEXT_BATCH_ROW counter) and the rows [i·s, (i+1)·s) of the batch, s =
+ * ⌈batchRows/threads⌉ (perhaps none), and runs gradientStep's steps on them in `ownCtx`;
+ * around each batch-norm layer every thread waits at the barrier, then takes units
+ * [i·u, (i+1)·u) (u = ⌈units/threads⌉ rounded up to 4) over ALL the rows for batch norm's
+ * training forward (on the way down) and backward (on the way up), and waits again.
+ * Returns the thread's share of the batch's mean loss; its correct count in CTX_STAT_CORRECT.
+ */
+function batchNormDeltas(ownCtx: usize, data: usize, indices: usize, batchRows: i32, work: usize, threads: i32): f64 {
+  const index = fetchAdd(work + <usize>WORK_NEXT_BATCH_ROW, 1);
+  const barrier = work + <usize>WORK_BARRIER;
+  const share = (batchRows + threads - 1) / threads;
+  const r0 = min(batchRows, index * share);
+  const count = min(batchRows, r0 + share) - r0;
+  const numLayers = field(ownCtx, CTX_NUM_LAYERS);
+  moveRows(ownCtx, r0);
+  if (count > 0) gatherBatch(ownCtx, data, indices + (<usize>r0 << 2), 0, count);
+  let input = pointer(ownCtx, CTX_X);
+  for (let l = 0; l < numLayers; l++) {
+    const layer = layerRecord(ownCtx, l);
+    const outSize = field(layer, LAYER_OUT);
+    if (count > 0) forwardDense(ownCtx, l, count, input);
+    const z = preActivations(ownCtx, l);
+    if (pointer(layer, LAYER_BN_GAMMA)) {
+      waitAtBarrier(barrier, threads);
+      const units = unitsShare(outSize, threads);
+      const c0 = min(outSize, index * units);
+      const c1 = min(outSize, c0 + units);
+      // z of the whole batch: the main buffer from row 0.
+      if (c1 > c0) batchNormTrainingUnits(layer, z - (<usize>(r0 * outSize) << 2), batchRows, c0, c1);
+      waitAtBarrier(barrier, threads);
+    }
+    if (count > 0) input = forwardActivation(ownCtx, l, count, z, true);
+  }
+  let loss: f64 = 0;
+  let correct = 0;
+  if (count > 0) {
+    loss = outputLoss(ownCtx, count, batchRows, true, pointer(data, DATA_WEIGHTS) != 0);
+    correct = field(ownCtx, CTX_STAT_CORRECT);
+  }
+  for (let l = numLayers - 1; l >= 0; l--) {
+    const layer = layerRecord(ownCtx, l);
+    const outSize = field(layer, LAYER_OUT);
+    if (pointer(layer, LAYER_BN_GAMMA)) {
+      waitAtBarrier(barrier, threads);
+      const units = unitsShare(outSize, threads);
+      const c0 = min(outSize, index * units);
+      const c1 = min(outSize, c0 + units);
+      if (c1 > c0) batchNormBackwardUnits(layer, pointer(layer, LAYER_D) - (<usize>(r0 * outSize) << 2), batchRows, c0, c1);
+      waitAtBarrier(barrier, threads);
+    }
+    if (count > 0) backwardLayer(ownCtx, l, count, true);
+  }
+  if (count > 0) {
+    for (let l = 0; l < numLayers; l++) {
+      const layer = layerRecord(ownCtx, l);
+      const packed = pointer(layer, LAYER_PD);
+      if (packed) packPanels(pointer(layer, LAYER_D), count, field(layer, LAYER_OUT), packed, batchRows, r0);
+    }
+  }
+  moveRows(ownCtx, 0);
+  store<i32>(ownCtx + <usize>CTX_STAT_CORRECT, correct);
+  return loss;
+}
+
+/** Units per thread in batch norm's steps: ⌈units/threads⌉ rounded up to 4 (a SIMD group). */
+// @ts-ignore: decorator
+@inline function unitsShare(units: i32, threads: i32): i32 {
+  return (((units + threads - 1) / threads) + 3) & ~3;
+}
+
+/**
+ * Waits until all `threads` threads have arrived at the barrier at `p` (arrivals in the low
+ * 16 bits, the generation above): the last to arrive starts the next generation with 0
+ * arrivals, the others spin until the generation changes.
+ */
+function waitAtBarrier(p: usize, threads: i32): void {
+  if (threads <= 1) return;
+  const arrived = <u32>fetchAdd(p, 1);
+  const generation = arrived >>> 16;
+  if (<i32>(arrived & 0xffff) == threads - 1) {
+    atomicStore(p, <i32>((generation + 1) << 16));
+    return;
+  }
+  while ((<u32>atomicLoad(p) >>> 16) == generation) {
+    // spin: the others are computing their rows or units
+  }
+}
+
 /** Points a context's X, T and every layer's A and D at batch row `row` (from the row its CTX_FIRST_ROW names). */
 function moveRows(ctx: usize, row: i32): void {
   const shift = row - field(ctx, CTX_FIRST_ROW);
   if (shift == 0) return;
   store<i32>(ctx + <usize>CTX_X, field(ctx, CTX_X) + shift * (field(ctx, CTX_INPUT_SIZE) << 2));
   store<i32>(ctx + <usize>CTX_T, field(ctx, CTX_T) + shift * (field(ctx, CTX_OUTPUT_SIZE) << 2));
+  // The rows' loss weights (sample and class weights) move with the rows too.
+  if (field(ctx, CTX_ROW_WEIGHTS)) store<i32>(ctx + <usize>CTX_ROW_WEIGHTS, field(ctx, CTX_ROW_WEIGHTS) + (shift << 2));
   const numLayers = field(ctx, CTX_NUM_LAYERS);
   for (let l = 0; l < numLayers; l++) {
     const layer = layerRecord(ctx, l);
@@ -129,6 +236,9 @@ export function splitUpdate(ownCtx: usize, mainCtx: usize, opt: usize, rows: i32
     const biasGrads = pointer(layer, LAYER_GB);
     columnSums(pointer(layer, LAYER_D), rows, outSize, biasGrads);
     if (step != 0) updateRange(opt, <i32>((biasGrads - grads) >> 2), (outSize + 3) & ~3, step, 1);
+    // Batch norm's γ and β (one after the other, each padded to 4), their gradients from the first round.
+    const gammaGrads = pointer(layer, LAYER_BN_GRAD_GAMMA);
+    if (step != 0 && gammaGrads) updateRange(opt, <i32>((gammaGrads - grads) >> 2), 2 * ((outSize + 3) & ~3), step, 1);
   }
 }
 
@@ -204,6 +314,11 @@ function takeRows(layersCtx: usize, counter: usize, totalRows: i32, threads: i32
 @inline function atomicLoad(p: usize): i32 {
   if (ASC_FEATURE_THREADS) return atomic.load<i32>(p);
   return load<i32>(p);
+}
+// @ts-ignore: decorator
+@inline function atomicStore(p: usize, v: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(p, v);
+  else store<i32>(p, v);
 }
 // @ts-ignore: decorator
 @inline function fetchAdd(p: usize, v: i32): i32 {

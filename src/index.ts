@@ -11,7 +11,10 @@ export {
   type CoreInfo,
 } from './runtime/load.js';
 export { createModel, modelFromDescription } from './model/factories.js';
-export { Model, type TrainingState, type EvaluateResult, type Threading } from './model/model.js';
+export { Model, type TrainingState, type EvaluateResult, type Threading, type EvaluateOptions } from './model/model.js';
+export type { ClassList, ClassValues } from './model/classes.js';
+export type { MetricSpec, PerClassMetrics } from './train/metrics.js';
+export type { ClassWeight } from './train/weights.js';
 export type {
   ModelSpec,
   LayerSpec,
@@ -20,7 +23,9 @@ export type {
   Loss,
   NormalizedOptimizer,
   BatchNormConfig,
+  NormalizedLayer,
 } from './model/spec.js';
+export type { LayerShape } from './model/plan.js';
 export type { Initializer } from './model/initialize.js';
 export { LOSSES, OPTIMIZERS } from './model/spec.js';
 export {
@@ -101,6 +106,24 @@ export {
   type CsvTask,
   type ByteSource,
 } from './data/csv.js';
+export {
+  fromIterable,
+  type DataSource,
+  type StreamInput,
+  type ItemStream,
+  type StreamItem,
+  type StreamBatch,
+  type StreamRow,
+} from './data/source.js';
+export {
+  csvSource,
+  csvStats,
+  type CsvInput,
+  type CsvBytes,
+  type CsvSourceOptions,
+  type CsvStats,
+} from './data/csv-source.js';
+export type { StreamInferenceOptions } from './model/stream-inference.js';
 export {
   mnistFromFiles,
   MNIST_FILE_NAMES,

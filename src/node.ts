@@ -13,3 +13,5 @@ export {
   type MnistLoadOptions,
 } from './data/node.js';
 export { saveModelFile, loadModelFile } from './io/node.js';
+// These take file paths too; they replace the main entry's csvSource and csvStats.
+export { csvSource, csvStats, idxSource, type IdxSourceOptions } from './data/node-source.js';

@@ -23,9 +23,22 @@ import {
   readLabelledCsv,
   type BuiltinDataset,
 } from './inputs.js';
+import { classificationReport, labelsAsValues, metricsFlag, metricsText } from './fit-flags.js';
+import { classNamesOf } from './metadata.js';
 import { percent, regressionMetrics, shortNumber, thousands } from './metrics.js';
 import { standardizeTargets, unstandardizeOutputs } from './preprocess.js';
 import { asModelInput, openModel, type SavedModel } from './saved-model.js';
+import { csvSource } from '../data/node-source.js';
+import type { DataSource } from '../data/source.js';
+import type { MetricSpec } from '../train/metrics.js';
+import { requireFile } from './args.js';
+import {
+  countedSource,
+  shouldStream,
+  standardizedSource,
+  streamedRegressionMetrics,
+  withErrorContext,
+} from './stream-data.js';
 
 export const EVALUATE_USAGE = `usage: simdnet evaluate MODEL [flags]     loss and accuracy (or regression errors) of a saved model
 
@@ -39,7 +52,12 @@ data (one of):
     --labels FILE      IDX labels (u8) for those images
 
   --limit N            evaluate only the first N samples
-  --json               print one JSON object instead of text`;
+  --metrics A,B,...    classification: accuracy, precision, recall, f1, top<k>   [precision,recall,f1]
+  --stream             read the CSV as a stream instead of whole (automatic above 256 MiB)
+  --json               print one JSON object instead of text
+
+Classifiers also print the confusion matrix (rows: true class, columns: predicted) and
+precision, recall, f1 and support per class (a 0/0 counts as 0).`;
 
 const FLAGS = {
   csv: { type: 'string' },
@@ -50,11 +68,16 @@ const FLAGS = {
   images: { type: 'string' },
   labels: { type: 'string' },
   limit: { type: 'string' },
+  metrics: { type: 'string' },
+  stream: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
 /** The labelled data named by the flags, read as the model expects (its classes, its features). */
-async function readLabelledData(saved: SavedModel, flags: Flags): Promise<{ dataset: Dataset; source: string }> {
+async function readLabelledData(
+  saved: SavedModel,
+  flags: Flags,
+): Promise<{ dataset: Dataset; source: string } | { stream: DataSource; source: string }> {
   exclusiveFlags(flags, ['csv', 'dataset', 'images']);
   const { meta } = saved;
   const csv = stringFlag(flags, 'csv');
@@ -71,6 +94,20 @@ async function readLabelledData(saved: SavedModel, flags: Flags): Promise<{ data
       throw new UsageError('--csv needs --label COLUMN (the model does not record its label column)');
     const features = namesFlag(flags, 'features') ?? meta.features;
     const classes = meta.task === 'classification' ? meta.classNames : undefined;
+    if (shouldStream(flags, requireFile(csv, 'CSV file')))
+      return {
+        stream: withErrorContext(
+          csv,
+          csvSource(csv, {
+            labelColumn: label,
+            task: meta.task,
+            featureColumns: features,
+            ignoreColumns: features ? undefined : [label],
+            classes,
+          }),
+        ),
+        source: csv,
+      };
     const read = await readLabelledCsv(csv, { label, task: meta.task, features, classes });
     return { dataset: read.dataset, source: csv };
   }
@@ -96,17 +133,33 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const saved = await openModel(modelPath);
   const { model, meta } = saved;
+  if (flags.stream && flags.csv === undefined) throw new UsageError('--stream applies to --csv only');
   const read = await readLabelledData(saved, flags);
   const source = read.source;
+  const metrics = metricsFlag(flags);
+  if ('stream' in read) return evaluateStreamed(saved, read.stream, source, limit, Boolean(flags.json), metrics);
   const raw = firstRows(read.dataset, limit);
   let data = asModelInput(saved, raw, source);
 
   const report: Record<string, unknown> = { model: modelPath, data: source, task: meta.task, samples: data.count };
   let text: string;
   if (meta.task === 'classification') {
-    const result = await withContext(source, () => model.evaluate(data, { batchSize: 1000 }));
-    Object.assign(report, { loss: result.loss, accuracy: result.accuracy });
-    text = `accuracy ${percent(result.accuracy)}, loss ${result.loss.toFixed(4)}`;
+    const result = await withContext(source, () =>
+      model.evaluate(labelsAsValues(data, model.classes), {
+        batchSize: 1000,
+        metrics: metrics ?? ['precision', 'recall', 'f1'],
+      }),
+    );
+    const names = classNamesOf(model, meta);
+    Object.assign(report, {
+      loss: result.loss,
+      accuracy: result.accuracy,
+      ...Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number')),
+      classNames: names,
+      confusionMatrix: result.confusionMatrix,
+      perClass: result.perClass,
+    });
+    text = `accuracy ${percent(result.accuracy)}, loss ${result.loss.toFixed(4)}${metricsText(result as unknown as Record<string, unknown>, metrics)}\n${classificationReport(result, names)}`;
   } else {
     if (meta.targetStandardize) data = standardizeTargets(data, meta.targetStandardize);
     const result = await withContext(source, () => model.evaluate(data, { batchSize: 1000 }));
@@ -118,4 +171,46 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   }
   if (flags.json) console.log(JSON.stringify(report));
   else console.log(`${source}: ${thousands(data.count)} samples, ${text}`);
+}
+
+/** evaluate over a streamed CSV: one pass for loss and accuracy, a second for regression errors in target units. */
+async function evaluateStreamed(
+  { path, model, meta }: SavedModel,
+  raw: DataSource,
+  source: string,
+  limit: number | undefined,
+  json: boolean,
+  metrics: MetricSpec[] | undefined,
+): Promise<void> {
+  const counter = { rows: 0 };
+  const rows = countedSource(raw, model.inputSize, limit, counter);
+  const data = standardizedSource(rows, model.inputSize, meta.standardize, meta.targetStandardize);
+  const classifier = meta.task === 'classification';
+  // The stream's labels are class indices (csvSource maps the label texts with the model's class names).
+  const result = await withContext(source, () =>
+    model.evaluate(data, {
+      batchSize: 1000,
+      ...(classifier ? { metrics: metrics ?? ['precision', 'recall', 'f1'] } : {}),
+    }),
+  );
+  const report: Record<string, unknown> = { model: path, data: source, task: meta.task, samples: counter.rows };
+  let text: string;
+  if (classifier) {
+    const names = classNamesOf(model, meta);
+    Object.assign(report, {
+      loss: result.loss,
+      accuracy: result.accuracy,
+      ...Object.fromEntries(Object.entries(result).filter(([, v]) => typeof v === 'number')),
+      classNames: names,
+      confusionMatrix: result.confusionMatrix,
+      perClass: result.perClass,
+    });
+    text = `accuracy ${percent(result.accuracy)}, loss ${result.loss.toFixed(4)}${metricsText(result as unknown as Record<string, unknown>, metrics)}\n${classificationReport(result, names)}`;
+  } else {
+    const metrics = await withContext(source, () => streamedRegressionMetrics(model, rows, meta));
+    Object.assign(report, { loss: result.loss, ...metrics });
+    text = `rmse ${shortNumber(metrics.rmse, 5)}, mae ${shortNumber(metrics.mae, 5)}, r2 ${metrics.r2.toFixed(4)}, loss ${result.loss.toFixed(4)}${meta.targetStandardize ? ' (standardized target)' : ''}`;
+  }
+  if (json) console.log(JSON.stringify(report));
+  else console.log(`${source}: ${thousands(counter.rows)} samples, ${text}`);
 }

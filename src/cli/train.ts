@@ -12,6 +12,7 @@
  */
 import { createModel } from '../model/factories.js';
 import type { Model } from '../model/model.js';
+import { autoThreads, macsPerRow } from '../model/threading.js';
 import { coreInfo, init } from '../runtime/load.js';
 import { ACTIVATIONS, type Activation } from '../model/description.js';
 import { OPTIMIZERS, type Loss, type OptimizerConfig } from '../model/spec.js';
@@ -29,6 +30,7 @@ import {
   numberFlag,
   parseFlags,
   positionalArgs,
+  requireFile,
   stringFlag,
   type Flags,
 } from './args.js';
@@ -42,6 +44,14 @@ import {
   type BuiltinDataset,
 } from './inputs.js';
 import type { CliMetadata, Standardization, Task } from './metadata.js';
+import {
+  classValuesOf,
+  classWeightByValue,
+  classWeightFlag,
+  labelsAsValues,
+  metricsFlag,
+  metricsText,
+} from './fit-flags.js';
 import { duration, percent, regressionMetrics, shortNumber, thousands, type RegressionMetrics } from './metrics.js';
 import {
   fitStandardization,
@@ -53,14 +63,24 @@ import {
 import { epochProgress } from './progress.js';
 import { openModel } from './saved-model.js';
 import { expandPreset, presetsUsage } from './presets.js';
+import { csvSource, csvStats } from '../data/node-source.js';
+import { type DataSource, isStreamInput } from '../data/source.js';
+import { DEFAULT_SHUFFLE_BUFFER } from '../train/stream.js';
+import { shouldStream, standardizedSource, streamedRegressionMetrics, withErrorContext } from './stream-data.js';
 
 const HIDDEN_ACTIVATIONS = ACTIVATIONS.filter((a) => a !== 'softmax');
 const SCHEDULES = ['none', 'step', 'exponential', 'plateau'] as const;
 
-/** Defaults that differ between the image datasets (the project's MNIST recipe) and CSV files. */
+/**
+ * Defaults that differ between the image datasets (the project's MNIST recipe) and CSV files.
+ * CSV: one hidden layer of 100, scikit-learn's MLP default; on small tabular data (hundreds of
+ * rows) a second hidden layer overfits. One thread: a batch of 32 rows through a net this size
+ * is less work than the threaded round's synchronisation (same weights either way).
+ * docs/tabular.md has the measurements.
+ */
 const DEFAULTS = {
-  builtin: { layers: [512, 256], epochs: 12, batchSize: 128, schedule: 'exponential' },
-  csv: { layers: [64, 64], epochs: 100, batchSize: 32, schedule: 'none' },
+  builtin: { layers: [512, 256], epochs: 12, batchSize: 128, schedule: 'exponential', threads: 'auto' },
+  csv: { layers: [100], epochs: 100, batchSize: 32, schedule: 'none', threads: 1 },
 } as const;
 
 export const TRAIN_USAGE = `usage: simdnet train [flags]     train an MLP on MNIST, Fashion-MNIST or a CSV file
@@ -80,12 +100,16 @@ data (MNIST by default):
                            training split's statistics, saved in the model)
   --no-standardize-target  regression: train on the raw target (default: standardized, outputs mapped back)
   --limit N                use only the first N training samples (before any validation split)
+  --stream                 read the CSV as a stream instead of whole (automatic above 256 MiB): a first
+                           pass finds the classes and the standardization statistics, then each epoch
+                           reads the file again; memory stays bounded by the model and a buffer
+  --shuffle-buffer N       with --stream: rows in the seeded shuffle buffer             [10000]
   --init MODEL             continue training a saved (or imported) model: its architecture, scaling,
                            feature names and classes are kept; optimizer flags replace its settings
                            (and restart its moments), otherwise its optimizer state resumes
 
 model:
-  --layers A,B,...         hidden layer sizes                        [mnist: 512,256; csv: 64,64]
+  --layers A,B,...         hidden layer sizes                        [mnist: 512,256; csv: 100]
   --activation NAME[,...]  hidden activation, one for all or one per hidden layer:
                            ${HIDDEN_ACTIVATIONS.join(', ')}   [relu]
   --loss NAME              classification: crossEntropy (softmax output) | binaryCrossEntropy
@@ -121,12 +145,21 @@ training:
                            number of pixels in [-N, N] each way before each epoch (seeded)  [0]
   --min-delta X            smallest loss decrease that counts as an improvement   [0]
   --seed N                 seed for initialisation, shuffling and the validation split   [1]
-  --threads N|auto         train data-parallel on N threads; auto: every core, up to 4 (the same
-                           weights as 1 thread, bit for bit; 1 where threads are unavailable)   [auto]
-  --relaxed                the relaxed-SIMD core (fused multiply-add: faster; its results differ
-                           in the last bits between CPUs) where this engine has it (Node 22+;
-                           Node 20 with --experimental-wasm-relaxed-simd), else the baseline
-                           core, saying why
+  --metrics A,B,...        metrics printed every epoch, on training and validation data:
+                           accuracy, precision, recall, f1 (macro), top<k> (e.g. top5);
+                           regression: mae, rmse, r2 (in the model's output units)
+  --class-weight W         balanced (n / (k * n_class)), or CLASS:WEIGHT,... by label text
+                           (unlisted classes weigh 1)
+  --threads N|auto         train data-parallel on N threads; auto: every core, up to 4, for
+                           batches with enough work to gain (batch × Σ in·out ≥ 2M multiply-adds),
+                           else 1 (the same weights as 1 thread, bit for bit; 1 where threads
+                           are unavailable)                         [mnist: auto; csv: 1]
+  --baseline               the baseline-SIMD core, whose results are the same bits on every
+                           engine and CPU (the default is the relaxed-SIMD core, fused
+                           multiply-add: faster, its results differ in the last bits between
+                           CPUs, where this engine has it: Node 22+; Node 20 with
+                           --experimental-wasm-relaxed-simd; else the baseline core, saying why)
+  --relaxed                the relaxed-SIMD core where this engine has it (the default)
 
 output:
   --save FILE              write the trained model (simdnet format) to FILE
@@ -148,6 +181,8 @@ const FLAGS = {
   'no-standardize': { type: 'boolean' },
   'no-standardize-target': { type: 'boolean' },
   limit: { type: 'string' },
+  stream: { type: 'boolean' },
+  'shuffle-buffer': { type: 'string' },
   init: { type: 'string' },
   layers: { type: 'string' },
   activation: { type: 'string' },
@@ -174,8 +209,11 @@ const FLAGS = {
   'early-stopping': { type: 'string' },
   'min-delta': { type: 'string' },
   seed: { type: 'string' },
+  metrics: { type: 'string' },
+  'class-weight': { type: 'string' },
   threads: { type: 'string' },
   relaxed: { type: 'boolean' },
+  baseline: { type: 'boolean' },
   save: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -187,8 +225,15 @@ const FLAGS = {
 interface PreparedData {
   source: string;
   task: Task;
-  train: Dataset;
-  validation?: Dataset;
+  /** The training rows: in memory, or a stream of the file (--stream). */
+  train: Dataset | DataSource;
+  validation?: Dataset | DataSource;
+  /** Features per sample. */
+  inputSize: number;
+  trainCount: number;
+  validationCount?: number;
+  /** Streamed regression: the validation rows with raw targets and inputs, for metrics in target units. */
+  rawValidation?: DataSource;
   /** Validation targets in target units (regression), for metrics after training. */
   validationTargets?: Float32Array;
   test?: Dataset;
@@ -210,7 +255,16 @@ function splitOff(train: Dataset, flags: Flags, seed: number): { train: Dataset;
 }
 
 async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefined): Promise<PreparedData> {
-  for (const name of ['label', 'task', 'features', 'validation', 'no-standardize', 'no-standardize-target']) {
+  for (const name of [
+    'label',
+    'task',
+    'features',
+    'validation',
+    'no-standardize',
+    'no-standardize-target',
+    'stream',
+    'shuffle-buffer',
+  ]) {
     if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --csv training only`);
   }
   const name = choiceFlag(flags, 'dataset', BUILTIN_DATASETS, 'mnist') as BuiltinDataset;
@@ -222,6 +276,9 @@ async function prepareBuiltin(flags: Flags, seed: number, limit: number | undefi
     task: 'classification',
     train,
     validation,
+    inputSize: train.inputSize,
+    trainCount: train.count,
+    validationCount: validation?.count,
     test: loaded.test,
     classNames,
     metadata: { task: 'classification', dataset: name, classNames },
@@ -255,6 +312,14 @@ async function prepareCsv(
         throw new UsageError(`--${name} does not apply with --init: the model keeps the scaling it was trained with`);
 
   const classes = task === 'classification' ? fixed?.classNames : undefined;
+  if (shouldStream(flags, requireFile(path, 'CSV file')))
+    return prepareCsvStream(
+      flags,
+      path,
+      { label, task, features: namesFlag(flags, 'features') ?? fixed?.features, classes },
+      fixed,
+    );
+  if (flags['shuffle-buffer'] !== undefined) throw new UsageError('--shuffle-buffer applies with --stream only');
   const read = await readLabelledCsv(path, {
     label,
     task,
@@ -299,7 +364,80 @@ async function prepareCsv(
     train = standardizeTargets(train, stats);
     if (validation) validation = standardizeTargets(validation, stats);
   }
-  return { source: path, task, train, validation, validationTargets, classNames, metadata };
+  return {
+    source: path,
+    task,
+    train,
+    validation,
+    inputSize: train.inputSize,
+    trainCount: train.count,
+    validationCount: validation?.count,
+    validationTargets,
+    classNames,
+    metadata,
+  };
+}
+
+/**
+ * --stream: the CSV is read twice or more, never whole. A first pass (csvStats) counts the rows
+ * and finds the classes and the statistics for standardization; the training source then
+ * reads the file once per epoch, standardized batch by batch. The validation file streams too.
+ */
+async function prepareCsvStream(
+  flags: Flags,
+  path: string,
+  options: { label: string; task: Task; features?: string[]; classes?: string[] },
+  fixed?: CliMetadata,
+): Promise<PreparedData> {
+  for (const name of ['validation-split', 'limit'])
+    if (flags[name] !== undefined)
+      throw new UsageError(`--${name} needs the data in memory; with --stream give a --validation FILE instead`);
+  const { label, task } = options;
+  const read = { labelColumn: label, task, featureColumns: options.features, classes: options.classes };
+  const stats = await withContext(path, () => csvStats(path, read));
+  const classNames = stats.classNames;
+  if (task === 'classification' && classNames!.length < 2 && !fixed)
+    throw new CliError(
+      `${path}: the label column '${label}' has only one class (${classNames![0]}); classification needs at least two`,
+    );
+  const metadata: CliMetadata = { task, dataset: 'csv', features: stats.featureNames, label };
+  if (classNames) metadata.classNames = classNames;
+  if (fixed ? fixed.standardize : !flags['no-standardize'])
+    metadata.standardize = fixed?.standardize ?? { mean: stats.mean, std: stats.std };
+  if (fixed ? fixed.targetStandardize : task === 'regression' && !flags['no-standardize-target'])
+    metadata.targetStandardize = fixed?.targetStandardize ?? { mean: [stats.targetMean!], std: [stats.targetStd!] };
+  const inputSize = stats.featureNames.length;
+  const fileSource = (file: string) =>
+    withErrorContext(
+      file,
+      csvSource(file, { labelColumn: label, task, featureColumns: stats.featureNames, classes: classNames }),
+    );
+  const train = standardizedSource(fileSource(path), inputSize, metadata.standardize, metadata.targetStandardize);
+  const validationPath = stringFlag(flags, 'validation');
+  let validation: DataSource | undefined;
+  let validationCount: number | undefined;
+  let rawValidation: DataSource | undefined;
+  if (validationPath !== undefined) {
+    requireFile(validationPath, 'CSV file');
+    const checked = await withContext(validationPath, () =>
+      csvStats(validationPath, { ...read, featureColumns: stats.featureNames, classes: classNames }),
+    );
+    validationCount = checked.count;
+    rawValidation = fileSource(validationPath);
+    validation = standardizedSource(rawValidation, inputSize, metadata.standardize, metadata.targetStandardize);
+  }
+  return {
+    source: path,
+    task,
+    train,
+    validation,
+    inputSize,
+    trainCount: stats.count,
+    validationCount,
+    rawValidation,
+    classNames,
+    metadata,
+  };
 }
 
 // --- model ------------------------------------------------------------------------------------
@@ -443,8 +581,8 @@ function withoutResults(metadata: Record<string, unknown>): Record<string, unkno
 /** The --init model must fit the data: same feature count, an output for every class. */
 function checkInitModel(model: Model, modelTask: Task, data: PreparedData, path: string): void {
   if (modelTask !== data.task) throw new CliError(`${path} is a ${modelTask} model; the data is for ${data.task}`);
-  if (model.inputSize !== data.train.inputSize)
-    throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.train.inputSize}`);
+  if (model.inputSize !== data.inputSize)
+    throw new CliError(`${path} takes ${model.inputSize} features per sample, the data has ${data.inputSize}`);
   const classes = data.classNames?.length ?? 0;
   const outputs = data.task === 'regression' ? 1 : model.outputSize === 1 ? 2 : model.outputSize;
   if (data.task === 'classification' && classes > outputs)
@@ -464,7 +602,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   // Every flag is checked before any data is read.
   const seed = intFlag(flags, 'seed', 1, 0);
   const threads =
-    flags.threads === undefined || flags.threads === 'auto' ? ('auto' as const) : intFlag(flags, 'threads', 1, 1);
+    flags.threads === undefined
+      ? defaults.threads
+      : flags.threads === 'auto'
+        ? ('auto' as const)
+        : intFlag(flags, 'threads', 1, 1);
   if (seed >= 2 ** 32) throw new UsageError(`--seed must be below 2^32, got ${seed}`);
   const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 0, 1);
   const initPath = stringFlag(flags, 'init');
@@ -473,7 +615,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       if (flags[name] !== undefined)
         throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
   // Before any model exists (--init loads one): every model then uses the chosen core.
-  if (flags.relaxed) await init({ relaxed: 'auto' });
+  if (flags.relaxed && flags.baseline) throw new UsageError('give --relaxed or --baseline, not both');
+  await init({ relaxed: flags.baseline ? false : 'auto' });
   const saved = initPath === undefined ? undefined : await openModel(initPath);
   const hidden = listFlag(flags, 'layers', [...defaults.layers]);
   const activations = hiddenActivations(flags, hidden.length);
@@ -498,9 +641,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!quiet) (json ? console.error : console.log)(line);
   };
 
+  const metrics = metricsFlag(flags);
   const data = isCsv ? await prepareCsv(flags, seed, limit, saved?.meta) : await prepareBuiltin(flags, seed, limit);
-  const { train, validation, test, task } = data;
+  const { train, validation, test, task, inputSize } = data;
   const classCount = data.classNames?.length ?? 0;
+  const classWeight = classWeightFlag(flags, task === 'classification' ? data.classNames : undefined);
   let model: Model;
   if (saved) {
     model = saved.model;
@@ -526,36 +671,44 @@ export async function trainCommand(argv: string[]): Promise<void> {
       { units: output.units, activation: output.activation },
     ];
     model = await withContext('model', () =>
-      createModel({ inputSize: train.inputSize, layers: layerSpecs, loss: output.loss, optimizer, seed, threads }),
+      createModel({
+        inputSize,
+        layers: layerSpecs,
+        loss: output.loss,
+        optimizer,
+        seed,
+        threads,
+        classes: task === 'classification' ? classValuesOf(data.classNames!) : undefined,
+      }),
     );
   }
   const layers = model.layers;
   const isClassifier = task === 'classification';
 
-  const counts = [`${thousands(train.count)} training samples`];
-  if (validation) counts.push(`${thousands(validation.count)} validation`);
+  const counts = [`${thousands(data.trainCount)} training samples`];
+  if (data.validationCount !== undefined) counts.push(`${thousands(data.validationCount)} validation`);
   if (test) counts.push(`${thousands(test.count)} test`);
   say(
-    `${data.source}: ${counts.join(', ')}; ${train.inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`,
+    `${data.source}: ${counts.join(', ')}${isStreamInput(train) ? ' (streamed)' : ''}; ${inputSize} features, ${isClassifier ? `${classCount} classes` : 'regression'}`,
   );
   const opt = model.optimizer;
   const from = saved ? `, continuing ${initPath} after ${model.training.epochs} epochs` : '';
   say(
-    `model ${train.inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`,
+    `model ${inputSize}-${layers.map((l) => l.units).join('-')} (${thousands(model.parameterCount)} parameters), ${model.loss}, ${opt.type} lr ${shortNumber(model.training.learningRate, 4)}, batch ${batchSize}${from}`,
   );
   if (model.threading.requested > 1) {
+    // Under auto, the batch size decides (threading.ts): say what this one gets.
+    const threading = model.threading.auto
+      ? { ...model.threading, ...autoThreads(batchSize, macsPerRow(model.layers), model.threading.threads) }
+      : model.threading;
     say(
-      model.threading.reason
-        ? `threads: 1 of ${model.threading.requested} (${model.threading.reason})`
-        : `threads: ${model.threading.threads}`,
+      threading.reason ? `threads: 1 of ${threading.requested} (${threading.reason})` : `threads: ${threading.threads}`,
     );
   }
-  if (flags.relaxed) {
-    const core = coreInfo();
-    say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
-  }
+  const core = coreInfo();
+  say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
 
-  const batches = Math.ceil(train.count / batchSize);
+  const batches = Math.ceil(data.trainCount / batchSize);
   const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life
   let progress = epochProgress(!quiet, 'epoch 1', batches, isClassifier);
   let trainSeconds = 0;
@@ -565,6 +718,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
     schedule,
     validationData: validation,
     augment: augmentShift > 0 ? { shift: augmentShift, width: 28, height: 28 } : undefined,
+    metrics,
+    classWeight: classWeightByValue(classWeight, model.classes),
+    ...(isStreamInput(train) ? { shuffleBuffer: intFlag(flags, 'shuffle-buffer', DEFAULT_SHUFFLE_BUFFER) } : {}),
     earlyStopping:
       patience === undefined
         ? undefined
@@ -580,32 +736,52 @@ export async function trainCommand(argv: string[]): Promise<void> {
             ? ''
             : `  val loss ${log.valLoss.toFixed(4)}${isClassifier ? ` acc ${percent(log.valAccuracy)}` : ''}`;
         say(
-          `epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`,
+          `epoch ${String(log.epoch - firstEpoch).padStart(String(epochs).length)}/${epochs}  loss ${log.loss.toFixed(4)}${accuracy}${valPart}${metricsText(log as unknown as Record<string, unknown>, metrics)}  ${duration(log.seconds)}  ${thousands(log.samplesPerSec)} samples/s  lr ${log.learningRate.toPrecision(3)}`,
         );
         if (log.epoch - firstEpoch < epochs)
           progress = epochProgress(!quiet, `epoch ${log.epoch - firstEpoch + 1}`, batches, isClassifier);
       },
     },
   };
-  const history = await withContext('training', () => model.fit(train, fitOptions));
+  // Streamed rows carry class indices (csvSource maps the label texts); data in memory gives class values.
+  const asValues = <T extends Dataset | DataSource>(d: T) =>
+    isStreamInput(d) ? d : labelsAsValues(d as Dataset, model.classes);
+  const history = await withContext('training', () =>
+    model.fit(asValues(train), { ...fitOptions, validationData: validation && asValues(validation) }),
+  );
   progress.stop();
   if (history.stopReason === 'nonFiniteLoss') {
     throw new CliError(
-      `training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length}; try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`,
+      `training diverged: the loss became ${history.epochs.at(-1)?.loss} in epoch ${history.epochs.length} (the model went back to its state after epoch ${history.rolledBackTo?.epoch ?? 0}); try a smaller --lr${isCsv && !data.metadata.standardize ? ' or drop --no-standardize' : ''}`,
     );
   }
 
   // --- held-out results -------------------------------------------------------------------
   const results: Record<string, unknown> = {};
-  if (test) {
-    const result = model.evaluate(test, { batchSize: 1000 });
+  if (validation && isStreamInput(validation)) {
+    const result = await withContext('validation', () => model.evaluate(validation, { batchSize: 1000 }));
+    results.validationLoss = result.loss;
+    if (isClassifier) {
+      results.validationAccuracy = result.accuracy;
+      say(
+        `validation accuracy ${percent(result.accuracy)} (${thousands(data.validationCount!)} samples), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
+      );
+    } else {
+      const metrics = await streamedRegressionMetrics(model, data.rawValidation!, data.metadata);
+      Object.assign(results, { validationRmse: metrics.rmse, validationMae: metrics.mae, validationR2: metrics.r2 });
+      say(
+        `validation rmse ${shortNumber(metrics.rmse, 5)}, mae ${shortNumber(metrics.mae, 5)}, r2 ${metrics.r2.toFixed(4)} (${thousands(data.validationCount!)} samples); stopped: ${history.stopReason}`,
+      );
+    }
+  } else if (test) {
+    const result = model.evaluate(labelsAsValues(test, model.classes), { batchSize: 1000 });
     results.testAccuracy = result.accuracy;
     results.testLoss = result.loss;
     say(
       `test accuracy ${percent(result.accuracy)} (${thousands(test.count)} images), loss ${result.loss.toFixed(4)}; stopped: ${history.stopReason}`,
     );
   } else if (validation) {
-    const result = model.evaluate(validation, { batchSize: 1000 });
+    const result = model.evaluate(labelsAsValues(validation, model.classes), { batchSize: 1000 });
     results.validationLoss = result.loss;
     if (isClassifier) {
       results.validationAccuracy = result.accuracy;
@@ -633,8 +809,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     model.metadata = {
       ...(saved ? { ...withoutResults(saved.model.metadata), fineTunedFrom: initPath } : {}),
       ...data.metadata,
-      trainSamples: train.count,
-      validationSamples: validation?.count,
+      trainSamples: data.trainCount,
+      validationSamples: data.validationCount,
       ...results,
       epochs: model.training.epochs,
       trainedAt: new Date().toISOString(),
@@ -643,14 +819,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     say(`saved ${savePath}`);
   }
   if (json) {
-    const trained = history.epochs.length * train.count;
+    const trained = history.epochs.length * data.trainCount;
     console.log(
       JSON.stringify({
         dataset: data.metadata.dataset,
         source: data.source,
         task,
-        trainSamples: train.count,
-        validationSamples: validation?.count,
+        trainSamples: data.trainCount,
+        validationSamples: data.validationCount,
         testSamples: test?.count,
         classNames: data.classNames,
         ...results,
@@ -659,7 +835,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         stopReason: history.stopReason,
         trainSamplesPerSec: trained / trainSeconds,
         trainSeconds,
-        layers: [train.inputSize, ...layers.map((l) => l.units)],
+        layers: [inputSize, ...layers.map((l) => l.units)],
         init: initPath,
         activation: stringFlag(flags, 'activation') ?? 'relu',
         activations: layers.map((l) => l.activation),

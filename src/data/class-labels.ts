@@ -2,8 +2,8 @@
  * Turns class label texts (one per sample, streamed) into class indices 0..k-1.
  *
  *   given `classes`          label text must equal one of them; index = its position
- *   integer labels 0..65535  kept as they are: index = the number, classNames '0'..'max'
- *   other numbers            sorted ascending; index = rank (e.g. -1, 1 -> 0, 1)
+ *   numbers                  the distinct values sorted ascending; index = rank (e.g. labels
+ *                            1..3 -> 0..2, {0, 65535} -> 0, 1: a class per distinct value)
  *   any other text           sorted by UTF-16 code units (locale-independent); index = rank
  *
  * Texts are trimmed of surrounding spaces. Indices are returned in the smallest label array
@@ -13,9 +13,6 @@
 import type { LabelArray } from './dataset.js';
 import { growableUint32Array } from './growable.js';
 import { parseDecimal } from './number-text.js';
-
-/** Largest integer label that is used directly as a class index. */
-const MAX_DIRECT_CLASS_INDEX = 65535;
 
 export interface ClassLabels {
   labels: LabelArray;
@@ -95,14 +92,6 @@ export class ClassLabelCollector {
 
     const values = texts.map(parseDecimal);
     const allNumeric = values.every((value) => !Number.isNaN(value));
-    const allDirectIndices =
-      allNumeric && values.every((value) => Number.isInteger(value) && value >= 0 && value <= MAX_DIRECT_CLASS_INDEX);
-    if (allDirectIndices) {
-      const classCount = values.reduce((largest, value) => Math.max(largest, value), 0) + 1;
-      const classNames = Array.from({ length: classCount }, (_, index) => String(index));
-      return { classIndexOfId: values, classNames };
-    }
-
     if (allNumeric) {
       // Equal values written differently ('1', '1.0') are one class, named as first seen.
       const distinctValues = [...new Set(values)].sort((a, b) => a - b);

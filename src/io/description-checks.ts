@@ -6,11 +6,15 @@
  *   - every activation is one of ACTIVATIONS,
  *   - layer l's weights hold exactly in_l * units_l floats (in_0 = inputSize,
  *     in_l = units_{l-1}) and its bias exactly units_l floats, as Float32Arrays,
+ *   - every weight and bias is finite (a diverged model is not exported or imported),
+ *   - alpha, when present, is a finite number; a batchNorm holds gamma, beta, runningMean
+ *     and runningVar of units_l floats each (runningVar ≥ 0) and epsilon > 0;
  *   - there is at least one layer;
  * otherwise it throws an Error naming the layer and what is wrong.
  */
 
-import { ACTIVATIONS, type Activation, type ModelDescription } from '../model/description.js';
+import { ACTIVATIONS, type ModelDescription } from '../model/description.js';
+import { assertFinite } from '../model/finite.js';
 
 export function assertValidDescription(desc: ModelDescription, context: string): void {
   if (!isPositiveInteger(desc.inputSize)) {
@@ -39,6 +43,21 @@ export function assertValidDescription(desc: ModelDescription, context: string):
         `${where}: bias must be a Float32Array of ${layer.units} values, got ${describeArray(layer.bias)}`,
       );
     }
+    assertFinite(layer.weights, `layer ${index} weights`, context);
+    assertFinite(layer.bias, `layer ${index} biases`, context);
+    if (layer.alpha !== undefined && !Number.isFinite(layer.alpha))
+      throw new Error(`${where}: alpha must be a finite number, got ${layer.alpha}`);
+    const bn = layer.batchNorm;
+    if (bn) {
+      for (const name of ['gamma', 'beta', 'runningMean', 'runningVar'] as const) {
+        if (!(bn[name] instanceof Float32Array) || bn[name].length !== layer.units)
+          throw new Error(
+            `${where}: batchNorm.${name} must be a Float32Array of ${layer.units} values, got ${describeArray(bn[name])}`,
+          );
+      }
+      if (bn.runningVar.some((v) => !(v >= 0))) throw new Error(`${where}: batchNorm.runningVar must hold numbers ≥ 0`);
+      if (!(bn.epsilon > 0)) throw new Error(`${where}: batchNorm.epsilon must be > 0, got ${bn.epsilon}`);
+    }
     inputs = layer.units;
   });
 }
@@ -51,20 +70,4 @@ function describeArray(value: unknown): string {
   if (value instanceof Float32Array) return `${value.length} values`;
   if (value === null || value === undefined) return String(value);
   return `a ${(value as object).constructor?.name ?? typeof value}`;
-}
-
-/** Activations the exporters (ONNX, TF.js, safetensors) write today. */
-export const EXPORTED_ACTIVATIONS: readonly Activation[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softplus', 'softmax'];
-
-/**
- * Throws unless every layer is one the exporters write: a plain dense layer with one of
- * their activations and no batch norm (dropout and weight penalties act in training only
- * and export as nothing).
- */
-export function assertExportable(desc: ModelDescription, context: string): void {
-  desc.layers.forEach((layer, index) => {
-    if (!EXPORTED_ACTIVATIONS.includes(layer.activation))
-      throw new Error(`${context}: layer ${index}: exporting activation '${layer.activation}' is not supported yet`);
-    if (layer.batchNorm) throw new Error(`${context}: layer ${index}: exporting batch norm is not supported yet`);
-  });
 }

@@ -6,7 +6,8 @@
  *   0       4     magic "SDNT"
  *   4       4     format version (u32 LE) = 2 (version 1 files load too)
  *   8       4     header length H (u32 LE)
- *   12      H     header: UTF-8 JSON (architecture, loss, optimizer, training state, metadata)
+ *   12      H     header: UTF-8 JSON (architecture, loss, optimizer, training state, metadata,
+ *                 classes: the class values, null when not fixed; absent (older files): 0..k-1)
  *   ...     pad   zero bytes to a multiple of 4
  *   ...     4·P   parameters (f32 LE, the model's flat padded layout)
  *   ...     4·P   optimizer moment 1, then 4·P moment 2 (when header.optimizerState), then
@@ -29,6 +30,8 @@ import {
   normalizeSpec,
   type OptimizerConfig,
 } from '../model/spec.js';
+import { classCount, indexClasses } from '../model/classes.js';
+import { assertFinite } from '../model/finite.js';
 import { checkOptionKeys } from '../options.js';
 import type { ParameterSnapshot, TrainingState } from '../train/types.js';
 
@@ -51,6 +54,8 @@ interface Header {
   paramLength: number;
   optimizerState: boolean;
   metadata: Record<string, unknown>;
+  /** The class values (null: not fixed yet). Absent in files written before classes existed: 0..k-1. */
+  classes?: number[] | string[] | null;
 }
 
 const CRC_TABLE = (() => {
@@ -82,6 +87,8 @@ export interface ModelState {
   readonly seed: number;
   readonly training: TrainingState;
   readonly metadata: Record<string, unknown>;
+  /** The class values output units stand for, when fixed. */
+  readonly classes?: readonly number[] | readonly string[];
   /** Copies of the parameters (and the optimizer moments, with `withMoments`), in the model's flat layout. */
   snapshot(withMoments: boolean): ParameterSnapshot;
 }
@@ -109,6 +116,9 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
   const { optimizerState = true } = options;
   if (!littleEndian) throw new Error('simdnet: saving needs a little-endian platform');
   const state = model.snapshot(optimizerState);
+  assertFinite(state.params, 'the parameters', 'save');
+  if (state.moment1) assertFinite(state.moment1, 'the optimizer moments (1)', 'save');
+  if (state.moment2) assertFinite(state.moment2, 'the optimizer moments (2)', 'save');
   const header: Header = {
     inputSize: model.inputSize,
     layers: model.layers.map(layerHeader),
@@ -121,6 +131,7 @@ export function encodeModel(model: ModelState, options: SaveOptions = {}): Uint8
     paramLength: state.params.length,
     optimizerState,
     metadata: model.metadata,
+    classes: model.classes ? ([...model.classes] as number[] | string[]) : null,
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const headerEnd = 12 + headerBytes.length;
@@ -191,6 +202,10 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
     ...(header.huberDelta === undefined ? {} : { huberDelta: header.huberDelta }),
     optimizer: header.optimizer,
     seed: header.seed,
+    classes:
+      header.classes === null
+        ? undefined
+        : (header.classes ?? indexClasses(classCount(header.layers?.[header.layers.length - 1]?.units ?? 1))),
   });
   const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
   const optimizerState = Boolean(header.optimizerState);
@@ -217,9 +232,14 @@ export function decodeModel(source: Uint8Array | ArrayBuffer): DecodedModel {
         copy.set(bytes.subarray(dataStart + i * paramBytes, dataStart + (i + 1) * paramBytes));
         return new Float32Array(copy.buffer);
       };
-      if (!optimizerState) return { params: floats(0) };
-      const moments = { params: floats(0), moment1: floats(1), moment2: floats(2) };
-      return withMoment3 ? { ...moments, moment3: floats(3) } : moments;
+      const buffers: { params: Float32Array; moment1?: Float32Array; moment2?: Float32Array; moment3?: Float32Array } =
+        optimizerState ? { params: floats(0), moment1: floats(1), moment2: floats(2) } : { params: floats(0) };
+      if (optimizerState && withMoment3) buffers.moment3 = floats(3);
+      assertFinite(buffers.params, 'the parameters', 'load');
+      if (buffers.moment1) assertFinite(buffers.moment1, 'the optimizer moments (1)', 'load');
+      if (buffers.moment2) assertFinite(buffers.moment2, 'the optimizer moments (2)', 'load');
+      if (buffers.moment3) assertFinite(buffers.moment3, 'the optimizer moments (3)', 'load');
+      return buffers;
     },
   };
 }

@@ -9,10 +9,18 @@
  *   Gemm(a, B, C)       a·B + C, or a·Bᵀ + C with transB=1 (PyTorch's weight [out, in]);
  *                       alpha scales B, beta scales C; transA must be 0
  *   MatMul(a, B) [+ Add(·, C)]                           B [in, units], C [units] (either Add order)
- *   Relu | Sigmoid | Tanh | Softplus | Softmax(axis 1 or -1)   the layer's activation (at most one)
+ *   BatchNormalization(z, scale, B, mean, var)           after the layer's Gemm/MatMul(+Add), inference
+ *                       form only (training_mode 0): batchNorm { gamma = scale, beta = B, runningMean,
+ *                       runningVar, epsilon, momentum = 1 - ONNX momentum (PyTorch's convention) }
+ *   Relu | Sigmoid | Tanh | Softplus | Softmax(axis 1 or -1) | LeakyRelu(alpha) | Elu(alpha) | Selu
+ *   | Gelu (opset 20; approximate 'none' -> gelu, 'tanh' -> geluTanh)   the layer's activation (at most one)
+ *   patterns read as one activation (operands of Add and Mul in either order):
+ *     silu      Mul(z, Sigmoid(z))                                       torch's nn.SiLU
+ *     gelu      Mul(Mul(z, Add(Erf(Div(z, √2)), 1)), 0.5)                torch's nn.GELU at opset ≤ 17
+ *     geluTanh  Mul(Mul(z, Add(Tanh(Mul(Add(z, Mul(Mul(Mul(z, z), z), 0.044715)), √(2/π))), 1)), 0.5)
  *   Dropout | Identity                                   pass the tensor through (inference)
  *
- * B and C are initializers or Constant outputs (a Transpose of a constant is folded). Each
+ * B and C are initializers or Constant outputs (a Transpose or Identity of a constant is folded). Each
  * Gemm/MatMul starts a simdnet layer (activation 'linear' until an activation node follows).
  * Tensors: FLOAT, DOUBLE, FLOAT16, BFLOAT16 from raw_data (little-endian) or float_data /
  * double_data / int32_data; INT64/INT32 for Reshape shapes. External data is not read.
@@ -49,7 +57,7 @@ const ModelProtoField = { graph: 7, opsetImport: 8 } as const;
 const OperatorSetIdField = { domain: 1, version: 2 } as const;
 const GraphProtoField = { node: 1, initializer: 5, input: 11, output: 12 } as const;
 const NodeProtoField = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
-const AttributeProtoField = { name: 1, f: 2, i: 3, t: 5, floats: 7, ints: 8 } as const;
+const AttributeProtoField = { name: 1, f: 2, i: 3, s: 4, t: 5, floats: 7, ints: 8 } as const;
 const TensorProtoField = {
   dims: 1,
   dataType: 2,
@@ -111,6 +119,9 @@ type NodeHandler = (node: OnnxNode, constants: (Constant | undefined)[], chain: 
 function nodeError(node: OnnxNode, problem: string): Error {
   return new Error(`${CONTEXT}: ONNX node "${node.name}" (${node.opType}) ${problem}`);
 }
+
+/** The op types the fused patterns get in the chain (not ONNX operators; '#' keeps them apart). */
+const FUSED = { silu: '#silu', gelu: '#gelu', geluTanh: '#geluTanh' } as const;
 
 // --- node handlers: the supported operators --------------------------------------------------
 
@@ -190,7 +201,36 @@ const add: NodeHandler = (node, constants, chain) => {
   chain.biasPending = false;
 };
 
-function activation(name: Activation): NodeHandler {
+/** The constant [units] vector at input `index` of a BatchNormalization node. */
+function batchNormVector(node: OnnxNode, constant: Constant | undefined, units: number, what: string): Float32Array {
+  if (constant === undefined) throw nodeError(node, `needs its ${what} as an initializer or Constant`);
+  if (constant.values.length !== units)
+    throw nodeError(node, `${what} '${constant.name}' has shape [${constant.dims.join(', ')}]; expected [${units}]`);
+  return Float32Array.from(constant.values);
+}
+
+const batchNormalization: NodeHandler = (node, constants, chain) => {
+  const layer = chain.layers.at(-1);
+  if (layer === undefined || !chain.open || layer.batchNorm)
+    throw nodeError(node, 'is supported only right after a Gemm/MatMul layer, before its activation');
+  if (intAttribute(node, 'training_mode', 0) !== 0 || node.outputs.filter((name) => name !== '').length > 1)
+    throw nodeError(node, 'is in training mode; simdnet reads the inference form (training_mode 0, one output)');
+  const runningVar = batchNormVector(node, constants[4], layer.units, 'running variance');
+  if (runningVar.some((v) => !(v >= 0))) throw nodeError(node, 'has a negative or NaN running variance');
+  // ONNX: running = momentum·running + (1 - momentum)·batch; PyTorch's momentum weights the batch.
+  layer.batchNorm = {
+    gamma: batchNormVector(node, constants[1], layer.units, 'scale'),
+    beta: batchNormVector(node, constants[2], layer.units, 'bias B'),
+    runningMean: batchNormVector(node, constants[3], layer.units, 'running mean'),
+    runningVar,
+    epsilon: floatAttribute(node, 'epsilon', 1e-5),
+    // 1 - 0.9f is 0.10000002: rounded to float32's 7 digits, PyTorch's 0.1 again.
+    momentum: Number((1 - floatAttribute(node, 'momentum', 0.9)).toPrecision(7)),
+  };
+  chain.biasPending = false;
+};
+
+function activation(name: Activation, alphaDefault?: number): NodeHandler {
   return (node, _constants, chain) => {
     if (chain.layers.length === 0) throw nodeError(node, 'comes before any Gemm/MatMul layer');
     if (!chain.open) {
@@ -199,7 +239,9 @@ function activation(name: Activation): NodeHandler {
         `follows another activation ('${chain.layers[chain.layers.length - 1].activation}'); a simdnet layer has one`,
       );
     }
-    chain.layers[chain.layers.length - 1].activation = name;
+    const layer = chain.layers[chain.layers.length - 1];
+    layer.activation = name;
+    if (alphaDefault !== undefined) layer.alpha = floatAttribute(node, 'alpha', alphaDefault);
     chain.open = false;
     chain.biasPending = false;
   };
@@ -211,6 +253,28 @@ const softmax: NodeHandler = (node, constants, chain) => {
   if (axis !== 1 && axis !== -1)
     throw nodeError(node, `has axis ${axis}; only softmax over the features (1 or -1) is supported`);
   activation('softmax')(node, constants, chain);
+};
+
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_GAMMA = 1.0507009873554805;
+
+const selu: NodeHandler = (node, constants, chain) => {
+  // simdnet's selu has the fixed constants of PyTorch (ONNX's defaults, as float32).
+  const alpha = floatAttribute(node, 'alpha', SELU_ALPHA);
+  const gamma = floatAttribute(node, 'gamma', SELU_GAMMA);
+  if (Math.abs(alpha - SELU_ALPHA) > 1e-6 || Math.abs(gamma - SELU_GAMMA) > 1e-6)
+    throw nodeError(
+      node,
+      `has alpha ${alpha}, gamma ${gamma}; simdnet's selu has the standard ${SELU_ALPHA}, ${SELU_GAMMA}`,
+    );
+  activation('selu')(node, constants, chain);
+};
+
+const gelu: NodeHandler = (node, constants, chain) => {
+  const approximate = node.attributes.get('approximate')?.string(AttributeProtoField.s) ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh')
+    throw nodeError(node, `has approximate '${approximate}'; expected 'none' or 'tanh'`);
+  activation(approximate === 'none' ? 'gelu' : 'geluTanh')(node, constants, chain);
 };
 
 const identity: NodeHandler = () => {};
@@ -245,11 +309,7 @@ const reshape: NodeHandler = (node, constants, chain) => {
   chain.inputDims = [chain.features];
 };
 
-/**
- * ONNX operator -> how it maps onto simdnet's chain. New layers join here: LeakyRelu, Elu,
- * Selu, Gelu and BatchNormalization map once simdnet has them; until then they fall into the
- * "not supported" error like any other operator.
- */
+/** ONNX operator (or a fused pattern, see PATTERNS) -> how it maps onto simdnet's chain. */
 const NODE_HANDLERS: Record<string, NodeHandler> = {
   Gemm: gemm,
   MatMul: matMul,
@@ -259,15 +319,131 @@ const NODE_HANDLERS: Record<string, NodeHandler> = {
   Tanh: activation('tanh'),
   Softplus: activation('softplus'),
   Softmax: softmax,
+  LeakyRelu: activation('leakyRelu', 0.01),
+  Elu: activation('elu', 1),
+  Selu: selu,
+  Gelu: gelu,
+  BatchNormalization: batchNormalization,
+  [FUSED.silu]: activation('silu'),
+  [FUSED.gelu]: activation('gelu'),
+  [FUSED.geluTanh]: activation('geluTanh'),
   Flatten: flatten,
   Reshape: reshape,
   Dropout: identity,
   Identity: identity,
 };
 
+// --- multi-node activations -------------------------------------------------------------------
+
+/** A pattern: an operator over sub-patterns, the activation's input z, or a constant scalar. */
+type Pattern = { op: string; args: Pattern[] } | 'z' | number;
+
+const op = (name: string, ...args: Pattern[]): Pattern => ({ op: name, args });
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** Fused op type -> its graph forms (Add and Mul match with operands in either order). */
+const PATTERNS: [string, Pattern][] = [
+  [FUSED.silu, op('Mul', 'z', op('Sigmoid', 'z'))],
+  [FUSED.gelu, op('Mul', op('Mul', 'z', op('Add', op('Erf', op('Div', 'z', Math.SQRT2)), 1)), 0.5)],
+  [FUSED.gelu, op('Mul', op('Mul', 'z', op('Add', op('Erf', op('Mul', 'z', Math.SQRT1_2)), 1)), 0.5)],
+  [
+    FUSED.geluTanh,
+    op(
+      'Mul',
+      op(
+        'Mul',
+        'z',
+        op(
+          'Add',
+          op(
+            'Tanh',
+            op('Mul', op('Add', 'z', op('Mul', op('Mul', op('Mul', 'z', 'z'), 'z'), 0.044715)), SQRT_2_OVER_PI),
+          ),
+          1,
+        ),
+      ),
+      0.5,
+    ),
+  ],
+];
+
+/** Matches `pattern` against the tensor `name`; returns the nodes it covers, or undefined. */
+function matchPattern(
+  pattern: Pattern,
+  name: string,
+  producers: Map<string, OnnxNode>,
+  constants: Map<string, Constant>,
+  binding: { z?: string },
+): OnnxNode[] | undefined {
+  if (typeof pattern === 'number') {
+    const constant = constants.get(name);
+    return constant !== undefined &&
+      constant.values.length === 1 &&
+      Math.abs(constant.values[0] - pattern) <= 1e-6 * Math.abs(pattern)
+      ? []
+      : undefined;
+  }
+  if (pattern === 'z') {
+    if (constants.has(name) || (binding.z !== undefined && binding.z !== name)) return undefined;
+    binding.z = name;
+    return [];
+  }
+  const node = producers.get(name);
+  if (node === undefined || node.opType !== pattern.op || node.inputs.length !== pattern.args.length) return undefined;
+  const orders = pattern.args.length === 2 && (pattern.op === 'Mul' || pattern.op === 'Add') ? [0, 1] : [0];
+  for (const swap of orders) {
+    const tryBinding = { ...binding };
+    const covered: OnnxNode[] = [node];
+    const ok = pattern.args.every((arg, i) => {
+      const inner = matchPattern(arg, node.inputs[swap ? 1 - i : i], producers, constants, tryBinding);
+      if (inner !== undefined) covered.push(...inner);
+      return inner !== undefined;
+    });
+    if (ok) {
+      binding.z = tryBinding.z;
+      return covered;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Replaces each multi-node activation (PATTERNS) by one node of its fused op type reading z,
+ * in the place of the pattern's last node. Intermediate tensors must not be read elsewhere.
+ */
+function fusePatterns(nodes: OnnxNode[], constants: Map<string, Constant>): OnnxNode[] {
+  const producers = new Map<string, OnnxNode>();
+  const readers = new Map<string, number>();
+  for (const node of nodes) {
+    for (const output of node.outputs) producers.set(output, node);
+    for (const input of node.inputs) readers.set(input, (readers.get(input) ?? 0) + 1);
+  }
+  const removed = new Set<OnnxNode>();
+  const replaced = new Map<OnnxNode, OnnxNode>();
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const root = nodes[i];
+    if (removed.has(root)) continue;
+    for (const [fused, pattern] of PATTERNS) {
+      const binding: { z?: string } = {};
+      const covered = matchPattern(pattern, root.outputs[0], producers, constants, binding);
+      if (covered === undefined || binding.z === undefined) continue;
+      const inner = covered.filter((n) => n !== root);
+      // Count the reads inside the pattern: every intermediate must be read only there.
+      const innerReads = new Map<string, number>();
+      for (const n of covered) for (const input of n.inputs) innerReads.set(input, (innerReads.get(input) ?? 0) + 1);
+      if (inner.some((n) => readers.get(n.outputs[0]) !== innerReads.get(n.outputs[0]))) continue;
+      for (const n of inner) removed.add(n);
+      replaced.set(root, { ...root, opType: fused, inputs: [binding.z], attributes: new Map() });
+      break;
+    }
+  }
+  return nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n);
+}
+
 /** Operators evaluated when every input is constant (their output is a constant too). */
 const CONSTANT_FOLDS: Record<string, (node: OnnxNode, inputs: Constant[]) => Constant> = {
   Constant: (node) => constantNodeValue(node),
+  Identity: (node, [input]) => ({ ...input, name: node.outputs[0] }),
   Transpose: (node, [input]) => {
     const perm = intsAttribute(node, 'perm') ?? [1, 0];
     if (input.dims.length !== 2 || perm.length !== 2) throw nodeError(node, 'transposes a constant that is not 2-D');
@@ -279,7 +455,9 @@ const CONSTANT_FOLDS: Record<string, (node: OnnxNode, inputs: Constant[]) => Con
   },
 };
 
-const SUPPORTED = [...Object.keys(NODE_HANDLERS), ...Object.keys(CONSTANT_FOLDS)].join(', ');
+const SUPPORTED = [
+  ...new Set([...Object.keys(NODE_HANDLERS).filter((name) => !name.startsWith('#')), ...Object.keys(CONSTANT_FOLDS)]),
+].join(', ');
 
 // --- attributes and tensors -----------------------------------------------------------------
 
@@ -433,10 +611,12 @@ export function onnxToDescription(source: Uint8Array | ArrayBuffer): ModelDescri
     biasPending: false,
   };
 
+  // Pass 1: fold constant subgraphs (Constant, and Transpose/Identity of constants).
+  const nodes: OnnxNode[] = [];
   graph.messages(GraphProtoField.node, 'NodeProto').forEach((fields, index) => {
     const node = decodeNode(fields, index);
-    const unsupported = () => nodeError(node, `is not supported; supported: ${SUPPORTED}`);
-    if (node.domain !== '' && node.domain !== 'ai.onnx') throw unsupported();
+    if (node.domain !== '' && node.domain !== 'ai.onnx')
+      throw nodeError(node, `is not supported; supported: ${SUPPORTED}`);
     const present = node.inputs.filter((name) => name !== '');
     const fold = CONSTANT_FOLDS[node.opType];
     if (fold !== undefined && present.every((name) => constants.has(name))) {
@@ -447,8 +627,13 @@ export function onnxToDescription(source: Uint8Array | ArrayBuffer): ModelDescri
       constants.set(folded.name, folded);
       return;
     }
+    nodes.push(node);
+  });
+
+  // Pass 2: multi-node activations become one node; pass 3: the chain of layers.
+  for (const node of fusePatterns(nodes, constants)) {
     const handler = NODE_HANDLERS[node.opType];
-    if (handler === undefined) throw unsupported();
+    if (handler === undefined) throw nodeError(node, `is not supported; supported: ${SUPPORTED}`);
     const args = node.inputs.map((name) => (name === '' ? undefined : constants.get(name)));
     node.inputs.forEach((name, i) => {
       if (name !== '' && args[i] === undefined && name !== chain.running) {
@@ -462,7 +647,7 @@ export function onnxToDescription(source: Uint8Array | ArrayBuffer): ModelDescri
       throw nodeError(node, `does not read the previous layer's output '${chain.running}'`);
     handler(node, args, chain);
     chain.running = node.outputs[0];
-  });
+  }
 
   if (chain.running !== outputs[0].name) {
     throw new Error(
@@ -478,7 +663,9 @@ export function onnxToDescription(source: Uint8Array | ArrayBuffer): ModelDescri
 
 /**
  * Loads an ONNX MLP, as `torch.onnx.export` or simdnet's `toOnnx` writes it, into a new Model
- * ready to predict or fine-tune.
+ * ready to predict or fine-tune. Batch norm (running statistics, epsilon, momentum) and the
+ * activations' alpha come with the graph; Dropout nodes are the identity (the loaded model
+ * has no dropout: set it in a spec of your own to train with one).
  *
  * @param source the .onnx file's bytes
  * @param options loss, optimizer, seed and threads for fine-tuning; see {@link OnnxImportOptions}
@@ -491,7 +678,12 @@ export async function fromOnnx(source: Uint8Array | ArrayBuffer, options: OnnxIm
   const description = onnxToDescription(source);
   const spec: ModelSpec = {
     inputSize: description.inputSize,
-    layers: description.layers.map(({ units, activation }) => ({ units, activation })),
+    layers: description.layers.map(({ units, activation, alpha, batchNorm }) => ({
+      units,
+      activation,
+      ...(alpha === undefined ? {} : { alpha }),
+      ...(batchNorm ? { batchNorm: { momentum: batchNorm.momentum, epsilon: batchNorm.epsilon } } : {}),
+    })),
     ...options,
   };
   const model = await createModel(spec);

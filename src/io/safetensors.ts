@@ -13,17 +13,29 @@
  *   8 + N   ...   data section: each tensor's elements row-major, little-endian, in bytes
  *                 [begin, end) of this section; the tensors tile it exactly (no gap, no overlap)
  *
- * Names and layouts. simdnet's layer l (0-based) is the `nn.Linear` at index 2l of
+ * Names and layouts. simdnet's layers are the modules of
  *
- *   nn.Sequential(Linear, act_0, Linear, act_1, ..., Linear, act_last)
+ *   nn.Sequential(Linear, [BatchNorm1d], act_0, [Dropout], Linear, [BatchNorm1d], act_1, [Dropout], ...)
  *
- *   "<2l>.weight"  F32 [units_l, in_l]  PyTorch's [out_features, in_features]: the TRANSPOSE of
- *                                       simdnet's W [in_l, units_l] (ModelDescription.weights)
- *   "<2l>.bias"    F32 [units_l]
+ * numbered as nn.Sequential numbers them: each layer takes 2 indices, plus one for batch norm
+ * and one for dropout where the layer has them (a plain network: Linear l at index 2l). With
+ * k the index of layer l's Linear:
+ *
+ *   "<k>.weight"                F32 [units_l, in_l]  PyTorch's [out_features, in_features]: the TRANSPOSE
+ *                                                    of simdnet's W [in_l, units_l] (ModelDescription.weights)
+ *   "<k>.bias"                  F32 [units_l]
+ *   "<k+1>.weight"              F32 [units_l]        batch norm γ     (only with batch norm)
+ *   "<k+1>.bias"                F32 [units_l]        batch norm β
+ *   "<k+1>.running_mean"        F32 [units_l]
+ *   "<k+1>.running_var"         F32 [units_l]
+ *   "<k+1>.num_batches_tracked" I64 []               written 0 (PyTorch reads it only when momentum=None);
+ *                                                    present because load_state_dict(strict=True) expects it
  *
  * act_l is the layer's activation module (linear -> nn.Identity(), relu -> nn.ReLU(),
  * sigmoid -> nn.Sigmoid(), tanh -> nn.Tanh(), softplus -> nn.Softplus(), softmax ->
- * nn.Softmax(dim=-1)); activations have no parameters, so they are not tensors in the file.
+ * nn.Softmax(dim=-1), leakyRelu -> nn.LeakyReLU(alpha), elu -> nn.ELU(alpha), selu ->
+ * nn.SELU(), gelu -> nn.GELU(), geluTanh -> nn.GELU(approximate='tanh'), silu -> nn.SiLU());
+ * activations and nn.Dropout have no parameters, so they are not tensors in the file.
  * A softmax output is part of simdnet's last layer: a PyTorch model trained with
  * nn.CrossEntropyLoss usually omits it and returns logits; softmax(logits) equals what simdnet
  * predicts. The architecture (input size, units, activations, loss, optimizer) is written to
@@ -31,7 +43,9 @@
  *
  * Reading accepts any state_dict of Linear layers named `[prefix.]<index>.weight|bias` with one
  * common prefix (e.g. "net.0.weight"), ordered by index (gaps from parameterless modules such as
- * Dropout are fine), in F32, F16, BF16 or F64 (converted to f32, F64 rounded to nearest).
+ * Dropout are fine), each optionally followed by a BatchNorm1d (1-D weight, bias, running_mean,
+ * running_var, and num_batches_tracked, which is checked as an integer and not used), in F32,
+ * F16, BF16 or F64 (converted to f32, F64 rounded to nearest).
  * The architecture comes from the options (a full spec, or activations with units inferred from
  * the shapes) or else from the file's simdnet metadata. Every inconsistency is an Error that
  * names the tensor and what is wrong, before any model is created.
@@ -41,8 +55,8 @@ import type { Activation, DenseLayerDescription, ModelDescription } from '../mod
 import { ACTIVATIONS } from '../model/description.js';
 import { createModel } from '../model/factories.js';
 import type { Model } from '../model/model.js';
-import type { LayerSpec, Loss, ModelSpec, OptimizerConfig, OptimizerType } from '../model/spec.js';
-import { assertExportable, assertValidDescription } from './description-checks.js';
+import type { BatchNormConfig, LayerSpec, Loss, ModelSpec, OptimizerConfig, OptimizerType } from '../model/spec.js';
+import { assertValidDescription } from './description-checks.js';
 import { bfloat16ToFloat, halfToFloat } from './half-float.js';
 import { assertKnownOptions } from './options-check.js';
 
@@ -85,6 +99,11 @@ export interface SafetensorsReadOptions {
    * file's simdnet metadata.
    */
   activations?: Activation[];
+  /**
+   * With `activations`: batch norm's epsilon and momentum (PyTorch's convention), which the
+   * file does not hold. Default PyTorch's, { epsilon: 1e-5, momentum: 0.1 }.
+   */
+  batchNorm?: BatchNormConfig;
   /** Features per sample; checked against the first weight's column count. Default: that count. */
   inputSize?: number;
   /** The full layer list (units and activation per Linear layer); the shapes must match. Default: see above. */
@@ -153,12 +172,8 @@ export function toSafetensors(
   const isSource = typeof (source as SafetensorsSource).describe === 'function';
   const desc = isSource ? (source as SafetensorsSource).describe() : (source as ModelDescription);
   assertValidDescription(desc, context);
-  assertExportable(desc, context);
 
-  const spec: ModelSpec = {
-    inputSize: desc.inputSize,
-    layers: desc.layers.map(({ units, activation }) => ({ units, activation })),
-  };
+  const spec: ModelSpec = { inputSize: desc.inputSize, layers: desc.layers.map(layerSpecOf) };
   if (isSource && (source as SafetensorsSource).loss !== undefined) spec.loss = (source as SafetensorsSource).loss;
   if (isSource && (source as SafetensorsSource).optimizer !== undefined)
     spec.optimizer = { ...(source as SafetensorsSource).optimizer! };
@@ -170,24 +185,38 @@ export function toSafetensors(
     metadata[key] = value;
   }
 
-  // Tensors in layer order; f32 elements keep every offset 4-aligned.
-  const tensors: { name: string; shape: number[]; values: Float32Array }[] = [];
+  // Tensors in module order; f32 and i64 elements keep every offset 4-aligned.
+  const tensors: { name: string; shape: number[]; values: Float32Array | BigInt64Array }[] = [];
   let inputs = desc.inputSize;
-  desc.layers.forEach((layer, l) => {
+  let index = 0; // the nn.Sequential index of the next module
+  for (const layer of desc.layers) {
     tensors.push({
-      name: `${2 * l}.weight`,
+      name: `${index}.weight`,
       shape: [layer.units, inputs],
       values: transpose(layer.weights, inputs, layer.units),
     });
-    tensors.push({ name: `${2 * l}.bias`, shape: [layer.units], values: layer.bias });
+    tensors.push({ name: `${index}.bias`, shape: [layer.units], values: layer.bias });
+    index++;
+    const bn = layer.batchNorm;
+    if (bn) {
+      tensors.push({ name: `${index}.weight`, shape: [layer.units], values: bn.gamma });
+      tensors.push({ name: `${index}.bias`, shape: [layer.units], values: bn.beta });
+      tensors.push({ name: `${index}.running_mean`, shape: [layer.units], values: bn.runningMean });
+      tensors.push({ name: `${index}.running_var`, shape: [layer.units], values: bn.runningVar });
+      tensors.push({ name: `${index}.num_batches_tracked`, shape: [], values: BigInt64Array.of(0n) });
+      index++;
+    }
+    index++; // the activation module
+    if ((layer.dropout ?? 0) > 0) index++;
     inputs = layer.units;
-  });
+  }
 
   const header: Record<string, unknown> = { __metadata__: metadata };
   let dataBytes = 0;
   for (const tensor of tensors) {
-    const end = dataBytes + tensor.values.length * 4;
-    header[tensor.name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [dataBytes, end] };
+    const end = dataBytes + tensor.values.length * (tensor.values instanceof BigInt64Array ? 8 : 4);
+    const dtype = tensor.values instanceof BigInt64Array ? 'I64' : 'F32';
+    header[tensor.name] = { dtype, shape: tensor.shape, data_offsets: [dataBytes, end] };
     dataBytes = end;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -198,11 +227,27 @@ export function toSafetensors(
   bytes.set(json, 8);
   bytes.fill(0x20, 8 + json.length, 8 + headerLength);
   let offset = 8 + headerLength;
-  for (const tensor of tensors) {
-    for (let i = 0; i < tensor.values.length; i++) view.setFloat32(offset + i * 4, tensor.values[i], true);
-    offset += tensor.values.length * 4;
+  for (const { values } of tensors) {
+    if (values instanceof BigInt64Array) {
+      for (let i = 0; i < values.length; i++) view.setBigInt64(offset + i * 8, values[i], true);
+      offset += values.length * 8;
+    } else {
+      for (let i = 0; i < values.length; i++) view.setFloat32(offset + i * 4, values[i], true);
+      offset += values.length * 4;
+    }
   }
   return bytes;
+}
+
+/** A layer's spec as the metadata records it: every option the description carries. */
+function layerSpecOf(layer: DenseLayerDescription): LayerSpec {
+  const spec: LayerSpec = { units: layer.units, activation: layer.activation };
+  if (layer.alpha !== undefined) spec.alpha = layer.alpha;
+  if (layer.dropout) spec.dropout = layer.dropout;
+  if (layer.l1) spec.l1 = layer.l1;
+  if (layer.l2) spec.l2 = layer.l2;
+  if (layer.batchNorm) spec.batchNorm = { momentum: layer.batchNorm.momentum, epsilon: layer.batchNorm.epsilon };
+  return spec;
 }
 
 /** [rows, cols] row-major -> [cols, rows] row-major. */
@@ -352,23 +397,28 @@ function tensorToFloat32(tensor: SafetensorsTensor, context: string): Float32Arr
 
 // --- reading: tensors -> layers -------------------------------------------------------------
 
-/** Parameter names of a Linear module; other state_dict suffixes and what they belong to. */
-const LINEAR_PARAMETERS = ['weight', 'bias'] as const;
-const UNSUPPORTED_PARAMETERS: Record<string, string> = {
-  running_mean: 'BatchNorm',
-  running_var: 'BatchNorm',
-  num_batches_tracked: 'BatchNorm',
-};
+/** Parameter names of the modules read: Linear (2-D weight) and BatchNorm1d (1-D weight). */
+const MODULE_PARAMETERS = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'] as const;
+type ModuleParameter = (typeof MODULE_PARAMETERS)[number];
+const BATCH_NORM_VECTORS = ['weight', 'bias', 'running_mean', 'running_var'] as const;
+
+/** A module's tensors at one nn.Sequential index. */
+type ModuleTensors = { index: number } & Partial<Record<ModuleParameter, SafetensorsTensor>>;
 
 interface LinearTensors {
   index: number;
   weight?: SafetensorsTensor;
   bias?: SafetensorsTensor;
+  /** The BatchNorm1d right after this Linear, if any. */
+  batchNorm?: ModuleTensors;
 }
 
-/** Groups `[prefix.]<index>.weight|bias` tensors into Linear layers ordered by index. */
+/**
+ * Groups `[prefix.]<index>.<parameter>` tensors into Linear layers ordered by index, each
+ * with the BatchNorm1d module that follows it (before the next Linear), if any.
+ */
 function linearLayers(tensors: SafetensorsTensor[], context: string): LinearTensors[] {
-  const byIndex = new Map<number, LinearTensors>();
+  const byIndex = new Map<number, ModuleTensors>();
   let prefix: string | undefined;
   for (const tensor of tensors) {
     const match = /^((?:[^.]+\.)*?)(\d+)\.([A-Za-z_]+)$/.exec(tensor.name);
@@ -378,46 +428,75 @@ function linearLayers(tensors: SafetensorsTensor[], context: string): LinearTens
       );
     }
     const [, namePrefix, indexText, parameter] = match;
-    if (parameter in UNSUPPORTED_PARAMETERS) {
+    if (!(MODULE_PARAMETERS as readonly string[]).includes(parameter)) {
       throw new Error(
-        `${context}: tensor '${tensor.name}' belongs to a ${UNSUPPORTED_PARAMETERS[parameter]} layer, which simdnet does not support yet; only Linear layers (weight, bias) can be read`,
+        `${context}: tensor '${tensor.name}' is not a Linear or BatchNorm1d parameter (${MODULE_PARAMETERS.join(', ')})`,
       );
-    }
-    if (!(LINEAR_PARAMETERS as readonly string[]).includes(parameter)) {
-      throw new Error(`${context}: tensor '${tensor.name}' is not a Linear layer parameter (weight or bias)`);
     }
     if (prefix !== undefined && namePrefix !== prefix) {
       throw new Error(`${context}: tensor '${tensor.name}' does not share the prefix '${prefix}' of the other tensors`);
     }
     prefix = namePrefix;
     const index = Number(indexText);
-    const layer = byIndex.get(index) ?? { index };
-    layer[parameter as 'weight' | 'bias'] = tensor;
-    byIndex.set(index, layer);
+    const module = byIndex.get(index) ?? { index };
+    module[parameter as ModuleParameter] = tensor;
+    byIndex.set(index, module);
   }
-  const layers = [...byIndex.values()].sort((a, b) => a.index - b.index);
-  if (layers.length === 0) throw new Error(`${context}: the file holds no tensors`);
-  for (const layer of layers) {
-    const name = `${prefix}${layer.index}`;
-    if (layer.weight === undefined)
+  const modules = [...byIndex.values()].sort((a, b) => a.index - b.index);
+  if (modules.length === 0) throw new Error(`${context}: the file holds no tensors`);
+  const layers: LinearTensors[] = [];
+  for (const module of modules) {
+    const name = `${prefix}${module.index}`;
+    const isBatchNorm =
+      module.running_mean !== undefined ||
+      module.running_var !== undefined ||
+      module.num_batches_tracked !== undefined ||
+      module.weight?.shape.length === 1;
+    if (isBatchNorm) {
+      const layer = layers.at(-1);
+      if (layer === undefined || layer.batchNorm !== undefined)
+        throw new Error(
+          `${context}: '${name}' is a BatchNorm1d that does not follow a Linear layer; simdnet reads Linear, [BatchNorm1d], act, ...`,
+        );
+      const units = layer.weight!.shape[0];
+      for (const parameter of BATCH_NORM_VECTORS) {
+        const tensor = module[parameter];
+        if (tensor === undefined)
+          throw new Error(`${context}: tensor '${name}.${parameter}' of the BatchNorm1d at ${name} is missing`);
+        if (tensor.shape.length !== 1 || tensor.shape[0] !== units)
+          throw new Error(
+            `${context}: tensor '${name}.${parameter}' has shape [${tensor.shape.join(', ')}], but the Linear before it gives ${units} features: expected [${units}]`,
+          );
+      }
+      const count = module.num_batches_tracked;
+      if (count !== undefined && (!/^[IU](8|16|32|64)$/.test(count.dtype) || count.bytes.length > 8))
+        throw new Error(
+          `${context}: tensor '${count.name}' has dtype ${count.dtype} and shape [${count.shape.join(', ')}]; expected one integer (I64)`,
+        );
+      layer.batchNorm = module;
+      continue;
+    }
+    if (module.weight === undefined)
       throw new Error(`${context}: tensor '${name}.weight' is missing (its '${name}.bias' is present)`);
-    if (layer.weight.shape.length !== 2) {
+    if (module.weight.shape.length !== 2) {
       throw new Error(
-        `${context}: tensor '${name}.weight' has shape [${layer.weight.shape.join(', ')}]; a Linear weight is 2-D [out, in] (1-D weights belong to normalisation layers, which simdnet does not support yet)`,
+        `${context}: tensor '${name}.weight' has shape [${module.weight.shape.join(', ')}]; a Linear weight is 2-D [out, in]`,
       );
     }
-    if (layer.bias === undefined) {
+    if (module.bias === undefined) {
       throw new Error(
         `${context}: tensor '${name}.bias' is missing; simdnet layers always have a bias (for nn.Linear(bias=False) save zeros)`,
       );
     }
-    const units = layer.weight.shape[0];
-    if (layer.bias.shape.length !== 1 || layer.bias.shape[0] !== units) {
+    const units = module.weight.shape[0];
+    if (module.bias.shape.length !== 1 || module.bias.shape[0] !== units) {
       throw new Error(
-        `${context}: tensor '${name}.bias' has shape [${layer.bias.shape.join(', ')}], but '${name}.weight' [${layer.weight.shape.join(', ')}] needs [${units}]`,
+        `${context}: tensor '${name}.bias' has shape [${module.bias.shape.join(', ')}], but '${name}.weight' [${module.weight.shape.join(', ')}] needs [${units}]`,
       );
     }
+    layers.push({ index: module.index, weight: module.weight, bias: module.bias });
   }
+  if (layers.length === 0) throw new Error(`${context}: the file holds no Linear layer`);
   for (let l = 1; l < layers.length; l++) {
     const [units] = layers[l - 1].weight!.shape;
     const inputs = layers[l].weight!.shape[1];
@@ -430,7 +509,16 @@ function linearLayers(tensors: SafetensorsTensor[], context: string): LinearTens
   return layers;
 }
 
-const READ_OPTION_KEYS = ['activations', 'inputSize', 'layers', 'loss', 'optimizer', 'seed', 'threads'] as const;
+const READ_OPTION_KEYS = [
+  'activations',
+  'batchNorm',
+  'inputSize',
+  'layers',
+  'loss',
+  'optimizer',
+  'seed',
+  'threads',
+] as const;
 
 /** The architecture the file is read into: options first, then the file's simdnet metadata. */
 function resolveSpec(
@@ -475,7 +563,11 @@ function resolveSpec(
           `${context}: activations[${l}] is '${String(activation)}'; expected one of ${ACTIVATIONS.join(', ')}`,
         );
     });
-    specLayers = shapes.map((shape, l) => ({ units: shape.units, activation: options.activations![l] }));
+    specLayers = shapes.map((shape, l) => ({
+      units: shape.units,
+      activation: options.activations![l],
+      ...(layers[l].batchNorm ? { batchNorm: options.batchNorm ?? true } : {}),
+    }));
     inputSize = options.inputSize ?? shapes[0].inputs;
   } else {
     const source = options.layers !== undefined ? options : stored;
@@ -507,7 +599,13 @@ function resolveSpec(
       `${context}: inputSize is ${inputSize}, but tensor '${shapes[0].name}' [${shapes[0].units}, ${shapes[0].inputs}] takes ${shapes[0].inputs} inputs`,
     );
   }
-  const spec: ModelSpec = { inputSize, layers: specLayers.map(({ units, activation }) => ({ units, activation })) };
+  specLayers.forEach((layer, l) => {
+    if (Boolean(layer.batchNorm) !== Boolean(layers[l].batchNorm))
+      throw new Error(
+        `${context}: layer ${l} ('${shapes[l].name}') ${layers[l].batchNorm ? 'has BatchNorm1d tensors in the file but no batchNorm in' : 'has batchNorm in the spec but no BatchNorm1d tensors after it in'} the spec`,
+      );
+  });
+  const spec: ModelSpec = { inputSize, layers: specLayers.map((layer) => ({ ...layer })) };
   const loss =
     options.loss ?? (options.layers === undefined && options.activations === undefined ? stored?.loss : undefined);
   if (loss !== undefined) spec.loss = loss;
@@ -536,12 +634,27 @@ export function safetensorsToDescription(
     inputSize: spec.inputSize,
     layers: layers.map((layer, l): DenseLayerDescription => {
       const [units, inputs] = layer.weight!.shape;
-      return {
+      const layerSpec = spec.layers[l];
+      const described: DenseLayerDescription = {
         units,
-        activation: spec.layers[l].activation ?? 'linear',
+        activation: layerSpec.activation ?? 'linear',
         weights: transpose(tensorToFloat32(layer.weight!, context), units, inputs),
         bias: tensorToFloat32(layer.bias!, context),
       };
+      if (layerSpec.alpha !== undefined) described.alpha = layerSpec.alpha;
+      const bn = layer.batchNorm;
+      if (bn) {
+        const config = typeof layerSpec.batchNorm === 'object' ? layerSpec.batchNorm : {};
+        described.batchNorm = {
+          gamma: tensorToFloat32(bn.weight!, context),
+          beta: tensorToFloat32(bn.bias!, context),
+          runningMean: tensorToFloat32(bn.running_mean!, context),
+          runningVar: tensorToFloat32(bn.running_var!, context),
+          epsilon: config.epsilon ?? 1e-5,
+          momentum: config.momentum ?? 0.1,
+        };
+      }
+      return described;
     }),
   };
   const { format: _format, [SAFETENSORS_SPEC_KEY]: _spec, ...userMetadata } = file.metadata;

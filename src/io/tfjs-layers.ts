@@ -2,12 +2,24 @@
  * The TF.js layers format (model.json + weight files), both ways.
  *
  * Export, `toTfjsLayers(desc)`: a model.json object and the bytes of its one weight file,
- * laid out as `@tensorflow/tfjs` 4.x `model.save()` writes a Sequential of Dense layers:
- *   modelTopology: Sequential { layers: Dense 'dense_1' (batch_input_shape [null, inputSize]),
- *                  Dense 'dense_2', ... } with use_bias true and TF.js's default initializers
- *   weightsManifest: [{ paths: ['weights.bin'], weights: dense_1/kernel [in, units],
- *                  dense_1/bias [units], dense_2/kernel, ... all float32 }]
+ * laid out as `@tensorflow/tfjs` 4.x `model.save()` writes a Sequential:
+ *   modelTopology: Sequential { layers: per simdnet layer k (1-based)
+ *       Dense 'dense_k' (the first with batch_input_shape [null, inputSize]), use_bias true,
+ *             activation: the layer's Keras name (below) when it is a Dense activation and
+ *             there is no batch norm, else 'linear'
+ *       BatchNormalization 'batch_normalization_k'   with batch norm: axis -1, epsilon,
+ *             momentum = 1 - PyTorch momentum (Keras weighs the old running value: 0.1 -> 0.9)
+ *       Activation 'activation_k'                   the activation, after batch norm
+ *       LeakyReLU 'leaky_re_lu_k' {alpha}           for leakyRelu
+ *       Dropout 'dropout_k' {rate}                  with dropout (the identity at inference) }
+ *   weightsManifest: [{ paths: ['weights.bin'], weights: dense_k/kernel [in, units], dense_k/bias [units],
+ *             batch_normalization_k/gamma, /beta, /moving_mean, /moving_variance [units], ... all float32 }]
  *   weights.bin: those tensors back to back, little-endian float32.
+ * Activation names: linear, sigmoid, tanh, relu, softplus, softmax, elu, selu, gelu (the
+ * exact erf form in tfjs 4.22 and Keras), swish (silu). leakyRelu is always a LeakyReLU layer:
+ * tfjs has no activation string for it. Refused with an Error, because tfjs 4.22 cannot load
+ * them: geluTanh (tfjs writes 'gelu_new' but looks it up as 'geluNew') and elu with α ≠ 1
+ * (tfjs' ELU layer throws NotImplementedError for it).
  * Load it with tf.loadLayersModel('…/model.json') or tf.io.fromMemory(...).
  * Keras kernels are [in, units] row-major: the same layout as ModelDescription.weights.
  *
@@ -19,8 +31,8 @@
  * layer; so is a manifest weight that no layer uses.
  */
 
-import type { DenseLayerDescription, ModelDescription } from '../model/description.js';
-import { assertExportable, assertValidDescription } from './description-checks.js';
+import type { Activation, DenseLayerDescription, ModelDescription } from '../model/description.js';
+import { assertValidDescription } from './description-checks.js';
 import { readDenseChain } from './tfjs-topology.js';
 import {
   decodeWeights,
@@ -96,19 +108,52 @@ const TFJS_LAYERS_SCHEMA = 'tfjs-layers 4.22.0';
  */
 export function toTfjsLayers(desc: ModelDescription, options: TfjsLayersExportOptions = {}): TfjsLayersExport {
   assertValidDescription(desc, 'toTfjsLayers');
-  assertExportable(desc, 'toTfjsLayers');
+  assertTfjsLoadable(desc);
   const weightSpecs: TfjsWeightsManifestEntry[] = [];
   const tensors: Float32Array[] = [];
   let inputs = desc.inputSize;
 
-  const layers = desc.layers.map((layer, index) => {
-    const name = `dense_${index + 1}`;
+  const layers = desc.layers.flatMap((layer, index) => {
+    const k = index + 1;
+    const name = `dense_${k}`;
     weightSpecs.push({ name: `${name}/kernel`, shape: [inputs, layer.units], dtype: 'float32' });
     weightSpecs.push({ name: `${name}/bias`, shape: [layer.units], dtype: 'float32' });
     tensors.push(layer.weights, layer.bias);
-    const config = denseLayerConfig(name, layer, index === 0 ? desc.inputSize : null);
+    const separate = activationLayer(layer, k);
+    const inDense = layer.batchNorm || separate ? 'linear' : KERAS_ACTIVATION_NAMES[layer.activation];
+    const out: { class_name: string; config: Record<string, unknown> }[] = [
+      {
+        class_name: 'Dense',
+        config: denseLayerConfig(name, layer.units, inDense, index === 0 ? desc.inputSize : null),
+      },
+    ];
+    const bn = layer.batchNorm;
+    if (bn) {
+      const bnName = `batch_normalization_${k}`;
+      for (const [weight, values] of [
+        ['gamma', bn.gamma],
+        ['beta', bn.beta],
+        ['moving_mean', bn.runningMean],
+        ['moving_variance', bn.runningVar],
+      ] as const) {
+        weightSpecs.push({ name: `${bnName}/${weight}`, shape: [layer.units], dtype: 'float32' });
+        tensors.push(values);
+      }
+      out.push({ class_name: 'BatchNormalization', config: batchNormConfig(bnName, bn.epsilon, bn.momentum) });
+      if (!separate && layer.activation !== 'linear')
+        out.push({
+          class_name: 'Activation',
+          config: { activation: KERAS_ACTIVATION_NAMES[layer.activation], name: `activation_${k}`, trainable: true },
+        });
+    }
+    if (separate) out.push(separate);
+    if (layer.dropout)
+      out.push({
+        class_name: 'Dropout',
+        config: { rate: layer.dropout, noise_shape: null, seed: null, name: `dropout_${k}`, trainable: true },
+      });
     inputs = layer.units;
-    return { class_name: 'Dense', config };
+    return out;
   });
 
   return {
@@ -128,15 +173,84 @@ export function toTfjsLayers(desc: ModelDescription, options: TfjsLayersExportOp
   };
 }
 
+/**
+ * What @tensorflow/tfjs 4.22 cannot load from a model.json: its tanh-form GELU ('gelu_new' is
+ * looked up as 'geluNew', which is not registered) and an ELU layer with α ≠ 1 (its ELU layer
+ * throws NotImplementedError). Refused with the reason rather than written unloadable.
+ */
+function assertTfjsLoadable(desc: ModelDescription): void {
+  desc.layers.forEach((layer, index) => {
+    if (layer.activation === 'geluTanh')
+      throw new Error(
+        `toTfjsLayers: layer ${index}: 'geluTanh' has no loadable TF.js form (tfjs 4.22 writes its tanh GELU as 'gelu_new' but cannot read that name back); use 'gelu' (erf) or export ONNX`,
+      );
+    if (layer.activation === 'elu' && (layer.alpha ?? 1) !== 1)
+      throw new Error(
+        `toTfjsLayers: layer ${index}: elu with alpha ${layer.alpha} has no TF.js form (tfjs 4.22's ELU layer supports alpha 1 only); export ONNX instead`,
+      );
+  });
+}
+
+/** simdnet activation -> the tfjs/Keras activation identifier (leakyRelu: a LeakyReLU layer instead). */
+const KERAS_ACTIVATION_NAMES: Record<Activation, string> = {
+  linear: 'linear',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  relu: 'relu',
+  softplus: 'softplus',
+  softmax: 'softmax',
+  leakyRelu: 'linear',
+  elu: 'elu',
+  selu: 'selu',
+  gelu: 'gelu',
+  geluTanh: 'gelu_new', // refused by assertTfjsLoadable; read on import
+  silu: 'swish',
+};
+
+/** The LeakyReLU layer for leakyRelu, which has no tfjs activation string; else null. */
+function activationLayer(
+  layer: DenseLayerDescription,
+  k: number,
+): { class_name: string; config: Record<string, unknown> } | null {
+  if (layer.activation === 'leakyRelu')
+    return {
+      class_name: 'LeakyReLU',
+      config: { alpha: layer.alpha ?? 0.01, name: `leaky_re_lu_${k}`, trainable: true },
+    };
+  return null;
+}
+
+/** A BatchNormalization config as tfjs-layers serializes it; Keras' momentum = 1 - PyTorch's. */
+function batchNormConfig(name: string, epsilon: number, momentum: number): Record<string, unknown> {
+  return {
+    axis: -1,
+    momentum: 1 - momentum,
+    epsilon,
+    center: true,
+    scale: true,
+    beta_initializer: { class_name: 'Zeros', config: {} },
+    gamma_initializer: { class_name: 'Ones', config: {} },
+    moving_mean_initializer: { class_name: 'Zeros', config: {} },
+    moving_variance_initializer: { class_name: 'Ones', config: {} },
+    beta_regularizer: null,
+    gamma_regularizer: null,
+    beta_constraint: null,
+    gamma_constraint: null,
+    name,
+    trainable: true,
+  };
+}
+
 /** A Dense config as tfjs-layers serializes it; the first layer also declares the input shape. */
 function denseLayerConfig(
   name: string,
-  layer: DenseLayerDescription,
+  units: number,
+  activation: string,
   inputSize: number | null,
 ): Record<string, unknown> {
   return {
-    units: layer.units,
-    activation: layer.activation,
+    units,
+    activation,
     use_bias: true,
     // tf.layers.dense's defaults (glorotNormal, zeros): used only if the model is re-initialised.
     kernel_initializer: {
@@ -213,11 +327,42 @@ export function fromTfjsLayers(modelJson: TfjsLayersModelJson | string, weights:
       bias = biasWeight.values;
     }
     inputs = dense.units;
-    return { units: dense.units, activation: dense.activation, weights: kernel.values, bias };
+    const layer: DenseLayerDescription = {
+      units: dense.units,
+      activation: dense.activation,
+      weights: kernel.values,
+      bias,
+    };
+    if (dense.alpha !== undefined) layer.alpha = dense.alpha;
+    if (dense.dropout !== undefined) layer.dropout = dense.dropout;
+    const bn = dense.batchNorm;
+    if (bn) {
+      const vector = (kind: string, present: boolean, fill: number): Float32Array => {
+        if (!present) return new Float32Array(dense.units).fill(fill);
+        const weight = findLayerWeight(decoded, bn.name, kind, `${context}: BatchNormalization layer '${bn.name}'`);
+        unusedWeights.delete(weight.name);
+        if (weight.shape.length !== 1 || weight.shape[0] !== dense.units)
+          throw new Error(
+            `${context}: BatchNormalization layer '${bn.name}': '${weight.name}' has shape [${weight.shape.join(', ')}] in the weights manifest, but the Dense before it needs [${dense.units}]`,
+          );
+        return weight.values;
+      };
+      layer.batchNorm = {
+        gamma: vector('gamma', bn.scale, 1),
+        beta: vector('beta', bn.center, 0),
+        runningMean: vector('moving_mean', true, 0),
+        runningVar: vector('moving_variance', true, 1),
+        epsilon: bn.epsilon,
+        momentum: bn.momentum,
+      };
+    }
+    return layer;
   });
 
   if (unusedWeights.size > 0) {
-    throw new Error(`${context}: weights [${[...unusedWeights].join(', ')}] in the manifest belong to no Dense layer`);
+    throw new Error(
+      `${context}: weights [${[...unusedWeights].join(', ')}] in the manifest belong to no Dense or BatchNormalization layer`,
+    );
   }
   const desc: ModelDescription = { inputSize, layers };
   assertValidDescription(desc, context);
@@ -256,12 +401,7 @@ function weightsManifestOf(json: TfjsLayersModelJson, context: string): TfjsWeig
  * `/<layer>/<kind>` (a scope prefix such as 'sequential/') is accepted if unique.
  * A trailing ':0' (TensorFlow variable names) is ignored.
  */
-function findLayerWeight(
-  weights: DecodedWeight[],
-  layerName: string,
-  kind: 'kernel' | 'bias',
-  where: string,
-): DecodedWeight {
+function findLayerWeight(weights: DecodedWeight[], layerName: string, kind: string, where: string): DecodedWeight {
   const wanted = `${layerName}/${kind}`;
   const plainName = (weight: DecodedWeight) => weight.name.replace(/:0$/, '');
   const exact = weights.filter((weight) => plainName(weight) === wanted);

@@ -15,11 +15,20 @@
  *   InputLayer       declares the input shape (batch_input_shape, or Keras 3's batch_shape)
  *   Dense            units, activation, use_bias; the only layer with weights
  *   Activation       folded into the preceding Dense when that Dense is linear
+ *   LeakyReLU {alpha | negative_slope, default 0.3}, ELU {alpha, default 1}
+ *                    the same, as leakyRelu / elu with that alpha
+ *   BatchNormalization   right after a linear Dense (before its activation), on the feature
+ *                    axis (-1 or 1): epsilon (default 1e-3), momentum (default 0.99) read as
+ *                    PyTorch's 1 - momentum; weights <name>/gamma, beta, moving_mean,
+ *                    moving_variance (gamma absent with scale false: ones; beta with center false: zeros)
  *   Flatten          identity on 1-D features; before the first Dense it flattens a
  *                    multi-dimensional input row-major, so the model's inputSize is the
  *                    product of the input dims and callers feed flattened rows
- *   Dropout, AlphaDropout, GaussianDropout, GaussianNoise
+ *   Dropout {rate}   identity at inference; its rate becomes the preceding Dense layer's dropout
+ *   AlphaDropout, GaussianDropout, GaussianNoise
  *                    identity at inference, which is all an exported model does
+ * Activation names: linear, sigmoid, tanh, relu, softplus, softmax, elu, selu, gelu (erf),
+ * gelu_new (tanh form: geluTanh), swish / silu (silu), leaky_relu (Keras 3's function, α 0.2).
  */
 
 import type { Activation } from '../model/description.js';
@@ -30,6 +39,25 @@ export interface DenseLayerTopology {
   units: number;
   activation: Activation;
   useBias: boolean;
+  /** α of leakyRelu / elu. */
+  alpha?: number;
+  /** The BatchNormalization layer after the Dense, if any. */
+  batchNorm?: BatchNormTopology;
+  /** The rate of a Dropout layer after it, if any. */
+  dropout?: number;
+}
+
+/** A BatchNormalization layer's config, with momentum in PyTorch's convention. */
+export interface BatchNormTopology {
+  /** The Keras layer name: weights are `<name>/gamma`, `/beta`, `/moving_mean`, `/moving_variance`. */
+  name: string;
+  epsilon: number;
+  /** PyTorch's momentum: 1 - Keras' momentum. */
+  momentum: number;
+  /** Whether beta is a weight (else zeros). */
+  center: boolean;
+  /** Whether gamma is a weight (else ones). */
+  scale: boolean;
 }
 
 export interface DenseChainTopology {
@@ -39,7 +67,7 @@ export interface DenseChainTopology {
 }
 
 /** Layer classes that compute the identity at inference time. */
-const INFERENCE_IDENTITY_LAYERS = new Set(['Dropout', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise']);
+const INFERENCE_IDENTITY_LAYERS = new Set(['AlphaDropout', 'GaussianDropout', 'GaussianNoise']);
 
 /** Keras / TF.js activation identifiers we can represent, to ours. */
 const KERAS_ACTIVATIONS: Record<string, Activation> = {
@@ -49,7 +77,17 @@ const KERAS_ACTIVATIONS: Record<string, Activation> = {
   relu: 'relu',
   softplus: 'softplus',
   softmax: 'softmax',
+  elu: 'elu',
+  selu: 'selu',
+  gelu: 'gelu',
+  gelu_new: 'geluTanh',
+  swish: 'silu',
+  silu: 'silu',
+  leaky_relu: 'leakyRelu',
 };
+
+/** Keras 3's leaky_relu function's default negative slope. */
+const KERAS_LEAKY_RELU_FUNCTION_ALPHA = 0.2;
 
 interface KerasLayer {
   className: string;
@@ -94,17 +132,54 @@ export function readDenseChain(modelTopology: unknown, context: string): DenseCh
         currentShape = [dense.units];
         return;
       }
-      case 'Activation': {
-        const activation = readActivation(layer.config.activation, layer, context);
+      case 'Activation':
+      case 'LeakyReLU':
+      case 'ELU': {
+        const activation =
+          layer.className === 'Activation'
+            ? readActivation(layer.config.activation, layer, context)
+            : layer.className === 'LeakyReLU'
+              ? 'leakyRelu'
+              : 'elu';
         if (activation === 'linear') return;
         const previous = denseLayers[denseLayers.length - 1];
-        if (previous === undefined || previous.activation !== 'linear') {
+        if (previous === undefined || previous.activation !== 'linear' || previous.dropout !== undefined) {
           throw new Error(
-            `${context}: Activation layer '${layer.name}' (${activation}) must directly follow a Dense layer ` +
-              `with a linear activation to be representable`,
+            `${context}: ${layer.className} layer '${layer.name}' (${activation}) must directly follow a Dense layer ` +
+              `with a linear activation (or its BatchNormalization) to be representable`,
           );
         }
         previous.activation = activation;
+        if (layer.className === 'LeakyReLU')
+          previous.alpha = readAlpha(layer, layer.config.alpha ?? layer.config.negative_slope, 0.3, context);
+        else if (layer.className === 'ELU') previous.alpha = readAlpha(layer, layer.config.alpha, 1, context);
+        else if (activation === 'leakyRelu') previous.alpha = KERAS_LEAKY_RELU_FUNCTION_ALPHA;
+        return;
+      }
+      case 'BatchNormalization': {
+        const previous = denseLayers[denseLayers.length - 1];
+        if (
+          previous === undefined ||
+          previous.activation !== 'linear' ||
+          previous.batchNorm !== undefined ||
+          previous.dropout !== undefined
+        ) {
+          throw new Error(
+            `${context}: BatchNormalization layer '${layer.name}' must directly follow a Dense layer with a linear ` +
+              `activation: simdnet normalises x·W + b before the activation`,
+          );
+        }
+        previous.batchNorm = readBatchNorm(layer, context);
+        return;
+      }
+      case 'Dropout': {
+        const previous = denseLayers[denseLayers.length - 1];
+        const rate = layer.config.rate;
+        if (typeof rate !== 'number' || !(rate >= 0 && rate < 1))
+          throw new Error(
+            `${context}: Dropout layer '${layer.name}' has rate ${JSON.stringify(rate)}; expected [0, 1)`,
+          );
+        if (previous !== undefined && rate > 0) previous.dropout = rate;
         return;
       }
       case 'Flatten':
@@ -114,7 +189,7 @@ export function readDenseChain(modelTopology: unknown, context: string): DenseCh
         if (INFERENCE_IDENTITY_LAYERS.has(layer.className)) return;
         throw new Error(
           `${context}: unsupported layer ${layer.className} '${layer.name}'; only InputLayer, Dense, Activation, ` +
-            `Flatten and dropout/noise layers can be read`,
+            `LeakyReLU, ELU, BatchNormalization, Flatten and dropout/noise layers can be read`,
         );
     }
   });
@@ -236,6 +311,28 @@ function collectKerasTensorHistories(value: unknown, names: string[]): void {
 
 // --- layer configs ----------------------------------------------------------------------
 
+function readAlpha(layer: KerasLayer, value: unknown, fallback: number, context: string): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new Error(`${context}: ${layer.className} layer '${layer.name}' has alpha ${JSON.stringify(value)}`);
+  return value;
+}
+
+function readBatchNorm(layer: KerasLayer, context: string): BatchNormTopology {
+  const { axis = -1, epsilon = 1e-3, momentum = 0.99, center = true, scale = true } = layer.config;
+  const where = `${context}: BatchNormalization layer '${layer.name}'`;
+  const axes = Array.isArray(axis) ? axis : [axis];
+  if (axes.length !== 1 || (axes[0] !== -1 && axes[0] !== 1))
+    throw new Error(`${where} normalises axis ${JSON.stringify(axis)}; only the feature axis (-1 or 1) is supported`);
+  if (typeof epsilon !== 'number' || !(epsilon > 0)) throw new Error(`${where} has epsilon ${JSON.stringify(epsilon)}`);
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1))
+    throw new Error(`${where} has momentum ${JSON.stringify(momentum)}; expected [0, 1)`);
+  if (typeof center !== 'boolean' || typeof scale !== 'boolean')
+    throw new Error(`${where} has a non-boolean center or scale`);
+  // 1 - 0.99 is 0.010000000000000009 in binary: rounded to 12 digits, PyTorch's 0.01.
+  return { name: layer.name, epsilon, momentum: Number((1 - momentum).toPrecision(12)), center, scale };
+}
+
 function readDense(layer: KerasLayer, context: string): DenseLayerTopology {
   const units = layer.config.units;
   if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0) {
@@ -244,7 +341,14 @@ function readDense(layer: KerasLayer, context: string): DenseLayerTopology {
   const useBias = layer.config.use_bias ?? true;
   if (typeof useBias !== 'boolean')
     throw new Error(`${context}: Dense layer '${layer.name}' has a non-boolean use_bias`);
-  return { name: layer.name, units, activation: readActivation(layer.config.activation, layer, context), useBias };
+  const activation = readActivation(layer.config.activation, layer, context);
+  return {
+    name: layer.name,
+    units,
+    activation,
+    useBias,
+    ...(activation === 'leakyRelu' ? { alpha: KERAS_LEAKY_RELU_FUNCTION_ALPHA } : {}),
+  };
 }
 
 /**

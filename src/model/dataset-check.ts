@@ -18,8 +18,8 @@ import type { Dataset, InputArray } from '../data/dataset.js';
 export interface DatasetLiteral {
   /** One array of `inputSize` numbers per row, or a flat Float32Array / Uint8Array of count · inputSize values. */
   inputs: ArrayLike<number>[] | InputArray;
-  /** Class indices, one per row, integers in 0..classes-1 (2 classes for a single sigmoid output). */
-  labels?: ArrayLike<number>;
+  /** Class labels: values among the model's classes (integers or strings; see model/classes.ts). */
+  labels?: ArrayLike<number> | readonly string[];
   /** Target rows of `outputSize` numbers, or a flat Float32Array of count · outputSize values. */
   targets?: ArrayLike<number>[] | Float32Array;
   /** Multiplies every input value when it is read (e.g. 1/255 for byte pixels). Default 1. */

@@ -27,7 +27,7 @@ export interface NetworkShape {
 export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net: NetworkShape): void {
   const { layout } = core;
   const { i32, f32 } = core.view();
-  const c = own.context >> 2;
+  const c = own.context >>> 2;
   i32[c + (layout.CTX_NUM_LAYERS >> 2)] = net.shapes.length;
   i32[c + (layout.CTX_INPUT_SIZE >> 2)] = net.inputSize;
   i32[c + (layout.CTX_OUTPUT_SIZE >> 2)] = net.outputSize;
@@ -39,7 +39,7 @@ export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net
   i32[c + (layout.CTX_STEP >> 2)] = 0;
   f32[c + (layout.CTX_HUBER_DELTA >> 2)] = net.huberDelta;
   net.shapes.forEach((s, l) => {
-    const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+    const r = (own.context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >>> 2;
     const { weightOffset, biasOffset } = plan.layers[l];
     i32[r + (layout.LAYER_IN >> 2)] = s.inSize;
     i32[r + (layout.LAYER_OUT >> 2)] = s.units;
@@ -75,12 +75,13 @@ export function writeContext(core: Core, plan: MemoryPlan, own: HelperSlots, net
 export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRow: number, net: NetworkShape): void {
   const { layout } = core;
   const { i32 } = core.view();
-  const c = context >> 2;
+  const c = context >>> 2;
   i32[c + (layout.CTX_X >> 2)] = plan.inputs + firstRow * net.inputSize * 4;
   i32[c + (layout.CTX_T >> 2)] = plan.targets + firstRow * net.outputSize * 4;
   i32[c + (layout.CTX_FIRST_ROW >> 2)] = firstRow;
+  i32[c + (layout.CTX_ROW_WEIGHTS >> 2)] = plan.rowWeights + firstRow * 4;
   net.shapes.forEach((s, l) => {
-    const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >> 2;
+    const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >>> 2;
     const slots = plan.layers[l];
     const rowsAt = (buffer: number) => (buffer ? buffer + firstRow * s.units * 4 : 0);
     i32[r + (layout.LAYER_A >> 2)] = rowsAt(slots.outputs);
@@ -94,15 +95,15 @@ export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRo
 /** Writes one i32 field (a CTX_* offset) of every context: the main one and each helper's. */
 export function writeContextsField(core: Core, plan: MemoryPlan, offset: number, value: number): void {
   const { i32 } = core.view();
-  i32[(plan.context + offset) >> 2] = value;
-  for (const helper of plan.helpers) i32[(helper.context + offset) >> 2] = value;
+  i32[(plan.context + offset) >>> 2] = value;
+  for (const helper of plan.helpers) i32[(helper.context + offset) >>> 2] = value;
 }
 
 /** The optimizer descriptor: kind, hyper-parameters, step, and the flat buffers it updates. */
 export function writeOptimizer(core: Core, plan: MemoryPlan, opt: NormalizedOptimizer, training: TrainingState): void {
   const { layout } = core;
   const { i32, f32 } = core.view();
-  const o = plan.optimizer >> 2;
+  const o = plan.optimizer >>> 2;
   const kinds: Record<NormalizedOptimizer['type'], number> = {
     sgd:
       opt.momentum === 0 ? layout.OPTIMIZER_SGD : opt.nesterov ? layout.OPTIMIZER_NESTEROV : layout.OPTIMIZER_MOMENTUM,
@@ -133,7 +134,8 @@ export function writeOptimizer(core: Core, plan: MemoryPlan, opt: NormalizedOpti
 /**
  * Copies datasets (already checked) into memory from byte `start` on, each with its
  * descriptor (`descriptors[i]`); the first gets a row-order buffer [count] when
- * `withOrder`. Returns the loaded data and the first free byte after it.
+ * `withOrder`, and per-row loss weights [count] when `firstWeights` is given. Returns the
+ * loaded data and the first free byte after it.
  */
 export function placeDatasets(
   core: Core,
@@ -142,6 +144,7 @@ export function placeDatasets(
   withOrder: boolean,
   start: number,
   descriptors: number[],
+  firstWeights?: Float32Array,
 ): { data: LoadedData[]; end: number } {
   const { layout } = core;
   const out = net.outputSize;
@@ -157,32 +160,35 @@ export function placeDatasets(
     const targetBytes = data.labels ? data.count * 4 : data.targets ? data.count * out * 4 : 0;
     const targets = targetBytes ? take(targetBytes) : 0;
     const order = withOrder && i === 0 ? take(data.count * 4) : 0;
-    return { data, inputs, targets, order, binaryLabels };
+    const weights = firstWeights && i === 0 ? take(data.count * 4) : 0;
+    return { data, inputs, targets, order, binaryLabels, weights };
   });
   core.ensureBytes(cursor);
   const { u8, i32, f32 } = core.view();
-  const data = placed.map(({ data, inputs, targets, order, binaryLabels }, i) => {
+  const data = placed.map(({ data, inputs, targets, order, binaryLabels, weights }, i) => {
     const descriptor = descriptors[i];
     u8.set(new Uint8Array(data.inputs.buffer, data.inputs.byteOffset, data.inputs.byteLength), inputs);
     let targetKind = layout.TARGET_LABELS;
     if (data.labels && !binaryLabels) {
-      i32.set(data.labels, targets >> 2);
+      i32.set(data.labels, targets >>> 2);
     } else if (data.labels) {
       // One sigmoid output: label 0/1 is the target value itself.
       targetKind = layout.TARGET_ROWS;
-      f32.set(data.labels, targets >> 2);
+      f32.set(data.labels, targets >>> 2);
     } else if (data.targets) {
       targetKind = layout.TARGET_ROWS;
-      f32.set(data.targets, targets >> 2);
+      f32.set(data.targets, targets >>> 2);
     }
-    if (order) for (let r = 0; r < data.count; r++) i32[(order >> 2) + r] = r;
-    const d = descriptor >> 2;
+    if (order) for (let r = 0; r < data.count; r++) i32[(order >>> 2) + r] = r;
+    const d = descriptor >>> 2;
     i32[d + (layout.DATA_INPUTS >> 2)] = inputs;
     i32[d + (layout.DATA_INPUT_KIND >> 2)] = data.inputs instanceof Uint8Array ? layout.INPUT_U8 : layout.INPUT_F32;
     f32[d + (layout.DATA_INPUT_SCALE >> 2)] = data.inputScale ?? 1;
     i32[d + (layout.DATA_TARGETS >> 2)] = targets;
     i32[d + (layout.DATA_TARGET_KIND >> 2)] = targetKind;
     i32[d + (layout.DATA_COUNT >> 2)] = data.count;
+    if (weights) f32.set(firstWeights!, weights >> 2);
+    i32[d + (layout.DATA_WEIGHTS >> 2)] = weights;
     const accuracyKind = accuracyKindOf(layout, net, data);
     const accuracyUnits =
       accuracyKind === layout.ACCURACY_NONE ? 0 : accuracyKind === layout.ACCURACY_THRESHOLD ? out : 1;

@@ -13,15 +13,17 @@ import type { Dataset } from '../data/dataset.js';
 import { Xoshiro128StarStar } from '../data/random.js';
 import type { ModelState } from '../io/format.js';
 import type { Core } from '../runtime/core.js';
-import { controlBytes, type RowsKind, type ThreadPool } from '../runtime/threads.js';
+import { controlBytes, HelperThreadError, type RowsKind, type ThreadPool } from '../runtime/threads.js';
 import type {
   BatchResult,
+  RowsVisitor,
   EvaluateResult,
   LoadedData,
   ParameterSnapshot,
   TrainableModel,
   TrainingState,
 } from '../train/types.js';
+import type { ClassList } from './classes.js';
 import { nonFiniteInputError } from './dataset-check.js';
 import {
   type NetworkShape,
@@ -35,6 +37,7 @@ import type { ModelDescription } from './description.js';
 import { initializeWeights } from './initialize.js';
 import { alignUp, type LayerShape, type MemoryPlan, planMemory } from './plan.js';
 import { deltasRound, inferenceRound, type Threads, updateRound } from './rounds.js';
+import { autoThreadsPay, macsPerRow, type Threading } from './threading.js';
 import type { Loss, NormalizedOptimizer, NormalizedSpec } from './spec.js';
 import type { AugmentOptions } from '../train/augment.js';
 
@@ -43,15 +46,7 @@ export const DEFAULT_INFERENCE_ROWS = 256;
 /** Below this many rows per thread a batch runs on the main thread alone. */
 const MIN_ROWS_PER_THREAD = 8;
 
-/** Threads training a model: `threads` < `requested` when threads were unavailable (`reason`). */
-export interface Threading {
-  /** Threads in use, the main one included. */
-  threads: number;
-  /** Threads the spec asked for. */
-  requested: number;
-  /** Why fewer threads than requested are in use. */
-  reason?: string;
-}
+export type { Threading } from './threading.js';
 
 /** The layer shapes of a spec: each layer's input width, units and activation. */
 export function shapesOf(spec: NormalizedSpec): LayerShape[] {
@@ -62,10 +57,6 @@ export function shapesOf(spec: NormalizedSpec): LayerShape[] {
     return shape;
   });
 }
-
-/** Why a model with batch norm trains on one thread (its statistics are the whole batch's). */
-export const BATCH_NORM_THREADS_REASON =
-  'batch norm: training steps run on one thread (the statistics are the whole batch’s); inference uses every thread';
 
 /** Whether an optimizer keeps a third state buffer (centered RMSprop's gradient average). */
 function usesMoment3(optimizer: NormalizedOptimizer): boolean {
@@ -83,6 +74,8 @@ export class ModelEngine implements TrainableModel, ModelState {
   readonly threading: Threading;
   /** User metadata saved with the model (JSON-serialisable). */
   metadata: Record<string, unknown> = {};
+  /** The class values output units stand for, once fixed (spec.classes, the first fit, or the file). */
+  classes: ClassList | undefined;
   /** End of the data a running fit holds in the data region (0 when no fit runs). */
   private fitDataEnd = 0;
   /** Training data's original inputs and their shifted copy (fit's augment option), per loaded data. */
@@ -91,10 +84,10 @@ export class ModelEngine implements TrainableModel, ModelState {
   private pool: ThreadPool | undefined;
   private threads: Threads | undefined;
   private trackGradNorm = false;
-  /** Whether a layer has batch norm: training steps then run on the main thread. */
-  private readonly hasBatchNorm: boolean;
   /** Whether a layer has an L1/L2 penalty (its loss is added to the reported losses). */
   private readonly hasPenalties: boolean;
+  /** Forward multiply-adds per row (threads: 'auto' weighs a batch's work by it). */
+  private readonly rowMacs: number;
   /**
    * Whether every layer's packed copy of W (PW) holds its current weights. Set by inference,
    * which packs them when they are not (packWeights), and by the threads' second round, which
@@ -109,6 +102,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     this.pool = pool;
     this.threading = threading ?? { threads: 1, requested: spec.threads };
     this.shapes = shapesOf(spec);
+    this.rowMacs = macsPerRow(this.shapes);
     this.net = {
       inputSize: spec.inputSize,
       outputSize: this.shapes[this.shapes.length - 1].units,
@@ -117,12 +111,11 @@ export class ModelEngine implements TrainableModel, ModelState {
       huberDelta: spec.huberDelta,
       seed: spec.seed,
     };
-    this.hasBatchNorm = this.shapes.some((shape) => shape.batchNorm);
     this.hasPenalties = this.shapes.some((shape) => shape.l1 > 0 || shape.l2 > 0);
-    if (this.hasBatchNorm && this.threading.threads > 1) this.threading.reason = BATCH_NORM_THREADS_REASON;
     this.plan = this.planFor(DEFAULT_INFERENCE_ROWS);
     core.ensureBytes(this.plan.dataStart);
     this.training = { epochs: 0, steps: 0, learningRate: spec.optimizer.learningRate };
+    this.classes = spec.classes;
     this.writeContexts();
     writeOptimizer(core, this.plan, spec.optimizer, this.training);
     this.resetMoments();
@@ -244,7 +237,7 @@ export class ModelEngine implements TrainableModel, ModelState {
     if (!(Number.isFinite(learningRate) && learningRate > 0))
       throw new Error(`simdnet: learning rate must be a positive number, got ${learningRate}`);
     this.training.learningRate = learningRate;
-    this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >> 2] = learningRate;
+    this.core.view().f32[(this.plan.optimizer + this.core.layout.OPT_LEARNING_RATE) >>> 2] = learningRate;
   }
 
   /** Switches to an optimizer already normalized (its moment buffers restart from zero). */
@@ -267,34 +260,59 @@ export class ModelEngine implements TrainableModel, ModelState {
   private resetMoments(): void {
     const { plan } = this;
     const { f32 } = this.core.view();
-    f32.fill(0, plan.moment1 >> 2, (plan.moment1 >> 2) + plan.paramLength);
-    f32.fill(0, plan.moment2 >> 2, (plan.moment2 >> 2) + plan.paramLength);
-    if (plan.moment3) f32.fill(0, plan.moment3 >> 2, (plan.moment3 >> 2) + plan.paramLength);
+    f32.fill(0, plan.moment1 >>> 2, (plan.moment1 >>> 2) + plan.paramLength);
+    f32.fill(0, plan.moment2 >>> 2, (plan.moment2 >>> 2) + plan.paramLength);
+    if (plan.moment3) f32.fill(0, plan.moment3 >>> 2, (plan.moment3 >>> 2) + plan.paramLength);
     const { type, initialAccumulatorValue } = this.spec.optimizer;
     if (type === 'adagrad' && initialAccumulatorValue !== 0)
-      f32.fill(initialAccumulatorValue, plan.moment2 >> 2, (plan.moment2 >> 2) + plan.trainableLength);
+      f32.fill(initialAccumulatorValue, plan.moment2 >>> 2, (plan.moment2 >>> 2) + plan.trainableLength);
   }
 
   /** Sets the step counter (after load). */
   setSteps(steps: number): void {
     this.training.steps = steps;
-    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_STEP) >> 2] = steps;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_STEP) >>> 2] = steps;
   }
 
   /** Whether the core computes the gradient norm every step. */
   setTrackGradNorm(track: boolean): void {
     this.trackGradNorm = track;
-    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >> 2] = track ? 1 : 0;
+    this.core.view().i32[(this.plan.optimizer + this.core.layout.OPT_TRACK_NORM) >>> 2] = track ? 1 : 0;
   }
 
   /** Stops the helper threads; the model still predicts, training falls back to one thread. */
   dispose(): void {
+    this.dropThreads('disposed');
+  }
+
+  /**
+   * The threads, unless the pool broke (a helper stopped on its own): then the model goes
+   * on with one thread from now on, and `threading.reason` says why.
+   */
+  private liveThreads(): Threads | undefined {
+    if (this.pool?.broken) this.dropThreads(this.pool.broken);
+    return this.threads;
+  }
+
+  /**
+   * Whether `rows` rows go to the threads: enough rows for each (MIN_ROWS_PER_THREAD), and
+   * under threads: 'auto', enough work for a second thread to gain (threading.ts).
+   */
+  private shareOut(threads: Threads | undefined, rows: number): threads is Threads {
+    if (!threads) return false;
+    const available = threads.pool.size + 1;
+    if (rows < available * MIN_ROWS_PER_THREAD) return false;
+    return !this.threading.auto || autoThreadsPay(this.threading, rows, this.rowMacs, available);
+  }
+
+  /** Stops the helpers and runs on the main thread from now on (the plan keeps their unused slots). */
+  private dropThreads(reason: string): void {
     if (!this.pool) return;
     this.pool.stop();
     this.pool = undefined;
     this.threads = undefined;
     this.threading.threads = 1;
-    this.threading.reason = 'disposed';
+    this.threading.reason = reason;
   }
 
   // --- memory ---------------------------------------------------------------------
@@ -340,13 +358,21 @@ export class ModelEngine implements TrainableModel, ModelState {
       : undefined;
   }
 
-  /** Copies datasets (already checked) into the data region; the first gets a row order when `withOrder`. */
-  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[] {
+  /**
+   * Copies datasets (already checked) into the data region; the first gets a row order when
+   * `withOrder`, and per-row loss weights [count] when `weights` is given.
+   */
+  loadData(datasets: Dataset[], withOrder: boolean, weights?: Float32Array): LoadedData[] {
     const { plan } = this;
-    const loaded = placeDatasets(this.core, this.net, datasets, withOrder, plan.dataStart, [
-      plan.trainData,
-      plan.evalData,
-    ]);
+    const loaded = placeDatasets(
+      this.core,
+      this.net,
+      datasets,
+      withOrder,
+      plan.dataStart,
+      [plan.trainData, plan.evalData],
+      weights,
+    );
     this.fitDataEnd = loaded.end;
     return loaded.data;
   }
@@ -397,7 +423,7 @@ export class ModelEngine implements TrainableModel, ModelState {
       plan.queryData,
     ]).data[0];
     if (dataset.inputs instanceof Float32Array) {
-      const inputs = this.core.view().i32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >> 2];
+      const inputs = this.core.view().u32[(loaded.descriptor + this.core.layout.DATA_INPUTS) >>> 2];
       const bad = this.core.fn.firstNonFinite(inputs, dataset.inputs.length);
       if (bad >= 0) throw nonFiniteInputError(dataset, bad, what);
     }
@@ -426,14 +452,19 @@ export class ModelEngine implements TrainableModel, ModelState {
     return plan.moment3 ? { ...moments, moment3: copy(plan.moment3) } : moments;
   }
 
+  /** The flat parameter buffer as a view into memory (invalid after the memory grows). */
+  parameters(): Float32Array {
+    return this.core.f32(this.plan.params, this.plan.paramLength);
+  }
+
   /** Restores buffers from snapshot(). */
   restore(state: ParameterSnapshot): void {
     const { f32 } = this.core.view();
-    f32.set(state.params, this.plan.params >> 2);
+    f32.set(state.params, this.plan.params >>> 2);
     this.setPackedWeightsCurrent(false);
-    if (state.moment1) f32.set(state.moment1, this.plan.moment1 >> 2);
-    if (state.moment2) f32.set(state.moment2, this.plan.moment2 >> 2);
-    if (state.moment3 && this.plan.moment3) f32.set(state.moment3, this.plan.moment3 >> 2);
+    if (state.moment1) f32.set(state.moment1, this.plan.moment1 >>> 2);
+    if (state.moment2) f32.set(state.moment2, this.plan.moment2 >>> 2);
+    if (state.moment3 && this.plan.moment3) f32.set(state.moment3, this.plan.moment3 >>> 2);
   }
 
   // --- training -----------------------------------------------------------------------
@@ -441,34 +472,47 @@ export class ModelEngine implements TrainableModel, ModelState {
   /** One optimizer step on rows order[offset .. offset+count). */
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult {
     const { fn, layout } = this.core;
-    const { plan, threads } = this;
+    const { plan } = this;
+    const threads = this.liveThreads();
     writeContextsField(this.core, plan, layout.CTX_ACCURACY, data.accuracyKind);
     // The dropout masks' step: the optimizer's steps so far (saved, so a resumed fit draws the same masks).
     writeContextsField(this.core, plan, layout.CTX_STEP, this.training.steps | 0);
     let loss: number;
     let correct: number;
-    // Batch norm needs the whole batch's statistics: its models' steps run on one thread.
-    if (threads && !this.hasBatchNorm && count >= (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
-      ({ loss, correct } = deltasRound(threads, data, offset, count));
+    if (this.shareOut(threads, count)) {
+      try {
+        ({ loss, correct } = deltasRound(threads, data, offset, count));
+      } catch (error) {
+        if (!(error instanceof HelperThreadError)) throw error;
+        // The first round changes no parameter: the batch runs again, on this thread.
+        this.dropThreads(this.pool?.broken ?? error.message);
+        return this.trainBatch(data, offset, count);
+      }
       // The penalties' loss at the weights of this step, before the update (one thread adds the same sum).
       if (this.hasPenalties) loss += fn.penaltyLoss(plan.context);
       // The gradient norm (clipping, tracking) needs the whole gradient before any update:
       // then the threads only compute it, and the main thread takes the optimizer step.
-      if (this.spec.optimizer.clipNorm > 0 || this.trackGradNorm) {
-        updateRound(threads, count, false);
-        fn.optimizerStep(plan.context, plan.optimizer);
+      const clipOrTrack = this.spec.optimizer.clipNorm > 0 || this.trackGradNorm;
+      try {
+        updateRound(threads, count, !clipOrTrack);
+      } catch (error) {
+        if (!(error instanceof HelperThreadError)) throw error;
+        this.dropThreads(this.pool?.broken ?? error.message);
         this.setPackedWeightsCurrent(false);
-      } else {
-        updateRound(threads, count, true);
-        this.setPackedWeightsCurrent(true);
+        throw new Error(
+          `${error.message} while updating the weights: this batch's update may be partly applied; the model runs on one thread from now on`,
+          { cause: error },
+        );
       }
+      if (clipOrTrack) fn.optimizerStep(plan.context, plan.optimizer);
+      this.setPackedWeightsCurrent(!clipOrTrack);
     } else {
       this.setPackedWeightsCurrent(false);
       loss = fn.trainStep(plan.context, data.descriptor, plan.optimizer, data.order + offset * 4, count);
-      correct = this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2];
+      correct = this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2];
     }
     this.training.steps++;
-    return { loss, correct, gradNorm: this.core.view().f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] };
+    return { loss, correct, gradNorm: this.core.view().f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >>> 3] };
   }
 
   // --- inference ----------------------------------------------------------------------
@@ -483,8 +527,8 @@ export class ModelEngine implements TrainableModel, ModelState {
     if (dataset.inputs instanceof Float32Array && (dataset.inputScale ?? 1) === 1) {
       // Float32 rows need no widening: the forward pass reads them where loadQuery put them
       // (the context's input pointer aimed at them for the call) instead of gathering a copy.
-      const inputPointer = (this.plan.context + layout.CTX_X) >> 2;
-      const rowsAt = this.core.view().i32[(loaded.descriptor + layout.DATA_INPUTS) >> 2];
+      const inputPointer = (this.plan.context + layout.CTX_X) >>> 2;
+      const rowsAt = this.core.view().u32[(loaded.descriptor + layout.DATA_INPUTS) >>> 2];
       try {
         for (let start = 0; start < dataset.count; start += this.plan.capacity) {
           const rows = Math.min(this.plan.capacity, dataset.count - start);
@@ -505,14 +549,29 @@ export class ModelEngine implements TrainableModel, ModelState {
     return out;
   }
 
-  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call. */
-  evaluate(dataset: Dataset, batchSize: number | undefined): EvaluateResult {
+  /** Mean loss and accuracy of a checked dataset, `batchSize` rows per call (`visit`: see evaluateLoaded). */
+  evaluate(dataset: Dataset, batchSize: number | undefined, visit?: RowsVisitor): EvaluateResult {
     this.ensureCapacity(this.inferenceRows(dataset.count, batchSize));
-    return this.evaluateLoaded(this.loadQuery(dataset, 'data'));
+    return this.evaluateLoaded(this.loadQuery(dataset, 'data'), visit);
   }
 
-  /** Mean loss and accuracy over loaded data. */
-  evaluateLoaded(data: LoadedData): EvaluateResult {
+  /**
+   * Views of the last step's rows in the main buffers: the output layer's A [rows, outputs]
+   * and the gathered targets T [rows, outputs] (one-hot for labels). Valid until the next call.
+   */
+  batchRows(rows: number): { outputs: Float32Array; targets: Float32Array } {
+    const n = rows * this.outputSize;
+    return {
+      outputs: this.core.f32(this.plan.layers[this.shapes.length - 1].outputs, n),
+      targets: this.core.f32(this.plan.targets, n),
+    };
+  }
+
+  /**
+   * Mean loss and accuracy over loaded data; `visit`, when given, sees each slice's output
+   * and target rows (RowsVisitor) as the slices are evaluated.
+   */
+  evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult {
     writeContextsField(this.core, this.plan, this.core.layout.CTX_ACCURACY, data.accuracyKind);
     let lossSum = 0;
     let correct = 0;
@@ -521,6 +580,10 @@ export class ModelEngine implements TrainableModel, ModelState {
       const slice = this.inferRows('evaluate', rows, data, start);
       lossSum += slice.lossSum;
       correct += slice.correct;
+      if (visit) {
+        const { outputs, targets } = this.batchRows(rows);
+        visit(outputs, targets, rows);
+      }
     }
     // The weight penalties are part of the loss, as Keras reports it.
     const penalty = this.hasPenalties ? this.core.fn.penaltyLoss(this.plan.context) : 0;
@@ -543,7 +606,8 @@ export class ModelEngine implements TrainableModel, ModelState {
     inputRowsAt = 0,
   ): { lossSum: number; correct: number } {
     const { fn, layout } = this.core;
-    const { plan, threads } = this;
+    const { plan } = this;
+    const threads = this.liveThreads();
     const run = (context: number, first: number, count: number): number => {
       if (kind === 'forward') {
         fn.forward(context, count);
@@ -561,22 +625,29 @@ export class ModelEngine implements TrainableModel, ModelState {
       fn.packWeights(plan.context);
       this.setPackedWeightsCurrent(true);
     }
-    if (!threads || rows < (threads.pool.size + 1) * MIN_ROWS_PER_THREAD) {
+    if (!this.shareOut(threads, rows)) {
       const loss = run(plan.context, start, rows);
-      const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2] : 0;
+      const correct = kind === 'evaluate' ? this.core.view().i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2] : 0;
       return { lossSum: loss * rows, correct };
     }
-    return inferenceRound(
-      threads,
-      kind,
-      rows,
-      data,
-      start,
-      inputRowsAt,
-      this.inputSize,
-      (context, firstRow) => pointRows(this.core, plan, context, firstRow, this.net),
-      (first, count) => run(plan.context, first, count),
-    );
+    try {
+      return inferenceRound(
+        threads,
+        kind,
+        rows,
+        data,
+        start,
+        inputRowsAt,
+        this.inputSize,
+        (context, firstRow) => pointRows(this.core, plan, context, firstRow, this.net),
+        (first, count) => run(plan.context, first, count),
+      );
+    } catch (error) {
+      if (!(error instanceof HelperThreadError)) throw error;
+      // Rows are independent: the slice runs again, on this thread.
+      this.dropThreads(this.pool?.broken ?? error.message);
+      return this.inferRows(kind, rows, data, start, inputRowsAt);
+    }
   }
 
   /** Records whether the packed weights are current, in every context (see packedWeightsCurrent). */

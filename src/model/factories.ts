@@ -39,7 +39,7 @@ export async function createModel(spec: ModelSpec): Promise<Model> {
   const normalized = normalizeSpec(
     spec.threads === 'auto' ? { ...spec, threads: Math.min(4, availableCores()) } : spec,
   );
-  const engine = await instantiateEngine(normalized);
+  const engine = await instantiateEngine(normalized, spec.threads === 'auto');
   engine.initializeParameters();
   return modelOf(engine);
 }
@@ -61,9 +61,9 @@ export function createEmptyEngine(spec: NormalizedSpec): Promise<ModelEngine> {
  */
 export async function modelFromDescription(
   description: ModelDescription,
-  options: Pick<ModelSpec, 'loss' | 'optimizer' | 'seed'> = {},
+  options: Pick<ModelSpec, 'loss' | 'optimizer' | 'seed' | 'classes'> = {},
 ): Promise<Model> {
-  checkOptionKeys(options, ['loss', 'optimizer', 'seed'], 'modelFromDescription');
+  checkOptionKeys(options, ['loss', 'optimizer', 'seed', 'classes'], 'modelFromDescription');
   const spec = normalizeSpec({
     inputSize: description.inputSize,
     layers: description.layers.map(({ units, activation, alpha, dropout, l1, l2, batchNorm }) => ({
@@ -82,9 +82,15 @@ export async function modelFromDescription(
   return model;
 }
 
-/** The engine on one thread, or on `spec.threads` where the runtime allows; never an error for lack of threads. */
-async function instantiateEngine(spec: NormalizedSpec): Promise<ModelEngine> {
-  if (spec.threads === 1) return new ModelEngine(await instantiateCore(), spec);
+/**
+ * The engine on one thread, or on `spec.threads` where the runtime allows; never an error for
+ * lack of threads. `auto`: the threads were chosen by threads: 'auto' (small batches then run
+ * on one thread: threading.ts).
+ */
+async function instantiateEngine(spec: NormalizedSpec, auto = false): Promise<ModelEngine> {
+  const requested = { requested: spec.threads, ...(auto ? { auto } : {}) };
+  if (spec.threads === 1)
+    return new ModelEngine(await instantiateCore(), spec, undefined, { threads: 1, ...requested });
   const support = threadSupport();
   let reason = support.ok ? undefined : support.reason;
   if (support.ok) {
@@ -103,10 +109,10 @@ async function instantiateEngine(spec: NormalizedSpec): Promise<ModelEngine> {
       );
       core.ensureBytes(probe.dataStart);
       const pool = await ThreadPool.start(module, core.memory, probe.control, helpers, core.layout);
-      return new ModelEngine(core, spec, pool, { threads: spec.threads, requested: spec.threads });
+      return new ModelEngine(core, spec, pool, { threads: spec.threads, ...requested });
     } catch (error) {
       reason = `threads could not start: ${(error as Error).message}`;
     }
   }
-  return new ModelEngine(await instantiateCore(), spec, undefined, { threads: 1, requested: spec.threads, reason });
+  return new ModelEngine(await instantiateCore(), spec, undefined, { threads: 1, ...requested, reason });
 }

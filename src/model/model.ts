@@ -9,9 +9,21 @@ import type { Dataset } from '../data/dataset.js';
 import { encodeModel, type SaveOptions } from '../io/format.js';
 import { checkOptionKeys } from '../options.js';
 import { fit } from '../train/fit.js';
+import { fromIterable, isStreamInput, type StreamInput } from '../data/source.js';
+import { evaluateStream, predictStream, type StreamInferenceOptions } from './stream-inference.js';
 import type { EvaluateResult, FitOptions, History, TrainingState } from '../train/types.js';
+import { MetricAccumulator, type MetricSpec, parseMetrics } from '../train/metrics.js';
+import {
+  type ClassList,
+  type ClassValues,
+  classValues,
+  indexClasses,
+  resolveClasses,
+  withLabelIndices,
+} from './classes.js';
 import { asDataset, checkDataset, type DatasetLike } from './dataset-check.js';
-import type { Activation, ModelDescription } from './description.js';
+import type { ModelDescription } from './description.js';
+import type { LayerShape } from './plan.js';
 import type { ModelEngine, Threading } from './engine.js';
 import {
   type Loss,
@@ -26,11 +38,64 @@ export type { EvaluateResult, TrainingState } from '../train/types.js';
 
 /** The options of predict(), predictClasses() and evaluate(). */
 const INFERENCE_KEYS = ['batchSize'];
+const EVALUATE_KEYS = ['batchSize', 'metrics'];
+/** Their options over a stream. */
+const STREAM_INFERENCE_KEYS = ['batchSize', 'chunkRows'];
+const STREAM_EVALUATE_KEYS = ['batchSize', 'chunkRows', 'metrics'];
+
+/** The options of evaluate(). */
+export interface EvaluateOptions {
+  /** Rows per call into the core. */
+  batchSize?: number;
+  /** Metrics to compute (train/metrics.ts); classification adds the confusion matrix and per-class values. */
+  metrics?: MetricSpec[];
+}
+
+/**
+ * `result` with the metrics' values and, for classification, the confusion matrix and
+ * per-class values in class order (`classes`, else unit indices).
+ */
+function withMetricValues(
+  result: EvaluateResult,
+  accumulator: MetricAccumulator | undefined,
+  classes: ClassList | undefined,
+): EvaluateResult {
+  if (!accumulator) return result;
+  Object.assign(result, accumulator.values());
+  const counts = accumulator.classification;
+  if (counts) {
+    result.confusionMatrix = counts.confusion.map((row) => [...row]);
+    result.perClass = counts.perClass();
+    result.classes = classes ? ([...classes] as number[] | string[]) : indexClasses(counts.classes);
+  }
+  return result;
+}
 
 /** Wraps an engine in the public class (the factories and loadModel use it). */
 let wrap: (engine: ModelEngine) => Model;
 /** The engine behind a model. */
 let unwrap: (model: Model) => ModelEngine;
+
+/**
+ * A layer's trainable parameters and, with batch norm, its running statistics (which Keras
+ * also counts, as non-trainable): W, b, and γ, β, mean, variance.
+ */
+function layerParameters(s: LayerShape): number {
+  return s.inSize * s.units + s.units + (s.batchNorm ? 4 * s.units : 0);
+}
+
+/** 'relu, batchNorm (momentum 0.1, epsilon 1e-5), dropout 0.3, l2 0.001'. */
+function describeLayer(s: LayerShape): string {
+  const parts = [
+    s.activation === 'leakyRelu' || s.activation === 'elu' ? `${s.activation} (alpha ${s.alpha})` : s.activation,
+  ];
+  if (s.batchNorm) parts.push(`batchNorm (momentum ${s.batchNorm.momentum}, epsilon ${s.batchNorm.epsilon})`);
+  if (s.dropout > 0) parts.push(`dropout ${s.dropout}`);
+  if (s.l1 > 0) parts.push(`l1 ${s.l1}`);
+  if (s.l2 > 0) parts.push(`l2 ${s.l2}`);
+  if (s.initializer) parts.push(`initializer ${s.initializer}`);
+  return parts.join(', ');
+}
 
 /**
  * A dense network in its own WebAssembly instance: train it, run it, save it.
@@ -73,15 +138,11 @@ export class Model {
   get outputSize(): number {
     return this.#engine.outputSize;
   }
-  /** The dense layers in order: input width, units, activation. */
-  get layers(): readonly {
-    /** Input width of the layer (the previous layer's units, or inputSize). */
-    inSize: number;
-    /** Output width of the layer. */
-    units: number;
-    /** The layer's activation. */
-    activation: Activation;
-  }[] {
+  /**
+   * The dense layers in order: input width, units, activation, and each layer's options
+   * (alpha, dropout, batchNorm, l1, l2, initializer; 0 or null when off).
+   */
+  get layers(): readonly LayerShape[] {
     return this.#engine.layers;
   }
   /** The loss the model trains on. */
@@ -98,7 +159,7 @@ export class Model {
   }
   /** Trainable parameters (weights and biases). */
   get parameterCount(): number {
-    return this.layers.reduce((n, s) => n + s.inSize * s.units + s.units, 0);
+    return this.layers.reduce((n, s) => n + layerParameters(s), 0);
   }
   /** Where training stands (epochs, steps, learning rate); saved with the model. */
   get training(): TrainingState {
@@ -108,6 +169,15 @@ export class Model {
   get threading(): Threading {
     return this.#engine.threading;
   }
+  /**
+   * The class values output unit i stands for (classes[i]): given in the spec, else fixed
+   * by the first fit with labels (their sorted distinct values), else undefined.
+   */
+  get classes(): ClassList | undefined {
+    const classes = this.#engine.classes;
+    return classes ? (Object.freeze([...classes]) as ClassList) : undefined;
+  }
+
   /**
    * User metadata saved with the model: any JSON-serialisable object (class names,
    * preprocessing, provenance). Default `{}`; {@link loadModel} restores it.
@@ -121,15 +191,17 @@ export class Model {
   }
 
   /**
-   * A text summary, Keras-style: the input width, one line per layer (widths, activation,
-   * parameters), then the loss, the optimizer and the parameter count.
+   * A text summary, Keras-style: the input width, one line per layer (widths, activation and
+   * its options: α, batch norm, dropout, penalties, initializer; parameters), then the loss,
+   * the optimizer and the parameter count.
    */
   summary(): string {
     const lines = [`input ${this.inputSize}`];
     this.layers.forEach((s, i) =>
-      lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${s.activation} (${s.inSize * s.units + s.units} parameters)`),
+      lines.push(`dense_${i} ${s.inSize} -> ${s.units} ${describeLayer(s)} (${layerParameters(s)} parameters)`),
     );
-    lines.push(`loss ${this.loss}, optimizer ${this.optimizer.type}, ${this.parameterCount} parameters`);
+    const loss = this.loss === 'huber' ? `huber (delta ${this.#engine.huberDelta})` : this.loss;
+    lines.push(`loss ${loss}, optimizer ${this.optimizer.type}, ${this.parameterCount} parameters`);
     return lines.join('\n');
   }
 
@@ -211,11 +283,19 @@ export class Model {
    * responsive and callbacks can stop it. Training continues from the model's current
    * weights and {@link Model.training} state.
    *
-   * @param data - Inputs with labels (class indices) or targets: a {@link Dataset} or arrays of rows.
+   * `data` (and `validationData`) may also be a stream ({@link StreamInput}: csvSource,
+   * idxSource, an (async) iterable or generator of batches or rows, or a function returning
+   * one), read once per epoch chunk by chunk. A stream's labels are output-unit indices
+   * 0..k-1, not class values (csvSource's `classes` maps label texts to them), and streamed
+   * training data takes no `sampleWeight` or `classWeight`. A bad row in a stream is an error naming it, and the model is put back as
+   * it was before this fit (weights, optimizer state, epochs, learning rate).
+   *
+   * @param data - Inputs with labels (class values) or targets: a {@link Dataset}, arrays of rows, or a stream.
    * @param options - Epochs, batch size, validation, callbacks, schedule, early stopping; see {@link FitOptions}.
    * @returns The per-epoch logs and why training stopped.
    * @throws Error (before any training) on bad data (shape, NaN, label out of range), an
-   *   unknown option key or a value out of range, or when this model is already training.
+   *   unknown option key or a value out of range, or when this model is already training;
+   *   on a bad row of a stream (the model is then put back).
    *
    * @example
    * ```ts
@@ -226,12 +306,45 @@ export class Model {
    * console.log(history.epochs.at(-1)?.valAccuracy);
    * ```
    */
-  async fit(data: DatasetLike, options: FitOptions = {}): Promise<History> {
+  async fit(data: DatasetLike | StreamInput, options: FitOptions = {}): Promise<History> {
     const engine = this.#engine;
     if (engine.isTraining)
       throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    const streamedTrain = isStreamInput(data);
+    const streamedValidation = isStreamInput(options?.validationData);
+    // Labels are values: fix the classes (first fit) and map labels to output units.
+    const before = engine.classes;
+    const classes = streamedTrain
+      ? before
+      : resolveClasses(before, data as DatasetLike, engine.outputSize, 'training data');
+    const mapped = streamedTrain ? data : withLabelIndices(data as DatasetLike, classes, 'training data');
+    const mappedOptions =
+      options.validationData === undefined || streamedValidation
+        ? options
+        : {
+            ...options,
+            validationData: withLabelIndices(options.validationData as DatasetLike, classes, 'validationData'),
+          };
+    const steps = engine.training.steps;
+    // A stream is read during training: on an error there the model goes back to this state.
+    const start =
+      streamedTrain || streamedValidation
+        ? { snapshot: engine.snapshot(true), training: { ...engine.training } }
+        : undefined;
+    engine.classes = classes;
     try {
-      return await fit(engine, data, options);
+      return await fit(engine, mapped, mappedOptions);
+    } catch (error) {
+      if (start) {
+        engine.restore(start.snapshot);
+        engine.training.epochs = start.training.epochs;
+        engine.setSteps(start.training.steps);
+        if (engine.training.learningRate !== start.training.learningRate)
+          engine.setLearningRate(start.training.learningRate);
+      }
+      // Rejected before training (or put back): the model is as it was, classes included.
+      if (engine.training.steps === steps) engine.classes = before;
+      throw error;
     } finally {
       engine.releaseData();
     }
@@ -276,7 +389,20 @@ export class Model {
    * const outputs = model.predict([[0.1, 0.2, 0.3, 0.4]]); // Float32Array, outputSize values
    * ```
    */
-  predict(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Float32Array {
+  predict(inputs: DatasetLike['inputs'] | Dataset, options?: { batchSize?: number }): Float32Array;
+  /**
+   * Outputs [rows, outputSize] of a stream of inputs (batches or rows; labels are ignored),
+   * read chunk by chunk (`chunkRows` rows at a time, default 8192).
+   */
+  predict(inputs: StreamInput, options?: StreamInferenceOptions): Promise<Float32Array>;
+  predict(
+    inputs: DatasetLike['inputs'] | Dataset | StreamInput,
+    options: StreamInferenceOptions = {},
+  ): Float32Array | Promise<Float32Array> {
+    if (isStreamInput(inputs)) {
+      checkOptionKeys(options, STREAM_INFERENCE_KEYS, 'predict');
+      return predictStream(this.#engine, fromIterable(inputs), { ...options, what: 'inputs' });
+    }
     checkOptionKeys(options, INFERENCE_KEYS, 'predict');
     const dataset = asDataset('count' in inputs ? inputs : { inputs }, this.inputSize, this.outputSize, 'inputs');
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: false, scanInputs: false }, 'inputs');
@@ -284,16 +410,30 @@ export class Model {
   }
 
   /**
-   * Predicted classes: the argmax of each output row, or for a single output, 1 when it is
-   * ≥ 0.5 and 0 otherwise.
+   * Predicted class values (see {@link Model.classes}): an Int32Array for integer classes
+   * (unit indices before the classes are fixed), strings for string classes. The class of a
+   * row is its largest output's (the first on ties), or for one sigmoid output
+   * classes[p >= 0.5 ? 1 : 0].
    *
    * @param inputs - As for {@link Model.predict}.
    * @param options - As for {@link Model.predict}.
-   * @returns One class index per row.
+   * @returns One class value per row.
    * @throws Error as {@link Model.predict} does.
    */
-  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
-    const outputs = this.predict(inputs, options);
+  predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): ClassValues {
+    return classValues(this.predictClassIndices(inputs, options), this.#engine.classes);
+  }
+
+  /**
+   * Predicted output-unit indices: the argmax of each output row, or for a single output,
+   * 1 when it is ≥ 0.5 and 0 otherwise.
+   *
+   * @param inputs - As for {@link Model.predict}.
+   * @param options - As for {@link Model.predict}.
+   * @returns One output-unit index per row.
+   */
+  predictClassIndices(inputs: DatasetLike['inputs'] | Dataset, options: { batchSize?: number } = {}): Int32Array {
+    const outputs = this.predict(inputs as DatasetLike['inputs'] | Dataset, options);
     const n = this.outputSize;
     const classes = new Int32Array(outputs.length / n);
     for (let r = 0; r < classes.length; r++) {
@@ -309,18 +449,59 @@ export class Model {
   }
 
   /**
-   * Mean loss, and accuracy where defined, over a dataset, without training.
+   * Mean loss (and accuracy where defined) over a dataset, without training. With
+   * `metrics` it adds their values and, for classification, the confusion matrix and
+   * per-class precision, recall and f1, in class order.
    *
    * @param data - Inputs with labels or targets, as for {@link Model.fit}.
-   * @param options - `batchSize`, as for {@link Model.predict}.
-   * @returns The loss and, for labels or a sigmoid / binary cross-entropy model, the accuracy.
-   * @throws Error on bad data (shape, label out of range) or an unknown option key.
+   * @param options - `batchSize` as for {@link Model.predict}; `metrics` to compute.
+   * @returns The loss, the accuracy where defined, and the requested metrics.
+   * @throws Error on bad data (shape, unknown label) or an unknown option key.
    */
-  evaluate(data: DatasetLike, options: { batchSize?: number } = {}): EvaluateResult {
-    checkOptionKeys(options, INFERENCE_KEYS, 'evaluate');
-    const dataset = asDataset(data, this.inputSize, this.outputSize);
+  evaluate(data: DatasetLike, options?: EvaluateOptions): EvaluateResult;
+  /**
+   * Mean loss (and accuracy) over a labelled stream, read chunk by chunk (`chunkRows` rows
+   * at a time, default 8192): the in-memory result up to the rounding of an f64 sum, with
+   * `metrics` as for data in memory. The stream's labels are output-unit indices.
+   */
+  evaluate(data: StreamInput, options?: StreamInferenceOptions & EvaluateOptions): Promise<EvaluateResult>;
+  evaluate(
+    data: DatasetLike | StreamInput,
+    options: EvaluateOptions & StreamInferenceOptions = {},
+  ): EvaluateResult | Promise<EvaluateResult> {
+    const engine = this.#engine;
+    if (isStreamInput(data)) {
+      checkOptionKeys(options, STREAM_EVALUATE_KEYS, 'evaluate');
+      const { metrics: specs, ...streamOptions } = options;
+      if (specs === undefined) return evaluateStream(engine, fromIterable(data), streamOptions);
+      const metrics = parseMetrics(specs);
+      let accumulator: MetricAccumulator | undefined;
+      return evaluateStream(engine, fromIterable(data), streamOptions, (chunk) => {
+        accumulator ??= new MetricAccumulator(metrics, this.outputSize, this.#scoredAsClasses(chunk), 'the data');
+        const visiting = accumulator;
+        return (outputs, targets, rows) => visiting.add(outputs, targets, rows);
+      }).then((result) => withMetricValues(result, accumulator, engine.classes));
+    }
+    checkOptionKeys(options, EVALUATE_KEYS, 'evaluate');
+    const metrics = parseMetrics(options.metrics);
+    const classes = resolveClasses(engine.classes, data, this.outputSize, 'data');
+    const dataset = asDataset(withLabelIndices(data, classes, 'data'), this.inputSize, this.outputSize);
     checkDataset(dataset, this.inputSize, this.outputSize, { needTargets: true, scanInputs: false });
-    return this.#engine.evaluate(dataset, options.batchSize);
+    if (options.metrics === undefined) return engine.evaluate(dataset, options.batchSize);
+    const accumulator = new MetricAccumulator(metrics, this.outputSize, this.#scoredAsClasses(dataset), 'the data');
+    const result = engine.evaluate(dataset, options.batchSize, (outputs, targets, rows) =>
+      accumulator.add(outputs, targets, rows),
+    );
+    return withMetricValues(result, accumulator, classes);
+  }
+
+  /** Scored as classes like the core's accuracy: labels, or a softmax / single sigmoid output. */
+  #scoredAsClasses(data: Dataset): boolean {
+    return (
+      data.labels !== undefined ||
+      this.loss === 'crossEntropy' ||
+      (this.loss === 'binaryCrossEntropy' && this.outputSize === 1)
+    );
   }
 
   /**

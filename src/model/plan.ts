@@ -27,6 +27,7 @@ import type { NormalizedLayer } from './spec.js';
 
 /** A layer's shape and options: its input width, and the spec's normalized layer. */
 export interface LayerShape extends NormalizedLayer {
+  /** Input width of the layer (the previous layer's units, or the model's inputSize). */
   inSize: number;
 }
 
@@ -99,6 +100,8 @@ export interface MemoryPlan {
   scratch: number;
   /** Per helper thread (threaded mode): its own context, row buffers and gradients. */
   helpers: HelperSlots[];
+  /** Per-row loss weights of the batch [capacity] f32 (sample and class weights; CTX_ROW_WEIGHTS). */
+  rowWeights: number;
   /** The threads' control block (threads.ts), 0 without helpers. */
   control: number;
   /** First byte of the data region. */
@@ -227,6 +230,7 @@ export function planMemory(
     context: take(layout.CTX_HEADER_BYTES + layers.length * layout.LAYER_BYTES),
     scratch: take(scratchBytes),
   }));
+  const rowWeights = take(capacity * 4);
   return {
     context,
     optimizer,
@@ -247,6 +251,7 @@ export function planMemory(
     scratch,
     helpers,
     control,
+    rowWeights,
     dataStart: alignUp(cursor, 64),
   };
 }

@@ -37,10 +37,10 @@ export function deltasRound(
   let loss = fn.shareDeltas(...pool.shareDeltasArgs(round, plan.context));
   const helperLosses = pool.join();
   const { i32 } = core.view();
-  let correct = i32[(plan.context + layout.CTX_STAT_CORRECT) >> 2];
+  let correct = i32[(plan.context + layout.CTX_STAT_CORRECT) >>> 2];
   plan.helpers.forEach((helper, h) => {
     loss += helperLosses[h];
-    correct += i32[(helper.context + layout.CTX_STAT_CORRECT) >> 2];
+    correct += i32[(helper.context + layout.CTX_STAT_CORRECT) >>> 2];
   });
   return { loss, correct };
 }
@@ -57,9 +57,9 @@ export function updateRound(threads: Threads, rows: number, update: boolean): vo
   const { i32, f64 } = core.view();
   let step = 0;
   if (update) {
-    step = i32[(plan.optimizer + layout.OPT_STEP) >> 2] + 1;
-    i32[(plan.optimizer + layout.OPT_STEP) >> 2] = step;
-    f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >> 3] = -1;
+    step = i32[(plan.optimizer + layout.OPT_STEP) >>> 2] + 1;
+    i32[(plan.optimizer + layout.OPT_STEP) >>> 2] = step;
+    f64[(plan.context + layout.CTX_STAT_GRAD_NORM) >>> 3] = -1;
   }
   const round = { mainContext: plan.context, optimizer: plan.optimizer, rows, step };
   pool.dispatchSplitUpdate(round, threads.helperContexts);
@@ -95,7 +95,7 @@ export function inferenceRound(
     const count = Math.min(share, rows - first);
     pointRows(helper.context, first);
     if (kind === 'forward')
-      core.view().i32[(helper.context + layout.CTX_X) >> 2] = inputRowsAt + (start + first) * inputSize * 4;
+      core.view().i32[(helper.context + layout.CTX_X) >>> 2] = inputRowsAt + (start + first) * inputSize * 4;
     return { context: helper.context, data: data.descriptor, start: start + first, rows: count };
   });
   pool.dispatchRows(kind, jobs);
@@ -103,7 +103,7 @@ export function inferenceRound(
   const losses = pool.join();
   // Back to row 0 of the row buffers, where training expects every context.
   plan.helpers.forEach((helper) => pointRows(helper.context, 0));
-  const correctAt = (context: number): number => core.view().i32[(context + layout.CTX_STAT_CORRECT) >> 2];
+  const correctAt = (context: number): number => core.view().i32[(context + layout.CTX_STAT_CORRECT) >>> 2];
   let correct = kind === 'evaluate' ? correctAt(plan.context) : 0;
   jobs.forEach((job, h) => {
     if (kind !== 'evaluate' || job.rows === 0) return;

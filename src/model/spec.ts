@@ -4,6 +4,7 @@
  * is touched, with an Error that names the problem.
  */
 import { checkOptionKeys, keysOf } from '../options.js';
+import { checkClasses } from './classes.js';
 import { ACTIVATIONS, type Activation } from './description.js';
 import { INITIALIZERS, type Initializer } from './initialize.js';
 
@@ -160,12 +161,23 @@ export interface ModelSpec {
   /** Seed of the initial weights and of the per-epoch shuffles. An integer in [0, 2³²); default 1. */
   seed?: number;
   /**
-   * Threads that train data-parallel on one shared memory: an integer from 1 to 64, or
-   * `'auto'` for the number of cores (at most 4). Where threads are unavailable (no
-   * SharedArrayBuffer, no cross-origin isolation) the model trains on one thread and
-   * says why in {@link Model.threading}. Default 1.
+   * Threads that train data-parallel on one shared memory (see runtime/threads.ts); the
+   * weights are the one-thread weights bit for bit. 'auto' starts every core (up to 4) and
+   * shares out only batches (and predict/evaluate calls) with enough work for a second
+   * thread to gain: batch rows × Σ in·out over the layers ≥ 2,000,000 multiply-adds
+   * (AUTO_MIN_MACS, src/model/threading.ts); smaller ones run on one thread, e.g. 10-32-2 at
+   * batch 32 (12k), while 784-128-64-10 at batch 32 or more (3.5M) takes every core.
+   * `model.threading` says what the last call used and why. Where threads are unavailable,
+   * or a helper thread stops, the model runs on one thread and says why there. Default 1.
    */
   threads?: number | 'auto';
+  /**
+   * A classifier's class values, one per output unit (two for one sigmoid output):
+   * integers or strings. Labels given to fit and evaluate are these values, and
+   * predictClasses returns them. Default: fixed by the first fit, as the sorted
+   * distinct label values (see model/classes.ts).
+   */
+  classes?: readonly number[] | readonly string[];
 }
 
 /** An {@link OptimizerConfig} with every field filled in (defaults applied), as {@link Model.optimizer} returns it. */
@@ -179,6 +191,7 @@ const SPEC_KEYS = keysOf<ModelSpec>({
   optimizer: true,
   seed: true,
   threads: true,
+  classes: true,
 });
 const LAYER_KEYS = keysOf<LayerSpec>({
   units: true,
@@ -209,7 +222,9 @@ const OPTIMIZER_KEYS = keysOf<OptimizerConfig>({
 
 /** A layer's options, every one given a value (0 / null: off). */
 export interface NormalizedLayer {
+  /** Output width of the layer. */
   units: number;
+  /** The layer's activation. */
   activation: Activation;
   /** α of leakyRelu and elu (0 for the other activations). */
   alpha: number;
@@ -217,7 +232,9 @@ export interface NormalizedLayer {
   dropout: number;
   /** Batch norm's momentum and epsilon, or null: none. */
   batchNorm: Required<BatchNormConfig> | null;
+  /** L1 penalty on the weights (0: none). */
   l1: number;
+  /** L2 penalty on the weights (0: none). */
   l2: number;
   /** The initializer named in the spec (undefined: the activation's default). */
   initializer?: Initializer;
@@ -232,6 +249,8 @@ export interface NormalizedSpec {
   optimizer: NormalizedOptimizer;
   seed: number;
   threads: number;
+  /** The class values, when fixed (spec.classes, or a model file's). */
+  classes?: number[] | string[];
 }
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
@@ -396,7 +415,7 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64))
     throw new Error(`simdnet: threads must be an integer from 1 to 64 or 'auto', got ${String(spec.threads)}`);
   const huberDelta = checkNumber(spec.huberDelta ?? 1, 'huberDelta', (n) => n > 0, 'a positive number');
-  return {
+  const normalized: NormalizedSpec = {
     inputSize: spec.inputSize,
     layers,
     loss,
@@ -405,4 +424,6 @@ export function normalizeSpec(spec: ModelSpec): NormalizedSpec {
     seed,
     threads,
   };
+  if (spec.classes !== undefined) normalized.classes = checkClasses(spec.classes, output.units, 'spec.classes');
+  return normalized;
 }

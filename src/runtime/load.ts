@@ -8,18 +8,23 @@
  * With no source the default for the runtime is used: the file next to this
  * module, read from disk in Node/Bun, fetched elsewhere.
  *
- * Relaxed SIMD: `init({ relaxed: 'auto' })` uses the second core,
- * simdnet-relaxed.wasm (f32x4.relaxed_madd: a fused multiply-add where the CPU has
- * one; 14-47% faster training in the benchmark runs so far), where the engine
- * accepts it, and the baseline core elsewhere; `relaxed: true` insists (an error
- * where unsupported). The default is
- * the baseline core, because fused multiply-adds round once instead of twice, and
- * differently on different CPUs: results are not bit-identical across machines.
- * Support is decided by WebAssembly.validate on a 60-byte module holding one
- * f32x4.relaxed_madd (Chrome 114+, Node 22+; Node 20 with --experimental-wasm-relaxed-simd;
- * not Safari, which rejects any module that contains a relaxed opcode: hence two files).
- * `coreInfo()` says which core is in use; threaded models use the same kind, built on a
- * shared memory (simdnet-threads.wasm, or simdnet-threads-relaxed.wasm).
+ * Two kinds of core: the baseline (simdnet.wasm: simd128 only, a multiply then an add)
+ * and the relaxed one (simdnet-relaxed.wasm: f32x4.relaxed_madd, a fused multiply-add where
+ * the CPU has one; 14-47% faster training in the benchmark runs so far). By default
+ * (`relaxed: 'auto'`) models use the relaxed core where the engine validates relaxed SIMD
+ * (Node 22+, Chrome 114+, Firefox, Deno) and the baseline core elsewhere (Safari, Bun, Node 20
+ * without --experimental-wasm-relaxed-simd); `relaxed: true` insists (an error where
+ * unsupported); `relaxed: false` keeps the baseline core everywhere. Support is decided by
+ * WebAssembly.validate on a 60-byte module holding one f32x4.relaxed_madd (Safari rejects any
+ * module that contains a relaxed opcode: hence two files).
+ *
+ * The promise: the same core kind gives the same bits on any thread count, and the baseline
+ * core gives the same bits on every engine and CPU. A fused multiply-add rounds once instead
+ * of twice, and relaxed_madd may fuse or not depending on the CPU: results of the relaxed core
+ * may differ in the last bits between machines (not between runs or thread counts on one
+ * machine). Ask for `relaxed: false` where results must be identical across runtimes.
+ * `coreInfo()` says which core is in use and why; threaded models use the same kind, built on
+ * a shared memory (simdnet-threads.wasm, or simdnet-threads-relaxed.wasm).
  */
 import { checkOptionKeys, keysOf } from '../options.js';
 import { Core } from './core.js';
@@ -37,26 +42,28 @@ export interface InitOptions {
   /** The baseline core (default: the runtime's simdnet.wasm). */
   source?: WasmSource;
   /**
-   * The relaxed-SIMD core: false (default), 'auto' (where this engine validates it, else
-   * the baseline; coreInfo().reason says why), or true (an error where unsupported).
+   * Which core kind: 'auto' (the default: the relaxed-SIMD core where this engine validates
+   * it, else the baseline), true (the relaxed core; an error where unsupported), or false
+   * (the baseline core everywhere: the same bits on every engine and CPU). When only `source`
+   * is given, the default is false: the core given is the core used.
    */
   relaxed?: boolean | 'auto';
   /** The relaxed core (default: the runtime's simdnet-relaxed.wasm). */
   relaxedSource?: WasmSource;
 }
 
-/** Which core models use. */
+/** Which core models use, and why. */
 export interface CoreInfo {
   /** 'relaxed': simdnet-relaxed.wasm (fused multiply-add); 'baseline': simd128 only. */
   simd: 'baseline' | 'relaxed';
-  /** Why the baseline core is used when the relaxed one was asked for. */
-  reason?: string;
+  /** Why this kind: asked for, the default where relaxed SIMD validates, or why the relaxed core could not be used. */
+  reason: string;
 }
 
 const INIT_KEYS = keysOf<InitOptions>({ source: true, relaxed: true, relaxedSource: true });
 
 let compiled: Promise<WebAssembly.Module> | undefined;
-let info: CoreInfo = { simd: 'baseline' };
+let info: CoreInfo = { simd: 'baseline', reason: 'no core loaded yet (init() picks one)' };
 
 /**
  * Compiles the core (see the header: baseline, or relaxed SIMD where asked for and
@@ -108,17 +115,24 @@ function isInitOptions(value: unknown): value is InitOptions {
 }
 
 async function select(options: InitOptions): Promise<{ module: WebAssembly.Module; info: CoreInfo }> {
-  const relaxed = options.relaxed ?? false;
+  const onlyBaselineGiven = options.source !== undefined && options.relaxedSource === undefined;
+  const relaxed = options.relaxed ?? (onlyBaselineGiven ? false : 'auto');
   if (relaxed !== false) {
     let reason: string;
     if (!relaxedSimdSupported()) {
       reason =
-        'this engine does not support relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; Node 22+ and Chrome 114+ have it)';
+        'this engine does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; Node 22+, Chrome 114+, Firefox and Deno have it; Safari and Bun do not)';
     } else {
       try {
         return {
           module: await compile(options.relaxedSource ?? defaultSource('simdnet-relaxed.wasm')),
-          info: { simd: 'relaxed' },
+          info: {
+            simd: 'relaxed',
+            reason:
+              relaxed === true
+                ? 'asked for (relaxed: true)'
+                : 'this engine validates relaxed SIMD (the default; init({ relaxed: false }) keeps the baseline core)',
+          },
         };
       } catch (error) {
         reason = `the relaxed core could not be loaded: ${(error as Error).message}`;
@@ -127,7 +141,9 @@ async function select(options: InitOptions): Promise<{ module: WebAssembly.Modul
     if (relaxed === true) throw new Error(`simdnet: relaxed SIMD was required, but ${reason}`);
     return { module: await compile(options.source ?? defaultSource()), info: { simd: 'baseline', reason } };
   }
-  return { module: await compile(options.source ?? defaultSource()), info: { simd: 'baseline' } };
+  const reason =
+    onlyBaselineGiven && options.relaxed === undefined ? 'the core given as source' : 'asked for (relaxed: false)';
+  return { module: await compile(options.source ?? defaultSource()), info: { simd: 'baseline', reason } };
 }
 
 /**
@@ -206,9 +222,9 @@ const compiledThreads: Partial<Record<CoreInfo['simd'], Promise<WebAssembly.Modu
  * with `threads`.
  */
 export async function initThreads(source?: WasmSource): Promise<WebAssembly.Module> {
-  // The kind in use is settled once a pending init() resolves; with none, it is baseline
-  // (no need to compile the one-thread core only to learn that).
-  if (compiled) await compiled;
+  // The kind in use is settled once init() resolves (the default one when none was called):
+  // a threaded model must run the kind a one-thread model would, for the same bits.
+  await init();
   const kind = info.simd;
   const cached = compiledThreads[kind];
   if (source === undefined && cached) return cached;
@@ -222,8 +238,12 @@ export async function initThreads(source?: WasmSource): Promise<WebAssembly.Modu
   return next;
 }
 
-/** Pages of the threaded core's shared memory (its declared maximum): 2 GiB. */
-export const SHARED_MEMORY_PAGES = 32768;
+/**
+ * Pages of the threaded core's shared memory (its declared maximum, asconfig.json): 4 GiB,
+ * the wasm32 limit. A shared memory cannot move, so the engine reserves this much address
+ * space up front (not memory: pages are committed as the model grows into them).
+ */
+export const SHARED_MEMORY_PAGES = 65536;
 
 /** An instance of the threaded core on a new shared memory, and its module (for the helpers). */
 export async function instantiateSharedCore(

@@ -23,6 +23,7 @@
  *   0 generation   bumped by the main thread to hand out a round of jobs
  *   1 done         incremented by each helper when its job is finished
  *   2 stop         non-zero: helpers exit
+ *   3 failed       h + 1 for the first helper whose job threw (it counts itself done, then ends)
  *   4 .. 7         the rounds' work counters (the core's WORK_* offsets from word 4), zeroed per round
  *   8 + 16·h ...   helper h's job: up to 13 arguments, kind (word 13), loss (f64, words 14-15)
  */
@@ -32,6 +33,7 @@ import type { Layout } from './core.js';
 const GENERATION = 0;
 const DONE = 1;
 const STOP = 2;
+const FAILED = 3;
 const WORK = 4;
 const JOBS = 8;
 /** Room for the work counters, in bytes (the core's WORK_BYTES must fit). */
@@ -47,8 +49,16 @@ const KIND_PREDICT_ROWS = 3;
 const KIND_EVALUATE_ROWS = 4;
 
 export const controlBytes = (helpers: number): number => (JOBS + JOB_WORDS * helpers) * 4;
-/** How long the main thread waits for a helper's job before it reports a failure. */
-const JOIN_TIMEOUT_MS = 60_000;
+/**
+ * How long the main thread waits for the helpers after its own part of a round before it
+ * declares the pool broken: JOIN_TIMEOUT_MS, plus JOIN_TIMEOUT_FACTOR times its own part
+ * (the helpers' parts are about as long, or at most one chunk longer). Only a helper killed
+ * from outside in the middle of a round needs it: one whose job throws says so at once
+ * (the control block's failed word), and one that exits between rounds is seen by its
+ * exit event before the next round starts.
+ */
+const JOIN_TIMEOUT_MS = 10_000;
+const JOIN_TIMEOUT_FACTOR = 50;
 /**
  * How long a waiting thread spins before it sleeps in Atomics.wait, in ms: long
  * enough to bridge the host's work between two rounds and between batches (a few
@@ -66,7 +76,7 @@ const HELPER_SOURCE = `'use strict';
 async function start(message, post) {
   const { module, memory, control, index } = message;
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
-  serve(exports, memory, control >> 2, index, post);
+  serve(exports, memory, control >>> 2, index, post);
 }
 // The job loop, in a plain function (not the async one above) so that V8 optimizes it.
 function serve(exports, memory, base, index, post) {
@@ -89,22 +99,35 @@ function serve(exports, memory, base, index, post) {
     if (Atomics.load(words, base + ${STOP})) return;
     // The memory may have grown since the last job: views are re-made when its size changed.
     if (words.buffer !== memory.buffer || words.length * 4 !== memory.buffer.byteLength) words = new Int32Array(memory.buffer);
-    const kind = words[slot + ${JOB_KIND}];
-    if (kind === ${KIND_DELTAS}) {
-      const loss = exports.shareDeltas(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
-      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
-    } else if (kind === ${KIND_SPLIT_UPDATE}) {
-      exports.splitUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6]);
-    } else if (kind === ${KIND_FORWARD}) {
-      exports.forward(words[slot], words[slot + 3]);
-    } else if (kind === ${KIND_PREDICT_ROWS}) {
-      exports.predictRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
-    } else {
-      const loss = exports.evaluateRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
-      new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >> 1] = loss;
+    try {
+      job(exports, words, slot);
+    } catch (error) {
+      // Say so at once (the main thread may be blocked in join), then end with the error.
+      Atomics.compareExchange(words, base + ${FAILED}, 0, index + 1);
+      Atomics.add(words, base + ${DONE}, 1);
+      Atomics.notify(words, base + ${DONE});
+      throw error;
     }
     Atomics.add(words, base + ${DONE}, 1);
     Atomics.notify(words, base + ${DONE});
+  }
+}
+function job(exports, words, slot) {
+  const kind = words[slot + ${JOB_KIND}];
+  if (kind === ${KIND_DELTAS}) {
+    const loss = exports.shareDeltas(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5]);
+    new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >>> 1] = loss;
+  } else if (kind === ${KIND_SPLIT_UPDATE}) {
+    exports.splitUpdate(words[slot], words[slot + 1], words[slot + 2], words[slot + 3], words[slot + 4], words[slot + 5], words[slot + 6]);
+  } else if (kind === ${KIND_FORWARD}) {
+    exports.forward(words[slot], words[slot + 3]);
+  } else if (kind === ${KIND_PREDICT_ROWS}) {
+    exports.predictRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
+  } else if (kind === ${KIND_EVALUATE_ROWS}) {
+    const loss = exports.evaluateRows(words[slot], words[slot + 1], words[slot + 2], words[slot + 3]);
+    new Float64Array(words.buffer)[(slot + ${JOB_LOSS}) >>> 1] = loss;
+  } else {
+    throw new Error('unknown job kind ' + kind);
   }
 }
 if (typeof require === 'function') {
@@ -157,10 +180,15 @@ export function threadSupport(): ThreadSupport {
 interface Helper {
   post(message: unknown): void;
   ready: Promise<void>;
-  terminate(): void;
+  /** Ends the thread; resolves once it has ended (Node) or at once (Web Workers end synchronously). */
+  terminate(): Promise<void>;
 }
 
-function spawnHelper(): Helper {
+/**
+ * A helper thread; `onDeath` hears, once, why it stopped when it stops on its own (an error
+ * it threw, or its exit), as an event between calls.
+ */
+function spawnHelper(onDeath: (reason: string) => void): Helper {
   if (isNodeLike()) {
     const { Worker: NodeWorker } = nodeBuiltins()!('node:worker_threads') as typeof import('node:worker_threads');
     const worker = new NodeWorker(HELPER_SOURCE, { eval: true });
@@ -169,7 +197,13 @@ function spawnHelper(): Helper {
       worker.once('message', () => resolve());
       worker.once('error', reject);
     });
-    return { post: (m) => worker.postMessage(m), ready, terminate: () => void worker.terminate() };
+    worker.on('error', (error) => onDeath(`failed: ${(error as Error).message}`));
+    worker.on('exit', (code) => onDeath(`exited (code ${code})`));
+    return {
+      post: (m) => worker.postMessage(m),
+      ready,
+      terminate: () => worker.terminate().then(() => undefined),
+    };
   }
   const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
   const worker = new Worker(url, { type: 'module' });
@@ -177,10 +211,16 @@ function spawnHelper(): Helper {
     worker.onmessage = () => resolve();
     worker.onerror = (event) => reject(new Error(`simdnet: a helper thread failed to start: ${event.message}`));
   });
+  ready.then(
+    () => {
+      worker.onerror = (event) => onDeath(`failed: ${event.message}`);
+    },
+    () => undefined,
+  );
   return {
     post: (m) => worker.postMessage(m),
     ready: ready.finally(() => URL.revokeObjectURL(url)),
-    terminate: () => worker.terminate(),
+    terminate: async () => worker.terminate(),
   };
 }
 
@@ -218,24 +258,38 @@ export interface SplitUpdateRound {
 /** The core's work-counter offsets (bytes from the work pointer), as its exports give them. */
 export type WorkCounters = Pick<Layout, 'WORK_NEXT_ROW' | 'WORK_NEXT_ITEM' | 'WORK_NEXT_BATCH_ROW' | 'WORK_BYTES'>;
 
-/** Helper threads attached to one shared memory. */
+/** Thrown by ThreadPool.join when a helper stopped during the round; the pool is then broken. */
+export class HelperThreadError extends Error {}
+
+/**
+ * Helper threads attached to one shared memory. A helper that stops on its own (its job
+ * threw, it exited, it was killed) breaks the pool for good: `broken` says why, the round
+ * running then fails at once with a HelperThreadError, and the model stops using the pool.
+ */
 export class ThreadPool {
   private mainCanWait = isNodeLike() || typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+  /** Why the pool can no longer be used ('helper thread 2 exited (code 1)'), once a helper stopped. */
+  broken: string | undefined;
+  /** Set by stop(): the helpers' exits are then expected. */
+  private stopping = false;
+  /** When the current round was handed out (performance.now()), for join's timeout. */
+  private roundStart = 0;
   /** Words (i32 index into memory) of the work counters. */
   private readonly nextRowWord: number;
   private readonly nextItemWord: number;
   private readonly nextBatchRowWord: number;
 
+  private readonly helpers: Helper[] = [];
+
   private constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly control: number,
-    private readonly helpers: Helper[],
     work: WorkCounters,
   ) {
-    const base = (control >> 2) + WORK;
-    this.nextRowWord = base + (work.WORK_NEXT_ROW >> 2);
-    this.nextItemWord = base + (work.WORK_NEXT_ITEM >> 2);
-    this.nextBatchRowWord = base + (work.WORK_NEXT_BATCH_ROW >> 2);
+    const base = (control >>> 2) + WORK;
+    this.nextRowWord = base + (work.WORK_NEXT_ROW >>> 2);
+    this.nextItemWord = base + (work.WORK_NEXT_ITEM >>> 2);
+    this.nextBatchRowWord = base + (work.WORK_NEXT_BATCH_ROW >>> 2);
   }
 
   /** Starts `count` helpers, each with its own instance of `module` on `memory`. */
@@ -248,15 +302,31 @@ export class ThreadPool {
   ): Promise<ThreadPool> {
     if (work.WORK_BYTES > WORK_ROOM)
       throw new Error(`simdnet: the core's work counters (${work.WORK_BYTES} bytes) do not fit the control block`);
-    const helpers = Array.from({ length: count }, () => spawnHelper());
+    const pool = new ThreadPool(memory, control, work);
+    const helpers = pool.helpers;
+    for (let h = 0; h < count; h++) helpers.push(spawnHelper((reason) => pool.markBroken(h, reason)));
     try {
       helpers.forEach((helper, index) => helper.post({ module, memory, control, index }));
       await Promise.all(helpers.map((helper) => helper.ready));
     } catch (error) {
-      helpers.forEach((helper) => helper.terminate());
+      pool.stop();
       throw error;
     }
-    return new ThreadPool(memory, control, helpers, work);
+    return pool;
+  }
+
+  /** Records the first helper to stop on its own (helper h is 'helper thread h + 1': the main thread is 0). */
+  private markBroken(h: number, reason: string): void {
+    if (this.stopping || this.broken) return;
+    this.broken = `helper thread ${h + 1} ${reason}`;
+  }
+
+  /**
+   * For tests: ends helper `h` as a crash would (the pool hears its exit as an event, as it
+   * would any other). Resolves once the thread has ended.
+   */
+  terminateHelper(h: number): Promise<void> {
+    return this.helpers[h].terminate();
   }
 
   get size(): number {
@@ -333,24 +403,37 @@ export class ThreadPool {
 
   /** Address (in i32 words) of helper h's job slot. */
   private slot(h: number): number {
-    return (this.control >> 2) + JOBS + h * JOB_WORDS;
+    return (this.control >>> 2) + JOBS + h * JOB_WORDS;
   }
 
   private startRound(words: Int32Array): void {
-    const base = this.control >> 2;
+    const base = this.control >>> 2;
+    if (this.broken) throw new HelperThreadError(`simdnet: ${this.broken}`);
+    this.roundStart = performance.now();
     Atomics.store(words, base + DONE, 0);
     Atomics.add(words, base + GENERATION, 1);
     Atomics.notify(words, base + GENERATION);
   }
 
-  /** Blocks until every helper has finished its job; returns their losses. */
+  /**
+   * Blocks until every helper has finished its job; returns their losses. Throws a
+   * HelperThreadError (and the pool is broken from then on) when a helper's job threw, or
+   * when the helpers are still not done long after the main thread finished its own part
+   * (JOIN_TIMEOUT_MS): a helper killed in the middle of the round.
+   */
   join(): number[] {
     const words = this.words();
-    const base = this.control >> 2;
+    const base = this.control >>> 2;
     const count = this.helpers.length;
     let since = 0;
+    let timeout = 0;
     for (let spins = 1; ; spins++) {
       const done = Atomics.load(words, base + DONE);
+      const failed = Atomics.load(words, base + FAILED);
+      if (failed !== 0) {
+        this.markBroken(failed - 1, 'failed during a round');
+        throw new HelperThreadError(`simdnet: ${this.broken}`);
+      }
       if (done === count) break;
       if ((spins & (SPIN_CHECK - 1)) !== 0) continue;
       const now = performance.now();
@@ -363,22 +446,26 @@ export class ThreadPool {
           this.mainCanWait = false; // a browser main thread may not wait: keep spinning
         }
       }
-      // A helper that crashed would leave this loop waiting forever: give up, loudly.
-      if (now - since > JOIN_TIMEOUT_MS)
-        throw new Error(`simdnet: a helper thread did not finish its job within ${JOIN_TIMEOUT_MS / 1000} s`);
+      timeout ||= JOIN_TIMEOUT_MS + JOIN_TIMEOUT_FACTOR * (since - this.roundStart);
+      if (now - since > timeout) {
+        const late = this.helpers.length - done;
+        this.broken ??= `${late} helper thread${late > 1 ? 's' : ''} did not finish a round within ${(timeout / 1000).toFixed(0)} s`;
+        throw new HelperThreadError(`simdnet: ${this.broken}`);
+      }
     }
     const floats = new Float64Array(this.memory.buffer);
-    return this.helpers.map((_, h) => floats[(this.slot(h) + JOB_LOSS) >> 1]);
+    return this.helpers.map((_, h) => floats[(this.slot(h) + JOB_LOSS) >>> 1]);
   }
 
   /** Stops and terminates the helpers. */
   stop(): void {
+    this.stopping = true;
     const words = this.words();
-    const base = this.control >> 2;
+    const base = this.control >>> 2;
     Atomics.store(words, base + STOP, 1);
     Atomics.add(words, base + GENERATION, 1);
     Atomics.notify(words, base + GENERATION);
-    this.helpers.forEach((helper) => helper.terminate());
+    for (const helper of this.helpers) void helper.terminate();
   }
 }
 

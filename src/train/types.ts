@@ -6,6 +6,9 @@
 import type { Dataset } from '../data/dataset.js';
 import type { DatasetLike } from '../model/dataset-check.js';
 import type { AugmentOptions } from './augment.js';
+import type { StreamInput } from '../data/source.js';
+import type { MetricSpec, PerClassMetrics } from './metrics.js';
+import type { ClassWeight } from './weights.js';
 
 /**
  * A metric of the {@link EpochLog} that early stopping and the `'plateau'` schedule can
@@ -40,6 +43,35 @@ export interface EpochLog {
   samplesPerSec: number;
   /** Set when training stopped inside this epoch: its numbers cover the batches run. */
   partial?: boolean;
+  /**
+   * Macro precision on the training rows (over the epoch's batches), when requested in
+   * FitOptions.metrics; the `val…` fields are the same metrics on the validation data.
+   */
+  precision?: number;
+  /** Macro recall over the classes, when requested. */
+  recall?: number;
+  /** Macro F1 over the classes, when requested. */
+  f1?: number;
+  /** Mean absolute error (regression, in the model's output units), when requested. */
+  mae?: number;
+  /** Root mean squared error (regression), when requested. */
+  rmse?: number;
+  /** Coefficient of determination R² (regression), when requested. */
+  r2?: number;
+  /** The macro precision on the validation data, when requested. */
+  valPrecision?: number;
+  /** The macro recall on the validation data, when requested. */
+  valRecall?: number;
+  /** The macro F1 on the validation data, when requested. */
+  valF1?: number;
+  /** The mean absolute error on the validation data, when requested. */
+  valMae?: number;
+  /** The root mean squared error on the validation data, when requested. */
+  valRmse?: number;
+  /** The R² on the validation data, when requested. */
+  valR2?: number;
+  /** topK metrics: 'top5', 'valTop5', ... */
+  [topK: `top${number}` | `valTop${number}`]: number | undefined;
 }
 
 /** What one optimizer step measured; passed to {@link Callbacks.onBatchEnd}. */
@@ -48,7 +80,7 @@ export interface BatchLog {
   epoch: number;
   /** 0-based within the epoch. */
   batch: number;
-  /** Batches in the epoch: ⌈rows / batchSize⌉. */
+  /** Batches in the epoch: ⌈rows / batchSize⌉; 0 while unknown (a stream of unknown length, in its first epoch). */
   batches: number;
   /** Rows in this batch (the last batch of an epoch may be smaller than `batchSize`). */
   size: number;
@@ -127,10 +159,28 @@ export interface FitOptions {
   epochs?: number;
   /** Rows per optimizer step. An integer ≥ 1; default 32. The last batch of an epoch holds the remainder. */
   batchSize?: number;
-  /** Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true. */
+  /**
+   * Reshuffle rows every epoch (seeded by the model's seed and the epoch). Default true.
+   * Data in memory gets a full permutation; a stream goes through a shuffle buffer
+   * (`shuffleBuffer`); false reads a stream in its order.
+   */
   shuffle?: boolean;
-  /** Rows to evaluate after every epoch (`valLoss`, `valAccuracy`); not trained on. Default: none. */
-  validationData?: DatasetLike;
+  /**
+   * Streams only: rows held in the shuffle buffer (each row read takes the place of a row
+   * drawn from the buffer, seeded by the model's seed and the epoch). Default 10,000. As
+   * long as the stream, it gives a uniform permutation; memory grows with it.
+   */
+  shuffleBuffer?: number;
+  /**
+   * Streams only: rows copied into the model's memory at a time, rounded down to a multiple
+   * of batchSize (at least one batch). Default: about 4 MiB of Float32 inputs.
+   */
+  chunkRows?: number;
+  /**
+   * Rows to evaluate after every epoch (`valLoss`, `valAccuracy`); not trained on. A dataset,
+   * or a stream (read once per epoch, so re-iterable when epochs > 1). Default: none.
+   */
+  validationData?: DatasetLike | StreamInput;
   /**
    * Fraction in (0, 1) of the training rows to hold out as validation data instead:
    * the LAST rows, taken before any shuffling (as Keras does), so shuffle the data
@@ -154,6 +204,27 @@ export interface FitOptions {
   yieldEveryMs?: number;
   /** Random pixel shifts of image rows before every epoch (see {@link AugmentOptions}). Default: none. */
   augment?: AugmentOptions;
+  /**
+   * Metrics to compute every epoch, on the training rows and on validation data, into the
+   * epoch logs (log.precision, log.valPrecision, log.top5, ...); see train/metrics.ts.
+   */
+  metrics?: MetricSpec[];
+  /** 0: silent (default); 1 or 2: one line per epoch on the console (console.log). */
+  verbose?: 0 | 1 | 2;
+  /**
+   * Loss weight per class, keyed by class value ({ 1: 5, 3: 0.5 }; unlisted classes weigh 1),
+   * or 'balanced' (n / (k · n_c) over the training rows, as scikit-learn). Needs labels, and
+   * training data in memory (streamed training data rejects it).
+   */
+  classWeight?: ClassWeight;
+  /**
+   * Loss weight per row of the data given to fit (before validationSplit), ≥ 0. With
+   * classWeight, a row weighs sampleWeight[i] · classWeight[label_i]. The batch loss is the
+   * mean over its rows of w_i · loss_i (Keras' normalisation, not divided by Σ w_i);
+   * validation loss and metrics are unweighted. Training data in memory only (streamed
+   * training data rejects it).
+   */
+  sampleWeight?: Float32Array | ArrayLike<number>;
 }
 
 /**
@@ -172,6 +243,19 @@ export interface History {
   stopReason: StopReason;
   /** With early stopping: the epoch whose weights the model holds (if restored) or the best seen. */
   bestEpoch?: number;
+  /**
+   * Set when training diverged (stopReason 'nonFiniteLoss'): the model's weights, optimizer
+   * state, step counter and learning rate were put back to those it had after `epoch` whole
+   * epochs (global count; 0 = before any training) and `batch` more batches (always 0: the
+   * copies are taken at epoch starts). With early stopping's restoreBestWeights this is the
+   * best epoch's state.
+   */
+  rolledBackTo?: {
+    /** The epoch whose start (or end, for the best epoch) the state came from. */
+    epoch: number;
+    /** The batch within that epoch (0: its start). */
+    batch: number;
+  };
 }
 
 /**
@@ -240,6 +324,28 @@ export interface EvaluateResult {
   loss: number;
   /** Fraction correct, when the data has labels or the loss is binary cross-entropy. */
   accuracy?: number;
+  /** Requested metrics (evaluate's `metrics`; see train/metrics.ts). */
+  precision?: number;
+  /** Macro recall over the classes, when requested. */
+  recall?: number;
+  /** Macro F1 over the classes, when requested. */
+  f1?: number;
+  /** Mean absolute error (regression, in the model's output units), when requested. */
+  mae?: number;
+  /** Root mean squared error (regression), when requested. */
+  rmse?: number;
+  /** Coefficient of determination R² (regression), when requested. */
+  r2?: number;
+  [topK: `top${number}`]: number | undefined;
+  /**
+   * Classification with `metrics`: confusionMatrix[t][p] counts rows of true class t
+   * predicted as p, in class order (the model's classes, output-unit order).
+   */
+  confusionMatrix?: number[][];
+  /** Classification with `metrics`: precision, recall, f1 and support of each class, in class order. */
+  perClass?: PerClassMetrics;
+  /** The class values the matrix's rows and columns stand for. */
+  classes?: readonly number[] | readonly string[];
 }
 
 /** A dataset copied into the model's memory, with its descriptor. */
@@ -254,6 +360,9 @@ export interface LoadedData {
   /** Outputs scored per row: 0 (no accuracy), 1 (argmax: one per row) or outputSize (threshold: each output). */
   accuracyUnits: number;
 }
+
+/** Sees `rows` rows of outputs and targets ([rows, outputSize] views, valid during the call). */
+export type RowsVisitor = (outputs: Float32Array, targets: Float32Array, rows: number) => void;
 
 /** One optimizer step's results. */
 export interface BatchResult {
@@ -285,8 +394,10 @@ export interface TrainableModel {
   setLearningRate(learningRate: number): void;
   /** Grows the row buffers to hold `rows` rows. */
   ensureCapacity(rows: number): void;
-  /** Copies checked datasets into memory (the first with a row order when `withOrder`). */
-  loadData(datasets: Dataset[], withOrder: boolean): LoadedData[];
+  /** Copies checked datasets into memory (the first with a row order when `withOrder`, and row weights when given). */
+  loadData(datasets: Dataset[], withOrder: boolean, weights?: Float32Array): LoadedData[];
+  /** The class values output units stand for, once fixed (classWeight is keyed by them). */
+  readonly classes?: readonly number[] | readonly string[];
   setTrackGradNorm(track: boolean): void;
   /** Points loaded training data at its images shifted for a (global) epoch, seeded (fit's augment option). */
   shiftInputs(data: LoadedData, augment: AugmentOptions, epoch: number): void;
@@ -294,8 +405,18 @@ export interface TrainableModel {
   shuffle(data: LoadedData, epoch: number): void;
   /** One optimizer step on rows order[offset .. offset+count). */
   trainBatch(data: LoadedData, offset: number, count: number): BatchResult;
-  /** Mean loss and accuracy over loaded data. */
-  evaluateLoaded(data: LoadedData): EvaluateResult;
+  /** Mean loss and accuracy over loaded data; `visit` sees each slice's output and target rows. */
+  evaluateLoaded(data: LoadedData, visit?: RowsVisitor): EvaluateResult;
+  /** Mean loss and accuracy of a checked dataset, loaded after the data a fit holds (`visit`: as evaluateLoaded). */
+  evaluate(data: Dataset, batchSize?: number, visit?: RowsVisitor): EvaluateResult;
+  /** The seed of the shuffles (streams mix it with the epoch for their shuffle buffer). */
+  readonly seed: number;
+  /** Views of the last batch's output rows and target rows, [rows, outputSize] each. */
+  batchRows(rows: number): { outputs: Float32Array; targets: Float32Array };
   snapshot(withMoments: boolean): ParameterSnapshot;
   restore(snapshot: ParameterSnapshot): void;
+  /** Sets the optimizer's step counter (Adam's t). */
+  setSteps(steps: number): void;
+  /** The flat parameter buffer, as a view into the model's memory (read it before any other call). */
+  parameters(): Float32Array;
 }

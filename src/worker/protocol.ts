@@ -53,7 +53,7 @@ export type WorkerInit = Pick<InitOptions, 'relaxed'> & {
 export interface ModelState {
   inputSize: number;
   outputSize: number;
-  layers: { inSize: number; units: number; activation: string }[];
+  layers: Model['layers'][number][];
   loss: string;
   optimizer: Record<string, unknown>;
   seed: number;

@@ -136,7 +136,7 @@ describe('CSV classification: train, info, evaluate, predict, export', () => {
     expect(result.samples).toBe(90);
     expect(result.accuracy).toBeGreaterThan(0.85);
     expect(await runOk(['evaluate', 'iris.model', '--csv', 'iris-holdout.csv', '--label', 'species'], cwd)).toMatch(
-      /^iris-holdout\.csv: 90 samples, accuracy \d+\.\d\d%, loss \d\.\d{4}\n$/,
+      /^iris-holdout\.csv: 90 samples, accuracy \d+\.\d\d%, loss \d\.\d{4}\nconfusion matrix .*\n[\s\S]*macro .* 90\n$/,
     );
   });
 

@@ -71,7 +71,7 @@ describe.concurrent('bad command lines (exit 2)', () => {
   it('a negative number without =', async () =>
     fail(['train', '--lr', '-1'], /Option '--lr' argument is ambiguous.*'--lr=-XYZ'/));
   it('a bad choice', async () =>
-    fail(['train', '--optimizer', 'rmsprop'], /--optimizer must be one of sgd, adam, adamw/));
+    fail(['train', '--optimizer', 'lion'], /--optimizer must be one of sgd, adam, adamw, rmsprop, adagrad/));
   it('a bad layer list', async () =>
     fail(['train', '--layers', '64,,0'], /--layers must be a comma-separated list of positive integers/));
   it('activations that do not match the layers', async () =>

@@ -220,14 +220,14 @@ describe('readCsvDataset: classification', () => {
     expect(Array.from(dataset.labels!)).toEqual([1, 2, 0, 1]);
   });
 
-  it('keeps integer labels as class indices', async () => {
-    const text = 'a,label\n0.5,3\n1.5,0\n2.5,1\n';
+  it('makes a class of each distinct integer label, none for values never seen', async () => {
+    const text = 'a,label\n0.5,3\n1.5,0\n2.5,1\n3.5,65535\n';
     const { dataset, classNames } = await readCsvDataset([encoder.encode(text)], {
       labelColumn: 'label',
       task: 'classification',
     });
-    expect(Array.from(dataset.labels!)).toEqual([3, 0, 1]);
-    expect(classNames).toEqual(['0', '1', '2', '3']);
+    expect(Array.from(dataset.labels!)).toEqual([2, 0, 1, 3]);
+    expect(classNames).toEqual(['0', '1', '3', '65535']);
   });
 
   it('ranks labels that are numbers but not class indices numerically', async () => {

@@ -49,6 +49,7 @@ export function coreGradients(model: Model, inputs: Float32Array, targets: Float
   i32[d + (layout.DATA_TARGETS >> 2)] = targetsAt;
   i32[d + (layout.DATA_TARGET_KIND >> 2)] = layout.TARGET_ROWS;
   i32[d + (layout.DATA_COUNT >> 2)] = count;
+  i32[d + (layout.DATA_WEIGHTS >> 2)] = 0; // unweighted
   i32[(plan.context + layout.CTX_ACCURACY) >> 2] = layout.ACCURACY_NONE;
   // indices = 0: rows 0..count in order; batchRows = count: the mean over these rows.
   const loss = fn.gradientStep(plan.context, descriptor, 0, count, count, 0);

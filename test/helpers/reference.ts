@@ -3,12 +3,15 @@
  * conventions stated in assembly/activations.ts and assembly/losses.ts, never from the
  * core's code. Every buffer is row-major [rows, n] in a flat array.
  *
- *   activations  linear, sigmoid, tanh, relu, softplus, softmax (stable: max subtracted)
+ *   activations  linear, sigmoid, tanh, relu, softplus, softmax (stable: max subtracted);
+ *                leakyRelu, elu (α: PyTorch's defaults 0.01 and 1 unless given), selu, gelu,
+ *                geluTanh, silu (test/kernels/reference64.ts)
  *   losses, over a batch of `rows` rows of n outputs, with a = σ(z):
  *     mse                 1/(rows·n) Σ (a - t)²
  *     l2                  1/rows Σ_rows ½ Σ_j (a - t)²
  *     crossEntropy        1/rows Σ_rows Σ_j t_j (lse(z) - z_j)          (softmax fused)
  *     binaryCrossEntropy  1/(rows·n) Σ max(z, 0) - z·t + log1p(e^-|z|)   (sigmoid fused)
+ *     huber (δ), mae      1/(rows·n) Σ h(a - t)                          (test/kernels/reference64.ts)
  *   a dense network     a_l = σ_l(a_{l-1} · W_l + b_l), W_l stored [in, units]
  *   optimizers          PyTorch's update rules (see optimizerSteps)
  *
@@ -17,6 +20,7 @@
  */
 import type { Activation, ModelDescription } from '../../src/model/description.js';
 import type { Loss, NormalizedOptimizer } from '../../src/model/spec.js';
+import { activation64, regressionLoss64 } from '../kernels/reference64.js';
 
 export type Values = ArrayLike<number>;
 
@@ -42,8 +46,19 @@ export function logSumExp(z: Values, start = 0, n = z.length): number {
   return max + Math.log(sum);
 }
 
-/** a[rows, n] = σ(z[rows, n]) in float64. */
-export function activate(activation: Activation, z: Values, rows: number, n: number): Float64Array {
+/** PyTorch's default α of leakyRelu (0.01) and elu (1); 0 for the other activations. */
+export function defaultAlpha(activation: Activation): number {
+  return activation === 'leakyRelu' ? 0.01 : activation === 'elu' ? 1 : 0;
+}
+
+/** a[rows, n] = σ(z[rows, n]) in float64 (`alpha`: leakyRelu's and elu's α, default PyTorch's). */
+export function activate(
+  activation: Activation,
+  z: Values,
+  rows: number,
+  n: number,
+  alpha = defaultAlpha(activation),
+): Float64Array {
   const a = new Float64Array(rows * n);
   if (activation === 'softmax') {
     for (let r = 0; r < rows; r++) {
@@ -52,12 +67,12 @@ export function activate(activation: Activation, z: Values, rows: number, n: num
     }
     return a;
   }
-  const f = elementwise(activation);
+  const f = elementwise(activation, alpha);
   for (let i = 0; i < rows * n; i++) a[i] = f(z[i]);
   return a;
 }
 
-function elementwise(activation: Exclude<Activation, 'softmax'>): (z: number) => number {
+function elementwise(activation: Exclude<Activation, 'softmax'>, alpha: number): (z: number) => number {
   switch (activation) {
     case 'linear':
       return (z) => z;
@@ -69,6 +84,13 @@ function elementwise(activation: Exclude<Activation, 'softmax'>): (z: number) =>
       return (z) => Math.max(z, 0);
     case 'softplus':
       return softplus;
+    case 'leakyRelu':
+    case 'elu':
+    case 'selu':
+    case 'gelu':
+    case 'geluTanh':
+    case 'silu':
+      return activation64(activation, alpha);
     default:
       throw new Error(missing('activation', activation));
   }
@@ -92,12 +114,16 @@ export function lossOfLogits(
   targets: Values,
   rows: number,
   n: number,
+  { alpha = defaultAlpha(outputActivation), huberDelta = 1 }: { alpha?: number; huberDelta?: number } = {},
 ): number {
   let total = 0;
   switch (loss) {
+    case 'huber':
+    case 'mae':
+      return regressionLoss64(loss, activate(outputActivation, z, rows, n, alpha), targets, rows * n, huberDelta);
     case 'mse':
     case 'l2': {
-      const a = activate(outputActivation, z, rows, n);
+      const a = activate(outputActivation, z, rows, n, alpha);
       for (let i = 0; i < rows * n; i++) total += (a[i] - targets[i]) ** 2;
       return loss === 'mse' ? total / (rows * n) : (0.5 * total) / rows;
     }
@@ -138,6 +164,10 @@ export interface ReferenceLayer {
   weights: Float64Array;
   /** [units]. */
   bias: Float64Array;
+  /** leakyRelu's and elu's α (default PyTorch's). */
+  alpha?: number;
+  /** Batch norm at inference (running statistics), or none. */
+  batchNorm?: { gamma: Float64Array; beta: Float64Array; mean: Float64Array; variance: Float64Array; epsilon: number };
 }
 
 export interface ReferenceNetwork {
@@ -157,6 +187,19 @@ export function referenceNetwork(description: ModelDescription): ReferenceNetwor
         activation: layer.activation,
         weights: Float64Array.from(layer.weights),
         bias: Float64Array.from(layer.bias),
+        alpha: layer.alpha ?? defaultAlpha(layer.activation),
+        ...(layer.batchNorm
+          ? {
+              batchNorm: {
+                gamma: Float64Array.from(layer.batchNorm.gamma),
+                beta: Float64Array.from(layer.batchNorm.beta),
+                mean: Float64Array.from(layer.batchNorm.runningMean),
+                variance: Float64Array.from(layer.batchNorm.runningVar),
+                // The core adds ε in f32.
+                epsilon: Math.fround(layer.batchNorm.epsilon),
+              },
+            }
+          : {}),
       };
       inSize = layer.units;
       return converted;
@@ -191,7 +234,15 @@ export function forwardPass(network: ReferenceNetwork, inputs: Values, rows: num
   let x: Values = inputs;
   for (const layer of network.layers) {
     const z = dense(x, rows, layer);
-    const a = activate(layer.activation, z, rows, layer.units);
+    const bn = layer.batchNorm;
+    if (bn) {
+      // Inference: y = γ (z - μ̄)/√(σ̄² + ε) + β per unit.
+      for (let i = 0; i < z.length; i++) {
+        const j = i % layer.units;
+        z[i] = (bn.gamma[j] * (z[i] - bn.mean[j])) / Math.sqrt(bn.variance[j] + bn.epsilon) + bn.beta[j];
+      }
+    }
+    const a = activate(layer.activation, z, rows, layer.units, layer.alpha);
     preActivations.push(z);
     activations.push(a);
     x = a;
@@ -215,16 +266,18 @@ export function networkLoss(
 ): number {
   const { preActivations } = forwardPass(network, inputs, rows);
   const output = network.layers[network.layers.length - 1];
-  return lossOfLogits(loss, output.activation, preActivations[preActivations.length - 1], targets, rows, output.units);
+  return lossOfLogits(loss, output.activation, preActivations[preActivations.length - 1], targets, rows, output.units, {
+    alpha: output.alpha,
+  });
 }
 
 // --- optimizers ------------------------------------------------------------------
 
 export interface OptimizerState {
   params: Float64Array;
-  /** SGD: the velocity v; Adam: the first moment m. */
+  /** SGD: the velocity v; Adam: the first moment m; RMSprop: the momentum buffer b. */
   moment1: Float64Array;
-  /** Adam: the second moment v. */
+  /** Adam: the second moment v; RMSprop: the square average s; Adagrad: the sum of squares S. */
   moment2: Float64Array;
 }
 
@@ -236,12 +289,16 @@ export interface OptimizerState {
  *   adam   g ← g + λ·p;  m ← β1·m + (1-β1)·g;  v ← β2·v + (1-β2)·g²
  *          p ← p - lr·m̂ / (√v̂ + ε),  m̂ = m / (1-β1^t),  v̂ = v / (1-β2^t)
  *   adamw  p ← p·(1 - lr·λ) first, then the Adam step with λ = 0
+ *   rmsprop  g ← g + λ·p;  s ← α·s + (1-α)·g²;  ḡ ← α·ḡ + (1-α)·g (centered; s̃ = s - ḡ², else s̃ = s)
+ *            μ > 0: b ← μ·b + g/(√s̃ + ε), p ← p - lr·b;  else p ← p - lr·g/(√s̃ + ε)
+ *   adagrad  g ← g + λ·p;  S ← S + g² (S₀ = initialAccumulatorValue);  p ← p - lr/(1 + (t-1)·lrDecay)·g/(√S + ε)
  */
 export function optimizerSteps(rule: NormalizedOptimizer, initial: Values, gradients: Values[]): OptimizerState {
   const n = initial.length;
   const p = Float64Array.from(initial);
   const m = new Float64Array(n);
-  const v = new Float64Array(n);
+  const v = new Float64Array(n).fill(rule.type === 'adagrad' ? rule.initialAccumulatorValue : 0);
+  const mean = new Float64Array(n);
   const { learningRate: lr, momentum: mu, beta1, beta2, epsilon, weightDecay: decay } = rule;
   gradients.forEach((grad, index) => {
     const t = index + 1;
@@ -262,6 +319,29 @@ export function optimizerSteps(rule: NormalizedOptimizer, initial: Values, gradi
           const mHat = m[i] / (1 - beta1 ** t);
           const vHat = v[i] / (1 - beta2 ** t);
           p[i] -= (lr * mHat) / (Math.sqrt(vHat) + epsilon);
+          break;
+        }
+        case 'rmsprop': {
+          const g = grad[i] + decay * p[i];
+          v[i] = rule.alpha * v[i] + (1 - rule.alpha) * g * g;
+          let square = v[i];
+          if (rule.centered) {
+            mean[i] = rule.alpha * mean[i] + (1 - rule.alpha) * g;
+            square -= mean[i] * mean[i];
+          }
+          const step = g / (Math.sqrt(square) + epsilon);
+          if (mu > 0) {
+            m[i] = mu * m[i] + step;
+            p[i] -= lr * m[i];
+          } else {
+            p[i] -= lr * step;
+          }
+          break;
+        }
+        case 'adagrad': {
+          const g = grad[i] + decay * p[i];
+          v[i] += g * g;
+          p[i] -= ((lr / (1 + (t - 1) * rule.lrDecay)) * g) / (Math.sqrt(v[i]) + epsilon);
           break;
         }
         default:

@@ -123,9 +123,9 @@ describe('loadModel rejects', () => {
   it('a header naming an unknown activation', async () => {
     await expectRejected(
       withHeader((h) => {
-        (h.layers as { activation: string }[])[0].activation = 'swish';
+        (h.layers as { activation: string }[])[0].activation = 'mish';
       }),
-      /unknown activation 'swish'/,
+      /unknown activation 'mish'/,
     );
   });
 

@@ -8,8 +8,10 @@
  *   TF.js layers  toTfjsLayers  -> @tensorflow/tfjs (cpu backend), after a JSON text round
  *                                  trip as a file would make
  *
- * The activations are those the exporters write (EXPORTED_ACTIVATIONS in src/io/description-checks.ts). The last block shows the comparison would
- * catch a wrong export. Format details (names, model.json layout, options, rejected
+ * The activations are every one simdnet has (ACTIVATIONS in src/model/description.ts), with
+ * alpha, batch norm (inference form, running statistics) and dropout (the identity at
+ * inference). The last block shows the comparison would catch a wrong export: a weight,
+ * an activation, a transpose, an alpha, an epsilon, running statistics swapped. Format details (names, model.json layout, options, rejected
  * descriptions) are in onnx.test.ts and tfjs-layers-export.test.ts.
  */
 import * as ort from 'onnxruntime-web';
@@ -17,9 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { toOnnx } from '../../src/io/onnx.js';
 import { toTfjsLayers } from '../../src/io/tfjs-layers.js';
-import type { Activation, ModelDescription } from '../../src/model/description.js';
+import { ACTIVATIONS, type Activation, type ModelDescription } from '../../src/model/description.js';
 import { createModel, type Model } from '../../src/index.js';
-import { EXPORTED_ACTIVATIONS as ACTIVATIONS } from '../../src/io/description-checks.js';
 import {
   cloneDescription,
   type LayerSpec,
@@ -43,16 +44,20 @@ interface LoadedExport {
 interface Exporter {
   name: string;
   runtime: string;
+  /** Whether the format (as its runtime loads it) has every layer of `desc`. */
+  supports(desc: ModelDescription): boolean;
   /** Exports `desc` and loads the result in the runtime. */
   load(desc: ModelDescription): Promise<LoadedExport>;
 }
 
-const EXPORTERS: Exporter[] = [
-  {
-    name: 'ONNX',
+/** An ONNX exporter at the given opset (13: gelu as Erf/Tanh arithmetic; 20: the Gelu node). */
+function onnxExporter(opset: 13 | 20): Exporter {
+  return {
+    name: opset === 13 ? 'ONNX' : `ONNX opset ${opset}`,
     runtime: 'onnxruntime-web',
+    supports: () => true,
     async load(desc) {
-      const session = await ort.InferenceSession.create(toOnnx(desc));
+      const session = await ort.InferenceSession.create(toOnnx(desc, { opset }));
       return {
         async predict(input, batch) {
           const results = await session.run({ input: new ort.Tensor('float32', input, [batch, desc.inputSize]) });
@@ -61,10 +66,19 @@ const EXPORTERS: Exporter[] = [
         release: () => session.release(),
       };
     },
-  },
+  };
+}
+
+const EXPORTERS: Exporter[] = [
+  onnxExporter(13),
+  onnxExporter(20),
   {
     name: 'TF.js layers',
     runtime: '@tensorflow/tfjs',
+    // tfjs 4.22 cannot load geluTanh ('gelu_new') or an ELU with α ≠ 1; toTfjsLayers refuses them
+    // (tfjs-layers-export.test.ts checks the errors).
+    supports: (desc) =>
+      desc.layers.every((l) => l.activation !== 'geluTanh' && !(l.activation === 'elu' && (l.alpha ?? 1) !== 1)),
     async load(desc) {
       const model = await loadExportInTfjs(toTfjsLayers(desc));
       return {
@@ -124,13 +138,36 @@ async function trainedModel(hidden: Activation, output: Activation): Promise<Mod
   return model;
 }
 
-/** Hidden layers of every activation the exporters write there (all but softmax), then a softmax output. */
+/** Hidden layers of every activation (all but softmax), then a softmax output. */
 const EVERY_ACTIVATION: LayerSpec[] = [
   ...ACTIVATIONS.filter((activation) => activation !== 'softmax').map((activation, i) => ({
-    units: 16 - 2 * i,
+    units: 26 - 2 * i,
     activation,
   })),
   { units: 3, activation: 'softmax' },
+];
+
+/** Layers with a non-default alpha, batch norm (one with a large epsilon) and dropout. */
+const TOOLBOX_LAYERS: [string, LayerSpec[]][] = [
+  ['leakyRelu alpha 0.2', [{ units: 6, activation: 'leakyRelu', alpha: 0.2 }]],
+  ['elu alpha 0.7', [{ units: 6, activation: 'elu', alpha: 0.7 }]],
+  [
+    'leakyRelu and elu with the default alpha',
+    [
+      { units: 6, activation: 'leakyRelu' },
+      { units: 5, activation: 'elu' },
+    ],
+  ],
+  ['batch norm then relu', [{ units: 6, activation: 'relu', batchNorm: true }]],
+  ['batch norm on a linear output', [{ units: 4, activation: 'linear', batchNorm: { epsilon: 0.3 } }]],
+  [
+    'batch norm, gelu, dropout, then batch norm and softmax',
+    [
+      { units: 9, activation: 'gelu', batchNorm: { epsilon: 1e-3, momentum: 0.2 }, dropout: 0.5 },
+      { units: 7, activation: 'silu', dropout: 0.2 },
+      { units: 3, activation: 'softmax', batchNorm: true },
+    ],
+  ],
 ];
 
 for (const exporter of EXPORTERS) {
@@ -149,6 +186,10 @@ for (const exporter of EXPORTERS) {
       seed: number,
       inputScale = 1,
     ): Promise<void> {
+      if (!exporter.supports(desc)) {
+        await expect(exporter.load(desc)).rejects.toThrow(/toTfjsLayers: layer \d+: .* no (loadable )?TF.js form/);
+        return;
+      }
       const outputUnits = desc.layers[desc.layers.length - 1].units;
       for (const { batch, input, actual } of await runExport(exporter, desc, batches, seed, inputScale)) {
         expect(actual.length, `batch ${batch}: output length`).toBe(batch * outputUnits);
@@ -164,10 +205,18 @@ for (const exporter of EXPORTERS) {
       });
     });
 
+    describe.each(TOOLBOX_LAYERS)('%s', (_name, layers) => {
+      it.each(BATCH_SIZES)('matches the reference at batch %i', async (batch) => {
+        await expectMatchesReference(randomDescription(13, 5, layers), [batch], 150, 3);
+      });
+    });
+
     it.each(BATCH_SIZES)(
       `a ${EVERY_ACTIVATION.length}-layer net with every activation matches at batch %i`,
       async (batch) => {
-        await expectMatchesReference(randomDescription(23, 6, EVERY_ACTIVATION), [batch], 200);
+        // Every activation the format has (all of them but TF.js' geluTanh).
+        const layers = EVERY_ACTIVATION.filter((layer) => exporter.supports(randomDescription(1, 2, [layer])));
+        await expectMatchesReference(randomDescription(23, 6, layers), [batch], 200);
       },
     );
 
@@ -215,6 +264,72 @@ for (const exporter of EXPORTERS) {
         model.dispose();
       },
     );
+
+    it("a trained model with batch norm, dropout, gelu and leakyRelu: the runtime's outputs equal simdnet's predict()", async () => {
+      const model = await createModel({
+        inputSize: 6,
+        layers: [
+          { units: 10, activation: 'gelu', batchNorm: true, dropout: 0.3 },
+          { units: 8, activation: 'leakyRelu', alpha: 0.2, batchNorm: { momentum: 0.3, epsilon: 1e-3 } },
+          { units: 3, activation: 'softmax' },
+        ],
+        loss: 'crossEntropy',
+        seed: 5,
+      });
+      const inputs = randomFloats(seededRandom(2), 64 * 6, 2);
+      const labels = Int32Array.from(
+        { length: 64 },
+        (_, i) => (inputs[i * 6] > 0 ? 1 : 0) + (inputs[i * 6 + 1] > 0 ? 1 : 0),
+      );
+      await model.fit({ inputs, labels }, { epochs: 3, batchSize: 16 });
+      const description = model.describe();
+      // Training moved the running statistics away from their initial 0 and 1.
+      expect(description.layers[0].batchNorm?.runningMean.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+      const [{ input, actual }] = await runExport(exporter, description, [11], 8, 2);
+      const difference = maxAbsDifference(actual, model.predict(input));
+      expect(difference).toBeLessThan(TOLERANCE);
+      largestDifferenceSeen = Math.max(largestDifferenceSeen, difference);
+      model.dispose();
+    });
+
+    describe('the comparison would catch a wrong toolbox export', () => {
+      const desc = randomDescription(53, 5, [
+        { units: 6, activation: 'leakyRelu', alpha: 0.2, batchNorm: { epsilon: 0.1 } },
+        { units: 4, activation: 'leakyRelu', alpha: 0.05 },
+      ]);
+      const differenceFrom = async (changed: ModelDescription) => {
+        const [{ input, actual }] = await runExport(exporter, desc, [7], 550, 3);
+        return maxAbsDifference(actual, referenceForward(changed, input, 7));
+      };
+
+      it('a wrong alpha breaks equality', async () => {
+        for (const layer of [0, 1]) {
+          const changed = cloneDescription(desc);
+          changed.layers[layer].alpha = (changed.layers[layer].alpha as number) + 0.05;
+          expect(await differenceFrom(changed)).toBeGreaterThan(TOLERANCE);
+        }
+      });
+
+      it('a wrong epsilon breaks equality', async () => {
+        const changed = cloneDescription(desc);
+        changed.layers[0].batchNorm!.epsilon = 1e-5;
+        expect(await differenceFrom(changed)).toBeGreaterThan(TOLERANCE);
+      });
+
+      it('running mean and variance swapped break equality', async () => {
+        const changed = cloneDescription(desc);
+        const bn = changed.layers[0].batchNorm!;
+        [bn.runningMean, bn.runningVar] = [bn.runningVar.map(Math.abs), bn.runningMean.map(Math.abs)];
+        expect(await differenceFrom(changed)).toBeGreaterThan(TOLERANCE);
+      });
+
+      it('gamma and beta swapped break equality', async () => {
+        const changed = cloneDescription(desc);
+        const bn = changed.layers[0].batchNorm!;
+        [bn.gamma, bn.beta] = [bn.beta, bn.gamma];
+        expect(await differenceFrom(changed)).toBeGreaterThan(TOLERANCE);
+      });
+    });
 
     describe('the comparison would catch a wrong export', () => {
       const desc = randomDescription(43, 5, [

@@ -10,7 +10,7 @@ import { fromOnnx, toOnnx } from '../../src/index.js';
 import { onnxToDescription } from '../../src/io/onnx-import.js';
 import { ACTIVATIONS } from '../../src/model/description.js';
 import { onnxModel, type GraphSpec, type NodeSpec, type TensorSpec } from './onnx-graph-builder.js';
-import { randomDescription } from './reference-model.js';
+import { maxAbsDifference, randomDescription, referenceForward } from './reference-model.js';
 
 const X = { name: 'x', dims: ['batch', 3] as (number | string)[] };
 const Y = { name: 'y', dims: ['batch', 2] as (number | string)[] };
@@ -53,6 +53,60 @@ describe('fromOnnx: simdnet’s own export', () => {
         expect(new Uint32Array(layer.bias.buffer)).toEqual(new Uint32Array(desc.layers[l].bias.buffer));
       });
     }
+  });
+
+  it.each([13, 20] as const)(
+    'batch norm, alpha, gelu, geluTanh, silu and dropout at opset %i: the same bits, alpha, epsilon and momentum',
+    async (opset) => {
+      const desc = randomDescription(77, 5, [
+        { units: 7, activation: 'leakyRelu', alpha: 0.2, batchNorm: { epsilon: 1e-3, momentum: 0.25 }, dropout: 0.5 },
+        { units: 6, activation: 'gelu', batchNorm: true },
+        { units: 6, activation: 'geluTanh' },
+        { units: 5, activation: 'silu', batchNorm: { epsilon: 0.01 } },
+        { units: 4, activation: 'elu', alpha: 0.7 },
+        { units: 3, activation: 'selu' },
+      ]);
+      const back = onnxToDescription(toOnnx(desc, { opset }));
+      back.layers.forEach((layer, l) => {
+        const original = desc.layers[l];
+        expect(layer.activation).toBe(original.activation);
+        expect(layer.alpha).toBe(original.alpha === undefined ? undefined : Math.fround(original.alpha));
+        expect(new Uint32Array(layer.weights.buffer)).toEqual(new Uint32Array(original.weights.buffer));
+        if (!original.batchNorm) return expect(layer.batchNorm).toBeUndefined();
+        const bn = layer.batchNorm!;
+        expect(bn.epsilon).toBe(Math.fround(original.batchNorm.epsilon));
+        expect(bn.momentum).toBeCloseTo(original.batchNorm.momentum, 6);
+        for (const key of ['gamma', 'beta', 'runningMean', 'runningVar'] as const)
+          expect(bn[key], key).toEqual(original.batchNorm[key]);
+      });
+      const model = await fromOnnx(toOnnx(desc, { opset }));
+      const input = Float32Array.from({ length: 15 }, (_, i) => Math.sin(i) * 2);
+      expect(maxAbsDifference(model.predict(input), referenceForward(desc, input, 3))).toBeLessThan(1e-5);
+    },
+  );
+
+  it('a BatchNormalization in training mode, or before any layer, is an error naming the node', () => {
+    const desc = randomDescription(78, 3, [{ units: 2, activation: 'relu', batchNorm: true }]);
+    const graphBytes = toOnnx(desc);
+    expect(() => onnxToDescription(graphBytes)).not.toThrow();
+    const early = graph([
+      { op: 'BatchNormalization', name: '/bn', inputs: ['x', '0.bias', '0.bias', '0.bias', '0.bias'], outputs: ['y'] },
+    ]);
+    expect(() => onnxToDescription(early)).toThrow(/BatchNormalization\) is supported only right after a Gemm/);
+    const bn = (attributes: NodeSpec['attributes']): NodeSpec => ({
+      op: 'BatchNormalization',
+      name: '/1/bn',
+      inputs: ['g', '0.bias', '0.bias', '0.bias', '0.bias'],
+      outputs: ['y'],
+      attributes,
+    });
+    // '0.bias' has a negative entry: fine as a mean, not as a variance.
+    expect(() => onnxToDescription(graph([gemmNode('g'), bn({ training_mode: 0 })]))).toThrow(
+      /"\/1\/bn" \(BatchNormalization\) has a negative or NaN running variance/,
+    );
+    expect(() => onnxToDescription(graph([gemmNode('g'), bn({ training_mode: 1 })]))).toThrow(
+      /"\/1\/bn" \(BatchNormalization\) is in training mode/,
+    );
   });
 
   it('options set the loss and optimizer; unknown options are errors', async () => {
@@ -188,11 +242,11 @@ describe('fromOnnx: accepted graphs', () => {
 
 describe('fromOnnx: rejected graphs and files', () => {
   it('an unsupported operator names the node and op type, and lists what is supported', async () => {
-    const bytes = graph([gemmNode('g'), { op: 'LeakyRelu', name: '/3/LeakyRelu', inputs: ['g'], outputs: ['y'] }]);
+    const bytes = graph([gemmNode('g'), { op: 'PRelu', name: '/3/PRelu', inputs: ['g'], outputs: ['y'] }]);
     await expect(fromOnnx(bytes)).rejects.toThrow(
-      'simdnet: ONNX node "/3/LeakyRelu" (LeakyRelu) is not supported; supported: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softplus, Softmax, Flatten, Reshape, Dropout, Identity, Constant, Transpose',
+      'simdnet: ONNX node "/3/PRelu" (PRelu) is not supported; supported: Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Softplus, Softmax, LeakyRelu, Elu, Selu, Gelu, BatchNormalization, Flatten, Reshape, Dropout, Identity, Constant, Transpose',
     );
-    for (const op of ['Elu', 'Selu', 'Gelu', 'BatchNormalization', 'LogSoftmax', 'Conv']) {
+    for (const op of ['Erf', 'Mish', 'HardSigmoid', 'LogSoftmax', 'Conv']) {
       const other = graph([gemmNode('g'), { op, name: `/n/${op}`, inputs: ['g'], outputs: ['y'] }]);
       expect(() => onnxToDescription(other)).toThrow(`ONNX node "/n/${op}" (${op}) is not supported`);
     }

@@ -55,6 +55,10 @@ interface TorchCase {
   flatten?: boolean;
   /** A 3-D example input: torch writes MatMul + Add instead of Gemm. */
   matmul?: boolean;
+  /** nn.BatchNorm1d after these layers' Linear. */
+  batchNorm?: boolean[];
+  /** α per layer for LeakyReLU / ELU (absent: PyTorch's default). */
+  alphas?: (number | null)[];
   opset: number;
 }
 
@@ -84,6 +88,33 @@ const CASES: TorchCase[] = [
     opset: 11,
   },
   {
+    name: 'BatchNorm1d, LeakyReLU(0.2), GELU, Dropout, softmax, F32, opset 13 (GELU as Erf arithmetic)',
+    sizes: [6, 9, 9, 4],
+    activations: ['leakyRelu', 'gelu', 'softmax'],
+    alphas: [0.2],
+    batchNorm: [true, true, false],
+    dropout: true,
+    dtype: 'F32',
+    opset: 13,
+  },
+  {
+    name: 'ELU(0.7), SELU, SiLU with BatchNorm1d, linear output, F32, opset 17',
+    sizes: [5, 8, 8, 6, 3],
+    activations: ['elu', 'selu', 'silu', 'linear'],
+    alphas: [0.7],
+    batchNorm: [true, false, true, true],
+    dtype: 'F32',
+    opset: 17,
+  },
+  {
+    name: 'GELU(tanh), ELU, LeakyReLU with their default alpha and BatchNorm1d, F64, opset 14',
+    sizes: [4, 7, 7, 5, 2],
+    activations: ['geluTanh', 'elu', 'leakyRelu', 'sigmoid'],
+    batchNorm: [false, true, true, false],
+    dtype: 'F64',
+    opset: 14,
+  },
+  {
     name: 'relu-sigmoid-sigmoid, F16, opset 17',
     sizes: [3, 5, 5, 2],
     activations: ['relu', 'sigmoid', 'sigmoid'],
@@ -102,11 +133,15 @@ async function torchPredicts(
   const onnxPath = join(dir, `${tag}.onnx`);
   writeFileSync(safetensorsPath, toSafetensors(model));
   writeFileSync(onnxPath, toOnnx(model.describe()));
-  const activations = model.layers.map((l) => l.activation);
+  const layers = model.describe().layers;
   const fromFile = await runTorch<{ outputs: number[]; metadata: Record<string, string> }>({
     cmd: 'predict',
     safetensors: safetensorsPath,
-    activations,
+    activations: layers.map((l) => l.activation),
+    alphas: layers.map((l) => l.alpha ?? null),
+    batch_norm: layers.map((l) => l.batchNorm !== undefined),
+    epsilons: layers.map((l) => l.batchNorm?.epsilon ?? 1e-5),
+    dropout: layers.map((l) => (l.dropout ?? 0) > 0),
     inputs: Array.from(inputs),
   });
   expect(fromFile.metadata.format).toBe('pt');
@@ -152,29 +187,62 @@ describe.skipIf(skip)('PyTorch -> simdnet -> fine-tune -> PyTorch', () => {
         flatten: testCase.flatten ?? false,
         matmul: testCase.matmul ?? false,
         opset: testCase.opset,
+        batch_norm: testCase.batchNorm ?? null,
+        alphas: testCase.alphas ?? null,
         safetensors: safetensorsPath,
         onnx: onnxPath,
         inputs: Array.from(inputs),
       });
-      const stride = testCase.dropout ? 3 : 2;
-      const first = testCase.flatten ? 1 : 0;
-      expect(trained.names).toEqual(
-        testCase.activations.flatMap((_, l) => [`${first + stride * l}.weight`, `${first + stride * l}.bias`]),
-      );
+      // nn.Sequential's numbering: [Flatten], then per layer Linear, [BatchNorm1d], act, [Dropout].
+      const expectedNames: string[] = [];
+      let moduleIndex = testCase.flatten ? 1 : 0;
+      testCase.activations.forEach((_, l) => {
+        expectedNames.push(`${moduleIndex}.weight`, `${moduleIndex}.bias`);
+        moduleIndex++;
+        if (testCase.batchNorm?.[l]) {
+          const bn = ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'];
+          expectedNames.push(...bn.map((p) => `${moduleIndex}.${p}`));
+          moduleIndex++;
+        }
+        moduleIndex += testCase.dropout && l < testCase.activations.length - 1 ? 2 : 1;
+      });
+      expect(trained.names).toEqual(expectedNames);
 
-      // PyTorch -> simdnet, both formats.
-      const fromTensors = await fromSafetensors(readFileSync(safetensorsPath), { activations: testCase.activations });
+      // PyTorch -> simdnet, both formats. A full spec carries alpha and marks the batch-norm layers.
+      const layers = testCase.activations.map((activation, l) => ({
+        units: testCase.sizes[l + 1],
+        activation,
+        ...(testCase.alphas?.[l] ? { alpha: testCase.alphas[l] } : {}),
+        ...(testCase.batchNorm?.[l] ? { batchNorm: true } : {}),
+        ...(testCase.dropout && l < testCase.activations.length - 1 ? { dropout: 0.25 } : {}),
+      }));
+      const fromTensors = await fromSafetensors(
+        readFileSync(safetensorsPath),
+        testCase.alphas || testCase.batchNorm ? { layers } : { activations: testCase.activations },
+      );
       expect(maxAbsDifference(fromTensors.predict(inputs), trained.outputs)).toBeLessThanOrEqual(TOLERANCE);
       const fromGraph = await fromOnnx(readFileSync(onnxPath));
       expect(fromGraph.layers.map((l) => l.activation)).toEqual(testCase.activations);
+      const graphLayers = fromGraph.describe().layers;
+      testCase.activations.forEach((activation, l) => {
+        if (activation === 'leakyRelu' || activation === 'elu')
+          expect(graphLayers[l].alpha).toBeCloseTo(testCase.alphas?.[l] ?? (activation === 'elu' ? 1 : 0.01), 6);
+        expect(graphLayers[l].batchNorm !== undefined).toBe(testCase.batchNorm?.[l] ?? false);
+        if (graphLayers[l].batchNorm) {
+          expect(graphLayers[l].batchNorm!.epsilon).toBeCloseTo(1e-5, 10);
+          expect(graphLayers[l].batchNorm!.momentum).toBeCloseTo(0.1, 6);
+        }
+      });
       expect(maxAbsDifference(fromGraph.predict(inputs), trained.outputs)).toBeLessThanOrEqual(TOLERANCE);
       if (testCase.dtype === 'F32') {
         // The same f32 weights through both formats.
         const a = fromTensors.describe();
         const b = fromGraph.describe();
-        a.layers.forEach((layer, l) =>
-          expect(new Uint32Array(layer.weights.buffer)).toEqual(new Uint32Array(b.layers[l].weights.buffer)),
-        );
+        a.layers.forEach((layer, l) => {
+          expect(new Uint32Array(layer.weights.buffer)).toEqual(new Uint32Array(b.layers[l].weights.buffer));
+          expect(layer.batchNorm?.runningMean).toEqual(b.layers[l].batchNorm?.runningMean);
+          expect(layer.batchNorm?.runningVar).toEqual(b.layers[l].batchNorm?.runningVar);
+        });
       }
 
       // The comparison can fail: the wrong activations give other outputs.
@@ -183,6 +251,18 @@ describe.skipIf(skip)('PyTorch -> simdnet -> fine-tune -> PyTorch', () => {
       );
       const misread = await fromSafetensors(readFileSync(safetensorsPath), { activations: wrong });
       expect(maxAbsDifference(misread.predict(inputs), trained.outputs)).toBeGreaterThan(1e-3);
+      if (testCase.batchNorm) {
+        // ... and so do running mean and variance swapped.
+        const swapped = fromTensors.describe();
+        for (const layer of swapped.layers) {
+          if (!layer.batchNorm) continue;
+          const { runningMean, runningVar } = layer.batchNorm;
+          [layer.batchNorm.runningMean, layer.batchNorm.runningVar] = [runningVar, runningMean.map(Math.abs)];
+        }
+        const misplaced = await fromSafetensors(readFileSync(safetensorsPath), { layers });
+        misplaced.setWeights(swapped);
+        expect(maxAbsDifference(misplaced.predict(inputs), trained.outputs)).toBeGreaterThan(1e-3);
+      }
 
       // Fine-tune in simdnet; the weights move; PyTorch then predicts what simdnet predicts.
       const before = fromTensors.describe();
@@ -217,6 +297,30 @@ describe.skipIf(skip)('simdnet -> PyTorch', () => {
     expect(maxAbsDifference(inTorch.onnx, expected)).toBeLessThanOrEqual(TOLERANCE);
     // And back: the file PyTorch read loads alone (architecture from its metadata), to the same bits.
     const again = await fromSafetensors(readFileSync(join(dir, 'simdnet.safetensors')));
+    expect(again.predict(inputs)).toEqual(expected);
+  });
+
+  it('a model with batch norm, dropout, leakyRelu(0.2), elu(0.7), selu, gelu and silu predicts the same in PyTorch', async () => {
+    const model = await createModel({
+      inputSize: 4,
+      layers: [
+        { units: 8, activation: 'leakyRelu', alpha: 0.2, batchNorm: { momentum: 0.3, epsilon: 1e-3 }, dropout: 0.2 },
+        { units: 8, activation: 'gelu', batchNorm: true },
+        { units: 7, activation: 'elu', alpha: 0.7, dropout: 0.1 },
+        { units: 6, activation: 'selu', batchNorm: true },
+        { units: 6, activation: 'silu' },
+        { units: 3, activation: 'softmax' },
+      ],
+      loss: 'crossEntropy',
+      seed: 6,
+    });
+    await model.fit(fineTuneData(model, 2), { epochs: 5, batchSize: 8 });
+    const inputs = uniform(seededRandom(8), 12 * 4, -3, 3);
+    const expected = model.predict(inputs);
+    const inTorch = await torchPredicts(model, inputs, 'simdnet-toolbox');
+    expect(maxAbsDifference(inTorch.safetensors, expected)).toBeLessThanOrEqual(TOLERANCE);
+    expect(maxAbsDifference(inTorch.onnx, expected)).toBeLessThanOrEqual(TOLERANCE);
+    const again = await fromSafetensors(readFileSync(join(dir, 'simdnet-toolbox.safetensors')));
     expect(again.predict(inputs)).toEqual(expected);
   });
 });

@@ -190,7 +190,7 @@ describe('fromSafetensors: architecture', () => {
         activations: ['relu', 'relu'],
       },
     );
-    await expectError(encode(linear()), /activations\[0\] is 'gelu'/, { activations: ['gelu'] });
+    await expectError(encode(linear()), /activations\[0\] is 'mish'/, { activations: ['mish'] });
     await expectError(encode(linear()), /unknown option 'activation'/, { activation: ['relu'] });
     await expectError(encode(linear()), /either layers .* or activations, not both/, {
       activations: ['relu'],
@@ -315,17 +315,28 @@ describe('fromSafetensors: bad files', () => {
         '0.weight': { dtype: 'F32', shape: [2], bytes: f32([1, 1]) },
         '0.bias': { dtype: 'F32', shape: [2], bytes: f32([0, 0]) },
       }),
-      /'0.weight' has shape \[2\]; a Linear weight is 2-D/,
+      /'0' is a BatchNorm1d that does not follow a Linear layer/,
+    );
+    await expectError(
+      encode({
+        '0.weight': { dtype: 'F32', shape: [2, 3, 1], bytes: f32([1, 1, 1, 1, 1, 1]) },
+        '0.bias': linear()['0.bias'],
+      }),
+      /'0.weight' has shape \[2, 3, 1\]; a Linear weight is 2-D/,
     );
     const badBias = linear();
     badBias['0.bias'] = { dtype: 'F32', shape: [3], bytes: f32([0, 0, 0]) };
     await expectError(encode(badBias), /'0.bias' has shape \[3\], but '0.weight' \[2, 3\] needs \[2\]/);
   });
 
-  it('tensors that are not Linear parameters: batch norm, other names, mixed prefixes', async () => {
+  it('tensors that are not Linear parameters: an incomplete batch norm, other names, mixed prefixes', async () => {
     await expectError(
       encode({ ...linear(), '1.running_mean': { dtype: 'F32', shape: [2], bytes: f32([0, 0]) } }),
-      /'1.running_mean' belongs to a BatchNorm layer, which simdnet does not support yet/,
+      /tensor '1.weight' of the BatchNorm1d at 1 is missing/,
+    );
+    await expectError(
+      encode({ ...linear(), '0.momentum': { dtype: 'F32', shape: [2], bytes: f32([0, 0]) } }),
+      /'0.momentum' is not a Linear or BatchNorm1d parameter/,
     );
     await expectError(
       encode({ ...linear(), 'fc1.weight': { dtype: 'F32', shape: [2], bytes: f32([0, 0]) } }),
@@ -357,5 +368,89 @@ describe('fromSafetensors: bad files', () => {
     const entries = linear();
     entries['0.bias'].bytes = f32([Number.NaN, 0]);
     await expectError(encode(entries), /weights contain NaN/);
+  });
+});
+
+describe('batch norm, dropout and alpha: nn.Sequential(Linear, BatchNorm1d, act, Dropout, ...) numbering', () => {
+  const desc = randomDescription(91, 4, [
+    { units: 5, activation: 'leakyRelu', alpha: 0.2, batchNorm: { epsilon: 1e-3, momentum: 0.3 }, dropout: 0.25 },
+    { units: 6, activation: 'gelu' },
+    { units: 3, activation: 'softmax', batchNorm: true },
+  ]);
+
+  it('names every tensor at its nn.Sequential index; num_batches_tracked is an I64 scalar', () => {
+    const file = readSafetensorsFile(toSafetensors(desc));
+    const bn = (k: number) =>
+      ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map((p) => `${k}.${p}`);
+    // 0 Linear, 1 BatchNorm1d, 2 LeakyReLU, 3 Dropout, 4 Linear, 5 GELU, 6 Linear, 7 BatchNorm1d, 8 Softmax
+    expect(file.tensors.map((t) => t.name)).toEqual([
+      '0.weight',
+      '0.bias',
+      ...bn(1),
+      '4.weight',
+      '4.bias',
+      '6.weight',
+      '6.bias',
+      ...bn(7),
+    ]);
+    const count = file.tensors.find((t) => t.name === '1.num_batches_tracked')!;
+    expect([count.dtype, count.shape, count.bytes.length]).toEqual(['I64', [], 8]);
+    const byName = new Map(file.tensors.map((t) => [t.name, new Float32Array(t.bytes.slice().buffer)]));
+    expect(byName.get('1.weight')).toEqual(desc.layers[0].batchNorm!.gamma);
+    expect(byName.get('1.bias')).toEqual(desc.layers[0].batchNorm!.beta);
+    expect(byName.get('1.running_mean')).toEqual(desc.layers[0].batchNorm!.runningMean);
+    expect(byName.get('1.running_var')).toEqual(desc.layers[0].batchNorm!.runningVar);
+  });
+
+  it('a file simdnet wrote loads alone: the same bits, alpha, dropout, epsilon and momentum', async () => {
+    const back = (await fromSafetensors(toSafetensors(desc))).describe();
+    back.layers.forEach((layer, l) => {
+      const original = desc.layers[l];
+      expect(layer.activation).toBe(original.activation);
+      expect(layer.weights).toEqual(original.weights);
+      expect(layer.alpha ?? 'default').toBe(original.alpha ?? (original.activation === 'leakyRelu' ? 0.01 : 'default'));
+      expect(layer.dropout ?? 0).toBe(original.dropout ?? 0);
+      if (!original.batchNorm) return expect(layer.batchNorm).toBeUndefined();
+      expect(layer.batchNorm).toEqual(original.batchNorm);
+    });
+  });
+
+  it('with activations only, batch norm comes from the tensors, epsilon and momentum from the batchNorm option', async () => {
+    const bytes = toSafetensors(desc);
+    const { tensors } = readSafetensorsFile(bytes);
+    const entries = Object.fromEntries(
+      tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, bytes: t.bytes.slice() }]),
+    );
+    const plain = encode(entries); // no simdnet metadata: as PyTorch writes it
+    const model = await fromSafetensors(plain, {
+      activations: ['leakyRelu', 'gelu', 'softmax'],
+      batchNorm: { epsilon: 1e-3, momentum: 0.3 },
+    });
+    const layers = model.describe().layers;
+    expect(layers[0].batchNorm).toEqual(desc.layers[0].batchNorm);
+    expect(layers[2].batchNorm?.epsilon).toBe(1e-3);
+    const defaults = (await fromSafetensors(plain, { activations: ['leakyRelu', 'gelu', 'softmax'] })).describe();
+    expect([defaults.layers[2].batchNorm?.epsilon, defaults.layers[2].batchNorm?.momentum]).toEqual([1e-5, 0.1]);
+    expect(defaults.layers[2].batchNorm?.runningVar).toEqual(desc.layers[2].batchNorm!.runningVar);
+  });
+
+  it('bad batch norm tensors are named errors', async () => {
+    const base = linear();
+    const v = (n: number) => ({ dtype: 'F32', shape: [n], bytes: f32(Array(n).fill(1)) });
+    const full = { ...base, '1.weight': v(2), '1.bias': v(2), '1.running_mean': v(2), '1.running_var': v(2) };
+    await expect(fromSafetensors(encode(full), { activations: ['relu'] })).resolves.toBeDefined();
+    await expectError(
+      encode({ ...full, '1.running_var': v(3) }),
+      /'1.running_var' has shape \[3\], but the Linear before it gives 2 features/,
+    );
+    await expectError(
+      encode({ ...full, '1.num_batches_tracked': { dtype: 'F32', shape: [], bytes: f32([0]) } }),
+      /'1.num_batches_tracked' has dtype F32 and shape \[\]; expected one integer \(I64\)/,
+    );
+    await expectError(
+      encode(full, { 'simdnet.spec': JSON.stringify({ inputSize: 3, layers: [{ units: 2, activation: 'relu' }] }) }),
+      /layer 0 \('0.weight'\) has BatchNorm1d tensors in the file but no batchNorm in the spec/,
+      {},
+    );
   });
 });

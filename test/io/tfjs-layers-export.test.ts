@@ -70,3 +70,79 @@ describe('toTfjsLayers', () => {
     );
   });
 });
+
+describe('toTfjsLayers: batch norm, dropout, alpha and the new activations', () => {
+  const desc = randomDescription(73, 4, [
+    { units: 6, activation: 'leakyRelu', alpha: 0.2, batchNorm: { epsilon: 1e-3, momentum: 0.25 }, dropout: 0.4 },
+    { units: 5, activation: 'gelu', batchNorm: true },
+    { units: 5, activation: 'silu', dropout: 0.1 },
+    { units: 4, activation: 'elu' },
+    { units: 3, activation: 'selu' },
+  ]);
+
+  it('writes Dense, BatchNormalization (Keras momentum = 1 - PyTorch momentum), Activation, LeakyReLU and Dropout layers', () => {
+    const { modelJson } = toTfjsLayers(desc);
+    const layers = (
+      modelJson.modelTopology as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } }
+    ).config.layers;
+    expect(layers.map((l) => `${l.class_name}:${l.config.name}`)).toEqual([
+      'Dense:dense_1',
+      'BatchNormalization:batch_normalization_1',
+      'LeakyReLU:leaky_re_lu_1',
+      'Dropout:dropout_1',
+      'Dense:dense_2',
+      'BatchNormalization:batch_normalization_2',
+      'Activation:activation_2',
+      'Dense:dense_3',
+      'Dropout:dropout_3',
+      'Dense:dense_4',
+      'Dense:dense_5',
+    ]);
+    expect(layers.map((l) => l.config.activation ?? null)).toEqual([
+      'linear',
+      null,
+      null,
+      null,
+      'linear',
+      null,
+      'gelu',
+      'swish',
+      null,
+      'elu',
+      'selu',
+    ]);
+    expect(layers[1].config).toMatchObject({ axis: -1, momentum: 0.75, epsilon: 1e-3 });
+    expect(layers[2].config.alpha).toBe(0.2);
+    expect(layers[3].config.rate).toBe(0.4);
+    expect(modelJson.weightsManifest[0].weights.map((w) => w.name).slice(2, 6)).toEqual([
+      'batch_normalization_1/gamma',
+      'batch_normalization_1/beta',
+      'batch_normalization_1/moving_mean',
+      'batch_normalization_1/moving_variance',
+    ]);
+  });
+
+  it('fromTfjsLayers reads it back: the same bits, alpha, dropout, epsilon and momentum', () => {
+    const { modelJson, weightsBin } = toTfjsLayers(desc);
+    const back = fromTfjsLayers(JSON.parse(JSON.stringify(modelJson)), weightsBin);
+    back.layers.forEach((layer, l) => {
+      const original = desc.layers[l];
+      expect(layer.activation).toBe(original.activation);
+      expect(layer.weights).toEqual(original.weights);
+      expect(layer.alpha).toBe(original.alpha);
+      expect(layer.dropout).toBe(original.dropout);
+      if (!original.batchNorm) return expect(layer.batchNorm).toBeUndefined();
+      expect({ ...layer.batchNorm, momentum: 0 }).toEqual({ ...original.batchNorm, momentum: 0 });
+      expect(layer.batchNorm!.momentum).toBeCloseTo(original.batchNorm.momentum, 12);
+    });
+  });
+
+  it('refuses what tfjs 4.22 cannot load, saying why: geluTanh, elu with alpha != 1', () => {
+    expect(() => toTfjsLayers(randomDescription(1, 2, [{ units: 2, activation: 'geluTanh' }]))).toThrow(
+      /layer 0: 'geluTanh' has no loadable TF.js form .*'gelu_new'/,
+    );
+    expect(() => toTfjsLayers(randomDescription(1, 2, [{ units: 2, activation: 'elu', alpha: 0.5 }]))).toThrow(
+      /layer 0: elu with alpha 0.5 has no TF.js form/,
+    );
+  });
+});

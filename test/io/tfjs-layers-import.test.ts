@@ -103,6 +103,72 @@ describe('fromTfjsLayers on tf.sequential models', () => {
   });
 });
 
+describe('fromTfjsLayers: BatchNormalization, LeakyReLU, ELU, Dropout and the new activations', () => {
+  /** Gives every BatchNormalization layer random gamma, beta, moving mean and variance (variance in [0.2, 2.2)). */
+  function randomizeBatchNorms(model: tf.LayersModel, seed: number) {
+    const random = seededRandom(seed);
+    for (const layer of model.layers) {
+      if (layer.getClassName() !== 'BatchNormalization') continue;
+      const units = layer.getWeights()[0].shape[0];
+      const values = [
+        randomFloats(random, units, 0.5).map((v) => v + 1),
+        randomFloats(random, units, 0.5),
+        randomFloats(random, units, 0.5),
+        randomFloats(random, units, 1).map((v) => v + 1.2),
+      ];
+      layer.setWeights(values.map((v) => tf.tensor1d(v)));
+    }
+  }
+
+  it.each([1, 7])('tfjs predictions equal the imported model at batch %i; settings carried over', async (batch) => {
+    const model = tf.sequential({
+      layers: [
+        dense(9, 'linear', 31, { inputShape: [5] }),
+        tf.layers.batchNormalization({ epsilon: 0.05, momentum: 0.9 }),
+        tf.layers.leakyReLU({ alpha: 0.2 }),
+        tf.layers.dropout({ rate: 0.3 }),
+        tf.layers.dense({ units: 8, activation: 'selu' }),
+        tf.layers.dense({ units: 8, activation: 'gelu' }),
+        tf.layers.dense({ units: 7 }),
+        tf.layers.batchNormalization({}),
+        tf.layers.activation({ activation: 'swish' }),
+        tf.layers.dense({ units: 6 }),
+        tf.layers.elu({}),
+        tf.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    randomizeBatchNorms(model, 5);
+    const desc = await expectImportMatchesTfjs(model, [5], batch, 970 + batch);
+    expect(desc.layers.map((l) => l.activation)).toEqual(['leakyRelu', 'selu', 'gelu', 'silu', 'elu', 'softmax']);
+    expect(desc.layers[0].alpha).toBeCloseTo(0.2, 7);
+    expect(desc.layers[0].dropout).toBe(0.3);
+    expect(desc.layers[0].batchNorm?.epsilon).toBe(0.05);
+    expect(desc.layers[0].batchNorm?.momentum).toBeCloseTo(0.1, 12); // 1 - Keras' 0.9
+    expect([desc.layers[3].batchNorm?.epsilon, desc.layers[3].batchNorm?.momentum]).toEqual([1e-3, 0.01]); // Keras defaults
+    const weights = model.layers[1].getWeights().map((w) => w.dataSync());
+    expect(desc.layers[0].batchNorm?.gamma).toEqual(weights[0]);
+    expect(desc.layers[0].batchNorm?.runningMean).toEqual(weights[2]);
+    expect(desc.layers[0].batchNorm?.runningVar).toEqual(weights[3]);
+    // The imported model predicts what tfjs predicts.
+    const simdnet = await modelFromDescription(desc);
+    const input = randomFloats(seededRandom(3), 7 * 5);
+    expect(maxAbsDifference(simdnet.predict(input), predict(model, input, [7, 5]))).toBeLessThan(TOLERANCE);
+    simdnet.dispose();
+    model.dispose();
+  });
+
+  it('a BatchNormalization after an activation is an error naming the layer', async () => {
+    const late = tf.sequential({
+      layers: [dense(4, 'relu', 41, { inputShape: [3] }), tf.layers.batchNormalization({ name: 'late_bn' })],
+    });
+    const { modelJson, weightsBin } = artifactsToFiles(await saveArtifacts(late));
+    expect(() => fromTfjsLayers(modelJson, weightsBin)).toThrow(
+      /BatchNormalization layer 'late_bn' must directly follow a Dense layer/,
+    );
+    late.dispose();
+  });
+});
+
 describe('fromTfjsLayers on tf.model (functional) chains', () => {
   it('a single chain of Dense layers', async () => {
     const input = tf.input({ shape: [5] });
@@ -161,9 +227,9 @@ describe('fromTfjsLayers rejects what a dense network cannot represent', () => {
 
   it('an unsupported activation, naming the layer', async () => {
     const model = tf.sequential({
-      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'elu', name: 'elu_dense' })],
+      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'mish', name: 'mish_dense' })],
     });
-    expect(await importError(model)).toMatch(/Dense layer 'elu_dense' has unsupported activation "elu"/);
+    expect(await importError(model)).toMatch(/Dense layer 'mish_dense' has unsupported activation "mish"/);
   });
 
   it('a Dense on a multi-dimensional input without a Flatten', async () => {

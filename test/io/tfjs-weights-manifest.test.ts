@@ -120,7 +120,9 @@ describe('manifest and topology must agree', () => {
     ]);
     const longer = new Uint8Array(bin.byteLength + 4);
     longer.set(bin);
-    expect(() => fromTfjsLayers(json, longer)).toThrow(/weights \[stray\/w\] in the manifest belong to no Dense layer/);
+    expect(() => fromTfjsLayers(json, longer)).toThrow(
+      /weights \[stray\/w\] in the manifest belong to no Dense or BatchNormalization layer/,
+    );
   });
 
   it('not a layers model, or not a model.json at all', () => {

@@ -19,7 +19,7 @@ import type { Tolerance } from '../helpers/compare.js';
 import { describeEachCore } from '../helpers/cores.js';
 import { ACTIVATIONS, activationKind } from '../helpers/kinds.js';
 import { checkOp } from '../helpers/op-test.js';
-import { activate, centralDifferences } from '../helpers/reference.js';
+import { activate, centralDifferences, defaultAlpha } from '../helpers/reference.js';
 import { seededRandom, uniform } from '../helpers/random.js';
 
 const EXACT = new Set<Activation>(['linear', 'relu']);
@@ -71,7 +71,8 @@ describeEachCore((core) => {
           core(),
           {
             buffers: { z: preActivations(rows * 31 + n, rows * n), a: rows * n },
-            run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.z, at.a, rows, n, 0),
+            run: (fn, at, layout) =>
+              fn.activationForward(activationKind(layout, activation), at.z, at.a, rows, n, defaultAlpha(activation)),
             reference: ({ z }) => ({ a: activate(activation, z, rows, n), z }),
             tolerance,
           },
@@ -85,7 +86,8 @@ describeEachCore((core) => {
           core(),
           {
             buffers: { za: preActivations(5, rows * n) },
-            run: (fn, at, layout) => fn.activationForward(activationKind(layout, activation), at.za, at.za, rows, n, 0),
+            run: (fn, at, layout) =>
+              fn.activationForward(activationKind(layout, activation), at.za, at.za, rows, n, defaultAlpha(activation)),
             reference: ({ za }) => ({ za: activate(activation, za, rows, n) }),
             tolerance,
           },
@@ -109,8 +111,9 @@ describeEachCore((core) => {
             },
             run(fn, at, layout) {
               const kind = activationKind(layout, activation);
-              fn.activationForward(kind, at.z, at.a, rows, n, 0);
-              fn.activationBackward(kind, at.a, at.g, rows, n, 0, 0);
+              // α at its default (the oracle's); z given: gelu, geluTanh and silu read it.
+              fn.activationForward(kind, at.z, at.a, rows, n, defaultAlpha(activation));
+              fn.activationBackward(kind, at.a, at.g, rows, n, defaultAlpha(activation), at.z);
             },
             reference: ({ z, g }) => ({ g: backwardReference(activation, z, g, rows, n) }),
             tolerance,

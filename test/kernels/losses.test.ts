@@ -22,7 +22,7 @@ import { describeEachCore } from '../helpers/cores.js';
 import { ACTIVATIONS, activationKind, LOSSES, lossKind } from '../helpers/kinds.js';
 import { checkOp } from '../helpers/op-test.js';
 import { integers, seededRandom, uniform } from '../helpers/random.js';
-import { centralDifferences, lossOfLogits, oneHot } from '../helpers/reference.js';
+import { centralDifferences, defaultAlpha, lossOfLogits, oneHot } from '../helpers/reference.js';
 
 const LOSS_TOLERANCE = { atol: 1e-8, rtol: 2e-6 };
 const DELTA_TOLERANCE = { atol: 5e-8, rtol: 2e-5 };
@@ -112,12 +112,17 @@ describeEachCore((core) => {
           {
             buffers: {
               zd: logits(rows, n, rows * 7 + n),
+              z: rows * n,
               a: rows * n,
               t: Float32Array.from(makeTargets(targets, rows, n, rows + 13 * n)),
             },
             run(fn, at, layout) {
-              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, 0);
-              return fn.lossAndDelta(
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, defaultAlpha(activation));
+              // z kept apart from zd for the activations whose backward reads it (gelu, geluTanh, silu).
+              core()
+                .view()
+                .u8.copyWithin(at.z, at.zd, at.zd + rows * n * 4);
+              return fn.lossAndDeltaWithParameters(
                 lossKind(layout, loss),
                 activationKind(layout, activation),
                 at.zd,
@@ -127,6 +132,9 @@ describeEachCore((core) => {
                 n,
                 1,
                 rows,
+                1,
+                defaultAlpha(activation),
+                at.z,
               );
             },
             reference({ zd: z, t }) {
@@ -146,8 +154,8 @@ describeEachCore((core) => {
           {
             buffers: { zd: z, a: rows * n, t },
             run(fn, at, layout) {
-              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, 0);
-              return fn.lossAndDelta(
+              fn.activationForward(activationKind(layout, activation), at.zd, at.a, rows, n, defaultAlpha(activation));
+              return fn.lossAndDeltaWithParameters(
                 lossKind(layout, loss),
                 activationKind(layout, activation),
                 at.zd,
@@ -157,6 +165,9 @@ describeEachCore((core) => {
                 n,
                 0,
                 rows,
+                1,
+                defaultAlpha(activation),
+                0,
               );
             },
             // writeDelta = 0: z is left as it was.

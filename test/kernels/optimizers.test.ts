@@ -313,6 +313,10 @@ describeEachCore((core) => {
       clipNorm?: number;
       trackNorm?: boolean;
       step?: number;
+      /** RMSprop's α, Adagrad's lrDecay and initial accumulator. */
+      alpha?: number;
+      lrDecay?: number;
+      initialAccumulator?: number;
     }
 
     /** Places a context header and an optimizer descriptor over p, g, m1, m2; runs `steps` optimizerSteps. */
@@ -323,7 +327,7 @@ describeEachCore((core) => {
         p: arena.place(p),
         g: arena.place(g),
         m1: arena.place(new Float32Array(N)),
-        m2: arena.place(new Float32Array(N)),
+        m2: arena.place(new Float32Array(N).fill(descriptor.initialAccumulator ?? 0)),
         ctx: arena.place(new Float32Array(layout.CTX_HEADER_BYTES / 4)),
         opt: arena.place(new Float32Array(layout.OPT_BYTES / 4)),
       };
@@ -338,6 +342,10 @@ describeEachCore((core) => {
       floats[o + (layout.OPT_WEIGHT_DECAY >> 2)] = descriptor.decay ?? 0;
       floats[o + (layout.OPT_CLIP_NORM >> 2)] = descriptor.clipNorm ?? 0;
       i32[o + (layout.OPT_TRACK_NORM >> 2)] = descriptor.trackNorm ? 1 : 0;
+      floats[o + (layout.OPT_ALPHA >> 2)] = descriptor.alpha ?? 0;
+      floats[o + (layout.OPT_LR_DECAY >> 2)] = descriptor.lrDecay ?? 0;
+      i32[o + (layout.OPT_CENTERED >> 2)] = 0;
+      i32[o + (layout.OPT_MOMENT3 >> 2)] = 0;
       i32[o + (layout.OPT_PARAMS >> 2)] = at.p;
       i32[o + (layout.OPT_GRADS >> 2)] = at.g;
       i32[o + (layout.OPT_MOMENT1 >> 2)] = at.m1;
@@ -443,16 +451,25 @@ describeEachCore((core) => {
       return {
         kind,
         lr: f32(rule.learningRate),
-        beta1: f32(rule.type === 'sgd' ? rule.momentum : rule.beta1),
+        beta1: f32(rule.type === 'sgd' || rule.type === 'rmsprop' ? rule.momentum : rule.beta1),
         beta2: f32(rule.beta2),
         epsilon: f32(rule.epsilon),
         decay: f32(rule.weightDecay),
+        alpha: f32(rule.alpha),
+        lrDecay: f32(rule.lrDecay),
+        initialAccumulator: f32(rule.initialAccumulatorValue),
       };
     }
 
     /** The settings each optimizer is checked with, over its normalizeOptimizer defaults. */
     const variants = (type: NormalizedOptimizer['type']): Partial<OptimizerConfig>[] =>
-      type === 'sgd' ? [{}, { momentum: 0.9 }, { momentum: 0.9, nesterov: true }] : [{}, { weightDecay: 0.1 }];
+      type === 'sgd'
+        ? [{}, { momentum: 0.9 }, { momentum: 0.9, nesterov: true }]
+        : type === 'rmsprop'
+          ? [{}, { weightDecay: 0.1 }, { momentum: 0.9 }]
+          : type === 'adagrad'
+            ? [{}, { weightDecay: 0.1 }, { lrDecay: 0.1, initialAccumulatorValue: 0.5 }]
+            : [{}, { weightDecay: 0.1 }];
 
     it.each(OPTIMIZERS)(
       '%s (from src/, at its defaults and with decay or momentum): three steps match the float64 rule',
@@ -472,6 +489,9 @@ describeEachCore((core) => {
             beta2: f32(rule.beta2),
             epsilon: f32(rule.epsilon),
             weightDecay: f32(rule.weightDecay),
+            alpha: f32(rule.alpha),
+            lrDecay: f32(rule.lrDecay),
+            initialAccumulatorValue: f32(rule.initialAccumulatorValue),
           };
           const expected = optimizerSteps(atF32, p, [g, g, g]);
           const label = `${type} ${JSON.stringify(variant)}`;

@@ -13,7 +13,7 @@ import { expectClose } from '../helpers/compare.js';
 import { describeEachCore } from '../helpers/cores.js';
 import { ACTIVATIONS, activationKind, lossKind } from '../helpers/kinds.js';
 import { checkOp } from '../helpers/op-test.js';
-import { activate, lossOfLogits, softplus } from '../helpers/reference.js';
+import { activate, defaultAlpha, lossOfLogits, softplus } from '../helpers/reference.js';
 
 const allFinite = (values: ArrayLike<number>) => Array.from(values).every(Number.isFinite);
 
@@ -22,8 +22,16 @@ function runActivation(core: Core, activation: Parameters<typeof activationKind>
   return checkOp(core, {
     buffers: { z, a: z.length, g: new Float32Array(z.length).fill(1) },
     run(fn, at, layout) {
-      fn.activationForward(activationKind(layout, activation), at.z, at.a, 1, z.length, 0);
-      fn.activationBackward(activationKind(layout, activation), at.a, at.g, 1, z.length, 0, 0);
+      fn.activationForward(activationKind(layout, activation), at.z, at.a, 1, z.length, defaultAlpha(activation));
+      fn.activationBackward(
+        activationKind(layout, activation),
+        at.a,
+        at.g,
+        1,
+        z.length,
+        defaultAlpha(activation),
+        at.z,
+      );
     },
     reference: () => ({}),
     tolerance: { atol: 0, rtol: 0 },

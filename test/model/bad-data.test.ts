@@ -182,8 +182,9 @@ describe('non-finite values', () => {
 
 describe('labels', () => {
   it.each([
-    ['one past the last class', [0, 4, 1], /labels\[1\] = 4 is not a class index in 0\.\.3/],
-    ['negative', [0, 1, -1], /labels\[2\] = -1 is not a class index in 0\.\.3/],
+    // Labels are values (model/classes.ts); this model's first fit fixed its classes 0..3.
+    ['one past the last class', [0, 4, 1], /labels\[1\] = 4 is not one of the model's classes \(0, 1, 2, 3\)/],
+    ['negative', [0, 1, -1], /labels\[2\] = -1 is not one of the model's classes \(0, 1, 2, 3\)/],
   ])('%s', async (_, labels, message) => {
     await expectRejected(classifier, 'fit', { inputs: good.inputs.slice(0, 9), labels }, message);
   });
@@ -193,7 +194,7 @@ describe('labels', () => {
       classifier,
       'evaluate',
       { count: 2, inputSize: 3, inputs: new Float32Array(6), labels: Uint8Array.of(3, 200) },
-      /labels\[1\] = 200 is not a class index/,
+      /labels\[1\] = 200 is not one of the model's classes/,
     );
   });
 
@@ -208,15 +209,15 @@ describe('labels', () => {
       classifier,
       'fit',
       { inputs: good.inputs.slice(0, 9), labels },
-      /labels\[1\].*not a class index/,
+      /labels\[1\] = .* is not one of the model's classes/,
     );
   });
 
-  it('labels for a single sigmoid output must be 0 or 1', async () => {
+  it('labels for a single sigmoid output must have two values', async () => {
     const binary = await createModel({ inputSize: 3, layers: [{ units: 1, activation: 'sigmoid' }] });
     const before = modelState(binary);
-    await expect(binary.fit({ inputs: good.inputs.slice(0, 6), labels: [1, 2] })).rejects.toThrow(
-      /labels\[1\] = 2 is not a class index in 0\.\.1 \(the model has 1 output unit\)/,
+    await expect(binary.fit({ inputs: good.inputs.slice(0, 6), labels: [0, 1, 2] })).rejects.toThrow(
+      /labels have 3 distinct values \(0, 1, 2\) but the model has 2 classes \(1 output unit\)/,
     );
     expectModelUnchanged(binary, before);
   });
@@ -250,14 +251,20 @@ describe('labels and targets', () => {
 
 describe('validation data is checked as carefully, before training starts', () => {
   it('a non-integer label in validationData names validationData', async () => {
-    await expectRejected(classifier, 'fit', good, /validationData\.labels\[1\] = 1\.5 is not a class index/, {
-      inputs: good.inputs.slice(0, 6),
-      labels: [0, 1.5],
-    });
+    await expectRejected(
+      classifier,
+      'fit',
+      good,
+      /validationData\.labels\[1\] = 1\.5 is not one of the model's classes/,
+      {
+        inputs: good.inputs.slice(0, 6),
+        labels: [0, 1.5],
+      },
+    );
   });
 
   it('an out-of-range label in validationData names validationData', async () => {
-    await expectRejected(classifier, 'fit', good, /validationData\.labels\[1\] = 7 is not a class index/, {
+    await expectRejected(classifier, 'fit', good, /validationData\.labels\[1\] = 7 is not one of the model's classes/, {
       inputs: good.inputs.slice(0, 6),
       labels: [0, 7],
     });

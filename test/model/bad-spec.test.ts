@@ -16,8 +16,8 @@ describe('createModel rejects', () => {
   const cases: [string, unknown, RegExp][] = [
     [
       'an unknown activation',
-      { inputSize: 2, layers: [{ units: 3, activation: 'gelu' }] },
-      /layer 0 has unknown activation 'gelu'; expected one of linear, sigmoid, tanh, relu, softplus, softmax/,
+      { inputSize: 2, layers: [{ units: 3, activation: 'swish' }] },
+      /layer 0 has unknown activation 'swish'; expected one of linear, sigmoid, tanh, relu, softplus, softmax, leakyRelu, elu, selu, gelu, geluTanh, silu/,
     ],
     [
       'an unknown loss',
@@ -26,8 +26,8 @@ describe('createModel rejects', () => {
     ],
     [
       'an unknown optimizer name',
-      { inputSize: 2, layers: [hidden], optimizer: 'rmsprop' },
-      /unknown optimizer 'rmsprop'; expected one of sgd, adam, adamw/,
+      { inputSize: 2, layers: [hidden], optimizer: 'lion' },
+      /unknown optimizer 'lion'; expected one of sgd, adam, adamw, rmsprop, adagrad/,
     ],
     [
       'an unknown optimizer type',

@@ -131,7 +131,7 @@ describe('evaluate', () => {
       { atol: 0, rtol: 1e-5 },
       'loss',
     );
-    const classes = model.predictClasses(data.inputs);
+    const classes = model.predictClassIndices(data.inputs);
     expect(accuracy).toBe(classes.filter((c, i) => c === data.labels[i]).length / 300);
     expect(accuracy).toBeGreaterThan(0.5);
   });
@@ -198,7 +198,7 @@ describe('evaluate', () => {
       { atol: 0, rtol: 1e-5 },
       'loss',
     );
-    const classes = model.predictClasses(inputs);
+    const classes = model.predictClassIndices(inputs);
     expect(result.accuracy).toBe(classes.filter((c, i) => c === labels[i]).length / 50);
   });
 });

@@ -2,8 +2,8 @@
  * The layer options (dropout, batch norm, L1/L2, the new activations) and the new
  * optimizers on one thread and on N threads: the same weights bit for bit. Dropout's
  * masks depend on the seed, the step and a row's place in the batch only, so the threaded
- * rounds draw the one-thread masks; batch norm's models train their steps on the main
- * thread (whole-batch statistics) and say so in model.threading.
+ * rounds draw the one-thread masks; batch norm's statistics are the whole batch's (the
+ * threads meet at a barrier and split the units), so its γ, β and running statistics too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModel, type Model, type ModelSpec } from '../../src/index.js';
@@ -90,7 +90,7 @@ describe('the toolbox on N threads', () => {
     for (const threads of [1, 2, 3]) {
       const m = await model(threads, BATCH_NORM);
       await m.fit(data, { epochs: 2, batchSize: 100 });
-      if (threads > 1 && m.threading.threads > 1) expect(m.threading.reason).toMatch(/batch norm/);
+      expect(m.threading.threads, m.threading.reason).toBe(threads);
       described.push(m.describe());
     }
     const [one, ...more] = described;
@@ -103,6 +103,27 @@ describe('the toolbox on N threads', () => {
         expect(layer.batchNorm).toEqual(one.layers[l].batchNorm);
       });
     }
+  });
+
+  it('batch norm on every layer (the output too), clipping (the main thread steps) and uneven shares: 1 and 3 threads agree', async () => {
+    const data = blobs(370);
+    const spec: Omit<ModelSpec, 'threads' | 'inputSize'> = {
+      layers: [
+        { units: 13, activation: 'tanh', batchNorm: true, dropout: 0.1 },
+        { units: 9, activation: 'selu', batchNorm: true, l2: 1e-3 },
+        { units: 4, activation: 'softmax', batchNorm: { momentum: 0.3 } },
+      ],
+      optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, clipNorm: 0.5 },
+    };
+    const described = [];
+    for (const threads of [1, 3]) {
+      const m = await model(threads, spec);
+      expect(m.threading.threads, m.threading.reason).toBe(threads);
+      // 37 rows on 3 threads: shares of 13, 13 and 11.
+      await m.fit(data, { epochs: 1, batchSize: 37 });
+      described.push(m.describe());
+    }
+    expect(described[1]).toEqual(described[0]);
   });
 
   it('predict and evaluate ignore dropout and use the running statistics: the same outputs every call, on any thread count', async () => {

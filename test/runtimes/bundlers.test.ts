@@ -180,7 +180,8 @@ describe('bundlers, from the packed tarball, in headless Chromium', () => {
       await server.listen();
       const result = await openPage(`http://127.0.0.1:${port}/`);
       expectTrained(result);
-      expect(result.coreUrl).toMatch(/\/node_modules\/simdnet\/dist\/simdnet\.wasm$/);
+      // Chromium validates relaxed SIMD: the default core there is the relaxed one.
+      expect(result.coreUrl).toMatch(/\/node_modules\/simdnet\/dist\/simdnet-relaxed\.wasm$/);
     } finally {
       await server?.close();
     }
@@ -193,7 +194,7 @@ describe('bundlers, from the packed tarball, in headless Chromium', () => {
     const server = await serve(outdir);
     const result = await openPage(`${server.url}/`);
     expectTrained(result);
-    expect(result.coreUrl).toBe(`${server.url}/simdnet.wasm`);
+    expect(result.coreUrl).toBe(`${server.url}/simdnet-relaxed.wasm`);
   });
 
   it.skipIf(skip)('esbuild without the copy: the error names the URL (404) and the recipe', async () => {

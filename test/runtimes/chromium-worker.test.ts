@@ -239,7 +239,7 @@ describe('headless Chromium, WorkerModel', () => {
         );
         const model = await createWorkerModel({ inputSize: 2, layers: [{ units: 2, activation: 'softmax' }] });
         await model
-          .fit({ inputs: new Float32Array([0, 1, 1, 0]), labels: [0, 5] })
+          .fit({ inputs: new Float32Array([0, 1, 1, 0, 1, 1]), labels: [0, 1, 5] })
           .catch((error: Error) => messages.push(error.message));
         await model.dispose();
         return messages;
@@ -248,7 +248,8 @@ describe('headless Chromium, WorkerModel', () => {
       expect(errors).toHaveLength(3);
       expect(errors[0]).toMatch(/missing-worker\.js/);
       expect(errors[1]).toMatch(/units/);
-      expect(errors[2]).toContain('labels[1] = 5');
+      // Labels are values: a third distinct label does not fit the model's 2 classes.
+      expect(errors[2]).toContain('labels have 3 distinct values');
     } finally {
       await page.close();
     }

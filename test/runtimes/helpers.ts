@@ -38,7 +38,7 @@ export interface ScratchProject {
 /** What test/runtimes/fixtures/roundtrip.mjs returns (and prints as JSON). */
 export interface RoundTripResult {
   runtime: string;
-  /** init() with no argument resolved to a compiled WebAssembly.Module. */
+  /** init({ relaxed: false }), with no source, resolved to a compiled WebAssembly.Module. */
   initCompiledModule: boolean;
   samples: number;
   epochs: number;
@@ -267,7 +267,8 @@ function removeOldProjects(root: string, keep: string): void {
  */
 export function roundTripProblems(result: RoundTripResult, reference: RoundTripResult): string[] {
   const problems: string[] = [];
-  if (!result.initCompiledModule) problems.push('init() with no argument did not give a compiled WebAssembly.Module');
+  if (!result.initCompiledModule)
+    problems.push('init({ relaxed: false }) with no source did not give a compiled WebAssembly.Module');
   if (!result.reachedThreshold)
     problems.push(`accuracy ${result.accuracy} is below the threshold after ${result.epochs} epochs`);
   if (!result.predictionsIdentical) problems.push('the loaded model predicts differently from the trained one');

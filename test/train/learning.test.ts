@@ -94,7 +94,7 @@ describe('MNIST', () => {
     expect(accuracy).toBeGreaterThanOrEqual(0.88);
     expect(loss).toBeLessThan(0.45);
     // predictClasses agrees with evaluate's accuracy.
-    const classes = model.predictClasses(test);
+    const classes = model.predictClassIndices(test);
     const correct = classes.reduce((n, c, i) => n + (c === test.labels![i] ? 1 : 0), 0);
     expect(correct / test.count).toBeCloseTo(accuracy!, 10);
   });

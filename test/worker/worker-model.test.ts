@@ -252,7 +252,8 @@ describe('WorkerModel (worker_threads)', () => {
       () => '',
       (error: Error) => error.message,
     );
-    expect(message).toContain('labels[7] = 3');
+    // Labels are values: a fourth distinct label does not fit the model's 3 classes.
+    expect(message).toContain('labels have 4 distinct values');
     await expect(worker.fit(badLabels)).rejects.toThrow(message);
     await expect(worker.predict(new Float32Array(5))).rejects.toThrow(/not a multiple of the model's 8 inputs/);
     await expect(worker.setLearningRate(-1)).rejects.toThrow('learning rate must be a positive number');

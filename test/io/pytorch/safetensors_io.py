@@ -27,7 +27,7 @@ def save_bytes(tensors, metadata=None):
         header["__metadata__"] = metadata
     for name, tensor in tensors.items():
         tensor = tensor.detach().contiguous().cpu()
-        data = tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+        data = tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
         header[name] = {"dtype": NAMES[tensor.dtype], "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
         chunks.append(data)
         offset += len(data)

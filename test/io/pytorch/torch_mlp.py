@@ -2,11 +2,14 @@
 JSON line on stdout ({"ok": result} or {"error": message}), so torch is imported once per test file.
 
 Jobs (arrays of numbers are flat, row-major; every float crosses as its exact decimal repr):
-  train        build nn.Sequential(Linear, act, ...) from sizes/activations, train it briefly on
-               seeded data, write safetensors (and ONNX), return the outputs on `inputs`
-  predict      load a .safetensors state_dict into nn.Sequential and return outputs and weights
-  predict_onnx rebuild an nn.Sequential from an ONNX file's Gemm/MatMul/Add/activation nodes
-               (initializers read with onnx.numpy_helper) and return its outputs
+  train        build nn.Sequential(Linear, [BatchNorm1d], act, [Dropout], ...) from sizes/activations
+               (alphas, batch_norm per layer), train it briefly on seeded data, write safetensors
+               (and ONNX), return the outputs on `inputs`
+  predict      load a .safetensors state_dict into that nn.Sequential (strict: every name and
+               index must match) and return outputs and weights
+  predict_onnx evaluate an ONNX file's nodes one by one with torch functions (Gemm, MatMul,
+               Add, Mul, Div, Erf, BatchNormalization, the activations; initializers read with
+               onnx.numpy_helper) and return its outputs
 A softmax output is trained as logits with CrossEntropyLoss (what PyTorch users do): it is not
 a module in the state_dict model, and outputs are softmax(logits), which simdnet predicts.
 """
@@ -23,25 +26,47 @@ warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 
 MODULES = {
-    "linear": torch.nn.Identity,
-    "relu": torch.nn.ReLU,
-    "sigmoid": torch.nn.Sigmoid,
-    "tanh": torch.nn.Tanh,
-    "softplus": torch.nn.Softplus,
+    "linear": lambda alpha: torch.nn.Identity(),
+    "relu": lambda alpha: torch.nn.ReLU(),
+    "sigmoid": lambda alpha: torch.nn.Sigmoid(),
+    "tanh": lambda alpha: torch.nn.Tanh(),
+    "softplus": lambda alpha: torch.nn.Softplus(),
+    "leakyRelu": lambda alpha: torch.nn.LeakyReLU(0.01 if alpha is None else alpha),
+    "elu": lambda alpha: torch.nn.ELU(1.0 if alpha is None else alpha),
+    "selu": lambda alpha: torch.nn.SELU(),
+    "gelu": lambda alpha: torch.nn.GELU(),
+    "geluTanh": lambda alpha: torch.nn.GELU(approximate="tanh"),
+    "silu": lambda alpha: torch.nn.SiLU(),
 }
 DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
 
 
-def build(sizes, activations, dropout=False, flatten=False):
-    """nn.Sequential([Flatten,] Linear, act, [Dropout,] Linear, ...): the last softmax is left out."""
+def per_layer(value, count, default):
+    """A per-layer list from a list, a single value, or None."""
+    if isinstance(value, list):
+        return value + [default] * (count - len(value))
+    return [default if value is None else value] * count
+
+
+def build(sizes, activations, dropout=False, flatten=False, batch_norm=None, alphas=None, epsilons=None):
+    """nn.Sequential([Flatten,] Linear, [BatchNorm1d,] act, [Dropout,] Linear, ...): the last softmax is left out.
+    dropout: a bool for every hidden layer, or a list per layer; batch_norm, alphas, epsilons: lists per layer
+    (the epsilon is not in a state_dict: the model definition carries it)."""
+    count = len(activations)
+    dropout = per_layer(dropout, count, False)
+    batch_norm = per_layer(batch_norm, count, False)
+    alphas = per_layer(alphas, count, None)
+    epsilons = per_layer(epsilons, count, 1e-5)
     modules = [torch.nn.Flatten()] if flatten else []
     for l, activation in enumerate(activations):
         modules.append(torch.nn.Linear(sizes[l], sizes[l + 1]))
-        last = l == len(activations) - 1
+        if batch_norm[l]:
+            modules.append(torch.nn.BatchNorm1d(sizes[l + 1], eps=epsilons[l]))
+        last = l == count - 1
         if last and activation == "softmax":
             break
-        modules.append(MODULES[activation]())
-        if dropout and not last:
+        modules.append(MODULES[activation](alphas[l]))
+        if dropout[l] and not last:
             modules.append(torch.nn.Dropout(0.25))
     return torch.nn.Sequential(*modules)
 
@@ -58,7 +83,8 @@ def outputs(model, activations, inputs, input_size):
 def train(job):
     torch.manual_seed(job["seed"])
     sizes, activations = job["sizes"], job["activations"]
-    model = build(sizes, activations, job.get("dropout", False), job.get("flatten", False))
+    model = build(sizes, activations, job.get("dropout", False), job.get("flatten", False),
+                  job.get("batch_norm"), job.get("alphas"))
     x = torch.randn(128, sizes[0])
     if activations[-1] == "softmax":
         y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
@@ -76,9 +102,12 @@ def train(job):
         optimizer.step()
     model.eval()
     dtype = DTYPES[job.get("dtype", "F32")]
-    state = {name: tensor.to(dtype) for name, tensor in model.state_dict().items()}
+    # Floats in the chosen dtype; integers (BatchNorm1d's num_batches_tracked) stay int64.
+    state = {name: tensor.to(dtype) if tensor.is_floating_point() else tensor
+             for name, tensor in model.state_dict().items()}
     if dtype != torch.float32:  # the model the test compares with holds the converted weights
-        model.load_state_dict({name: tensor.to(torch.float32) for name, tensor in state.items()})
+        model.load_state_dict({name: tensor.to(torch.float32) if tensor.is_floating_point() else tensor
+                               for name, tensor in state.items()})
     save_file(state, job["safetensors"], job.get("metadata"))
     if "onnx" in job:
         exported = model
@@ -99,11 +128,14 @@ def train(job):
 
 def predict(job):
     tensors, metadata = load_file(job["safetensors"])
-    weights = sorted((name for name in tensors if name.endswith(".weight")), key=lambda n: int(n.split(".")[0]))
+    weights = sorted((name for name in tensors if name.endswith(".weight") and tensors[name].dim() == 2),
+                     key=lambda n: int(n.split(".")[0]))
     sizes = [tensors[weights[0]].shape[1]] + [tensors[name].shape[0] for name in weights]
     activations = job["activations"]
-    model = build(sizes, activations)
-    model.load_state_dict({name: tensor.to(torch.float32) for name, tensor in tensors.items()})
+    model = build(sizes, activations, job.get("dropout", False), False, job.get("batch_norm"), job.get("alphas"),
+                  job.get("epsilons"))
+    model.load_state_dict({name: tensor if tensor.dtype == torch.int64 else tensor.to(torch.float32)
+                           for name, tensor in tensors.items()}, strict=True)
     return {"outputs": outputs(model, activations, job["inputs"], sizes[0]),
             "weights": {name: tensor.reshape(-1).tolist() for name, tensor in tensors.items()},
             "shapes": {name: list(tensor.shape) for name, tensor in tensors.items()},
@@ -115,10 +147,13 @@ def predict_onnx(job):
     import onnx
     from onnx import numpy_helper
 
-    graph = onnx.load(job["onnx"]).graph
+    model = onnx.load(job["onnx"])
+    onnx.checker.check_model(model, full_check=True)  # the file is valid ONNX, shapes inferred
+    graph = model.graph
     constants = {t.name: torch.tensor(numpy_helper.to_array(t)) for t in graph.initializer}
-    activations = {"Relu": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh,
-                   "Softplus": torch.nn.functional.softplus, "Softmax": lambda v: torch.softmax(v, dim=-1)}
+    F = torch.nn.functional
+    activations = {"Relu": torch.relu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh, "Erf": torch.erf,
+                   "Softplus": F.softplus, "Softmax": lambda v: torch.softmax(v, dim=-1), "Selu": F.selu}
     x = torch.tensor(job["inputs"], dtype=torch.float32).reshape(-1, job["input_size"])
     values = {graph.input[0].name: x}
     for node in graph.node:
@@ -133,6 +168,19 @@ def predict_onnx(job):
             out = args[0] @ args[1]
         elif node.op_type == "Add":
             out = args[0] + args[1]
+        elif node.op_type == "Mul":
+            out = args[0] * args[1]
+        elif node.op_type == "Div":
+            out = args[0] / args[1]
+        elif node.op_type == "LeakyRelu":
+            out = F.leaky_relu(args[0], attrs.get("alpha", 0.01))
+        elif node.op_type == "Elu":
+            out = F.elu(args[0], attrs.get("alpha", 1.0))
+        elif node.op_type == "Gelu":
+            out = F.gelu(args[0], approximate=attrs.get("approximate", b"none").decode())
+        elif node.op_type == "BatchNormalization":
+            x, scale, bias, mean, var = args
+            out = F.batch_norm(x, mean, var, scale, bias, training=False, eps=attrs.get("epsilon", 1e-5))
         elif node.op_type in activations:
             out = activations[node.op_type](args[0])
         else:
