@@ -46,7 +46,7 @@ export async function bundle(root: string, entry: string): Promise<string | null
 
 /**
  * Bundles the runners the options want (simdnet always; tfjs and brain when any of their ids
- * is wanted). Returns the bundles by id (simdnet, kernels, paired, tfjs, brain, jax, tta); a runner
+ * is wanted). Returns the bundles by id (simdnet, kernels, paired, tfjs, brain, jax, tta, toolbox); a runner
  * that is missing or fails to build is added to `skipped` with the reason, and logged.
  */
 export async function buildRunners(
@@ -64,6 +64,7 @@ export async function buildRunners(
     ['brain', 'peers/brain'],
     ['jax', 'peers/jax'],
     ['tta', 'time-to-accuracy'],
+    ['toolbox', 'toolbox-cost'],
   ] as const) {
     const needed =
       id === 'tfjs'

@@ -23,7 +23,8 @@ import { resolveNode } from './nodes';
 import type { HarnessOptions } from './options';
 import { findPythonWithTorch, type PythonInfo } from './python';
 import { runPlan } from './rounds';
-import type { Measured, Skipped } from './types';
+import { runToolboxCost } from './tools';
+import type { Measured, Skipped, ToolOutput } from './types';
 
 /** Runs a tool that prints one JSON object as its last stdout line. */
 async function runTool(run: ToolRun, root: string, log: (s: string) => void): Promise<ToolResult> {
@@ -80,6 +81,10 @@ export async function runMatrix(
   const tta: ToolResult[] = [];
   for (const run of planTimeToAccuracy(options, root, nodeEntries, python, nodes[0], wanted))
     tta.push(await runTool(run, root, log));
+  const toolbox =
+    nodeEntries.toolbox && wanted('toolbox')
+      ? await runToolboxCost(nodeEntries.toolbox, options, root, skipped, log)
+      : null;
 
   const markdown = matrixMarkdown({
     options,
@@ -96,6 +101,7 @@ export async function runMatrix(
     measured,
     peaks,
     tta,
+    toolbox,
     skipped,
   });
   print(markdown);
@@ -113,6 +119,7 @@ export async function runMatrix(
         results: measured.map((m) => ({ id: m.id, label: m.label, cell: m.cell, ...m.result })),
         peaks: peaks.map((p) => ({ node: p.run.node, ...p.json, error: p.error })),
         timeToAccuracy: tta.map((t) => ({ id: t.run.id, node: t.run.node, ...t.json, error: t.error })),
+        toolbox: toolbox ? { json: toolbox.json, error: toolbox.error } : null,
         skipped,
       })}\n`,
     );
@@ -129,9 +136,10 @@ function matrixMarkdown(report: {
   measured: Measured[];
   peaks: ToolResult[];
   tta: ToolResult[];
+  toolbox: ToolOutput | null;
   skipped: Skipped[];
 }): string {
-  const { options, command, startedAt, machine, python, axes, measured, peaks, tta, skipped } = report;
+  const { options, command, startedAt, machine, python, axes, measured, peaks, tta, toolbox, skipped } = report;
   const torch = measured.find((m) => m.result.name === 'pytorch')?.result;
   const versions = [
     `simdnet ${packageVersion('simdnet')}`,
@@ -207,6 +215,15 @@ function matrixMarkdown(report: {
     );
     out.push('into WebAssembly memory, which is timed.', '');
     out.push(...timeToAccuracyTable(tta), '');
+  }
+  if (toolbox) {
+    out.push("## What the toolbox's options cost (bench/toolbox-cost.ts)", '');
+    out.push(
+      "784-128-64-10 on one thread, the harness's Node; paired ratios against the same model with no option (1.00: free).",
+      '',
+    );
+    if (toolbox.error) out.push(`Failed: ${toolbox.error}`, '');
+    if (toolbox.stdout) out.push('```', toolbox.stdout, '```', '');
   }
   const inferenceRuns = measured.filter((m) => m.cell && isInferenceCell(m.cell, options)).length;
   out.push('## Per-run notes', '');

@@ -49,6 +49,7 @@ export const RUNNER_IDS = [
   'jax',
   'peak',
   'tta',
+  'toolbox',
 ];
 /** Names --only accepts for several runners at once. */
 export const GROUPS: Record<string, string[]> = {

@@ -1,7 +1,8 @@
 /**
  * The tools run once after the training runs, each with --json: bench/kernels.ts (GEMMs
- * against the arithmetic peak; its table is kept verbatim for RESULTS.md) and bench/paired.ts
- * (two contenders in one process, alternating blocks).
+ * against the arithmetic peak; its table is kept verbatim for RESULTS.md), bench/paired.ts
+ * (two contenders in one process, alternating blocks) and bench/toolbox-cost.ts (what the
+ * layer options cost).
  */
 import { runChild } from './child';
 import type { HarnessOptions } from './options';
@@ -70,6 +71,32 @@ export async function runPaired(
   );
   if (outcome.error) {
     skipped.push({ id: 'paired', batch: null, reason: outcome.error });
+    log(`  failed: ${outcome.error}`);
+  }
+  return { stdout: outcome.stderr.trim(), json: lastJsonLine(outcome.stdout), error: outcome.error };
+}
+
+/**
+ * bench/toolbox-cost.ts (its bundle at `entry`): what the toolbox's layer options cost in
+ * training time, as paired ratios against no option; its table (stderr) is kept verbatim.
+ */
+export async function runToolboxCost(
+  entry: string,
+  options: HarnessOptions,
+  root: string,
+  skipped: Skipped[],
+  log: (s: string) => void,
+): Promise<ToolOutput> {
+  log('run toolbox-cost');
+  const outcome = await runChild(
+    process.execPath,
+    [entry, '--json', ...(options.quick ? ['--rounds', '4', '--block-ms', '100'] : [])],
+    { ...process.env },
+    root,
+    15 * 60_000,
+  );
+  if (outcome.error) {
+    skipped.push({ id: 'toolbox', batch: null, reason: outcome.error });
     log(`  failed: ${outcome.error}`);
   }
   return { stdout: outcome.stderr.trim(), json: lastJsonLine(outcome.stdout), error: outcome.error };
