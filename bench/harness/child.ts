@@ -69,7 +69,7 @@ export function runChild(
       else if (
         expectResults &&
         results.length === 0 &&
-        !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs'))
+        !args.some((a) => a.endsWith('kernels.mjs') || a.endsWith('paired.mjs') || a.endsWith('toolbox-cost.mjs'))
       )
         error = `no result line: ${lastLines(stdout + stderr, 3)}`;
       resolve({
