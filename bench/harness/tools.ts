@@ -51,53 +51,47 @@ export async function runKernels(
 }
 
 /**
- * bench/paired.ts (its bundle at `entry`) at the options' batch sizes: text to stderr, one
- * JSON line on stdout. A failure is added to `skipped` and logged.
+ * A tool that prints its table to stderr and one JSON line on stdout (bench/paired.ts,
+ * bench/toolbox-cost.ts), run from its bundle at `entry` with `args`. A failure is added to
+ * `skipped` under `id` and logged.
  */
-export async function runPaired(
+async function runTableTool(
+  id: string,
   entry: string,
-  options: HarnessOptions,
+  args: string[],
   root: string,
   skipped: Skipped[],
   log: (s: string) => void,
 ): Promise<ToolOutput> {
-  log('run paired');
-  const outcome = await runChild(
-    process.execPath,
-    [entry, '--json', '--batches', options.batches.join(','), ...(options.quick ? ['--quick'] : [])],
-    { ...process.env },
-    root,
-    15 * 60_000,
-  );
+  log(`run ${id}`);
+  const outcome = await runChild(process.execPath, [entry, '--json', ...args], { ...process.env }, root, 15 * 60_000);
   if (outcome.error) {
-    skipped.push({ id: 'paired', batch: null, reason: outcome.error });
+    skipped.push({ id, batch: null, reason: outcome.error });
     log(`  failed: ${outcome.error}`);
   }
   return { stdout: outcome.stderr.trim(), json: lastJsonLine(outcome.stdout), error: outcome.error };
 }
 
-/**
- * bench/toolbox-cost.ts (its bundle at `entry`): what the toolbox's layer options cost in
- * training time, as paired ratios against no option; its table (stderr) is kept verbatim.
- */
-export async function runToolboxCost(
+/** bench/paired.ts at the options' batch sizes: two contenders in one process, alternating blocks. */
+export function runPaired(
   entry: string,
   options: HarnessOptions,
   root: string,
   skipped: Skipped[],
   log: (s: string) => void,
 ): Promise<ToolOutput> {
-  log('run toolbox-cost');
-  const outcome = await runChild(
-    process.execPath,
-    [entry, '--json', ...(options.quick ? ['--rounds', '4', '--block-ms', '100'] : [])],
-    { ...process.env },
-    root,
-    15 * 60_000,
-  );
-  if (outcome.error) {
-    skipped.push({ id: 'toolbox', batch: null, reason: outcome.error });
-    log(`  failed: ${outcome.error}`);
-  }
-  return { stdout: outcome.stderr.trim(), json: lastJsonLine(outcome.stdout), error: outcome.error };
+  const args = ['--batches', options.batches.join(','), ...(options.quick ? ['--quick'] : [])];
+  return runTableTool('paired', entry, args, root, skipped, log);
+}
+
+/** bench/toolbox-cost.ts: what the toolbox's layer options cost, as paired ratios against no option. */
+export function runToolboxCost(
+  entry: string,
+  options: HarnessOptions,
+  root: string,
+  skipped: Skipped[],
+  log: (s: string) => void,
+): Promise<ToolOutput> {
+  const args = options.quick ? ['--rounds', '4', '--block-ms', '100'] : [];
+  return runTableTool('toolbox', entry, args, root, skipped, log);
 }
