@@ -158,7 +158,7 @@ export function planPeaks(
 
 /**
  * Time to accuracy: simdnet (default core, 1 thread, on the first --node) and PyTorch (1
- * thread), the CLI's MNIST recipe: 784-512-256-10, batch 128, Adam 1e-3, lr · 0.8^epoch.
+ * thread), the CLI's MNIST recipe without its dropout (PyTorch's runner has none): 784-512-256-10, batch 128, Adam 1e-3, lr · 0.8^epoch.
  * --quick: the target at most 0.9 and at most 2 epochs (a smoke test of the path).
  */
 export function planTimeToAccuracy(

@@ -204,7 +204,7 @@ function matrixMarkdown(report: {
   if (tta.length) {
     out.push('## Time to accuracy', '');
     out.push(
-      "The CLI's MNIST recipe (`simdnet train`): 784-512-256-10, batch 128, Adam lr 1e-3, lr · 0.8^epoch, a new order ",
+      "The CLI's MNIST recipe (`simdnet train`) without its dropout: 784-512-256-10, batch 128, Adam lr 1e-3, lr · 0.8^epoch, a new order ",
     );
     out.push(
       'every epoch, MNIST bytes (x / 255 for PyTorch); test accuracy on the 10,000 test images after every epoch, ',

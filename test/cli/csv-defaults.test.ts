@@ -22,6 +22,7 @@ describe('simdnet train --csv: defaults', () => {
     const result = await trainWithDefaults('iris.csv', 'species');
     expect(result.layers).toEqual([4, 100, 3]);
     expect(result.activations).toEqual(['relu', 'softmax']);
+    expect(result.dropout).toEqual([0]); // the images' dropout default is not the CSV one
     expect(result.loss).toBe('crossEntropy');
     expect(result.optimizer.type).toBe('adam');
     expect(result.batchSize).toBe(32);

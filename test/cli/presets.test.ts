@@ -99,6 +99,23 @@ describe('simdnet train --preset', () => {
     expect(result.augmentShift).toBe(flags.includes('--augment-shift') ? Number(value('--augment-shift')) : 0);
   });
 
+  it('without a preset, the MNIST recipe has dropout 0.2 on both hidden layers; --dropout 0 turns it off', async () => {
+    const train = async (extra: string[]) =>
+      JSON.parse(await runOk(['train', '--limit', '200', '--epochs', '1', ...extra, '--json', '--quiet'], scratch.dir));
+    const byDefault = await train([]);
+    expect(byDefault.layers).toEqual([784, 512, 256, 10]);
+    expect(byDefault.dropout).toEqual([0.2, 0.2]);
+    const off = await train(['--dropout', '0']);
+    expect(off.dropout).toEqual([0, 0]);
+    // The default's dropout really trains: the same seed without it ends at another loss.
+    expect(off.history[0].loss).not.toBe(byDefault.history[0].loss);
+    // The model line says so, and says nothing when it is off.
+    const text = await runOk(['train', '--limit', '200', '--epochs', '1'], scratch.dir);
+    expect(text).toMatch(/^model 784-512-256-10 \([\d,]+ parameters\), dropout 0\.2, crossEntropy/m);
+    const textOff = await runOk(['train', '--limit', '200', '--epochs', '1', '--dropout', '0'], scratch.dir);
+    expect(textOff).toMatch(/^model 784-512-256-10 \([\d,]+ parameters\), crossEntropy/m);
+  });
+
   it('--help lists the presets with their flags', async () => {
     const out = await runOk(['train', '--preset', 'mnist-best', '--help'], scratch.dir);
     for (const [name, preset] of Object.entries(PRESETS)) {
