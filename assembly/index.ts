@@ -20,6 +20,8 @@ export { shareDeltas, splitUpdate } from './parallel';
 
 // Kernels, exported for the op tests.
 export { gemm, gemmPacked, packPanels, transpose, columnSums, denseForward, denseInputDelta, denseWeightGradient } from './gemm';
+// The relaxed core's GEMM tiles for V8's 256-bit revectorizer (the host turns them on: src/runtime/revectorize.ts).
+export { setWideTiles } from './gemm';
 export { activationForward, activationBackward } from './activations';
 export { lossAndDelta, countCorrect } from './losses';
 export { sgdStep, momentumStep, adamStep, adamUpdate, sumOfSquares } from './optimizers';

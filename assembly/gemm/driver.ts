@@ -43,7 +43,19 @@ import {
   STEP_LIST_INTS,
 } from './constants';
 import { columnSums } from './helpers';
-import { edgeTile, kernel2x16 } from './kernel';
+import { edgeTile, finishTile, fmaLoop4, kernel2x16, startTile } from './kernel';
+
+/**
+ * 1: the relaxed build's dense tiles run two row blocks per call (fmaLoop4, 16 accumulators),
+ * for engines that revectorize 128-bit SIMD to 256 bits (V8 with --experimental-wasm-revectorize);
+ * without it those 16 accumulators spill. Set by the host (setWideTiles); the bits are the same.
+ */
+export let wideTiles: i32 = 0;
+
+/** Turns wideTiles on (1) or off (0). */
+export function setWideTiles(on: i32): void {
+  wideTiles = on;
+}
 import { listSteps, packA, packAListSteps, packB } from './pack';
 
 // -----------------------------------------------------------------------------
@@ -117,6 +129,22 @@ export function gemmPacked(
             let cTile = cPanel;
             let maskTile = maskPanel;
             let steps = stepIndex;
+            if (ASC_FEATURE_RELAXED_SIMD && !sparse && wideTiles) {
+              // Two row blocks per call (fmaLoop4): 4 x 16 tiles for the 256-bit revectorizer.
+              const cStep = cRow << 1;
+              for (; ir + 2 * MR <= fullRows; ir += 2 * MR) {
+                const maskNext = maskTile ? maskTile + cStep : 0;
+                startTile(cTile, cRow, panelBias);
+                startTile(cTile + cStep, cRow, panelBias);
+                fmaLoop4(kc, ap, ap + aBlockBytes, bPanel, cTile, cRow);
+                finishTile(cTile, cRow, chunkFinish, maskTile);
+                finishTile(cTile + cStep, cRow, chunkFinish, maskNext);
+                ap += aBlockBytes << 1;
+                cTile += cStep << 1;
+                if (maskTile) maskTile += cStep << 1;
+                steps += <usize>STEP_LIST_INTS << 3;
+              }
+            }
             for (; ir < fullRows; ir += MR) {
               kernel2x16(sparse ? load<i32>(steps) : kc, ap, bPanel, cTile, cRow, panelBias, chunkFinish, maskTile, sparse ? steps + 4 : 0);
               ap += aBlockBytes;

@@ -20,7 +20,7 @@ export {
   GEMM_SCRATCH_BYTES,
   GEMM_SPARSE_A,
 } from './constants';
-export { denseForward, denseInputDelta, denseWeightGradient, gemmPacked } from './driver';
+export { denseForward, denseInputDelta, denseWeightGradient, gemmPacked, setWideTiles } from './driver';
 export { columnSums, transpose } from './helpers';
 export { packPanels } from './pack';
 export { gemm } from './unpacked';

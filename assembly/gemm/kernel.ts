@@ -32,8 +32,88 @@ import { FINISH_RELU, FINISH_RELU_MASK, NR, TILE_BYTES } from './constants';
   // The baseline kernel is a function of its own: inside gemmPacked's loop nest V8
   // allocates its two-step loop badly (spills); the relaxed kernel's loop is unrolled by
   // V8 only when nested deep, so it stays inline.
-  if (ASC_FEATURE_RELAXED_SIMD) kernelBody(kc, ap, bp, c, cRow, bias, finish, mask, steps);
-  else kernelCall(kc, ap, bp, c, cRow, bias, finish, mask, steps);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (steps) kernelBody(kc, ap, bp, c, cRow, bias, finish, mask, steps);
+    else fmaTile(kc, ap, bp, c, cRow, bias, finish, mask);
+  } else kernelCall(kc, ap, bp, c, cRow, bias, finish, mask, steps);
+}
+
+/**
+ * The relaxed dense tile in three straight pieces: C's starting values written into C (bias,
+ * zeros, or C as it is), then C += Ap·Bp in fmaLoop, then the finish in place. The loop is a
+ * function of its own with one basic block per piece, which V8's 256-bit revectorizer
+ * (--experimental-wasm-revectorize) can pair into ymm FMAs; the bits are the same either way.
+ */
+// @ts-ignore: decorator
+@inline function fmaTile(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize): void {
+  startTile(c, cRow, bias);
+  fmaLoop(kc, ap, bp, c, cRow);
+  finishTile(c, cRow, finish, mask);
+}
+
+/** A 2 x 16 tile's starting values written into C: the bias row (bias > 0), zeros (0), or C as it is (-1). */
+// @ts-ignore: decorator
+@inline export function startTile(c: usize, cRow: usize, bias: isize): void {
+  if (bias < 0) return;
+  const c1 = c + cRow;
+  if (bias == 0) {
+    const zero = f32x4.splat(0);
+    v128.store(c, zero); v128.store(c, zero, 16); v128.store(c, zero, 32); v128.store(c, zero, 48);
+    v128.store(c1, zero); v128.store(c1, zero, 16); v128.store(c1, zero, 32); v128.store(c1, zero, 48);
+  } else {
+    const b = <usize>bias;
+    const b0 = v128.load(b); const b1 = v128.load(b, 16); const b2 = v128.load(b, 32); const b3 = v128.load(b, 48);
+    v128.store(c, b0); v128.store(c, b1, 16); v128.store(c, b2, 32); v128.store(c, b3, 48);
+    v128.store(c1, b0); v128.store(c1, b1, 16); v128.store(c1, b2, 32); v128.store(c1, b3, 48);
+  }
+}
+
+/** A 2 x 16 tile's finish, in place: ReLU, or ⊙ [mask > 0], or nothing. */
+// @ts-ignore: decorator
+@inline export function finishTile(c: usize, cRow: usize, finish: i32, mask: usize): void {
+  const c1 = c + cRow;
+  if (finish == FINISH_RELU) {
+    const zero = f32x4.splat(0);
+    v128.store(c, f32x4.max(v128.load(c), zero)); v128.store(c, f32x4.max(v128.load(c, 16), zero), 16);
+    v128.store(c, f32x4.max(v128.load(c, 32), zero), 32); v128.store(c, f32x4.max(v128.load(c, 48), zero), 48);
+    v128.store(c1, f32x4.max(v128.load(c1), zero)); v128.store(c1, f32x4.max(v128.load(c1, 16), zero), 16);
+    v128.store(c1, f32x4.max(v128.load(c1, 32), zero), 32); v128.store(c1, f32x4.max(v128.load(c1, 48), zero), 48);
+  } else if (finish == FINISH_RELU_MASK) {
+    const m1 = mask + cRow;
+    v128.store(c, maskRelu(v128.load(c), mask, 0)); v128.store(c, maskRelu(v128.load(c, 16), mask, 16), 16);
+    v128.store(c, maskRelu(v128.load(c, 32), mask, 32), 32); v128.store(c, maskRelu(v128.load(c, 48), mask, 48), 48);
+    v128.store(c1, maskRelu(v128.load(c1), m1, 0)); v128.store(c1, maskRelu(v128.load(c1, 16), m1, 16), 16);
+    v128.store(c1, maskRelu(v128.load(c1, 32), m1, 32), 32); v128.store(c1, maskRelu(v128.load(c1, 48), m1, 48), 48);
+  }
+}
+
+/** C[2, 16] += Ap[kc][2] · Bp[kc][16] with fused multiply-adds, kc ≥ 1: one loop, nothing else. */
+// @ts-ignore: decorator
+@noinline function fmaLoop(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize): void {
+  const c1 = c + cRow;
+  let c00 = v128.load(c);
+  let c01 = v128.load(c, 16);
+  let c02 = v128.load(c, 32);
+  let c03 = v128.load(c, 48);
+  let c10 = v128.load(c1);
+  let c11 = v128.load(c1, 16);
+  let c12 = v128.load(c1, 32);
+  let c13 = v128.load(c1, 48);
+  const aEnd = ap + (<usize>kc << 3);
+  do {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const b2 = v128.load(bp, 32);
+    const b3 = v128.load(bp, 48);
+    const x0 = v128.load32_splat(ap);
+    const x1 = v128.load32_splat(ap, 4);
+    c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01); c02 = madd(x0, b2, c02); c03 = madd(x0, b3, c03);
+    c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11); c12 = madd(x1, b2, c12); c13 = madd(x1, b3, c13);
+    ap += 8;
+    bp += 64;
+  } while (ap < aEnd);
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
 }
 
 function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: isize, finish: i32, mask: usize, steps: usize): void {
@@ -193,3 +273,40 @@ function copyTile(src: usize, srcRow: usize, rows: i32, cols: i32, tile: usize, 
   for (let r = 0; r < rows; r++) memory.copy(tile + (<usize>(r * NR) << 2), src + <usize>r * srcRow, <usize>cols << 2);
 }
 
+
+/**
+ * Two vertically adjacent 2 x 16 tiles at once, C[4, 16] += Ap0|Ap1 · Bp (two packed A blocks,
+ * one B panel): 16 accumulators, which V8's 256-bit revectorizer pairs into 8 ymm chains.
+ */
+// @ts-ignore: decorator
+@noinline export function fmaLoop4(kc: i32, ap0: usize, ap1: usize, bp: usize, c: usize, cRow: usize): void {
+  const c1 = c + cRow;
+  const c2 = c1 + cRow;
+  const c3 = c2 + cRow;
+  let c00 = v128.load(c); let c01 = v128.load(c, 16); let c02 = v128.load(c, 32); let c03 = v128.load(c, 48);
+  let c10 = v128.load(c1); let c11 = v128.load(c1, 16); let c12 = v128.load(c1, 32); let c13 = v128.load(c1, 48);
+  let c20 = v128.load(c2); let c21 = v128.load(c2, 16); let c22 = v128.load(c2, 32); let c23 = v128.load(c2, 48);
+  let c30 = v128.load(c3); let c31 = v128.load(c3, 16); let c32 = v128.load(c3, 32); let c33 = v128.load(c3, 48);
+  const aEnd = ap0 + (<usize>kc << 3);
+  do {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const b2 = v128.load(bp, 32);
+    const b3 = v128.load(bp, 48);
+    let x = v128.load32_splat(ap0);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+    x = v128.load32_splat(ap0, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+    x = v128.load32_splat(ap1);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21); c22 = madd(x, b2, c22); c23 = madd(x, b3, c23);
+    x = v128.load32_splat(ap1, 4);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31); c32 = madd(x, b2, c32); c33 = madd(x, b3, c33);
+    ap0 += 8;
+    ap1 += 8;
+    bp += 64;
+  } while (ap0 < aEnd);
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
+  v128.store(c2, c20); v128.store(c2, c21, 16); v128.store(c2, c22, 32); v128.store(c2, c23, 48);
+  v128.store(c3, c30); v128.store(c3, c31, 16); v128.store(c3, c32, 32); v128.store(c3, c33, 48);
+}

@@ -1,6 +1,7 @@
 /**
- * The workload matrix's runs: for every data kind × model × batch size, simdnet (its six
- * configurations: default, baseline and relaxed cores on 1 and 2 threads, in one runner),
+ * The workload matrix's runs: for every data kind × model × batch size, simdnet (its eight
+ * configurations: default, baseline, relaxed and revectorized (init({ revectorize: true }))
+ * on 1 and 2 threads, in one runner),
  * PyTorch on 1 and 2 threads, tfjs-wasm and jax-js (1 thread: neither has threads under
  * Node); the Node runners once per --node binary, PyTorch once. Inference (1000 rows) is timed
  * properly only in the dense batch-64 cells (elsewhere its minimum of 3 calls).
@@ -20,6 +21,8 @@ export const SIMDNET_CONFIGS = [
   'baseline-threads',
   'relaxed',
   'relaxed-threads',
+  'revec',
+  'revec-threads',
 ];
 
 /** The cell whose runs time inference for the inference table (per model). */

@@ -64,8 +64,8 @@ export function matrixTables(measured: Measured[], axes: MatrixAxes, peaks: Tool
           '',
         );
         out.push(
-          `| batch | threads | simdnet default (${cores} core) | simdnet baseline | simdnet relaxed | PyTorch | jax-js | tfjs-wasm | default / PyTorch | default / jax-js | default / tfjs-wasm |`,
-          '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+          `| batch | threads | simdnet default (${cores} core) | simdnet baseline | simdnet relaxed | simdnet revectorized | PyTorch | jax-js | tfjs-wasm | default / PyTorch | revectorized / PyTorch | default / jax-js | default / tfjs-wasm |`,
+          '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
         );
         for (const batch of axes.batches)
           for (const threads of THREADS) {
@@ -81,14 +81,15 @@ export function matrixTables(measured: Measured[], axes: MatrixAxes, peaks: Tool
             const jax = threads === 1 ? pick(batch, 'jax-js') : undefined;
             const tfjs = threads === 1 ? pick(batch, 'tfjs-wasm') : undefined;
             const def = simd('default');
-            const ratio = (peer: Measured | undefined): string =>
-              def && peer ? fmtRatio(def.result.trainSamplesPerSec / peer.result.trainSamplesPerSec) : '-';
+            const revec = simd('revec');
+            const ratio = (peer: Measured | undefined, own = def): string =>
+              own && peer ? fmtRatio(own.result.trainSamplesPerSec / peer.result.trainSamplesPerSec) : '-';
             out.push(
-              `| ${batch} | ${threads} | ${simdCell(def)} | ${simdCell(simd('baseline'))} | ${simdCell(simd('relaxed'))} | ${
+              `| ${batch} | ${threads} | ${simdCell(def)} | ${simdCell(simd('baseline'))} | ${simdCell(simd('relaxed'))} | ${simdCell(revec)} | ${
                 torch
                   ? `${fmtRate(torch.result.trainSamplesPerSec)} (${trainGflops(sizes, torch.result.trainSamplesPerSec).toFixed(1)} GF/s)`
                   : '-'
-              } | ${jax ? fmtRate(jax.result.trainSamplesPerSec) : '-'} | ${tfjs ? fmtRate(tfjs.result.trainSamplesPerSec) : '-'} | ${ratio(torch)} | ${ratio(jax)} | ${ratio(tfjs)} |`,
+              } | ${jax ? fmtRate(jax.result.trainSamplesPerSec) : '-'} | ${tfjs ? fmtRate(tfjs.result.trainSamplesPerSec) : '-'} | ${ratio(torch)} | ${ratio(torch, revec)} | ${ratio(jax)} | ${ratio(tfjs)} |`,
             );
           }
         out.push('');
@@ -105,8 +106,8 @@ function paramCount(sizes: number[]): number {
 /** Inference on 1000 rows, 1 thread, per model and Node: simdnet default against PyTorch (the dense batch-64 cells' runs). */
 export function inferenceTable(measured: Measured[], axes: MatrixAxes, inferenceBatch: number): string[] {
   const out = [
-    '| Node | model | simdnet default (rows/s) | PyTorch 1 thread (rows/s) | simdnet / PyTorch |',
-    '| --- | --- | ---: | ---: | ---: |',
+    '| Node | model | simdnet default (rows/s) | simdnet revectorized (rows/s) | PyTorch 1 thread (rows/s) | default / PyTorch | revectorized / PyTorch |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const node of axes.nodes)
     for (const model of axes.models) {
@@ -120,11 +121,13 @@ export function inferenceTable(measured: Measured[], axes: MatrixAxes, inference
             m.cell.node === nodeOf,
         );
       const simdnet = find('simdnet default', node);
+      const revec = find('simdnet revec', node);
       const torch = find('PyTorch 1t', null);
+      const rate = (m: Measured | undefined): string => (m ? fmtRate(m.result.inferSamplesPerSec) : '-');
+      const over = (m: Measured | undefined): string =>
+        m && torch ? fmtRatio(m.result.inferSamplesPerSec / torch.result.inferSamplesPerSec) : '-';
       out.push(
-        `| ${node} | ${model} | ${simdnet ? fmtRate(simdnet.result.inferSamplesPerSec) : '-'} | ${torch ? fmtRate(torch.result.inferSamplesPerSec) : '-'} | ${
-          simdnet && torch ? fmtRatio(simdnet.result.inferSamplesPerSec / torch.result.inferSamplesPerSec) : '-'
-        } |`,
+        `| ${node} | ${model} | ${rate(simdnet)} | ${rate(revec)} | ${rate(torch)} | ${over(simdnet)} | ${over(revec)} |`,
       );
     }
   return out;
@@ -159,7 +162,13 @@ export function timeToAccuracyTable(results: ToolResult[]): string[] {
  * inference ≥ 1.2× PyTorch; dense training ≥ 80% of the FMA peak × threads; MNIST bytes (zero
  * skipping) never slower than dense inputs for the same model, batch and threads.
  */
-export function targetLines(measured: Measured[], axes: MatrixAxes, peaks: ToolResult[], node: string): string[] {
+export function targetLines(
+  measured: Measured[],
+  axes: MatrixAxes,
+  peaks: ToolResult[],
+  node: string,
+  config: 'default' | 'revec' = 'default',
+): string[] {
   const onNode = (m: Measured): boolean => m.cell?.node === node || m.cell?.node === null;
   const find = (label: string, data: string, model: string, batch: number, threads?: number) =>
     measured.find(
@@ -188,7 +197,7 @@ export function targetLines(measured: Measured[], axes: MatrixAxes, peaks: ToolR
         for (const batch of axes.batches)
           for (const threads of THREADS) {
             if (!filter(batch, threads)) continue;
-            const def = rate(find(`simdnet default${threads > 1 ? '-threads' : ''}`, data, model, batch));
+            const def = rate(find(`simdnet ${config}${threads > 1 ? '-threads' : ''}`, data, model, batch));
             const peer = rate(find(peerLabel(threads), data, model, batch));
             if (def && peer)
               values.push({ value: def / peer, where: `${data}, ${model}, batch ${batch}, ${threads}t` });
@@ -234,7 +243,7 @@ export function targetLines(measured: Measured[], axes: MatrixAxes, peaks: ToolR
   const inference: { value: number; where: string }[] = [];
   const inferBatch = Math.min(...axes.batches);
   for (const model of axes.models) {
-    const s = find('simdnet default', 'dense', model, inferBatch);
+    const s = find(`simdnet ${config}`, 'dense', model, inferBatch);
     const t = find('PyTorch 1t', 'dense', model, inferBatch);
     if (s && t) inference.push({ value: s.result.inferSamplesPerSec / t.result.inferSamplesPerSec, where: model });
   }
@@ -245,7 +254,7 @@ export function targetLines(measured: Measured[], axes: MatrixAxes, peaks: ToolR
     for (const model of axes.models)
       for (const batch of axes.batches)
         for (const threads of THREADS) {
-          const m = find(`simdnet default${threads > 1 ? '-threads' : ''}`, 'dense', model, batch);
+          const m = find(`simdnet ${config}${threads > 1 ? '-threads' : ''}`, 'dense', model, batch);
           if (m)
             ofPeak.push({
               value: (100 * trainGflops(parseModelSpec(model), m.result.trainSamplesPerSec)) / (peak * threads),
@@ -257,14 +266,14 @@ export function targetLines(measured: Measured[], axes: MatrixAxes, peaks: ToolR
   for (const model of axes.models)
     for (const batch of axes.batches)
       for (const threads of THREADS) {
-        const label = `simdnet default${threads > 1 ? '-threads' : ''}`;
+        const label = `simdnet ${config}${threads > 1 ? '-threads' : ''}`;
         const bytes = rate(find(label, 'bytes', model, batch));
         const dense = rate(find(label, 'dense', model, batch));
         if (bytes && dense) skipping.push({ value: bytes / dense, where: `${model}, batch ${batch}, ${threads}t` });
       }
   worst('MNIST bytes / dense inputs (zero skipping never slower)', 1, 'x', skipping);
   const out = [
-    `Node ${node}, simdnet default; the worst cell of each target (one run: on a shared machine a single noisy cell decides):`,
+    `Node ${node}, simdnet ${config === 'default' ? 'default (init())' : 'revectorized (init({ revectorize: true }), as the CLI)'}; the worst cell of each target (one run: on a shared machine a single noisy cell decides):`,
     '',
     '| target | goal | worst cell | where | met |',
     '| --- | ---: | ---: | --- | --- |',

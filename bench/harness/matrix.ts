@@ -187,12 +187,17 @@ function matrixMarkdown(report: {
   out.push(
     "MNIST-bytes cells, whose first layer skips zero pixels, can pass 100%), and simdnet's % is of the FMA peak × threads. simdnet **default** is `init()`: the core the library picks on that engine ",
   );
-  out.push('(named in the header); **baseline** forces the simd128 core, **relaxed** the relaxed-SIMD core. ');
+  out.push('(named in the header); **baseline** forces the simd128 core, **relaxed** the relaxed-SIMD core; ');
+  out.push(
+    "**revectorized** is `init({ revectorize: true })` (what the CLI uses): the default core with V8's 256-bit ",
+  );
+  out.push('revectorizer turned on where Node has it (x64 with AVX2; not Node 20), see src/runtime/revectorize.ts. ');
   out.push('Ratios: simdnet default over PyTorch at the same thread count, over jax-js and tfjs-wasm on 1 thread ');
   out.push('(neither uses threads under Node: tfjs 4.22 disables wasm threads under Node, jax-js needs a global ');
   out.push('`Worker`, which Node lacks), so their 2-thread cells are empty.', '');
   out.push('## Targets (issue 14)', '');
   out.push(...targetLines(measured, axes, peaks, axes.nodes[0]), '');
+  out.push(...targetLines(measured, axes, peaks, axes.nodes[0], 'revec'), '');
   out.push('## Training', '');
   out.push(...matrixTables(measured, axes, peaks));
   out.push('## Inference, 1000 rows, 1 thread', '');

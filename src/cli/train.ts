@@ -621,7 +621,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
         throw new UsageError(`--${name} does not apply with --init: the model keeps its architecture`);
   // Before any model exists (--init loads one): every model then uses the chosen core.
   if (flags.relaxed && flags.baseline) throw new UsageError('give --relaxed or --baseline, not both');
-  await init({ relaxed: flags.baseline ? false : 'auto' });
+  // The CLI owns its process, so it also turns on V8's 256-bit revectorizer where Node has it
+  // (src/runtime/revectorize.ts: the same bits, dense training ~1.5x faster).
+  await init({ relaxed: flags.baseline ? false : 'auto', revectorize: !flags.baseline });
   const saved = initPath === undefined ? undefined : await openModel(initPath);
   const hidden = listFlag(flags, 'layers', [...defaults.layers]);
   const activations = hiddenActivations(flags, hidden.length);
@@ -715,7 +717,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     );
   }
   const core = coreInfo();
-  say(core.simd === 'relaxed' ? 'core: relaxed SIMD (fused multiply-add)' : `core: baseline SIMD (${core.reason})`);
+  say(
+    core.simd === 'relaxed'
+      ? `core: relaxed SIMD (fused multiply-add${core.revectorized ? ", 256-bit through V8's revectorizer" : ''})`
+      : `core: baseline SIMD (${core.reason})`,
+  );
 
   const batches = Math.ceil(data.trainCount / batchSize);
   const firstEpoch = model.training.epochs; // a resumed model counts epochs over its life
@@ -857,6 +863,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         batchSize,
         seed,
         simd: coreInfo().simd,
+        revectorized: coreInfo().revectorized,
         saved: savePath,
         history: history.epochs,
       }),

@@ -379,6 +379,8 @@ export interface CoreFunctions {
     centered: number | boolean,
     gradScale: number,
   ): void;
+  /** assembly/gemm/driver/setWideTiles */
+  setWideTiles(on: number): void;
   /** assembly/optimizers/sgdStep */
   sgdStep(params: number, grads: number, n: number, lr: number, weightDecay: number, gradScale: number): void;
   /** assembly/parallel/shareDeltas */
@@ -465,6 +467,7 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   referenceRegressionLoss: 7,
   referenceRmspropStep: 13,
   rmspropStep: 13,
+  setWideTiles: 1,
   sgdStep: 6,
   shareDeltas: 6,
   shiftImages: 9,

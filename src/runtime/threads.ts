@@ -29,6 +29,7 @@
  */
 
 import type { Layout } from './core.js';
+import { wideTiles } from './load.js';
 
 const GENERATION = 0;
 const DONE = 1;
@@ -74,8 +75,9 @@ const SPIN_CHECK = 256;
 /** The helper's whole program. A string, so it needs no file or bundler support: it becomes a Blob URL or an eval'd worker. */
 const HELPER_SOURCE = `'use strict';
 async function start(message, post) {
-  const { module, memory, control, index } = message;
+  const { module, memory, control, index, wideTiles } = message;
   const { exports } = await WebAssembly.instantiate(module, { env: { memory } });
+  if (wideTiles) exports.setWideTiles(1);
   serve(exports, memory, control >>> 2, index, post);
 }
 // The job loop, in a plain function (not the async one above) so that V8 optimizes it.
@@ -306,7 +308,7 @@ export class ThreadPool {
     const helpers = pool.helpers;
     for (let h = 0; h < count; h++) helpers.push(spawnHelper((reason) => pool.markBroken(h, reason)));
     try {
-      helpers.forEach((helper, index) => helper.post({ module, memory, control, index }));
+      helpers.forEach((helper, index) => helper.post({ module, memory, control, index, wideTiles: wideTiles() }));
       await Promise.all(helpers.map((helper) => helper.ready));
     } catch (error) {
       pool.stop();

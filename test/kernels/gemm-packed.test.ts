@@ -209,6 +209,40 @@ describeEachCore((core, build) => {
       }
     });
 
+    it.each(SHAPES)(
+      "the revectorizer's wide tiles (setWideTiles(1)) give the bits of the 2x16 tiles: M=%i N=%i K=%i",
+      (m, n, k) => {
+        const { core: c, fn, constants } = packed;
+        const random = seededRandom(m * 7 + n * 131 + k * 9973);
+        for (const layout of ['forward', 'inputDelta', 'weightGrad'] as const)
+          for (const finish of [constants.FINISH_NONE, constants.FINISH_RELU, constants.FINISH_RELU_MASK]) {
+            const arena = new Arena(c);
+            const at = {
+              a: arena.place(uniform(random, m * k)),
+              b: arena.place(uniform(random, k * n)),
+              bias: arena.place(uniform(random, n)),
+              mask: arena.place(uniform(random, m * n)),
+              c: arena.place(m * n),
+              scratch: arena.place(constants.GEMM_SCRATCH_BYTES / 4),
+            };
+            const [aRow, aK] = layout === 'weightGrad' ? [1, m] : [k, 1];
+            const [bK, bN] = layout === 'inputDelta' ? [1, k] : [n, 1];
+            const bits = (wide: number): Uint32Array => {
+              fn.setWideTiles(wide);
+              fn.gemmPacked(m, n, k, at.a, aRow, aK, at.b, bK, bN, at.c, n, at.bias, finish, at.mask, 0, at.scratch);
+              return new Uint32Array(arena.read(at.c, m * n).buffer.slice(0));
+            };
+            try {
+              const narrow = bits(0);
+              expect(bits(1), `${layout}, finish ${finish}`).toEqual(narrow);
+            } finally {
+              fn.setWideTiles(0);
+            }
+            arena.expectGuardsIntact(`wide tiles ${layout}`);
+          }
+      },
+    );
+
     it('packPanels zero-fills the last panel past N and writes nothing outside its rows', () => {
       const [rows, cols, k, first] = [3, 20, 7, 2];
       const arena = new Arena(packed.core);

@@ -39,6 +39,7 @@ describe('the core kind', () => {
       expect(coreInfo()).toEqual({
         simd: 'relaxed',
         reason: 'this engine validates relaxed SIMD (the default; init({ relaxed: false }) keeps the baseline core)',
+        revectorized: false,
       });
     } else {
       expect(coreInfo().simd).toBe('baseline');
@@ -53,18 +54,18 @@ describe('the core kind', () => {
 
   it('relaxed: false keeps the baseline core; 2 threads give its one-thread bits', async () => {
     await init({ relaxed: false });
-    expect(coreInfo()).toEqual({ simd: 'baseline', reason: 'asked for (relaxed: false)' });
+    expect(coreInfo()).toEqual({ simd: 'baseline', reason: 'asked for (relaxed: false)', revectorized: false });
     expect(await trainedBits(2)).toEqual(await trainedBits(1));
   });
 
   it('a source given alone is the core used', async () => {
     await init(wasm('simdnet.wasm'));
-    expect(coreInfo()).toEqual({ simd: 'baseline', reason: 'the core given as source' });
+    expect(coreInfo()).toEqual({ simd: 'baseline', reason: 'the core given as source', revectorized: false });
   });
 
   it.skipIf(!relaxedSimdSupported())('relaxed: true on an engine that has it', async () => {
     await init({ relaxed: true });
-    expect(coreInfo()).toEqual({ simd: 'relaxed', reason: 'asked for (relaxed: true)' });
+    expect(coreInfo()).toEqual({ simd: 'relaxed', reason: 'asked for (relaxed: true)', revectorized: false });
   });
 
   it.skipIf(relaxedSimdSupported())('relaxed: true on an engine without it is an error naming why', async () => {

@@ -87,8 +87,12 @@ describe('Node, from the packed tarball', () => {
       baselineIdentical: boolean;
       fused: boolean;
     }>((await run(process.execPath, [...flags, 'relaxed.mjs'], { cwd: project.dir })).stdout);
-    expect(result.relaxedInfo).toEqual({ simd: 'relaxed', reason: 'asked for (relaxed: true)' });
-    expect(result.baselineInfo).toEqual({ simd: 'baseline', reason: 'asked for (relaxed: false)' });
+    expect(result.relaxedInfo).toEqual({ simd: 'relaxed', reason: 'asked for (relaxed: true)', revectorized: false });
+    expect(result.baselineInfo).toEqual({
+      simd: 'baseline',
+      reason: 'asked for (relaxed: false)',
+      revectorized: false,
+    });
     expect(result.threading).toEqual({ threads: 2, requested: 2 });
     expect(result.relaxedIdentical).toBe(true);
     expect(result.baselineIdentical).toBe(true);
