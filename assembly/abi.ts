@@ -36,7 +36,12 @@ export const CTX_STEP: i32 = 72;
 export const CTX_HUBER_DELTA: i32 = 76;
 /** This context's per-row loss weights [capacity] f32, rows from CTX_FIRST_ROW (filled by gatherBatch from DATA_WEIGHTS). */
 export const CTX_ROW_WEIGHTS: i32 = 80;
-export const CTX_HEADER_BYTES: i32 = 84;
+/**
+ * i32: first-layer products left to run without trying sparse A (network.ts firstLayerSparse):
+ * set after a product found no block of the input sparse enough (dense data), counted down.
+ */
+export const CTX_DENSE_INPUT_CALLS: i32 = 84;
+export const CTX_HEADER_BYTES: i32 = 88;
 // --- one layer record, following the header ---------------------------------
 export const LAYER_IN: i32 = 0;
 export const LAYER_OUT: i32 = 4;

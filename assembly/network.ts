@@ -38,7 +38,7 @@ import { dropoutForward } from './dropout';
 import { batchNormForwardTraining, batchNormForwardInference, batchNormBackward } from './batchnorm';
 import { penalizeWeights } from './regularize';
 import {
-  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD, CTX_CAPACITY, CTX_ROW_WEIGHTS, DATA_COUNT, DATA_WEIGHTS, DATA_BYTES, INPUT_F32, TARGET_ROWS, OPT_BYTES,
+  CTX_NUM_LAYERS, CTX_INPUT_SIZE, CTX_OUTPUT_SIZE, CTX_LOSS, CTX_ACCURACY, CTX_X, CTX_T, CTX_SCRATCH, CTX_PACKED_WEIGHTS, CTX_STAT_LOSS, CTX_STAT_CORRECT, CTX_STAT_GRAD_NORM, CTX_FIRST_ROW, CTX_SEED, CTX_STEP, CTX_HUBER_DELTA, CTX_HEADER_BYTES, LAYER_IN, LAYER_OUT, LAYER_ACTIVATION, LAYER_W, LAYER_B, LAYER_GW, LAYER_GB, LAYER_A, LAYER_D, LAYER_PD, LAYER_PW, LAYER_ALPHA, LAYER_Z, LAYER_DROPOUT, LAYER_DROPPED, LAYER_L1, LAYER_L2, LAYER_BN_GAMMA, LAYER_BN_BETA, LAYER_BN_GRAD_GAMMA, LAYER_BN_GRAD_BETA, LAYER_BN_MEAN, LAYER_BN_INV_STD, LAYER_BN_RUNNING_MEAN, LAYER_BN_RUNNING_VAR, LAYER_BN_XHAT, LAYER_BN_MOMENTUM, LAYER_BN_EPSILON, LAYER_BYTES, DATA_INPUTS, DATA_INPUT_KIND, DATA_INPUT_SCALE, DATA_TARGETS, DATA_TARGET_KIND, INPUT_U8, TARGET_LABELS, OPT_KIND, OPT_STEP, OPT_LEARNING_RATE, OPT_BETA1, OPT_BETA2, OPT_EPSILON, OPT_WEIGHT_DECAY, OPT_CLIP_NORM, OPT_TRACK_NORM, OPT_PARAMS, OPT_GRADS, OPT_MOMENT1, OPT_MOMENT2, OPT_LENGTH, OPT_ALPHA, OPT_CENTERED, OPT_LR_DECAY, OPT_MOMENT3, OPTIMIZER_SGD, OPTIMIZER_MOMENTUM, OPTIMIZER_NESTEROV, OPTIMIZER_ADAM, OPTIMIZER_ADAMW, OPTIMIZER_RMSPROP, OPTIMIZER_ADAGRAD, CTX_CAPACITY, CTX_ROW_WEIGHTS, CTX_DENSE_INPUT_CALLS, DATA_COUNT, DATA_WEIGHTS, DATA_BYTES, INPUT_F32, TARGET_ROWS, OPT_BYTES,
   RELU,
 } from './abi';
 
@@ -189,11 +189,36 @@ export function forwardDense(ctx: usize, l: i32, rows: i32, input: usize): usize
   const layer = layerRecord(ctx, l);
   const z = preActivations(ctx, l);
   const packedW = field(ctx, CTX_PACKED_WEIGHTS) ? pointer(layer, LAYER_PW) : 0;
-  denseForward(
+  const sparse = l == 0 && tryFirstLayerSparse(ctx);
+  const sparseBlocks = denseForward(
     rows, field(layer, LAYER_IN), field(layer, LAYER_OUT), input, pointer(layer, LAYER_W), pointer(layer, LAYER_B), z,
-    fusesRelu(ctx, l), l == 0, scratch(ctx), packedW,
+    fusesRelu(ctx, l), sparse, scratch(ctx), packedW,
   );
+  if (sparse) noteFirstLayerSparse(ctx, sparseBlocks);
   return z;
+}
+
+/** First-layer products run without trying sparse A after one found its input dense. */
+const DENSE_INPUT_CALLS: i32 = 64;
+
+/**
+ * Whether this first-layer product should try skipping its input's zero steps (GEMM_SPARSE_A):
+ * yes, unless a recent product found no block of the input sparse enough (dense data such as
+ * standardised features), in which case the listing would be wasted work (8% of predict() on
+ * dense rows); it tries again after DENSE_INPUT_CALLS products. Either path gives the same sums
+ * (skipping a step skips products of +0).
+ */
+// @ts-ignore: decorator
+@inline function tryFirstLayerSparse(ctx: usize): bool {
+  const left = field(ctx, CTX_DENSE_INPUT_CALLS);
+  if (left <= 0) return true;
+  store<i32>(ctx + <usize>CTX_DENSE_INPUT_CALLS, left - 1);
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline function noteFirstLayerSparse(ctx: usize, sparseBlocks: i32): void {
+  store<i32>(ctx + <usize>CTX_DENSE_INPUT_CALLS, sparseBlocks > 0 ? 0 : DENSE_INPUT_CALLS);
 }
 
 /** Where layer l's forward keeps z: Z when the layer has it, else the output layer's D or a hidden layer's A. */
@@ -310,7 +335,11 @@ export function backwardLayer(ctx: usize, l: i32, rows: i32, deltasOnly: bool): 
   const inSize = field(layer, LAYER_IN);
   const outSize = field(layer, LAYER_OUT);
   const delta = pointer(layer, LAYER_D);
-  if (!deltasOnly) denseWeightGradient(rows, inSize, outSize, layerInput(ctx, l), delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), l == 0, scratch(ctx));
+  if (!deltasOnly) {
+    const sparse = l == 0 && tryFirstLayerSparse(ctx);
+    const sparseBlocks = denseWeightGradient(rows, inSize, outSize, layerInput(ctx, l), delta, pointer(layer, LAYER_GW), pointer(layer, LAYER_GB), sparse, scratch(ctx));
+    if (sparse) noteFirstLayerSparse(ctx, sparseBlocks);
+  }
   if (l == 0) return;
   const previous = layerRecord(ctx, l - 1);
   const previousOutputs = pointer(previous, LAYER_A);

@@ -21,7 +21,8 @@
  *                256: gather, forward, loss, backward, optimizer, in µs per batch, and the
  *                whole trainStep in samples/s.
  *
- * --peak-only measures the peak alone (the workload matrix of bench/run.ts divides by it; with
+ * --wide turns on the relaxed core's wide tiles (meant for `node --experimental-wasm-revectorize`:
+ * docs/kernels.md, 2026-12-03). --peak-only measures the peak alone (the workload matrix of bench/run.ts divides by it; with
  * --relaxed it is the 128-bit fused multiply-add peak: relaxed_madd chains).
  * --relaxed loads build/simdnet-relaxed.wasm (Node 20 needs --experimental-wasm-relaxed-simd;
  * the script re-runs itself with the flag when needed). --json prints one JSON object as the
@@ -40,6 +41,8 @@ interface Options {
   quick: boolean;
   json: boolean;
   relaxed: boolean;
+  /** --wide: the relaxed core's wide tiles (setWideTiles(1)), for runs under --experimental-wasm-revectorize. */
+  wide: boolean;
   peakOnly: boolean;
   rows: number;
   rounds: number;
@@ -52,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     quick: false,
     json: false,
     relaxed: false,
+    wide: false,
     peakOnly: false,
     rows: 256,
     rounds: 30,
@@ -62,6 +66,7 @@ function parseArgs(argv: string[]): Options {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--json') options.json = true;
     else if (arg === '--relaxed') options.relaxed = true;
+    else if (arg === '--wide') options.wide = true;
     else if (arg === '--peak-only') options.peakOnly = true;
     else if (arg === '--rows') options.rows = Number(argv[++i]);
     else if (arg === '--rounds') options.rounds = Number(argv[++i]);
@@ -202,6 +207,7 @@ async function main(): Promise<void> {
   };
   const totalBytes = Object.values(floats).reduce((sum, n) => sum + n * 4 + 64, 0) + (1 << 16);
   const core = await loadCore(bytes, totalBytes);
+  if (options.wide && core.fn.setWideTiles) core.fn.setWideTiles(1);
   const fn = core.fn;
   if (scratchGlobal) {
     const need = core.layout.GEMM_SCRATCH_BYTES / 4;

@@ -43,7 +43,7 @@ import {
   STEP_LIST_INTS,
 } from './constants';
 import { columnSums } from './helpers';
-import { edgeTile, finishTile, fmaLoop4, kernel2x16, startTile } from './kernel';
+import { edgeTile, finishTile, fmaLoop4, fmaLoop4Rows, kernel2x16, startTile } from './kernel';
 
 /**
  * 1: the relaxed build's dense tiles run two row blocks per call (fmaLoop4, 16 accumulators),
@@ -68,6 +68,7 @@ import { listSteps, packA, packAListSteps, packB } from './pack';
  * n·bNStride]; strides in floats. `scratch` holds GEMM_SCRATCH_BYTES. C must not overlap
  * A, B or the mask; elements of C outside [M, N] are not touched. `flags`: GEMM_SPARSE_A,
  * GEMM_PREPACKED_B (then `b` is packPanels' output for these N and K; its strides unused).
+ * Returns how many blocks of A ran sparse (0 without GEMM_SPARSE_A).
  */
 export function gemmPacked(
   m: i32, n: i32, k: i32,
@@ -76,12 +77,13 @@ export function gemmPacked(
   c: usize, ldc: i32,
   bias: usize, finish: i32, mask: usize,
   flags: i32, scratch: usize,
-): void {
-  if (m <= 0 || n <= 0) return;
+): i32 {
+  if (m <= 0 || n <= 0) return 0;
   if (k <= 0) {
     fillBias(m, n, c, ldc, bias, finish, mask);
-    return;
+    return 0;
   }
+  let sparseBlocks = 0;
   const packedB = scratch;
   const packedA = scratch + PACKED_B_BYTES;
   const stepIndex = packedA + PACKED_A_BYTES;
@@ -108,12 +110,22 @@ export function gemmPacked(
         // Sparse A: each row block's kept steps are listed in stepIndex (see listSteps),
         // while packing where A's rows are contiguous in k.
         let sparse = false;
+        // Wide tiles read A's rows in place when they are contiguous in k (the forward product)
+        // and every panel is whole (edge tiles read packed A): only the rows past the last
+        // group of four are packed, at their usual place.
+        const rowsInPlace =
+          ASC_FEATURE_RELAXED_SIMD && wideTiles && aKStride == 1 && (flags & GEMM_SPARSE_A) == 0 && (nc & (NR - 1)) == 0
+            ? mc & ~(2 * MR - 1)
+            : 0;
         if ((flags & GEMM_SPARSE_A) != 0 && aKStride == 1) {
           sparse = packAListSteps(a, aRowStride, ic, mc, pc, kc, packedA, stepIndex);
+        } else if (rowsInPlace) {
+          if (rowsInPlace < mc) packA(a, aRowStride, aKStride, ic + rowsInPlace, mc - rowsInPlace, pc, kc, packedA + <usize>(rowsInPlace / MR) * aBlockBytes);
         } else {
           packA(a, aRowStride, aKStride, ic, mc, pc, kc, packedA);
           sparse = (flags & GEMM_SPARSE_A) != 0 && listSteps(packedA, mc, kc, stepIndex);
         }
+        if (sparse) sparseBlocks++;
         // B panels outer: a panel stays in L1 while the row blocks of A stream past it.
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
@@ -129,7 +141,25 @@ export function gemmPacked(
             let cTile = cPanel;
             let maskTile = maskPanel;
             let steps = stepIndex;
-            if (ASC_FEATURE_RELAXED_SIMD && !sparse && wideTiles) {
+            if (ASC_FEATURE_RELAXED_SIMD && rowsInPlace) {
+              // Four rows of A where they are (fmaLoop4Rows).
+              const cStep = cRow << 1;
+              const rowBytes = <usize>aRowStride << 2;
+              let aRows = a + ((<usize>ic * <usize>aRowStride + <usize>pc) << 2);
+              for (; ir < rowsInPlace; ir += 2 * MR) {
+                const maskNext = maskTile ? maskTile + cStep : 0;
+                startTile(cTile, cRow, panelBias);
+                startTile(cTile + cStep, cRow, panelBias);
+                fmaLoop4Rows(kc, aRows, rowBytes, bPanel, cTile, cRow);
+                finishTile(cTile, cRow, chunkFinish, maskTile);
+                finishTile(cTile + cStep, cRow, chunkFinish, maskNext);
+                aRows += rowBytes << 2;
+                ap += aBlockBytes << 1;
+                cTile += cStep << 1;
+                if (maskTile) maskTile += cStep << 1;
+                steps += <usize>STEP_LIST_INTS << 3;
+              }
+            } else if (ASC_FEATURE_RELAXED_SIMD && !sparse && wideTiles) {
               // Two row blocks per call (fmaLoop4): 4 x 16 tiles for the 256-bit revectorizer.
               const cStep = cRow << 1;
               for (; ir + 2 * MR <= fullRows; ir += 2 * MR) {
@@ -164,6 +194,7 @@ export function gemmPacked(
       }
     }
   }
+  return sparseBlocks;
 }
 
 /** K = 0: C = bias (or 0), finished. */
@@ -189,10 +220,11 @@ function fillBias(m: i32, n: i32, c: usize, ldc: i32, bias: usize, finish: i32, 
  * Z[rows, out] = X[rows, in]·W + b, then ReLU when `relu`. `sparseInput`: X is likely
  * mostly zeros (the network's inputs): try skipping its all-zero steps (GEMM_SPARSE_A).
  * `packedW`: W already packed by packPanels (K = in), read in place instead of W (0: none).
+ * Returns gemmPacked's count of sparse blocks.
  */
-export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, sparseInput: bool, scratch: usize, packedW: usize): void {
+export function denseForward(rows: i32, inSize: i32, outSize: i32, x: usize, w: usize, bias: usize, z: usize, relu: bool, sparseInput: bool, scratch: usize, packedW: usize): i32 {
   const flags = (sparseInput ? GEMM_SPARSE_A : 0) | (packedW ? GEMM_PREPACKED_B : 0);
-  gemmPacked(rows, outSize, inSize, x, inSize, 1, packedW ? packedW : w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, flags, scratch);
+  return gemmPacked(rows, outSize, inSize, x, inSize, 1, packedW ? packedW : w, outSize, 1, z, outSize, bias, relu ? FINISH_RELU : FINISH_NONE, 0, flags, scratch);
 }
 
 /**
@@ -203,8 +235,9 @@ export function denseInputDelta(rows: i32, inSize: i32, outSize: i32, delta: usi
   gemmPacked(rows, inSize, outSize, delta, outSize, 1, w, 1, outSize, deltaIn, inSize, 0, reluOutputs ? FINISH_RELU_MASK : FINISH_NONE, reluOutputs, 0, scratch);
 }
 
-/** dW[in, out] = Xᵀ·δ and db[out] = Σ_rows δ, for X[rows, in] and δ[rows, out]; `sparseInput` as in denseForward. */
-export function denseWeightGradient(rows: i32, inSize: i32, outSize: i32, x: usize, delta: usize, gw: usize, gb: usize, sparseInput: bool, scratch: usize): void {
-  gemmPacked(inSize, outSize, rows, x, 1, inSize, delta, outSize, 1, gw, outSize, 0, FINISH_NONE, 0, sparseInput ? GEMM_SPARSE_A : 0, scratch);
+/** dW[in, out] = Xᵀ·δ and db[out] = Σ_rows δ, for X[rows, in] and δ[rows, out]; `sparseInput` as in denseForward. Returns gemmPacked's. */
+export function denseWeightGradient(rows: i32, inSize: i32, outSize: i32, x: usize, delta: usize, gw: usize, gb: usize, sparseInput: bool, scratch: usize): i32 {
+  const sparseBlocks = gemmPacked(inSize, outSize, rows, x, 1, inSize, delta, outSize, 1, gw, outSize, 0, FINISH_NONE, 0, sparseInput ? GEMM_SPARSE_A : 0, scratch);
   columnSums(delta, rows, outSize, gb);
+  return sparseBlocks;
 }

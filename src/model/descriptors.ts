@@ -80,6 +80,7 @@ export function pointRows(core: Core, plan: MemoryPlan, context: number, firstRo
   i32[c + (layout.CTX_T >> 2)] = plan.targets + firstRow * net.outputSize * 4;
   i32[c + (layout.CTX_FIRST_ROW >> 2)] = firstRow;
   i32[c + (layout.CTX_ROW_WEIGHTS >> 2)] = plan.rowWeights + firstRow * 4;
+  i32[c + (layout.CTX_DENSE_INPUT_CALLS >> 2)] = 0; // try sparse input again (network.ts)
   net.shapes.forEach((s, l) => {
     const r = (context + layout.CTX_HEADER_BYTES + l * layout.LAYER_BYTES) >>> 2;
     const slots = plan.layers[l];

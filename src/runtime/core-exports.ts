@@ -117,7 +117,7 @@ export interface CoreFunctions {
     sparseInput: number | boolean,
     scratch: number,
     packedW: number,
-  ): void;
+  ): number;
   /** assembly/gemm/driver/denseInputDelta */
   denseInputDelta(
     rows: number,
@@ -140,7 +140,7 @@ export interface CoreFunctions {
     gb: number,
     sparseInput: number | boolean,
     scratch: number,
-  ): void;
+  ): number;
   /** assembly/dropout/dropoutBackward */
   dropoutBackward(g: number, mask: number, rows: number, n: number): void;
   /** assembly/dropout/dropoutForward */
@@ -198,7 +198,7 @@ export interface CoreFunctions {
     mask: number,
     flags: number,
     scratch: number,
-  ): void;
+  ): number;
   /** assembly/network/gradientStep */
   gradientStep(
     ctx: number,
@@ -488,6 +488,7 @@ export const CORE_CONSTANT_NAMES = [
   'CROSS_ENTROPY',
   'CTX_ACCURACY',
   'CTX_CAPACITY',
+  'CTX_DENSE_INPUT_CALLS',
   'CTX_FIRST_ROW',
   'CTX_HEADER_BYTES',
   'CTX_HUBER_DELTA',
