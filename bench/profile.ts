@@ -18,7 +18,8 @@
  * (asconfig `profile-relaxed`, built by `npm run bench:profile`; without it the release
  * build, whose functions appear as wasm-function[N]); --wasm PATH any baseline
  * build (e.g. build/simdnet.wasm, to check that the profile build runs at the release build's
- * rate).
+ * rate). --revectorize (implies --relaxed) turns on V8's revectorizer and the wide tiles.
+ * --infer profiles predict() on 1000 rows instead of the training step.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,8 @@ interface Options {
   relaxed: boolean;
   /** Profile predict() on 1000 rows instead of the training step. */
   infer: boolean;
+  /** With --relaxed: init({ revectorize: true }) (V8's 256-bit revectorizer and the wide tiles). */
+  revectorize: boolean;
   wasm: string;
   node: string;
   child: boolean;
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Options {
     top: 15,
     relaxed: false,
     infer: false,
+    revectorize: false,
     wasm: 'build/simdnet-profile.wasm',
     node: process.execPath,
     child: false,
@@ -61,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     const flag = argv[i];
     if (flag === '--relaxed') options.relaxed = true;
     else if (flag === '--infer') options.infer = true;
+    else if (flag === '--revectorize') options.revectorize = options.relaxed = true;
     else if (flag === '--child') options.child = true;
     else {
       const value = argv[++i];
@@ -86,7 +91,11 @@ const profileDir = path.join(root, 'build', 'profile');
 /** The child: the training loop being profiled. */
 async function train(options: Options): Promise<void> {
   if (options.relaxed)
-    await init({ relaxed: true, relaxedSource: readFileSync(path.join(root, relaxedProfileWasm(root))) });
+    await init({
+      relaxed: true,
+      relaxedSource: readFileSync(path.join(root, relaxedProfileWasm(root))),
+      revectorize: options.revectorize,
+    });
   else await init({ source: readFileSync(path.resolve(root, options.wasm)), relaxed: false });
   const { train: mnist } = await loadMnist();
   const data: Dataset =
