@@ -43,7 +43,7 @@ import {
   STEP_LIST_INTS,
 } from './constants';
 import { columnSums } from './helpers';
-import { edgeTile, finishTile, fmaLoop4, fmaLoop4Rows, kernel2x16, startTile } from './kernel';
+import { edgeTile, finishTile, fmaLoop4, kernel2x16, startTile } from './kernel';
 
 /**
  * 1: the relaxed build's dense tiles run two row blocks per call (fmaLoop4, 16 accumulators),
@@ -141,34 +141,26 @@ export function gemmPacked(
             let cTile = cPanel;
             let maskTile = maskPanel;
             let steps = stepIndex;
-            if (ASC_FEATURE_RELAXED_SIMD && rowsInPlace) {
-              // Four rows of A where they are (fmaLoop4Rows).
-              const cStep = cRow << 1;
+            if (ASC_FEATURE_RELAXED_SIMD && (rowsInPlace || (!sparse && wideTiles))) {
+              // Wide tiles for the 256-bit revectorizer (fmaLoop4: 4 rows a call): A's rows read
+              // where they are (rowsInPlace), else two packed blocks at a time.
               const rowBytes = <usize>aRowStride << 2;
-              let aRows = a + ((<usize>ic * <usize>aRowStride + <usize>pc) << 2);
-              for (; ir < rowsInPlace; ir += 2 * MR) {
-                const maskNext = maskTile ? maskTile + cStep : 0;
-                startTile(cTile, cRow, panelBias);
-                startTile(cTile + cStep, cRow, panelBias);
-                fmaLoop4Rows(kc, aRows, rowBytes, bPanel, cTile, cRow);
-                finishTile(cTile, cRow, chunkFinish, maskTile);
-                finishTile(cTile + cStep, cRow, chunkFinish, maskNext);
-                aRows += rowBytes << 2;
-                ap += aBlockBytes << 1;
-                cTile += cStep << 1;
-                if (maskTile) maskTile += cStep << 1;
-                steps += <usize>STEP_LIST_INTS << 3;
-              }
-            } else if (ASC_FEATURE_RELAXED_SIMD && !sparse && wideTiles) {
-              // Two row blocks per call (fmaLoop4): 4 x 16 tiles for the 256-bit revectorizer.
+              const wideEnd = rowsInPlace ? rowsInPlace : fullRows;
+              const o1: usize = rowsInPlace ? rowBytes : 4;
+              const o2: usize = rowsInPlace ? rowBytes << 1 : aBlockBytes;
+              const o3: usize = rowsInPlace ? rowBytes * 3 : aBlockBytes + 4;
+              const aStep: usize = rowsInPlace ? 4 : 8;
+              const aAdvance: usize = rowsInPlace ? rowBytes << 2 : aBlockBytes << 1;
+              let aWide = rowsInPlace ? a + ((<usize>ic * <usize>aRowStride + <usize>pc) << 2) : ap;
               const cStep = cRow << 1;
-              for (; ir + 2 * MR <= fullRows; ir += 2 * MR) {
+              for (; ir + 2 * MR <= wideEnd; ir += 2 * MR) {
                 const maskNext = maskTile ? maskTile + cStep : 0;
                 startTile(cTile, cRow, panelBias);
                 startTile(cTile + cStep, cRow, panelBias);
-                fmaLoop4(kc, ap, ap + aBlockBytes, bPanel, cTile, cRow);
+                fmaLoop4(kc, aWide, o1, o2, o3, aStep, bPanel, cTile, cRow);
                 finishTile(cTile, cRow, chunkFinish, maskTile);
                 finishTile(cTile + cStep, cRow, chunkFinish, maskNext);
+                aWide += aAdvance;
                 ap += aBlockBytes << 1;
                 cTile += cStep << 1;
                 if (maskTile) maskTile += cStep << 1;

@@ -275,11 +275,14 @@ function copyTile(src: usize, srcRow: usize, rows: i32, cols: i32, tile: usize, 
 
 
 /**
- * Two vertically adjacent 2 x 16 tiles at once, C[4, 16] += Ap0|Ap1 · Bp (two packed A blocks,
- * one B panel): 16 accumulators, which V8's 256-bit revectorizer pairs into 8 ymm chains.
+ * Four rows of C at once, C[4, 16] += A[4, kc] · Bp[kc][16]: 16 accumulators, which V8's 256-bit
+ * revectorizer pairs into 8 ymm FMA chains (the wide tiles). A's row i is read at
+ * a + offset_i (offset_0 = 0) and moves `aStep` bytes per k step: two packed blocks (offsets 4,
+ * blockBytes, blockBytes + 4; step 8), or four row-major rows where they are (offsets rowBytes,
+ * 2 rowBytes, 3 rowBytes; step 4: the forward product's A needs no packing copy).
  */
 // @ts-ignore: decorator
-@noinline export function fmaLoop4(kc: i32, ap0: usize, ap1: usize, bp: usize, c: usize, cRow: usize): void {
+@noinline export function fmaLoop4(kc: i32, a: usize, o1: usize, o2: usize, o3: usize, aStep: usize, bp: usize, c: usize, cRow: usize): void {
   const c1 = c + cRow;
   const c2 = c1 + cRow;
   const c3 = c2 + cRow;
@@ -287,47 +290,7 @@ function copyTile(src: usize, srcRow: usize, rows: i32, cols: i32, tile: usize, 
   let c10 = v128.load(c1); let c11 = v128.load(c1, 16); let c12 = v128.load(c1, 32); let c13 = v128.load(c1, 48);
   let c20 = v128.load(c2); let c21 = v128.load(c2, 16); let c22 = v128.load(c2, 32); let c23 = v128.load(c2, 48);
   let c30 = v128.load(c3); let c31 = v128.load(c3, 16); let c32 = v128.load(c3, 32); let c33 = v128.load(c3, 48);
-  const aEnd = ap0 + (<usize>kc << 3);
-  do {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    const b2 = v128.load(bp, 32);
-    const b3 = v128.load(bp, 48);
-    let x = v128.load32_splat(ap0);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
-    x = v128.load32_splat(ap0, 4);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
-    x = v128.load32_splat(ap1);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21); c22 = madd(x, b2, c22); c23 = madd(x, b3, c23);
-    x = v128.load32_splat(ap1, 4);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31); c32 = madd(x, b2, c32); c33 = madd(x, b3, c33);
-    ap0 += 8;
-    ap1 += 8;
-    bp += 64;
-  } while (ap0 < aEnd);
-  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
-  v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
-  v128.store(c2, c20); v128.store(c2, c21, 16); v128.store(c2, c22, 32); v128.store(c2, c23, 48);
-  v128.store(c3, c30); v128.store(c3, c31, 16); v128.store(c3, c32, 32); v128.store(c3, c33, 48);
-}
-
-/**
- * fmaLoop4 reading A's four rows where they are (row-major, `rowBytes` apart, from the chunk's
- * first k) instead of from packed blocks: the forward product's A is the layer's input rows,
- * so packing them is a copy this saves (each row is still read sequentially).
- */
-// @ts-ignore: decorator
-@noinline export function fmaLoop4Rows(kc: i32, a: usize, rowBytes: usize, bp: usize, c: usize, cRow: usize): void {
-  const c1 = c + cRow;
-  const c2 = c1 + cRow;
-  const c3 = c2 + cRow;
-  const r2 = rowBytes << 1;
-  const r3 = r2 + rowBytes;
-  let c00 = v128.load(c); let c01 = v128.load(c, 16); let c02 = v128.load(c, 32); let c03 = v128.load(c, 48);
-  let c10 = v128.load(c1); let c11 = v128.load(c1, 16); let c12 = v128.load(c1, 32); let c13 = v128.load(c1, 48);
-  let c20 = v128.load(c2); let c21 = v128.load(c2, 16); let c22 = v128.load(c2, 32); let c23 = v128.load(c2, 48);
-  let c30 = v128.load(c3); let c31 = v128.load(c3, 16); let c32 = v128.load(c3, 32); let c33 = v128.load(c3, 48);
-  const aEnd = a + (<usize>kc << 2);
+  const aEnd = a + <usize>kc * aStep;
   do {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
@@ -335,13 +298,13 @@ function copyTile(src: usize, srcRow: usize, rows: i32, cols: i32, tile: usize, 
     const b3 = v128.load(bp, 48);
     let x = v128.load32_splat(a);
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
-    x = v128.load32_splat(a + rowBytes);
+    x = v128.load32_splat(a + o1);
     c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
-    x = v128.load32_splat(a + r2);
+    x = v128.load32_splat(a + o2);
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21); c22 = madd(x, b2, c22); c23 = madd(x, b3, c23);
-    x = v128.load32_splat(a + r3);
+    x = v128.load32_splat(a + o3);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31); c32 = madd(x, b2, c32); c33 = madd(x, b3, c33);
-    a += 4;
+    a += aStep;
     bp += 64;
   } while (a < aEnd);
   v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
