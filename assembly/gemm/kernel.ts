@@ -9,9 +9,11 @@
 //
 // The tile lives in 8 f32x4 accumulators; each k step loads 4 B vectors and broadcasts
 // 2 A scalars: 8 + 6 loads + 1 temporary = 15, V8's allocatable vector registers (V8 issues
-// a basic block's loads before its arithmetic). Three loops: sparse steps; relaxed-SIMD FMA,
-// one step per iteration (V8 unrolls it); baseline, two steps per iteration split by a
-// never-taken branch, which keeps V8 from hoisting the second step's loads.
+// a basic block's loads before its arithmetic). kernelBody has two loops: sparse steps, and
+// the baseline's dense loop, two steps per iteration split by a never-taken branch, which
+// keeps V8 from hoisting the second step's loads. The relaxed build's dense tiles run
+// fmaTile instead (start, fmaLoop, finish: straight pieces V8's revectorizer can pair), or
+// four rows at a time in fmaLoop4 (the wide tiles, when the host turned the revectorizer on).
 // Measurements of these choices and of the shapes tried instead: docs/kernels.md.
 //
 // Rounding: bias (or 0) + Σ_k a·b in increasing k, one rounding per multiply and per add
@@ -176,21 +178,6 @@ function kernelCall(kc: i32, ap: usize, bp: usize, c: usize, cRow: usize, bias: 
       c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
       x = v128.load32_splat(ap + off, 4);
       c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
-    }
-  } else if (ASC_FEATURE_RELAXED_SIMD) {
-    // Fused multiply-adds: one k step per iteration, V8 unrolls the loop.
-    const aEnd = ap + (<usize>kc << 3);
-    while (ap < aEnd) {
-      const b0 = v128.load(bp);
-      const b1 = v128.load(bp, 16);
-      const b2 = v128.load(bp, 32);
-      const b3 = v128.load(bp, 48);
-      let x = v128.load32_splat(ap);
-      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
-      x = v128.load32_splat(ap, 4);
-      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
-      ap += 8;
-      bp += 64;
     }
   } else {
     // Separate multiply and add: two k steps per iteration with a never-taken branch
