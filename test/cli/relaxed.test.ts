@@ -2,7 +2,8 @@
  * `simdnet train`: by default (and with --relaxed) the relaxed-SIMD core where the engine has
  * it (Node 20 with --experimental-wasm-relaxed-simd, Node 22+ without), on 2 threads too,
  * ending with the one-thread relaxed result exactly; elsewhere the baseline core, with the
- * reason printed. --baseline keeps the baseline core.
+ * reason printed. --baseline keeps the baseline core. With the relaxed core the CLI also asks
+ * for V8's 256-bit revectorizer (src/runtime/revectorize.ts) and reports whether it is on.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,12 +53,17 @@ describe('train: relaxed by default, --baseline', () => {
         .describe()
         .layers.flatMap((layer) => [...new Uint32Array(Float32Array.from([...layer.weights, ...layer.bias]).buffer)]);
       model.dispose();
-      return { simd: result.simd, bits };
+      return { simd: result.simd, revectorized: result.revectorized, bits };
     };
     const two = await run('relaxed-2', ['--threads', '2'], RELAXED_FLAGS);
     const one = await run('relaxed-1', ['--relaxed', '--threads', '1'], RELAXED_FLAGS);
     const baseline = await run('baseline-1', ['--baseline', '--threads', '1'], []);
     expect([two.simd, one.simd, baseline.simd]).toEqual(['relaxed', 'relaxed', 'baseline']);
+    // The CLI asks for V8's revectorizer with the relaxed core (on where this Node has it: the
+    // same bits either way, test/runtime/revectorize.test.ts), never with the baseline core.
+    expect(typeof two.revectorized).toBe('boolean');
+    expect(one.revectorized).toBe(two.revectorized);
+    expect(baseline.revectorized).toBe(false);
     expect(two.bits).toEqual(one.bits);
     // Fused multiply-adds (x86-64 with FMA, as here and in CI) round differently: the same
     // training on the baseline core ends elsewhere in the last bits.
