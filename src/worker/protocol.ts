@@ -138,14 +138,48 @@ export function forPosting<T extends Typed>(array: T, transfer: boolean, transfe
   return array;
 }
 
-/** Data (a Dataset, a literal, or bare inputs) with its typed arrays prepared by forPosting. */
-export function dataForPosting<T>(data: T, transfer: boolean, transferList: Transferable[]): T {
-  if (isTyped(data)) return forPosting(data, transfer, transferList) as T;
+/** Arrays of at least this many bytes that must be copied are copied in slices (forPostingInSlices). */
+export const SLICED_COPY_BYTES = 2 << 20;
+/** Bytes copied per task by forPostingInSlices. */
+const SLICE_BYTES = 1 << 20;
+
+/** Resolves in a later task (a timer), so the calling thread can run its other work in between. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * As forPosting, but an array of SLICED_COPY_BYTES or more that would be copied (not shared, not
+ * moved) is copied here, 1 MiB per task, and the copy moved across: no task of the calling
+ * thread copies more than 1 MiB (postMessage would copy it all in one: 16 MB held a page's
+ * main thread for 15-90 ms in the Chromium test). The array must not change until the call's
+ * promise settles (it is read over several tasks).
+ */
+export async function forPostingInSlices<T extends Typed>(
+  array: T,
+  transfer: boolean,
+  transferList: Transferable[],
+): Promise<T> {
+  const ownsBuffer = array.byteOffset === 0 && array.byteLength === array.buffer.byteLength;
+  const copied = !isShared(array.buffer) && !(transfer && ownsBuffer);
+  if (!copied || array.byteLength < SLICED_COPY_BYTES) return forPosting(array, transfer, transferList);
+  const copy = new Uint8Array(array.byteLength);
+  const source = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  for (let at = 0; at < copy.length; at += SLICE_BYTES) {
+    if (at > 0) await nextTask();
+    copy.set(source.subarray(at, at + SLICE_BYTES), at);
+  }
+  transferList.push(copy.buffer);
+  const Typed = array.constructor as new (buffer: ArrayBuffer) => T;
+  return new Typed(copy.buffer);
+}
+
+/** Data (a Dataset, a literal, or bare inputs) with its typed arrays prepared by forPostingInSlices. */
+export async function dataForPosting<T>(data: T, transfer: boolean, transferList: Transferable[]): Promise<T> {
+  if (isTyped(data)) return (await forPostingInSlices(data, transfer, transferList)) as T;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return data;
   const out: Record<string, unknown> = { ...(data as Record<string, unknown>) };
   for (const key of ['inputs', 'labels', 'targets']) {
     const value = out[key];
-    if (isTyped(value)) out[key] = forPosting(value, transfer, transferList);
+    if (isTyped(value)) out[key] = await forPostingInSlices(value, transfer, transferList);
   }
   return out as T;
 }

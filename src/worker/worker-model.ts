@@ -9,6 +9,9 @@
  *   a view of part of a buffer    its bytes copied here once, the copy moved across
  *   owning its whole buffer       copied once by postMessage; with `transfer: true`, moved
  *                                 instead (no copy; the array is detached here afterwards)
+ *   2 MiB or more, to be copied   copied here 1 MiB per task (protocol.ts forPostingInSlices),
+ *                                 the copy moved: no long task on the calling thread; such an
+ *                                 array must not change until the call's promise settles
  * Results (predictions, weights, saved bytes) are moved back, never copied.
  */
 import type { Dataset } from '../data/dataset.js';
@@ -105,6 +108,8 @@ let wrap: (connection: Connection, state: ModelState) => WorkerModel;
 export class WorkerModel {
   private state: ModelState;
   private fitting: { id: number; stopFlag?: Int32Array; done: Promise<unknown> } | undefined;
+  /** While fit() copies its data for posting (before `fitting` is set): settles when it is set or fit failed. */
+  #preparingFit: Promise<void> | undefined;
   private disposed = false;
   /** User metadata saved with the model (JSON-serialisable); sent to the worker by save(). */
   metadata: Record<string, unknown>;
@@ -162,7 +167,7 @@ export class WorkerModel {
   }
   /** Whether a fit() is running. */
   get isTraining(): boolean {
-    return this.fitting !== undefined;
+    return this.fitting !== undefined || this.#preparingFit !== undefined;
   }
 
   private take(answer: Answer): unknown {
@@ -193,11 +198,30 @@ export class WorkerModel {
       );
     if (!((Number.isInteger(maxBatchesAhead) || maxBatchesAhead === Infinity) && maxBatchesAhead >= 0))
       throw new Error(`simdnet: maxBatchesAhead must be a non-negative integer or Infinity, got ${maxBatchesAhead}`);
-    if (this.fitting) throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
+    if (this.fitting || this.#preparingFit)
+      throw new Error('simdnet: this model is already training; wait for the running fit() to finish');
     const transferList: Transferable[] = [];
-    const prepared = dataForPosting(data, transfer, transferList);
-    const validationData =
-      posted.validationData === undefined ? undefined : dataForPosting(posted.validationData, transfer, transferList);
+    // The data is copied over a few tasks (large arrays in slices): no second fit() meanwhile,
+    // and a stop() meanwhile waits for this fit to start, then stops it.
+    let started!: () => void;
+    const preparing = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    this.#preparingFit = preparing;
+    let prepared: DatasetLike;
+    let validationData: FitOptions['validationData'];
+    try {
+      prepared = await dataForPosting(data, transfer, transferList);
+      validationData =
+        posted.validationData === undefined
+          ? undefined
+          : await dataForPosting(posted.validationData, transfer, transferList);
+      if (this.disposed) throw disposedError();
+    } catch (error) {
+      this.#preparingFit = undefined;
+      started();
+      throw error;
+    }
     const stopFlag = sharedStopFlag();
     const id = this.#connection.peekId();
 
@@ -241,6 +265,8 @@ export class WorkerModel {
       () => chain,
     );
     this.fitting = { id, stopFlag, done };
+    this.#preparingFit = undefined;
+    started();
     try {
       const history = this.take(await request) as History;
       await chain;
@@ -258,6 +284,7 @@ export class WorkerModel {
    * Resolves when that fit has ended; at once when none runs.
    */
   async stop(): Promise<void> {
+    if (!this.fitting && this.#preparingFit) await this.#preparingFit;
     const fitting = this.fitting;
     if (!fitting) return;
     if (fitting.stopFlag) Atomics.store(fitting.stopFlag, 0, 1);
@@ -269,21 +296,27 @@ export class WorkerModel {
   predict(inputs: DatasetLike['inputs'] | Dataset, options: WorkerDataOptions = {}): Promise<Float32Array> {
     const { transfer = false, ...rest } = options;
     const list: Transferable[] = [];
-    return this.send('predict', [dataForPosting(inputs, transfer, list), rest], list) as Promise<Float32Array>;
+    return dataForPosting(inputs, transfer, list).then(
+      (posted) => this.send('predict', [posted, rest], list) as Promise<Float32Array>,
+    );
   }
 
   /** Class indices (argmax of each output row; threshold 0.5 for a single output), as Model.predictClasses. */
   predictClasses(inputs: DatasetLike['inputs'] | Dataset, options: WorkerDataOptions = {}): Promise<Int32Array> {
     const { transfer = false, ...rest } = options;
     const list: Transferable[] = [];
-    return this.send('predictClasses', [dataForPosting(inputs, transfer, list), rest], list) as Promise<Int32Array>;
+    return dataForPosting(inputs, transfer, list).then(
+      (posted) => this.send('predictClasses', [posted, rest], list) as Promise<Int32Array>,
+    );
   }
 
   /** Mean loss (and accuracy where defined) over a dataset, as Model.evaluate. */
   evaluate(data: DatasetLike, options: WorkerDataOptions = {}): Promise<EvaluateResult> {
     const { transfer = false, ...rest } = options;
     const list: Transferable[] = [];
-    return this.send('evaluate', [dataForPosting(data, transfer, list), rest], list) as Promise<EvaluateResult>;
+    return dataForPosting(data, transfer, list).then(
+      (posted) => this.send('evaluate', [posted, rest], list) as Promise<EvaluateResult>,
+    );
   }
 
   /** The model as a simdnet model file (with this object's `metadata`), as Model.save. */
