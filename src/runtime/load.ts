@@ -28,7 +28,7 @@
  */
 import { checkOptionKeys, keysOf } from '../options.js';
 import { Core } from './core.js';
-import { enableRevectorizer, revectorizerEnabled } from './revectorize.js';
+import { enableRevectorizer } from './revectorize.js';
 import type { WasmSource } from './source.js';
 export type { WasmSource } from './source.js';
 
@@ -54,7 +54,7 @@ export interface InitOptions {
   /**
    * With the relaxed core on Node (x64, AVX2): turn on V8's 256-bit revectorizer
    * (`--experimental-wasm-revectorize`) and the GEMM tiles written for it: dense training
-   * about 1.3-1.5x faster, the same bits. Process-wide and experimental in V8, so off by
+   * about 1.5x faster, the same bits. Process-wide and experimental in V8, so off by
    * default; the CLI turns it on. Where it is unavailable, `coreInfo().revectorized` is
    * false and says why. See src/runtime/revectorize.ts.
    */
@@ -153,7 +153,7 @@ async function select(options: InitOptions): Promise<{ module: WebAssembly.Modul
               relaxed === true
                 ? 'asked for (relaxed: true)'
                 : 'this engine validates relaxed SIMD (the default; init({ relaxed: false }) keeps the baseline core)',
-            revectorized: options.revectorize === true && revectorizeReason === undefined && revectorizerEnabled(),
+            revectorized: options.revectorize === true && revectorizeReason === undefined,
             ...(revectorizeReason === undefined ? {} : { revectorizeReason }),
           },
         };

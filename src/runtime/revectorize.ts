@@ -23,8 +23,6 @@ interface NodeProcess {
   getBuiltinModule?: (name: string) => unknown;
 }
 
-let enabled: boolean | undefined;
-
 /**
  * Turns V8's revectorizer on for this process, before the relaxed core is compiled. Returns
  * undefined when it is on, else why it cannot be (the engine is not Node's V8, the CPU is
@@ -36,13 +34,7 @@ export function enableRevectorizer(): string | undefined {
   const proc = (globalThis as { process?: NodeProcess }).process!;
   const v8 = proc.getBuiltinModule!('node:v8') as { setFlagsFromString(flags: string): void };
   v8.setFlagsFromString('--experimental-wasm-revectorize');
-  enabled = true;
   return undefined;
-}
-
-/** Whether enableRevectorizer() has turned the revectorizer on in this process. */
-export function revectorizerEnabled(): boolean {
-  return enabled === true;
 }
 
 function unavailableReason(): string | undefined {
