@@ -19,8 +19,30 @@ function lastJsonLine(stdout: string): unknown {
 }
 
 /**
+ * Runs a tool's bundle at `entry` with `--json` and `args`; a failure is added to `skipped`
+ * under `id` and logged. Returns the child's outcome and its last JSON line.
+ */
+async function runTool(
+  id: string,
+  entry: string,
+  args: string[],
+  timeoutMs: number,
+  root: string,
+  skipped: Skipped[],
+  log: (s: string) => void,
+) {
+  log(`run ${id}`);
+  const outcome = await runChild(process.execPath, [entry, '--json', ...args], { ...process.env }, root, timeoutMs);
+  if (outcome.error) {
+    skipped.push({ id, batch: null, reason: outcome.error });
+    log(`  failed: ${outcome.error}`);
+  }
+  return { outcome, json: lastJsonLine(outcome.stdout) };
+}
+
+/**
  * bench/kernels.ts (its bundle at `entry`): prints its table to stderr and one JSON object as
- * the last stdout line. A failure is added to `skipped` and logged.
+ * the last stdout line (its other stdout lines are kept with the table).
  */
 export async function runKernels(
   entry: string,
@@ -29,32 +51,17 @@ export async function runKernels(
   skipped: Skipped[],
   log: (s: string) => void,
 ): Promise<ToolOutput> {
-  log('run kernels');
-  const outcome = await runChild(
-    process.execPath,
-    [entry, '--json', ...(options.quick ? ['--quick'] : [])],
-    { ...process.env },
-    root,
-    10 * 60_000,
-  );
-  const json = lastJsonLine(outcome.stdout);
+  const args = options.quick ? ['--quick'] : [];
+  const { outcome, json } = await runTool('kernels', entry, args, 10 * 60_000, root, skipped, log);
   const stdoutLines = outcome.stdout.trim().split('\n');
   const text = [json ? stdoutLines.slice(0, -1).join('\n') : outcome.stdout, outcome.stderr]
     .map((t) => t.trim())
     .filter(Boolean)
     .join('\n');
-  if (outcome.error) {
-    skipped.push({ id: 'kernels', batch: null, reason: outcome.error });
-    log(`  failed: ${outcome.error}`);
-  }
   return { stdout: text, json, error: outcome.error };
 }
 
-/**
- * A tool that prints its table to stderr and one JSON line on stdout (bench/paired.ts,
- * bench/toolbox-cost.ts), run from its bundle at `entry` with `args`. A failure is added to
- * `skipped` under `id` and logged.
- */
+/** A tool that prints its table to stderr and one JSON line on stdout (bench/paired.ts, bench/toolbox-cost.ts). */
 async function runTableTool(
   id: string,
   entry: string,
@@ -63,13 +70,8 @@ async function runTableTool(
   skipped: Skipped[],
   log: (s: string) => void,
 ): Promise<ToolOutput> {
-  log(`run ${id}`);
-  const outcome = await runChild(process.execPath, [entry, '--json', ...args], { ...process.env }, root, 15 * 60_000);
-  if (outcome.error) {
-    skipped.push({ id, batch: null, reason: outcome.error });
-    log(`  failed: ${outcome.error}`);
-  }
-  return { stdout: outcome.stderr.trim(), json: lastJsonLine(outcome.stdout), error: outcome.error };
+  const { outcome, json } = await runTool(id, entry, args, 15 * 60_000, root, skipped, log);
+  return { stdout: outcome.stderr.trim(), json, error: outcome.error };
 }
 
 /** bench/paired.ts at the options' batch sizes: two contenders in one process, alternating blocks. */
