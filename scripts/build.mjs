@@ -18,7 +18,16 @@
 // (a module Web Worker: browsers, Deno). The library finds it with
 // new URL('./worker.<node|web>.js', import.meta.url) (src/worker/default-worker-<variant>.ts).
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeCoreInterface } from './core-interface.mjs';
 
@@ -130,9 +139,11 @@ for (const file of readdirSync('dist')) {
   if (/\.js(\.map)?$/.test(file) && !written.has(file)) rmSync(join('dist', file));
 }
 
-// The CLI is an executable: a hashbang line first.
+// The CLI is an executable: a hashbang line first, and the execute bits (npm sets them when it
+// installs the package, but `npx simdnet` in this repository runs dist/cli.js as it was built).
 const cliText = readFileSync('dist/cli.js', 'utf8');
 if (!cliText.startsWith('#!')) writeFileSync('dist/cli.js', `#!/usr/bin/env node\n${cliText}`);
+chmodSync('dist/cli.js', 0o755);
 
 // The bundles for browsers, Deno, Workers and bundlers must not reach for Node's modules.
 for (const file of ['index.web.js', 'worker.web.js', 'index.workerd.js', 'index.inline.js']) {
