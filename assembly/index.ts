@@ -48,4 +48,4 @@ export function heapBase(): usize {
 }
 
 // Micro-benchmark support (bench/kernels.ts): the arithmetic peak of this engine.
-export { peakMaddChains } from './bench';
+export { peakMaddChains, peakMaddWide, PEAK_WIDE_STATE_BYTES } from './bench';

@@ -157,6 +157,25 @@ export function parameterCount(sizes: number[]): number {
 }
 
 /**
+ * Multiply-add flops a training step cannot avoid, per sample, on dense inputs: 2 per weight
+ * forward, 2 for the weight gradient, 2 for the input delta of every layer but the first
+ * (nothing needs the input's delta); biases left out. What a step would cost at 100% of the
+ * FMA peak, the ceiling of bench/run.ts's targets.
+ */
+export function trainWorkFlops(sizes: number[]): number {
+  let weights = 0;
+  for (let l = 1; l < sizes.length; l++) weights += sizes[l - 1] * sizes[l];
+  return 6 * weights - 2 * sizes[0] * sizes[1];
+}
+
+/** Multiply-add flops of inference per row: 2 per weight (biases left out). */
+export function inferWorkFlops(sizes: number[]): number {
+  let weights = 0;
+  for (let l = 1; l < sizes.length; l++) weights += sizes[l - 1] * sizes[l];
+  return 2 * weights;
+}
+
+/**
  * Effective GFLOP/s of dense MLP training: 6 · parameters · samples/s / 1e9 (per weight and
  * sample: 2 flops forward, 2 for the input delta, 2 for the weight gradient). The same figure
  * for every runner whatever it skips (simdnet's zero pixels, the first layer's input delta).

@@ -21,9 +21,12 @@
  *                256: gather, forward, loss, backward, optimizer, in µs per batch, and the
  *                whole trainStep in samples/s.
  *
- * --wide turns on the relaxed core's wide tiles (meant for `node --experimental-wasm-revectorize`:
- * docs/kernels.md, 2026-12-03). --peak-only measures the peak alone (the workload matrix of bench/run.ts divides by it; with
- * --relaxed it is the 128-bit fused multiply-add peak: relaxed_madd chains).
+ * --wide turns on V8's 256-bit revectorizer for this process (src/runtime/revectorize.ts, as
+ * `init({ revectorize: true })`) and the relaxed core's wide tiles (docs/kernels.md, 2026-12-03).
+ * --peak-only measures the peak alone (the workload matrix of bench/run.ts divides by it; with
+ * --relaxed it is the 128-bit fused multiply-add peak: relaxed_madd chains); with --wide also
+ * the 256-bit peak: peakMaddWide's 24 chains, which V8 pairs into 12 ymm chains (JSON
+ * `widePeakGflops`; null, with `wideUnavailable`, where this Node cannot revectorize).
  * --relaxed loads build/simdnet-relaxed.wasm (Node 20 needs --experimental-wasm-relaxed-simd;
  * the script re-runs itself with the flag when needed). --json prints one JSON object as the
  * last stdout line (the table goes to stderr).
@@ -33,6 +36,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Core, type CoreFunctions } from '../src/runtime/core';
+import { enableRevectorizer } from '../src/runtime/revectorize';
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -41,7 +45,7 @@ interface Options {
   quick: boolean;
   json: boolean;
   relaxed: boolean;
-  /** --wide: the relaxed core's wide tiles (setWideTiles(1)), for runs under --experimental-wasm-revectorize. */
+  /** --wide: V8's revectorizer on (before the core is compiled) and the relaxed core's wide tiles (setWideTiles(1)). */
   wide: boolean;
   peakOnly: boolean;
   rows: number;
@@ -185,6 +189,9 @@ const median = (samples: number[]): number => {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const root = repoRoot();
+  // Before anything is compiled: the flag applies to modules compiled after it is set.
+  const wideUnavailable = options.wide ? enableRevectorizer() : undefined;
+  if (wideUnavailable) process.stderr.write(`--wide: no revectorizer here (${wideUnavailable})\n`);
   const bytes = options.relaxed ? relaxedBytesOrRespawn(root) : readFileSync(path.join(root, 'build', 'simdnet.wasm'));
   const B = options.rows;
   const IN = 784;
@@ -215,7 +222,7 @@ async function main(): Promise<void> {
       throw new Error(`GEMM scratch of ${need} floats does not fit the ${floats.scratch} planned`);
   }
   if (options.peakOnly) {
-    peakOnly((iterations, chains) => fn.peakMaddChains(iterations, chains, 1), options);
+    peakOnly(core, options, wideUnavailable);
     return;
   }
   let cursor = Math.ceil(core.heapBase / 64) * 64;
@@ -315,22 +322,44 @@ async function main(): Promise<void> {
 const PEAK_ITERATIONS = 200_000;
 
 /**
- * --peak-only: the 12- and 8-chain peaks alone (`peak(iterations, chains)` runs the core's
- * peakMaddChains); the best of the two, as text and (--json) one JSON line.
+ * --peak-only: the 12- and 8-chain peaks alone (the core's peakMaddChains), the best of the
+ * two; with --wide (and the revectorizer on) also the 256-bit peak (peakMaddWide: 24 chains
+ * that V8 pairs into 12 ymm chains). As text and (--json) one JSON line.
  */
-function peakOnly(peak: (iterations: number, chains: number) => number, options: Options): void {
+function peakOnly(core: Core, options: Options, wideUnavailable: string | undefined): void {
+  const fn = core.fn;
   const probes: Probe[] = [12, 8].map((chains) => ({
     name: `peak (${chains} chains)`,
     flops: PEAK_ITERATIONS * chains * 8,
-    run: () => void peak(PEAK_ITERATIONS, chains),
+    run: () => void fn.peakMaddChains(PEAK_ITERATIONS, chains, 1),
     samples: [],
   }));
+  const wide = options.wide && wideUnavailable === undefined && fn.peakMaddWide !== undefined;
+  if (wide) {
+    // The state: 24 accumulators (1, 2, ...), then m = 0.9999 and a = 1e-3 as two vectors each.
+    const state = Math.ceil(core.heapBase / 64) * 64;
+    core.ensureBytes(state + core.layout.PEAK_WIDE_STATE_BYTES);
+    const f32 = core.view().f32;
+    for (let i = 0; i < 96; i++) f32[(state >> 2) + i] = 1 + (i >> 2);
+    f32.fill(0.9999, (state >> 2) + 96, (state >> 2) + 104);
+    f32.fill(1e-3, (state >> 2) + 104, (state >> 2) + 112);
+    probes.push({
+      name: 'peak 256-bit (24 chains in pairs)',
+      flops: PEAK_ITERATIONS * 24 * 8,
+      run: () => fn.peakMaddWide(PEAK_ITERATIONS, state),
+      samples: [],
+    });
+  }
   measure(probes, options.rounds, options.sampleMs);
   const gflops = (p: Probe, pick: (s: number[]) => number): number => p.flops / pick(p.samples) / 1e9;
-  const peakGflops = Math.max(...probes.map((p) => gflops(p, best)));
-  const peakMedian = Math.max(...probes.map((p) => gflops(p, median)));
+  const narrow = probes.slice(0, 2);
+  const peakGflops = Math.max(...narrow.map((p) => gflops(p, best)));
+  const peakMedian = Math.max(...narrow.map((p) => gflops(p, median)));
+  const widePeakGflops = wide ? gflops(probes[2], best) : null;
   const kind = options.relaxed ? 'relaxed_madd (fused)' : 'mul + add';
-  const text = `peak (${kind}, Node ${process.versions.node}): ${peakGflops.toFixed(1)} GFLOP/s best of ${options.rounds} rounds (median ${peakMedian.toFixed(1)})`;
+  let text = `peak (${kind}, Node ${process.versions.node}): ${peakGflops.toFixed(1)} GFLOP/s best of ${options.rounds} rounds (median ${peakMedian.toFixed(1)})`;
+  if (widePeakGflops !== null)
+    text += `; 256-bit (revectorized): ${widePeakGflops.toFixed(1)} GFLOP/s (median ${gflops(probes[2], median).toFixed(1)})`;
   if (!options.json) {
     process.stdout.write(`${text}\n`);
     return;
@@ -342,6 +371,7 @@ function peakOnly(peak: (iterations: number, chains: number) => number, options:
       backend: options.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd128',
       peakGflops,
       peakGflopsMedian: peakMedian,
+      ...(options.wide ? { widePeakGflops, ...(wideUnavailable ? { wideUnavailable } : {}) } : {}),
       versions: { node: process.versions.node, v8: process.versions.v8 },
     })}\n`,
   );

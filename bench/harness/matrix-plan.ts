@@ -142,7 +142,10 @@ export interface ToolRun {
   env: NodeJS.ProcessEnv;
 }
 
-/** The FMA peak (bench/kernels.ts --peak-only --relaxed), once per Node. */
+/**
+ * The FMA peak (bench/kernels.ts --peak-only --relaxed), once per Node; with --wide also the
+ * 256-bit peak with V8's revectorizer on, where that Node has it (the revectorized targets' ceiling).
+ */
 export function planPeaks(
   options: HarnessOptions,
   nodeEntries: Record<string, string>,
@@ -154,7 +157,7 @@ export function planPeaks(
     label: 'peak',
     node: node.version,
     command: node.executable,
-    args: [nodeEntries.kernels, '--peak-only', '--relaxed', '--json', ...(options.quick ? ['--quick'] : [])],
+    args: [nodeEntries.kernels, '--peak-only', '--relaxed', '--wide', '--json', ...(options.quick ? ['--quick'] : [])],
     env: { ...process.env },
   }));
 }

@@ -4,7 +4,7 @@
  * default's ratios over PyTorch (same threads), jax-js and tfjs-wasm (1 thread); the
  * inference table per model; time to accuracy.
  */
-import { parseModelSpec, trainGflops } from '../common';
+import { inferWorkFlops, parseModelSpec, trainGflops, trainWorkFlops } from '../common';
 import type { ToolRun } from './matrix-plan';
 import { fmtRate, fmtRatio } from './table';
 import type { Measured } from './types';
@@ -30,6 +30,12 @@ const THREADS = [1, 2];
 export function peakFor(peaks: ToolResult[], node: string): number | null {
   const found = peaks.find((p) => p.run.node === node && typeof p.json?.peakGflops === 'number');
   return found ? (found.json?.peakGflops as number) : null;
+}
+
+/** The 256-bit FMA peak measured on `node` with V8's revectorizer (GFLOP/s of one thread), or null. */
+export function widePeakFor(peaks: ToolResult[], node: string): number | null {
+  const found = peaks.find((p) => p.run.node === node && typeof p.json?.widePeakGflops === 'number');
+  return found ? (found.json?.widePeakGflops as number) : null;
 }
 
 /** The Markdown tables of the matrix (one per Node, data, model), Node by Node within each (data, model). */
@@ -181,17 +187,21 @@ export function targetLines(
         (threads === undefined || m.result.threads === threads),
     );
   const rate = (m: Measured | undefined): number | null => (m ? m.result.trainSamplesPerSec : null);
-  type Check = { name: string; worst: number | null; where: string; goal: number; unit: string };
+  // The ceiling: the ratio a step (or predict) would give at 100% of the FMA peak × threads,
+  // doing only the work it cannot avoid on dense inputs (bench/common.ts trainWorkFlops):
+  // the 128-bit peak for init(), the 256-bit peak (revectorized) for the revec configuration.
+  const ceilingPeak = config === 'default' ? peakFor(peaks, node) : widePeakFor(peaks, node);
+  type Value = { value: number; where: string; ceiling?: number };
+  type Check = { name: string; worst: Value | null; ceiling: Value | null; goal: number; unit: string };
   const checks: Check[] = [];
-  const worst = (name: string, goal: number, unit: string, values: { value: number; where: string }[]): void => {
-    const min = values.reduce<{ value: number; where: string } | null>(
-      (a, b) => (a === null || b.value < a.value ? b : a),
-      null,
-    );
-    checks.push({ name, worst: min ? min.value : null, where: min ? min.where : 'no cell measured', goal, unit });
+  const lowest = (values: Value[]): Value | null =>
+    values.reduce<Value | null>((a, b) => (a === null || b.value < a.value ? b : a), null);
+  const worst = (name: string, goal: number, unit: string, values: Value[]): void => {
+    const ceilings = values.flatMap((v) => (v.ceiling === undefined ? [] : [{ value: v.ceiling, where: v.where }]));
+    checks.push({ name, worst: lowest(values), ceiling: lowest(ceilings), goal, unit });
   };
   const ratios = (peerLabel: (threads: number) => string, filter: (batch: number, threads: number) => boolean) => {
-    const values: { value: number; where: string }[] = [];
+    const values: Value[] = [];
     for (const data of axes.data)
       for (const model of axes.models)
         for (const batch of axes.batches)
@@ -199,8 +209,16 @@ export function targetLines(
             if (!filter(batch, threads)) continue;
             const def = rate(find(`simdnet ${config}${threads > 1 ? '-threads' : ''}`, data, model, batch));
             const peer = rate(find(peerLabel(threads), data, model, batch));
-            if (def && peer)
-              values.push({ value: def / peer, where: `${data}, ${model}, batch ${batch}, ${threads}t` });
+            if (!def || !peer) continue;
+            const reachable =
+              ceilingPeak && data === 'dense'
+                ? (ceilingPeak * 1e9 * threads) / trainWorkFlops(parseModelSpec(model))
+                : undefined;
+            values.push({
+              value: def / peer,
+              where: `${data}, ${model}, batch ${batch}, ${threads}t`,
+              ...(reachable ? { ceiling: reachable / peer } : {}),
+            });
           }
     return values;
   };
@@ -240,16 +258,22 @@ export function targetLines(
       (_, t) => t === 1,
     ),
   );
-  const inference: { value: number; where: string }[] = [];
+  const inference: Value[] = [];
   const inferBatch = Math.min(...axes.batches);
   for (const model of axes.models) {
     const s = find(`simdnet ${config}`, 'dense', model, inferBatch);
     const t = find('PyTorch 1t', 'dense', model, inferBatch);
-    if (s && t) inference.push({ value: s.result.inferSamplesPerSec / t.result.inferSamplesPerSec, where: model });
+    if (!s || !t) continue;
+    const torchRows = t.result.inferSamplesPerSec;
+    inference.push({
+      value: s.result.inferSamplesPerSec / torchRows,
+      where: model,
+      ...(ceilingPeak ? { ceiling: (ceilingPeak * 1e9) / inferWorkFlops(parseModelSpec(model)) / torchRows } : {}),
+    });
   }
   worst('inference / PyTorch (1000 rows, 1 thread)', 1.2, 'x', inference);
   const peak = peakFor(peaks, node);
-  const ofPeak: { value: number; where: string }[] = [];
+  const ofPeak: Value[] = [];
   if (peak)
     for (const model of axes.models)
       for (const batch of axes.batches)
@@ -262,7 +286,7 @@ export function targetLines(
             });
         }
   worst('dense training, % of the FMA peak × threads', 80, '%', ofPeak);
-  const skipping: { value: number; where: string }[] = [];
+  const skipping: Value[] = [];
   for (const model of axes.models)
     for (const batch of axes.batches)
       for (const threads of THREADS) {
@@ -272,17 +296,23 @@ export function targetLines(
         if (bytes && dense) skipping.push({ value: bytes / dense, where: `${model}, batch ${batch}, ${threads}t` });
       }
   worst('MNIST bytes / dense inputs (zero skipping never slower)', 1, 'x', skipping);
+  const peakName = config === 'default' ? '128-bit' : '256-bit (revectorized)';
   const out = [
-    `Node ${node}, simdnet ${config === 'default' ? 'default (init())' : 'revectorized (init({ revectorize: true }), as the CLI)'}; the worst cell of each target (one run: on a shared machine a single noisy cell decides):`,
+    `Node ${node}, simdnet ${config === 'default' ? 'default (init())' : 'revectorized (init({ revectorize: true }), as the CLI)'}; the worst cell of each target (one run: on a shared machine a single noisy cell decides). ` +
+      `**Ceiling**: the ratio at 100% of the ${peakName} FMA peak × threads${ceilingPeak ? ` (${ceilingPeak.toFixed(1)} GFLOP/s per thread)` : ' (not measured)'}, doing only the work a step cannot avoid on dense inputs, in the cell where it is lowest; a ceiling under the goal is out of reach for any kernel on this engine and CPU:`,
     '',
-    '| target | goal | worst cell | where | met |',
-    '| --- | ---: | ---: | --- | --- |',
+    '| target | goal | worst cell | where | met | ceiling | where (ceiling) |',
+    '| --- | ---: | ---: | --- | --- | ---: | --- |',
   ];
   for (const c of checks) {
-    const shown = c.worst === null ? '-' : c.unit === '%' ? `${c.worst.toFixed(0)}%` : fmtRatio(c.worst);
+    const show = (v: number): string => (c.unit === '%' ? `${v.toFixed(0)}%` : fmtRatio(v));
     const goal = c.unit === '%' ? `≥ ${c.goal}%` : `≥ ${c.goal}x`;
-    const met = c.worst === null ? 'not measured' : c.worst >= c.goal ? 'yes' : '**no**';
-    out.push(`| ${c.name} | ${goal} | ${shown} | ${c.where} | ${met} |`);
+    const met = c.worst === null ? 'not measured' : c.worst.value >= c.goal ? 'yes' : '**no**';
+    const ceiling =
+      c.ceiling === null ? '-' : c.ceiling.value < c.goal ? `**${show(c.ceiling.value)}**` : show(c.ceiling.value);
+    out.push(
+      `| ${c.name} | ${goal} | ${c.worst ? show(c.worst.value) : '-'} | ${c.worst?.where ?? 'no cell measured'} | ${met} | ${ceiling} | ${c.ceiling?.where ?? '-'} |`,
+    );
   }
   return out;
 }

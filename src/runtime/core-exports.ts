@@ -257,6 +257,8 @@ export interface CoreFunctions {
   packWeights(ctx: number): void;
   /** assembly/bench/peakMaddChains */
   peakMaddChains(iterations: number, chains: number, seed: number): number;
+  /** assembly/bench/peakMaddWide */
+  peakMaddWide(iterations: number, state: number): void;
   /** assembly/regularize/penalizeWeights */
   penalizeWeights(w: number, gw: number, count: number, l1: number, l2: number): number;
   /** assembly/network/penaltyLoss */
@@ -453,6 +455,7 @@ export const CORE_FUNCTION_ARITY: { readonly [name in keyof CoreFunctions]: numb
   packPanels: 6,
   packWeights: 1,
   peakMaddChains: 3,
+  peakMaddWide: 2,
   penalizeWeights: 5,
   penaltyLoss: 1,
   predictRows: 4,
@@ -586,6 +589,7 @@ export const CORE_CONSTANT_NAMES = [
   'OPT_STEP',
   'OPT_TRACK_NORM',
   'OPT_WEIGHT_DECAY',
+  'PEAK_WIDE_STATE_BYTES',
   'RELU',
   'SELU',
   'SIGMOID',
