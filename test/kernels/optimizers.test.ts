@@ -242,6 +242,58 @@ describeEachCore((core) => {
       });
     }
 
+    it('Adam gives every float the same bits whichever path updates it (pairs of vectors, one vector, the scalar tail)', () => {
+      // The threads update ranges that start and end anywhere (rows of gW times its width):
+      // one thread's pair of vectors is another's single vector or scalar tail.
+      const n = 23;
+      const p = uniform(seededRandom(7), n, -1, 1);
+      const grads = [uniform(seededRandom(8), n, -2, 2), uniform(seededRandom(9), n, -0.01, 0.01)];
+      const run = (ranges: [number, number][], scale: number, decay: number, decoupled: boolean) => {
+        const { after } = checkOp(core(), {
+          buffers: { p, g1: grads[0], g2: grads[1], m: new Float32Array(n), v: new Float32Array(n) },
+          run: (fn, at) => {
+            for (let t = 1; t <= 3; t++)
+              for (const [a, b] of ranges)
+                fn.adamStep(
+                  at.p + 4 * a,
+                  (t === 2 ? at.g2 : at.g1) + 4 * a,
+                  at.m + 4 * a,
+                  at.v + 4 * a,
+                  b - a,
+                  base.lr,
+                  base.beta1,
+                  base.beta2,
+                  base.epsilon,
+                  decay,
+                  decoupled ? 1 : 0,
+                  t,
+                  scale,
+                );
+          },
+          reference: () => ({}),
+          tolerance: TOLERANCE,
+        });
+        return after;
+      };
+      for (const [scale, decay, decoupled] of [
+        [1, 0, false],
+        [0.5, 0.01, false],
+        [1, 0.01, true],
+      ] as const) {
+        const whole = run([[0, n]], scale, decay, decoupled);
+        for (const ranges of [
+          [[0, 4], [4, 12], [12, 20], [20, 23]],
+          [[0, 5], [5, 11], [11, 23]],
+          [[0, 3], [3, 10], [10, 23]],
+        ] as [number, number][][]) {
+          const split = run(ranges, scale, decay, decoupled);
+          expect(Array.from(split.p), `p, ranges ${JSON.stringify(ranges)}, scale ${scale}, decay ${decay}`).toEqual(Array.from(whole.p));
+          expect(Array.from(split.m)).toEqual(Array.from(whole.m));
+          expect(Array.from(split.v)).toEqual(Array.from(whole.v));
+        }
+      }
+    });
+
     it('Adam with a gradient scale (clipping) is Adam on the scaled gradient, bit for bit', () => {
       // Scaling by 0.5 is exact in f32, so both paths (the scaled loop and the plain one) see the same g.
       const [g] = gradients();
