@@ -282,12 +282,27 @@ describeEachCore((core) => {
       ] as const) {
         const whole = run([[0, n]], scale, decay, decoupled);
         for (const ranges of [
-          [[0, 4], [4, 12], [12, 20], [20, 23]],
-          [[0, 5], [5, 11], [11, 23]],
-          [[0, 3], [3, 10], [10, 23]],
+          [
+            [0, 4],
+            [4, 12],
+            [12, 20],
+            [20, 23],
+          ],
+          [
+            [0, 5],
+            [5, 11],
+            [11, 23],
+          ],
+          [
+            [0, 3],
+            [3, 10],
+            [10, 23],
+          ],
         ] as [number, number][][]) {
           const split = run(ranges, scale, decay, decoupled);
-          expect(Array.from(split.p), `p, ranges ${JSON.stringify(ranges)}, scale ${scale}, decay ${decay}`).toEqual(Array.from(whole.p));
+          expect(Array.from(split.p), `p, ranges ${JSON.stringify(ranges)}, scale ${scale}, decay ${decay}`).toEqual(
+            Array.from(whole.p),
+          );
           expect(Array.from(split.m)).toEqual(Array.from(whole.m));
           expect(Array.from(split.v)).toEqual(Array.from(whole.v));
         }
