@@ -252,23 +252,12 @@ describeEachCore((core) => {
         const { after } = checkOp(core(), {
           buffers: { p, g1: grads[0], g2: grads[1], m: new Float32Array(n), v: new Float32Array(n) },
           run: (fn, at) => {
+            const rule = [base.lr, base.beta1, base.beta2, base.epsilon, decay, decoupled ? 1 : 0] as const;
             for (let t = 1; t <= 3; t++)
-              for (const [a, b] of ranges)
-                fn.adamStep(
-                  at.p + 4 * a,
-                  (t === 2 ? at.g2 : at.g1) + 4 * a,
-                  at.m + 4 * a,
-                  at.v + 4 * a,
-                  b - a,
-                  base.lr,
-                  base.beta1,
-                  base.beta2,
-                  base.epsilon,
-                  decay,
-                  decoupled ? 1 : 0,
-                  t,
-                  scale,
-                );
+              for (const [a, b] of ranges) {
+                const [o, g] = [4 * a, t === 2 ? at.g2 : at.g1];
+                fn.adamStep(at.p + o, g + o, at.m + o, at.v + o, b - a, ...rule, t, scale);
+              }
           },
           reference: () => ({}),
           tolerance: TOLERANCE,
