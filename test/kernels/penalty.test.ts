@@ -85,4 +85,30 @@ describe('penalizeWeights: l1·Σ|w| + l2·Σw², and gw += l1·sign(w) + 2·l2�
     expectBitEqual(results[0].gw, results[1].gw, 'gradient');
     expect(Math.abs(results[0].value - results[1].value) / results[1].value).toBeLessThan(1e-7);
   });
+
+  it('without L1 (the loop that skips the sign) the gradient is the reference kernel’s, signed zeros included', () => {
+    // -1e-45 is the smallest negative f32: 2·l2·w rounds to -0, and -0 + -0 stays -0 only if
+    // the sign's term (0·sign(w) = -0 where w < 0) is kept. 23 weights: pairs, one vector, a tail.
+    const special = [-1e-45, -0, 0, -0.5, 1e-45, 0.25, Number.NaN];
+    for (const gwKind of ['negative zeros', 'random']) {
+      const count = 23;
+      const w = weights(9, count);
+      special.forEach((v, i) => {
+        w[i] = v;
+        w[count - 1 - i] = v;
+      });
+      const start = gwKind === 'random' ? uniform(seededRandom(10), count) : new Float32Array(count).fill(-0);
+      const results: Float32Array[] = [];
+      for (const reference of [false, true]) {
+        const arena = new Arena(core);
+        const at = { w: arena.place(w), gw: arena.place(start) };
+        const k = kernels(core);
+        (reference ? k.referencePenalizeWeights : k.penalizeWeights)(at.w, at.gw, count, 0, 0.03);
+        results.push(arena.read(at.gw, count));
+        arena.expectGuardsIntact();
+      }
+      expectBitEqual(results[0], results[1], `gradient, gw ${gwKind}`);
+      if (gwKind === 'negative zeros') expect(Object.is(results[0][0], -0)).toBe(true);
+    }
+  });
 });
