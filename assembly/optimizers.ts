@@ -23,13 +23,22 @@ export function sumOfSquares(x: usize, n: i32): f64 {
   let total: f64 = 0;
   let i = 0;
   while (i + 4 <= n) {
-    // Blocks of up to 1024 floats summed in f32 SIMD, then added in f64.
+    // Blocks of up to 1024 floats summed in f32 SIMD (two sets of lanes, so that no add waits
+    // for the previous one), then added in f64.
     const end = min(n & ~3, i + 1024);
-    let acc = f32x4.splat(0);
-    for (; i < end; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      acc = f32x4.add(acc, f32x4.mul(v, v));
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    for (; i + 8 <= end; i += 8) {
+      const at = x + (<usize>i << 2);
+      const v0 = v128.load(at), v1 = v128.load(at, 16);
+      acc0 = f32x4.add(acc0, f32x4.mul(v0, v0));
+      acc1 = f32x4.add(acc1, f32x4.mul(v1, v1));
     }
+    if (i < end) {
+      const v = v128.load(x + (<usize>i << 2));
+      acc0 = f32x4.add(acc0, f32x4.mul(v, v));
+      i += 4;
+    }
+    const acc = f32x4.add(acc0, acc1);
     total += <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)
       + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
   }
