@@ -163,16 +163,19 @@ export function parameterCount(sizes: number[]): number {
  * FMA peak, the ceiling of bench/run.ts's targets.
  */
 export function trainWorkFlops(sizes: number[]): number {
-  let weights = 0;
-  for (let l = 1; l < sizes.length; l++) weights += sizes[l - 1] * sizes[l];
-  return 6 * weights - 2 * sizes[0] * sizes[1];
+  return 6 * weightCount(sizes) - 2 * sizes[0] * sizes[1];
 }
 
 /** Multiply-add flops of inference per row: 2 per weight (biases left out). */
 export function inferWorkFlops(sizes: number[]): number {
-  let weights = 0;
-  for (let l = 1; l < sizes.length; l++) weights += sizes[l - 1] * sizes[l];
-  return 2 * weights;
+  return 2 * weightCount(sizes);
+}
+
+/** Weights of a dense MLP, biases left out: Σ in · out. */
+function weightCount(sizes: number[]): number {
+  let n = 0;
+  for (let l = 1; l < sizes.length; l++) n += sizes[l - 1] * sizes[l];
+  return n;
 }
 
 /**
